@@ -1,0 +1,51 @@
+/**
+ * The whole request path at a glance (shared/ARCHITECTURE.md): middleware order here, routers below.
+ *   1. security headers (outermost, so errors and proxied responses get them too), request id
+ *   2. config guard, metrics, host rules (trusted hosts, HTTPS redirect), CORS, body cap
+ *   3. per-route: authenticate → authorize (requirePermission) → rate limit → handler
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from './env';
+import { createRouter } from './http/openapi';
+import { securityHeaders } from './http/security-headers';
+import { requestId } from './http/request-id';
+import { configGuard } from './http/config-guard';
+import { observe } from './http/observe';
+import { hostRules } from './http/host-rules';
+import { strictCors } from './http/cors';
+import { bodyLimit } from './http/body-limit';
+import { ipAllowList } from './http/ip-rules';
+import { errorHandler, notFoundHandler } from './http/error-handler';
+import { healthRouter } from './routes/health';
+import { metricsRouter } from './routes/metrics';
+import { registerDocs } from './routes/docs';
+
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+
+  app.use('*', requestId());
+  app.use('*', securityHeaders());
+  app.use('*', configGuard());
+  app.use('*', observe());
+  app.use('*', hostRules());
+  app.use('*', strictCors());
+  app.use('*', bodyLimit());
+  app.use('/admin/*', ipAllowList((c) => c.get('config').ADMIN_ALLOW_CIDRS));
+
+  app.route('/', healthRouter);
+  app.route('/', metricsRouter);
+  // Feature routers are mounted here, one line each:
+  // app.route('/', authRouter);        // /auth/*, /token, /.well-known/jwks.json
+  // app.route('/', adminKeysRouter);   // /admin/keys
+  // app.route('/', adminUsersRouter);  // /admin/users
+  // app.route('/', adminAuditRouter);  // /admin/audit
+  // app.route('/', crawlRouter);       // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job, /mcp/*
+  registerDocs(app);
+
+  app.notFound(notFoundHandler(app));
+  app.onError(errorHandler());
+  return app;
+}
+
+/** One app per isolate: built once, reused by every request. */
+export const app = createApp();

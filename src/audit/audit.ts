@@ -1,0 +1,43 @@
+/**
+ * `audit(c, input)`: the one call every module uses to record a security decision.
+ * It fills in time, request id, actor, IP, method and route, and hands the event to the writer
+ * with `waitUntil`, so a slow store never slows the request.
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from '../env';
+import type { AuditEvent, AuditInput } from './types';
+import { writeAuditEvents } from './writer';
+
+/** Builds the stored event from the request context (pure apart from the clock). */
+export function buildAuditEvent(c: Context<AppEnv>, input: AuditInput, now = Date.now()): AuditEvent {
+  const p = c.get('principal');
+  const actor = input.actor ?? (p ? { id: p.id, kind: p.kind, name: p.name } : { id: 'anonymous', kind: 'anonymous' as const });
+  return {
+    ts: now,
+    request_id: c.get('requestId') ?? 'unknown',
+    actor_id: actor.id,
+    actor_kind: actor.kind,
+    actor_name: actor.name ?? null,
+    ip: c.get('clientIp') ?? null,
+    method: c.req.method,
+    route: c.get('routeTemplate') ?? new URL(c.req.url).pathname,
+    action: input.action,
+    outcome: input.outcome,
+    reason: input.reason ?? null,
+    status: input.status ?? null,
+    details: input.details ? JSON.stringify(input.details) : null,
+  };
+}
+
+/** Records one event in the background. Never throws into the request. */
+export function audit(c: Context<AppEnv>, input: AuditInput): void {
+  const event = buildAuditEvent(c, input);
+  const task = writeAuditEvents(c.env, [event]).catch((err: unknown) => {
+    console.error('audit write failed', { action: event.action, request_id: event.request_id, error: String(err) });
+  });
+  try {
+    c.executionCtx.waitUntil(task);
+  } catch {
+    // No execution context (e.g. a unit test calling the app directly): the promise still runs.
+  }
+}

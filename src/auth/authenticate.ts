@@ -1,0 +1,79 @@
+/**
+ * Authentication middleware: credential → verifier (API key or JWT) → `c.var.principal`.
+ * Fails closed: any verifier error is a 401 (never a 500 from a crypto library), and the audit
+ * row keeps the real reason while the client sees one generic message.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../env';
+import { GatewayError } from '../http/errors';
+import { audit } from '../audit/audit';
+import { countAuthFailure } from '../metrics/recorder';
+import { extractCredential } from './credentials';
+import type { AuthResult, CredentialVerifier } from './verifier';
+import type { AuditActor } from '../audit/types';
+import { verifyApiKey } from '../keys/verify';
+import { verifyAccessToken } from './jwt/verify-access';
+
+export interface AuthenticateOptions {
+  /** When true, a request without any credential passes through anonymous. */
+  optional?: boolean;
+  verifiers?: { apiKey: CredentialVerifier; jwt: CredentialVerifier };
+}
+
+const DEFAULT_VERIFIERS = { apiKey: verifyApiKey, jwt: verifyAccessToken };
+
+/** Resolves the caller, or throws the 401 the client sees. Usable outside middleware (e.g. /metrics). */
+export async function resolvePrincipal(c: Context<AppEnv>, options: AuthenticateOptions = {}): Promise<boolean> {
+  const verifiers = options.verifiers ?? DEFAULT_VERIFIERS;
+  let credential;
+  try {
+    credential = extractCredential(c.req.raw.headers, new URL(c.req.url));
+  } catch (err) {
+    if (err instanceof GatewayError) fail(c, err, err.code);
+    throw err;
+  }
+  if (!credential) {
+    if (options.optional) return false;
+    fail(c, new GatewayError('invalid_credentials', 'Authentication required: send Authorization: Bearer <key or token>'), 'missing_credential');
+  }
+  let result: AuthResult;
+  try {
+    result = await (credential.kind === 'jwt' ? verifiers.jwt : verifiers.apiKey)(c, credential.value);
+  } catch (err) {
+    if (err instanceof GatewayError && err.status >= 500) throw err; // e.g. limiter/store down: not an auth failure
+    console.error('verifier threw', { kind: credential.kind, error: String(err) });
+    result = { ok: false, code: credential.kind === 'jwt' ? 'invalid_token' : 'invalid_credentials', reason: 'verifier_error' };
+  }
+  if (!result.ok) {
+    fail(c, new GatewayError(result.code, genericDetail(result.code)), result.reason, result.actor);
+  }
+  c.set('principal', result.principal);
+  return true;
+}
+
+/** Middleware factory: `authenticate()` requires a credential; `authenticate({optional:true})` does not. */
+export function authenticate(options: AuthenticateOptions = {}): MiddlewareHandler<AppEnv> {
+  return async function authenticateMiddleware(c, next) {
+    await resolvePrincipal(c, options);
+    await next();
+  };
+}
+
+function genericDetail(code: string): string {
+  switch (code) {
+    case 'token_expired':
+      return 'The access token has expired';
+    case 'token_revoked':
+      return 'The token has been revoked';
+    case 'invalid_token':
+      return 'The access token is invalid';
+    default:
+      return 'Invalid credentials';
+  }
+}
+
+function fail(c: Context<AppEnv>, err: GatewayError, reason: string, actor?: AuditActor): never {
+  countAuthFailure(reason);
+  audit(c, { action: 'auth_failed', outcome: 'denied', reason, status: err.status, ...(actor ? { actor } : {}) });
+  throw err;
+}

@@ -1,0 +1,196 @@
+/**
+ * One zod schema over every var and secret (names fixed in shared/API.md "Configuration names").
+ * A missing or weak secret is a configuration error naming the variable and how to fix it;
+ * there is never a silent default secret.
+ */
+import { z } from 'zod';
+import { parseCidrList, type Cidr } from './http/cidr';
+import { parseRateLimit, type RateLimitSpec } from './ratelimit/limit-spec';
+
+const MIN_SECRET_BYTES = 32;
+const SECRET_HELP = 'generate one with `npm run secrets` (or `openssl rand -base64 48`) and set it with `wrangler secret put`';
+
+/** Strings that show up in tutorials and .env.example files; never accepted as secrets. */
+const PLACEHOLDER = /^(change[-_ ]?me|changeit|secret|password|your[-_].*|xxx+|test|example|default)$/i;
+
+/** A secret is weak when it is short, a placeholder, or has too few distinct characters. */
+export function secretWeakness(value: string): string | null {
+  const bytes = new TextEncoder().encode(value).length;
+  if (bytes < MIN_SECRET_BYTES) return `is ${bytes} bytes; at least ${MIN_SECRET_BYTES} are required`;
+  if (PLACEHOLDER.test(value) || value.toLowerCase().includes('change-me')) return 'is a placeholder value';
+  if (new Set(value).size < 12) return 'has too few distinct characters to be random';
+  return null;
+}
+
+const strongSecret = z.string({ error: `is missing; ${SECRET_HELP}` }).superRefine((v, ctx) => {
+  const weak = secretWeakness(v);
+  if (weak) ctx.addIssue({ code: 'custom', message: `${weak}; ${SECRET_HELP}` });
+});
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const bool = (dflt: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return dflt;
+      if (/^(1|true|yes|on)$/i.test(v)) return true;
+      if (/^(0|false|no|off)$/i.test(v)) return false;
+      ctx.addIssue({ code: 'custom', message: 'must be true or false' });
+      return z.NEVER;
+    });
+
+const int = (dflt: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return dflt;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+const cidrs = (dflt: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseCidrList(v ?? dflt);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const rateLimit = (dflt: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const parsed = parseRateLimit(v && v.trim() !== '' ? v : dflt);
+      if (!parsed) {
+        ctx.addIssue({ code: 'custom', message: 'must look like "100/minute" (second, minute, hour or day)' });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const originOrigin = z
+  .string()
+  .transform((v, ctx) => {
+    try {
+      const u = new URL(v);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error();
+      if (u.origin === 'null') throw new Error();
+      return u.origin;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not an origin like https://app.example.com` });
+      return z.NEVER;
+    }
+  });
+
+export const configSchema = z
+  .object({
+    ENVIRONMENT: z.enum(['production', 'development', 'test']).default('production'),
+    // secrets
+    JWT_SECRET_KEY: strongSecret,
+    API_KEY_SALT: strongSecret,
+    ADMIN_USERNAME: optionalString.pipe(z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ @ -').optional()),
+    ADMIN_PASSWORD_HASH: optionalString.pipe(
+      z.string().regex(/^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/, 'must be an argon2id PHC string ($argon2id$v=19$m=...); `npm run secrets` makes one').optional(),
+    ),
+    API_KEYS: optionalString,
+    JWT_PRIVATE_KEYS: optionalString,
+    ORIGIN_SECRET: optionalString,
+    // vars
+    ORIGIN_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+    CORS_ORIGINS: z.string().optional().transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(originOrigin)),
+    TRUSTED_HOSTS: list,
+    METRICS_ALLOW_CIDRS: cidrs('127.0.0.1/32,::1/128'),
+    ADMIN_ALLOW_CIDRS: cidrs(''),
+    ALLOW_PRIVATE_TARGETS: bool(false),
+    ACCESS_TOKEN_TTL: int(900, 60, 3600),
+    REFRESH_TOKEN_TTL: int(604800, 300, 90 * 86400),
+    DEFAULT_RATE_LIMIT: rateLimit('100/minute'),
+    IP_RATE_LIMIT: rateLimit('600/minute'),
+    LOGIN_RATE_LIMIT: rateLimit('5/minute'),
+    MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
+    MAX_URLS: int(100, 1, 10_000),
+    ORIGIN_TIMEOUT_MS: int(300_000, 1000, 900_000),
+    AUDIT_RETENTION_DAYS: int(90, 1, 3650),
+  })
+  .superRefine((c, ctx) => {
+    if (c.ORIGIN_URL) {
+      if (!c.ORIGIN_SECRET) {
+        ctx.addIssue({ code: 'custom', path: ['ORIGIN_SECRET'], message: `is required when ORIGIN_URL is set; ${SECRET_HELP}` });
+      } else {
+        const weak = secretWeakness(c.ORIGIN_SECRET);
+        if (weak) ctx.addIssue({ code: 'custom', path: ['ORIGIN_SECRET'], message: `${weak}; ${SECRET_HELP}` });
+      }
+    }
+    if (c.ALLOW_PRIVATE_TARGETS && c.ENVIRONMENT === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['ALLOW_PRIVATE_TARGETS'], message: 'is for local development only; set ENVIRONMENT=development to use it' });
+    }
+    if (c.ADMIN_PASSWORD_HASH && !c.ADMIN_USERNAME) {
+      ctx.addIssue({ code: 'custom', path: ['ADMIN_USERNAME'], message: 'is required when ADMIN_PASSWORD_HASH is set' });
+    }
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type { Cidr, RateLimitSpec };
+
+/** One problem with one variable; the message never contains the value of a secret. */
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+
+/** Pure: parses the raw env (vars + secrets). Does not log. */
+export function parseConfig(raw: Record<string, unknown>): ConfigResult {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = raw[key];
+    if (typeof v === 'string') input[key] = v;
+    else if (v !== undefined && v !== null) input[key] = String(v);
+  }
+  const result = configSchema.safeParse(input);
+  if (result.success) return { ok: true, config: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues.map((i) => ({ variable: String(i.path[0] ?? 'config'), message: i.message })),
+  };
+}
+
+const cache = new WeakMap<object, ConfigResult>();
+
+/**
+ * Parses once per isolate and env object. Config problems are logged once, naming the variable,
+ * so `wrangler tail` shows what to fix.
+ */
+export function loadConfig(env: object): ConfigResult {
+  let result = cache.get(env);
+  if (!result) {
+    result = parseConfig(env as Record<string, unknown>);
+    cache.set(env, result);
+    if (!result.ok) {
+      for (const p of result.problems) console.error(`crawlgate misconfigured: ${p.variable} ${p.message}`);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,59 @@
+/** Crawl4AI's result shape (shared/API.md "Crawling"): field names kept so its clients work. */
+export interface MarkdownResult {
+  raw_markdown: string;
+  markdown_with_citations: string;
+  references_markdown: string;
+  fit_markdown: string;
+  fit_html?: string;
+}
+
+export interface LinkItem {
+  href: string;
+  text: string;
+  title?: string;
+}
+
+export interface MediaItem {
+  src: string;
+  alt?: string;
+  type?: string;
+}
+
+export interface CrawlResult {
+  url: string;
+  success: boolean;
+  status_code: number | null;
+  html: string;
+  cleaned_html: string;
+  markdown: MarkdownResult | null;
+  links: { internal: LinkItem[]; external: LinkItem[] };
+  media: { images: MediaItem[]; videos: MediaItem[]; audios: MediaItem[] };
+  metadata: Record<string, string | null>;
+  error_message: string | null;
+  redirected_url: string | null;
+  response_headers: Record<string, string>;
+  screenshot: string | null;
+  pdf: string | null;
+  js_execution_result?: Record<string, unknown> | null;
+}
+
+export type EdgeEngineKind = 'browser' | 'fetch';
+
+/** Options an edge engine receives; configs are Crawl4AI's `{type, params}` objects' params. */
+export interface EdgeCrawlOptions {
+  browserParams: Record<string, unknown>;
+  crawlerParams: Record<string, unknown>;
+  allowPrivateTargets: boolean;
+  /** Aborted when the client disconnects. */
+  signal?: AbortSignal;
+}
+
+/** What the crawl routes call when they crawl at the edge instead of forwarding. */
+export interface EdgeEngine {
+  readonly kind: EdgeEngineKind;
+  /** Yields one result per URL as soon as it is ready (for /crawl/stream). */
+  crawl(urls: string[], options: EdgeCrawlOptions): AsyncIterable<CrawlResult>;
+  screenshot(url: string, options: EdgeCrawlOptions): Promise<CrawlResult>;
+  pdf(url: string, options: EdgeCrawlOptions): Promise<CrawlResult>;
+  executeJs(url: string, scripts: string[], options: EdgeCrawlOptions): Promise<CrawlResult>;
+}

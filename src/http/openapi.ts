@@ -1,0 +1,71 @@
+/**
+ * Route declaration helpers: every route is an `@hono/zod-openapi` route, so one zod schema
+ * validates the request and documents it in `/openapi.json`. Validation failures become
+ * 422 `validation_failed` problems listing each field path.
+ */
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppEnv } from '../env';
+import type { Permission } from '../auth/rbac';
+import { GatewayError } from './errors';
+
+/** Hook shared by every router: zod issues → one problem with field paths. */
+export function validationHook(result: { success: boolean; error?: z.ZodError }): void {
+  if (result.success || !result.error) return;
+  const errors = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
+  const summary = errors.slice(0, 3).map((e) => `${e.path}: ${e.message}`).join('; ');
+  throw new GatewayError('validation_failed', `Invalid request: ${summary}`, { extras: { errors } });
+}
+
+/** A router for one group of routes; mount it in `src/app.ts`. */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({ defaultHook: (result) => validationHook(result) });
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().openapi({ example: 'invalid_credentials' }),
+    request_id: z.string(),
+  })
+  .openapi('Problem');
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed request',
+  401: 'Missing or invalid credentials',
+  403: 'Authenticated but not allowed (insufficient_scope, ip_not_allowed)',
+  404: 'Not found (or owned by another principal)',
+  409: 'Conflict',
+  413: 'Body larger than MAX_BODY_BYTES',
+  422: 'Body failed validation (validation_failed)',
+  429: 'Rate or concurrency limit reached',
+  500: 'Gateway misconfigured or internal error',
+  502: 'Origin unavailable',
+  503: 'A dependency (rate limiter) is unavailable',
+  504: 'Origin timed out',
+};
+
+/** Problem responses for the OpenAPI document. */
+export function problemResponses(...statuses: number[]) {
+  const out: Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
+  for (const s of statuses) {
+    out[s] = { description: PROBLEM_DESCRIPTIONS[s] ?? 'Error', content: { 'application/problem+json': { schema: ProblemSchema } } };
+  }
+  return out;
+}
+
+/** The OpenAPI fields of a protected route: security schemes, permission, and the shared auth errors. */
+export function protectedBy(permission: Permission | Permission[] | 'authenticated') {
+  const perms = Array.isArray(permission) ? permission : [permission];
+  return {
+    security: [{ bearerAuth: [] }, { apiKeyHeader: [] }] as Array<Record<string, string[]>>,
+    'x-permission': perms.join(' '),
+  };
+}
+
+/** A required JSON body (required: validation runs even without a JSON content type). */
+export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
+  return { body: { required: true, description, content: { 'application/json': { schema } } } };
+}

@@ -1,0 +1,22 @@
+/** Limits written like the seeds: "100/minute", "10/second", "5000/hour", "100000/day" (pure). */
+export interface RateLimitSpec {
+  limit: number;
+  /** Window length in milliseconds. */
+  windowMs: number;
+  /** The text it was parsed from, normalised (e.g. "100/minute"). */
+  text: string;
+}
+
+const UNITS: Record<string, number> = { second: 1_000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+/** Parses "N/unit" (unit: second|minute|hour|day, also "s", "m", "h", "d" and plurals). */
+export function parseRateLimit(text: string): RateLimitSpec | null {
+  const m = /^\s*(\d{1,9})\s*\/\s*(second|minute|hour|day|s|m|h|d)s?\s*$/i.exec(text);
+  if (!m) return null;
+  const limit = Number(m[1]);
+  if (limit < 1) return null;
+  const short: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day' };
+  const raw = (m[2] as string).toLowerCase();
+  const unit = short[raw] ?? raw;
+  return { limit, windowMs: UNITS[unit] as number, text: `${limit}/${unit}` };
+}

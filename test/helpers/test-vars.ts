@@ -1,0 +1,18 @@
+/**
+ * Vars and secrets the workers test project runs with. The secrets are random-looking test-only
+ * values generated for this file; they protect nothing.
+ */
+export const TEST_VARS = {
+  ENVIRONMENT: 'test',
+  JWT_SECRET_KEY: 'test-jwt-secret-5f1c9a7e2b8d4c6f0a3e9b7d1c5f8a2e',
+  API_KEY_SALT: 'test-api-key-salt-9d2f7b4a1c8e6f3b0a5d2c9e7f1b4a8d',
+  ORIGIN_SECRET: 'test-origin-secret-3b8e1f6a9c2d5e0b7f4a1c8d3e6b9f2a',
+  TRUSTED_HOSTS: 'crawlgate.test,localhost',
+  CORS_ORIGINS: 'https://app.example.com',
+  METRICS_ALLOW_CIDRS: '10.1.0.0/16,2001:db8::/32',
+  ADMIN_ALLOW_CIDRS: '',
+  MAX_BODY_BYTES: '65536',
+} as const;
+
+/** Base URL for requests in tests (a trusted HTTPS host). */
+export const BASE = 'https://crawlgate.test';

@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { call } from '../helpers/http';
+
+describe('GET /health', () => {
+  it('answers ok with a timestamp and version', async () => {
+    const res = await call('/health');
+    expect(res.status).toBe(200);
+    const body = await res.json<{ status: string; timestamp: string; version: string }>();
+    expect(body.status).toBe('ok');
+    expect(Date.parse(body.timestamp)).not.toBeNaN();
+    expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * Two test projects:
+ *  - `workers`: everything under test/ except test/node, run inside workerd with real local
+ *    D1, KV and Durable Objects (miniflare), configured from wrangler.toml.
+ *  - `node`: test/node — the CLI scripts and an end-to-end check of `wrangler dev`.
+ */
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { TEST_VARS } from './test/helpers/test-vars.ts';
+
+const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            main: './src/index.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: { ...TEST_VARS, TEST_MIGRATIONS: migrations },
+            },
+          }),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/node/**'],
+          setupFiles: ['./test/helpers/apply-migrations.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'node',
+          include: ['test/node/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
