@@ -16,18 +16,24 @@ export default defineConfig({
     projects: [
       {
         plugins: [
-          cloudflareTest({
+          cloudflareTest(({ inject }) => ({
             main: './src/index.ts',
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { ...TEST_VARS, TEST_MIGRATIONS: migrations },
+              bindings: {
+                ...TEST_VARS,
+                ORIGIN_URL: `http://127.0.0.1:${inject('originPort')}`,
+                TEST_SITE_URL: `http://127.0.0.1:${inject('sitePort')}`,
+                TEST_MIGRATIONS: migrations,
+              },
             },
-          }),
+          })),
         ],
         test: {
           name: 'workers',
           include: ['test/**/*.test.ts'],
           exclude: ['test/node/**'],
+          globalSetup: ['./test/helpers/global-setup.ts'],
           setupFiles: ['./test/helpers/apply-migrations.ts'],
         },
       },

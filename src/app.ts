@@ -2,7 +2,8 @@
  * The whole request path at a glance (shared/ARCHITECTURE.md): middleware order here, routers below.
  *   1. security headers (outermost, so errors and proxied responses get them too), request id
  *   2. config guard, metrics, host rules (trusted hosts, HTTPS redirect), CORS, body cap
- *   3. per-route: authenticate → authorize (requirePermission) → rate limit → handler
+ *   3. IP rate limit → authenticate (optional here: public routes stay public, a bad credential is
+ *      still a 401) → principal rate limits / concurrency leases → router (requirePermission) → handler
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env';
@@ -15,6 +16,7 @@ import { hostRules } from './http/host-rules';
 import { strictCors } from './http/cors';
 import { bodyLimit } from './http/body-limit';
 import { ipAllowList } from './http/ip-rules';
+import { authenticate } from './auth/authenticate';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
@@ -31,6 +33,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use('*', strictCors());
   app.use('*', bodyLimit());
   app.use('/admin/*', ipAllowList((c) => c.get('config').ADMIN_ALLOW_CIDRS));
+  // Rate limits that need no principal (per IP, per route group, login attempts) go here.
+  app.use('*', authenticate({ optional: true }));
+  // Rate limits per principal (key / user) and crawl concurrency leases go here.
 
   app.route('/', healthRouter);
   app.route('/', metricsRouter);

@@ -11,3 +11,12 @@ describe('GET /health', () => {
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
+
+describe('test servers', () => {
+  it('the origin started by the global setup answers through the worker runtime', async () => {
+    const { env } = await import('cloudflare:workers');
+    const res = await fetch(new URL('/health', (env as unknown as { ORIGIN_URL: string }).ORIGIN_URL));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+});
