@@ -8,8 +8,8 @@ import type { Page } from '@cloudflare/puppeteer';
 import { checkTargetUrl, type EgressResult } from '../egress';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../types';
 import { leaseBrowser, type BrowserBinding, type LeasedBrowser, type SessionEvent } from './browser-session';
-import { evaluateScript, pdfOf, renderPage, screenshotOf } from './browser-page';
-import { EDGE_LIMITS, pageSettings } from './crawl-options';
+import { evaluateScript, openTab, pdfOf, renderInTab, renderPage, screenshotOf, type Tab } from './browser-page';
+import { EDGE_LIMITS, pageSettings, type PageSettings } from './crawl-options';
 import { completionOrder } from './pool';
 import { failedResult } from './result';
 
@@ -46,6 +46,34 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAb
     signal.addEventListener('abort', abort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
   });
+}
+
+/**
+ * Tabs reused across the URLs of one request (opening a tab costs about as much as loading a
+ * small page); a tab whose navigation failed is closed rather than reused. All are closed at the
+ * end so a session handed back for reuse carries no page of this request.
+ */
+function tabPool(leased: LeasedBrowser, settings: PageSettings, checkUrl: (url: string) => EgressResult) {
+  const idle: Tab[] = [];
+  const all = new Set<Tab>();
+  return {
+    async render(url: string): Promise<CrawlResult> {
+      const tab = idle.pop() ?? (await openTab(leased.browser, settings, checkUrl));
+      all.add(tab);
+      try {
+        return await renderInTab(tab, url, { settings, checkUrl });
+      } finally {
+        if (tab.healthy) idle.push(tab);
+        else {
+          all.delete(tab);
+          await tab.page.close().catch(() => undefined);
+        }
+      }
+    },
+    async closeAll(): Promise<void> {
+      await Promise.all([...all].map((tab) => tab.page.close().catch(() => undefined)));
+    },
+  };
 }
 
 export function createBrowserEngine(binding: BrowserBinding, engineOptions: BrowserEngineOptions = {}): EdgeEngine {
@@ -88,16 +116,16 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
     async *crawl(urls, options) {
       const settings = pageSettings(options);
       const { leased, detach } = await lease(options);
+      const tabs = tabPool(leased, settings, checkFor(options));
       let outcome: 'ok' | 'error' = 'error';
       try {
         yield* completionOrder(urls, concurrency, (url) =>
-          untilAborted(renderPage(leased.browser, url, { settings, checkUrl: checkFor(options) }), options.signal, () =>
-            failedResult(url, 'the request was cancelled'),
-          ),
+          untilAborted(tabs.render(url), options.signal, () => failedResult(url, 'the request was cancelled')),
         );
         outcome = options.signal?.aborted ? 'error' : 'ok';
       } finally {
         detach();
+        await tabs.closeAll();
         await leased.release(outcome);
       }
     },

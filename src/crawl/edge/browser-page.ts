@@ -51,35 +51,57 @@ function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === 'TimeoutError' || /timeout|timed out/i.test(error.message));
 }
 
-/** Loads and renders one URL; page-level problems come back as a failed CrawlResult. */
-export async function renderPage(browser: Browser, url: string, options: RenderOptions): Promise<CrawlResult> {
-  const { settings } = options;
+/** A browser tab prepared for crawling: egress interception on, user agent and viewport set. */
+export interface Tab {
+  page: Page;
+  /** Set by the request handler when the main-frame navigation (or a redirect hop) is refused. */
+  refused: string | null;
+  /** False once a navigation failed in a way that may leave the tab unusable. */
+  healthy: boolean;
+}
+
+/** Opens a tab whose every request (navigation, redirect hops, sub-resources) passes `checkUrl`. */
+export async function openTab(browser: Browser, settings: PageSettings, checkUrl: (url: string) => EgressResult): Promise<Tab> {
   const page = await browser.newPage();
-  let refused: string | null = null;
+  const tab: Tab = { page, refused: null, healthy: true };
   try {
     await page.setUserAgent(settings.userAgent);
     await page.setViewport(settings.viewport);
     await page.setRequestInterception(true);
-    page.on('request', (request: HTTPRequest) => {
-      const target = request.url();
-      if (/^(data|blob|about):/i.test(target)) return void request.continue().catch(() => undefined);
-      const verdict = options.checkUrl(target);
-      if (verdict.ok) return void request.continue().catch(() => undefined);
-      if (request.isNavigationRequest() && request.frame() === page.mainFrame() && refused === null) {
-        refused = `${request.redirectChain().length === 0 ? 'target' : `redirect to ${target}`} refused by the egress policy: ${verdict.reason}`;
-      }
-      void request.abort('blockedbyclient').catch(() => undefined);
-    });
+  } catch (error) {
+    await page.close().catch(() => undefined);
+    throw error;
+  }
+  page.on('request', (request: HTTPRequest) => {
+    const target = request.url();
+    if (/^(data|blob|about):/i.test(target)) return void request.continue().catch(() => undefined);
+    const verdict = checkUrl(target);
+    if (verdict.ok) return void request.continue().catch(() => undefined);
+    if (request.isNavigationRequest() && request.frame() === page.mainFrame() && tab.refused === null) {
+      tab.refused = `${request.redirectChain().length === 0 ? 'target' : `redirect to ${target}`} refused by the egress policy: ${verdict.reason}`;
+    }
+    void request.abort('blockedbyclient').catch(() => undefined);
+  });
+  return tab;
+}
+
+/** Loads and renders one URL in a tab; page-level problems come back as a failed CrawlResult. */
+export async function renderInTab(tab: Tab, url: string, options: RenderOptions): Promise<CrawlResult> {
+  const { settings } = options;
+  const { page } = tab;
+  tab.refused = null;
+  try {
     const started = Date.now();
     let response;
     try {
       response = await page.goto(url, { waitUntil: settings.waitUntil, timeout: settings.timeoutMs });
     } catch (error) {
-      if (refused) throw new PageError(refused);
+      if (tab.refused) throw new PageError(tab.refused);
+      tab.healthy = false;
       if (isTimeout(error)) throw new PageError(`page timed out after ${settings.timeoutMs} ms`);
       throw new PageError(`navigation failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (refused) throw new PageError(refused, response?.status() ?? null);
+    if (tab.refused) throw new PageError(tab.refused, response?.status() ?? null);
     if (!response) throw new PageError('navigation produced no response');
     const remaining = () => Math.max(settings.timeoutMs - (Date.now() - started), 1);
     for (const code of settings.jsCode) {
@@ -113,9 +135,18 @@ export async function renderPage(browser: Browser, url: string, options: RenderO
     return result;
   } catch (error) {
     if (error instanceof PageError) return failedResult(url, error.message, error.status);
+    tab.healthy = false;
     throw error;
+  }
+}
+
+/** One URL in a fresh tab, closed afterwards. */
+export async function renderPage(browser: Browser, url: string, options: RenderOptions): Promise<CrawlResult> {
+  const tab = await openTab(browser, options.settings, options.checkUrl);
+  try {
+    return await renderInTab(tab, url, options);
   } finally {
-    await page.close().catch(() => undefined);
+    await tab.page.close().catch(() => undefined);
   }
 }
 
