@@ -65,7 +65,7 @@ describe('wrangler dev', () => {
   });
 
   it('serves an OpenAPI 3.1 document that passes schema validation', async () => {
-    const doc = await (await fetch(`${base}/openapi.json`)).json();
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as Record<string, unknown>;
     const validator = new Validator();
     const result = await validator.validate(doc);
     expect(result.errors ?? []).toEqual([]);
