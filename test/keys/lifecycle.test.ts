@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { env } from 'cloudflare:workers';
+import { env as rawEnv } from 'cloudflare:workers';
+import type { Env } from '../../src/env';
 import { ADMIN_KEY, READER_KEY, createKey, send, sleep, validate, type IssuedKeyBody } from './helpers';
+
+const env = rawEnv as unknown as Env;
 
 describe('POST /admin/keys', () => {
   it('creates a key, shows it once with Cache-Control: no-store, and the key works at once', async () => {
