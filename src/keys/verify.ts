@@ -7,6 +7,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import type { AuthResult, CredentialVerifier } from '../auth/verifier';
+import { GatewayError } from '../http/errors';
 import { checkKeyFormat } from './format';
 import { constantTimeEqual, digestKey } from './digest';
 import { matchSeedKey } from './seed';
@@ -51,6 +52,19 @@ function touch(c: Context<AppEnv>, rec: ApiKeyRecord, now: number): void {
   background(c, touchLastUsed(c.env.DB, rec.id, now), 'last_used_at update');
 }
 
+/**
+ * Storage failures fail closed but honestly: a 503 with Retry-After (no key is accepted without its
+ * record and revocation check), not a 401 that would tell a client its good key is bad.
+ */
+async function fromStore<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    console.error('api key store unavailable', String(err));
+    throw new GatewayError('service_unavailable', 'The key store is unavailable; retry shortly', { headers: { 'Retry-After': '5' }, cause: err });
+  }
+}
+
 /** The `CredentialVerifier` for API keys (contract in src/auth/verifier.ts). */
 export const verifyApiKey: CredentialVerifier = async (c, credential) => {
   const format = checkKeyFormat(credential);
@@ -63,11 +77,12 @@ export const verifyApiKey: CredentialVerifier = async (c, credential) => {
   let record: ApiKeyRecord | null;
   if (seed) record = seed.record;
   else if (format.kind === 'foreign') return refuse('unknown_key'); // only seed keys may have another format
-  else record = await lookup(c, digest);
+  else record = await fromStore(() => lookup(c, digest));
   if (!record) return refuse('unknown_key');
 
   const now = Date.now();
-  const marker = await readMarker(c.env.REVOCATIONS, record.id);
+  const id = record.id;
+  const marker = await fromStore(() => readMarker(c.env.REVOCATIONS, id));
   const rejection = evaluateKey(record, marker, now);
   if (rejection) return refuse(rejection, record);
 

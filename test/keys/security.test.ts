@@ -254,3 +254,32 @@ describe('seed keys from API_KEYS', () => {
     }
   });
 });
+
+describe('when the key store fails', () => {
+  /** The real binding, with one method made to fail (fault injection for the failure path only). */
+  function failing<T extends object>(target: T, method: string): T {
+    return new Proxy(target, {
+      get(t, prop) {
+        const value = Reflect.get(t, prop, t) as unknown;
+        if (prop === method) return () => Promise.reject(new Error('injected outage'));
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+      },
+    });
+  }
+
+  it('fails closed with 503 + Retry-After (never accepts the key, never calls it invalid)', async () => {
+    const k = await createKey();
+    for (const e of [
+      { ...keysEnv, CACHE: failing(bindings.CACHE, 'get') },
+      { ...keysEnv, REVOCATIONS: failing(bindings.REVOCATIONS, 'get') },
+    ] as Env[]) {
+      const res = await validate(k.key, 'bearer', e);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('Retry-After')).toBe('5');
+      expect((await res.json<{ code: string }>()).code).toBe('service_unavailable');
+    }
+    // A mistyped key still gets its 401 without touching the failed store.
+    const typoRes = await validate(typo(k.key), 'bearer', { ...keysEnv, CACHE: failing(bindings.CACHE, 'get') } as Env);
+    expect(typoRes.status).toBe(401);
+  });
+});
