@@ -57,6 +57,7 @@ export const UpdateKeyBody = z
   .openapi('UpdateKeyRequest');
 
 export const ListKeysQuery = z.object({
+  source: z.enum(['stored', 'config']).optional().openapi({ description: 'stored (default): keys in D1, paginated; config: the API_KEYS seed keys' }),
   status: z.enum(['active', 'expired', 'rotated', 'revoked', 'disabled']).optional(),
   owner: z.string().regex(OWNER_PATTERN).optional(),
   cursor: z.string().max(200).optional().openapi({ description: 'next_cursor from the previous page' }),

@@ -128,6 +128,11 @@ export async function findSeedKey(config: Config, id: string): Promise<SeedEntry
   return (await seedIndex(config)).find((e) => e.record.id === id) ?? null;
 }
 
+/** Every seed key's record (no key, no digest), for `GET /admin/keys?source=config`. */
+export async function listSeedKeys(config: Config): Promise<ApiKeyRecord[]> {
+  return (await seedIndex(config)).map((e) => e.record);
+}
+
 export function isSeedKeyId(id: string): boolean {
   return id.startsWith('seed_');
 }

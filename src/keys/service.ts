@@ -10,7 +10,7 @@ import { digestKey } from './digest';
 import { findKeyById, insertKey, markRevoked, rotateKeyRows, setDisabled, type StoredKey } from './store';
 import { deleteMarker, forgetCachedKey, readMarker, writeMarker } from './cache';
 import type { ApiKeyRecord } from './record';
-import { findSeedKey, isSeedKeyId } from './seed';
+import { findSeedKey, isSeedKeyId, listSeedKeys } from './seed';
 import type { Config } from '../config';
 
 export interface NewKeyInput {
@@ -69,6 +69,16 @@ export async function getKey(env: Env, config: Config, id: string): Promise<ApiK
     return marker ? { ...seed.record, status: 'revoked', revoked_at: marker.at } : seed.record;
   }
   return (await findKeyById(env.DB, id))?.record ?? null;
+}
+
+/** The API_KEYS keys with their revocation state applied (a handful; no pagination). */
+export async function listConfiguredKeys(env: Env, config: Config): Promise<ApiKeyRecord[]> {
+  const out: ApiKeyRecord[] = [];
+  for (const rec of await listSeedKeys(config)) {
+    const marker = await readMarker(env.REVOCATIONS, rec.id);
+    out.push(marker ? { ...rec, status: 'revoked', revoked_at: marker.at } : rec);
+  }
+  return out;
 }
 
 export type RotateResult = { ok: true; issued: IssuedKey; old: ApiKeyRecord } | { ok: false; reason: 'not_found' | 'not_rotatable' };

@@ -33,6 +33,7 @@ describe('POST /admin/keys', () => {
     expect(view.key).toBeUndefined();
     expect(view.digest).toBeUndefined();
     expect(JSON.stringify(view)).not.toContain(body.key.slice(12));
+    expect(Date.parse(view.last_used_at as string)).toBeGreaterThanOrEqual(Date.parse(body.created_at as string));
   });
 
   it('issues cg_test_ keys on request', async () => {

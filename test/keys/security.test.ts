@@ -235,6 +235,10 @@ describe('seed keys from API_KEYS', () => {
     const del = await send('/admin/keys/seed_tmp', { method: 'DELETE', key: ADMIN_KEY, env: e });
     expect(del.status).toBe(200);
     expect((await validate(tmpKey, 'bearer', e)).status).toBe(401);
+    const listed = await send('/admin/keys?source=config', { key: ADMIN_KEY, env: e });
+    const configured = await listed.json<{ keys: Array<{ id: string; status: string; key?: string }>; next_cursor: null }>();
+    expect(configured.keys.map((k) => [k.id, k.status])).toEqual([['seed_admin', 'active'], ['seed_reader', 'active'], ['seed_key1', 'active'], ['seed_tmp', 'revoked']]);
+    expect(JSON.stringify(configured)).not.toContain('Lp4Mn6');
     const list = await bindings.REVOCATIONS.list({ prefix: 'revoked:key:seed_tmp' });
     expect(list.keys[0]?.expiration).toBeUndefined();
   });

@@ -13,7 +13,7 @@ import { normalizeScopes } from '../../auth/rbac';
 import { parseRateLimit } from '../../ratelimit/limit-spec';
 import { audit } from '../../audit/audit';
 import { keyView, type ApiKeyRecord } from '../../keys/record';
-import { createKey, getKey, revokeKey, rotateKey, setKeyDisabled } from '../../keys/service';
+import { createKey, getKey, listConfiguredKeys, revokeKey, rotateKey, setKeyDisabled } from '../../keys/service';
 import { listKeys } from '../../keys/store';
 import { decodeCursor, encodeCursor } from '../../keys/cursor';
 import {
@@ -111,6 +111,11 @@ export const adminKeysRouter = createRouter()
   })
   .openapi(listKeysRoute, async (c) => {
     const q = c.req.valid('query');
+    if (q.source === 'config') {
+      const now = Date.now();
+      const keys = (await listConfiguredKeys(c.env, c.get('config'))).filter((r) => !q.status || keyView(r, now).status === q.status);
+      return c.json({ keys: keys.map((r) => keyView(r, now)), next_cursor: null }, 200);
+    }
     const after = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
     if (after === null) throw invalidField('cursor', 'is not a cursor this API returned');
     const limit = q.limit ?? 50;
