@@ -212,3 +212,17 @@ describe('expiry', () => {
     expect(view.status).toBe('expired');
   });
 });
+
+describe('revocation marker', () => {
+  it('overrules a stale cached record (a cache fill that raced the revocation, or another location\'s copy)', async () => {
+    const k = await createKey();
+    expect((await validate(k.key)).status).toBe(200);
+    const row = await env.DB.prepare('SELECT digest FROM api_keys WHERE id = ?').bind(k.id).first<{ digest: string }>();
+    const stale = await env.CACHE.get(`key:${row?.digest}`);
+    expect(stale).toContain('"status":"active"');
+    await send(`/admin/keys/${k.id}`, { method: 'DELETE', key: ADMIN_KEY });
+    // The pre-revocation copy lands in the cache after the revocation deleted it.
+    await env.CACHE.put(`key:${row?.digest}`, stale as string, { expirationTtl: 300 });
+    expect((await validate(k.key)).status).toBe(401);
+  });
+});
