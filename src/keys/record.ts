@@ -91,7 +91,8 @@ export function keyView(rec: ApiKeyRecord, now: number) {
     owner: rec.owner,
     status: effectiveStatus(rec, now),
     environment: rec.environment,
-    created_at: iso(rec.created_at) as string,
+    // Seed keys have no creation time of their own (they live in the API_KEYS secret).
+    created_at: rec.environment === 'seed' ? null : iso(rec.created_at),
     created_by: rec.created_by,
     expires_at: iso(rec.expires_at),
     revoked_at: iso(rec.revoked_at),

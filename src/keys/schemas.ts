@@ -77,7 +77,7 @@ export const KeySchema = z
     owner: z.string().nullable(),
     status: z.enum(['active', 'expired', 'rotated', 'revoked', 'disabled']),
     environment: z.enum(['live', 'test', 'seed']),
-    created_at: z.string(),
+    created_at: z.string().nullable().openapi({ description: 'null for API_KEYS seed keys' }),
     created_by: z.string().nullable(),
     expires_at: z.string().nullable(),
     revoked_at: z.string().nullable(),

@@ -230,7 +230,7 @@ describe('seed keys from API_KEYS', () => {
     const e = { ...keysEnv, API_KEYS: JSON.stringify({ ...JSON.parse(SEED_API_KEYS), tmp: { key: tmpKey, scopes: ['crawl'] } }) } as Env;
     expect((await validate(tmpKey, 'bearer', e)).status).toBe(200);
     const view = await send('/admin/keys/seed_tmp', { key: ADMIN_KEY, env: e });
-    expect(await view.json()).toMatchObject({ id: 'seed_tmp', environment: 'seed', status: 'active', name: 'Unknown', prefix: 'sk-temp-' });
+    expect(await view.json()).toMatchObject({ id: 'seed_tmp', environment: 'seed', status: 'active', name: 'Unknown', prefix: 'sk-temp-', created_at: null });
     expect((await send('/admin/keys/seed_tmp/rotate', { method: 'POST', key: ADMIN_KEY, env: e })).status).toBe(409);
     const del = await send('/admin/keys/seed_tmp', { method: 'DELETE', key: ADMIN_KEY, env: e });
     expect(del.status).toBe(200);
