@@ -3,6 +3,8 @@ import { env } from 'cloudflare:workers';
 import { getEdgeEngine } from '../../src/crawl/edge';
 import { GatewayError } from '../../src/http/errors';
 import type { Env } from '../../src/env';
+import { createBrowserEngine } from '../../src/crawl/edge/browser-engine';
+import type { BrowserBinding } from '../../src/crawl/edge/browser-session';
 
 describe('getEdgeEngine', () => {
   it('returns the fetch and browser engines by kind', () => {
@@ -30,5 +32,20 @@ describe('getEdgeEngine', () => {
       expect(result.success).toBe(false);
       expect(result.error_message).toContain('use "engine":"browser"');
     }
+  });
+});
+
+describe('browser engine without a browser', () => {
+  it('fails the request with 503 service_unavailable when no session can be had', async () => {
+    // A binding that refuses every session, as Browser Rendering does past the account's limit.
+    const refusing = { fetch: async () => new Response('Too many browsers', { status: 429 }) };
+    const engine = createBrowserEngine(refusing as unknown as BrowserBinding);
+    const error = await (async () => {
+      for await (const _ of engine.crawl(['https://example.com/'], { browserParams: {}, crawlerParams: {}, allowPrivateTargets: false })) {
+        // nothing is yielded
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error).toMatchObject({ code: 'service_unavailable', status: 503, headers: { 'Retry-After': '5' } });
   });
 });

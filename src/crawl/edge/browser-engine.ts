@@ -11,6 +11,7 @@ import { leaseBrowser, type BrowserBinding, type LeasedBrowser, type SessionEven
 import { evaluateScript, openTab, pdfOf, renderInTab, renderPage, screenshotOf, type Tab } from './browser-page';
 import { EDGE_LIMITS, pageSettings, type PageSettings } from './crawl-options';
 import { completionOrder } from './pool';
+import { GatewayError } from '../../http/errors';
 import { failedResult } from './result';
 
 export interface BrowserEngineOptions {
@@ -84,7 +85,16 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
   /** Leases a browser; closes it at once if the client disconnects. */
   async function lease(options: EdgeCrawlOptions): Promise<{ leased: LeasedBrowser; detach: () => void }> {
     options.signal?.throwIfAborted();
-    const leased = await leaseBrowser(binding, engineOptions.onSession);
+    let leased: LeasedBrowser;
+    try {
+      leased = await leaseBrowser(binding, engineOptions.onSession);
+    } catch (error) {
+      // e.g. the account's concurrent-browser limit (429 from the binding) or no Chrome locally
+      throw new GatewayError('service_unavailable', 'The browser engine could not get a browser session; retry later or use "engine":"fetch"', {
+        cause: error,
+        headers: { 'Retry-After': '5' },
+      });
+    }
     const onAbort = () => void leased.release('error');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     return { leased, detach: () => options.signal?.removeEventListener('abort', onAbort) };
