@@ -120,6 +120,19 @@ describe('browser engine: egress and errors', () => {
     expect(result!.error_message).toMatch(/^redirect to http:\/\/127\.0\.0\.1:\d+\/ refused by the egress policy: /);
   });
 
+  it('stops a sub-resource request the egress policy refuses before it leaves the browser', SLOW, async () => {
+    const site = new URL(SITE);
+    const engine = createBrowserEngine(BROWSER, {
+      checkUrl: (url) => checkTargetUrl(url, { allowPrivateTargets: new URL(url).host === site.host }),
+    });
+    const id = crypto.randomUUID();
+    const [result] = await crawlAll(engine, [`${SITE}/subresources/${id}`], { ...LOCAL, allowPrivateTargets: false, crawlerParams: { wait_until: 'load' } });
+    expect(result!.success).toBe(true);
+    const beacons = (await (await fetch(`${SITE}/beacons`)).json()) as string[];
+    expect(beacons).toContain(`${id}-allowed`);
+    expect(beacons).not.toContain(`${id}-refused`);
+  });
+
   it('closes the browser (not just the tab) when the client goes away mid-crawl', SLOW, async () => {
     const { engine, events } = engineWithEvents();
     const controller = new AbortController();

@@ -69,6 +69,7 @@ function articlePage(n: number): string {
 
 export async function startSiteServer(): Promise<RunningServer> {
   let port = 0;
+  const beacons = new Set<string>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = url.pathname;
@@ -116,6 +117,18 @@ export async function startSiteServer(): Promise<RunningServer> {
       res.on('close', () => clearTimeout(timer));
       return;
     }
+    const sub = /^\/subresources\/([\w-]+)$/.exec(path);
+    if (sub) {
+      // Two images from the same server under two names: the browser engine's egress check must
+      // let the first through and stop the second before it leaves Chrome.
+      const id = sub[1]!;
+      return send(200, html('Sub-resources', `<p>Two images.</p><img src="/beacon?id=${id}-allowed"><img src="http://localhost:${port}/beacon?id=${id}-refused">`));
+    }
+    if (path === '/beacon') {
+      beacons.add(url.searchParams.get('id') ?? '');
+      return send(204, '', 'text/plain');
+    }
+    if (path === '/beacons') return send(200, JSON.stringify([...beacons]), 'application/json');
     const article = /^\/pages\/(\d+)$/.exec(path);
     if (article) return send(200, articlePage(Number(article[1])));
     if (path.startsWith('/img/')) return send(404, '', 'text/plain');
