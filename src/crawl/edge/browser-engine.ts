@@ -124,6 +124,7 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
   return {
     kind: 'browser',
     async *crawl(urls, options) {
+      if (urls.length === 0) return;
       const settings = pageSettings(options);
       const { leased, detach } = await lease(options);
       const tabs = tabPool(leased, settings, checkFor(options));
