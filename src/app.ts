@@ -16,13 +16,20 @@ import { hostRules } from './http/host-rules';
 import { strictCors } from './http/cors';
 import { bodyLimit } from './http/body-limit';
 import { ipAllowList } from './http/ip-rules';
-import { authenticate } from './auth/authenticate';
+import { authenticate, type AuthenticateOptions } from './auth/authenticate';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { registerDocs } from './routes/docs';
+import { crawlRouter } from './crawl/router';
+import { mcpRouter } from './crawl/mcp';
 
-export function createApp(): OpenAPIHono<AppEnv> {
+export interface CreateAppOptions {
+  /** Test-only seam: replaces the API-key/JWT verifiers (test/helpers/principal.ts). Production passes nothing. */
+  verifiers?: AuthenticateOptions['verifiers'];
+}
+
+export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   const app = createRouter();
 
   app.use('*', requestId());
@@ -34,7 +41,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use('*', bodyLimit());
   app.use('/admin/*', ipAllowList((c) => c.get('config').ADMIN_ALLOW_CIDRS));
   // Rate limits that need no principal (per IP, per route group, login attempts) go here.
-  app.use('*', authenticate({ optional: true }));
+  app.use('*', authenticate({ optional: true, verifiers: options.verifiers }));
   // Rate limits per principal (key / user) and crawl concurrency leases go here.
 
   app.route('/', healthRouter);
@@ -44,7 +51,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
   // app.route('/', adminKeysRouter);   // /admin/keys
   // app.route('/', adminUsersRouter);  // /admin/users
   // app.route('/', adminAuditRouter);  // /admin/audit
-  // app.route('/', crawlRouter);       // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job, /mcp/*
+  app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
+  app.route('/', mcpRouter); // /mcp/*
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));
