@@ -126,6 +126,8 @@ export function decideCrawlPolicy(route: CrawlRoute, input: Record<string, unkno
       const u = checked('url', v, ctx.allowPrivateTargets);
       urls = [u];
       body[k] = u;
+    } else if (NESTED_URL_KEYS.has(k) && typeof v === 'string' && v !== '') {
+      body[k] = checked(k, v, ctx.allowPrivateTargets, k === 'server' || k.startsWith('proxy'));
     } else {
       body[k] = checkNested(v, k, ctx.allowPrivateTargets);
     }
