@@ -1,0 +1,82 @@
+/** MCP endpoints: forwarded with gateway auth; tool calls get the HTTP routes' policy. */
+import { describe, expect, it } from 'vitest';
+import { problem } from '../helpers/http';
+import { callAs, credentialFor, newRequestId, originSaw } from '../helpers/principal';
+import { inspectMcpMessage } from '../../src/crawl/mcp-policy';
+
+const user = credentialFor({ id: 'key_mcp_user', permissions: ['crawl:run'] });
+
+function toolCall(name: string, args: Record<string, unknown>) {
+  return { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: args } };
+}
+
+describe('MCP over HTTP', () => {
+  it('streams /mcp/sse from the origin (the endpoint event arrives, leaky headers stripped)', async () => {
+    const res = await callAs(user, '/mcp/sse');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toContain('text/event-stream');
+    expect(res.headers.get('Set-Cookie')).toBeNull();
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('\n\n')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    expect(text).toContain('data: /mcp/messages/?session_id=0123456789abcdef');
+    await reader.cancel();
+  });
+
+  it('needs a credential for every MCP endpoint', async () => {
+    for (const path of ['/mcp/sse', '/mcp/schema', '/mcp/ws']) {
+      expect((await callAs(null, path)).status).toBe(401);
+    }
+    expect((await callAs(null, '/mcp/messages/?session_id=abc', { json: toolCall('crawl', {}) })).status).toBe(401);
+  });
+
+  it('forwards an allowed tool call with its session id', async () => {
+    const rid = newRequestId('mcpok');
+    const res = await callAs(user, '/mcp/messages/?session_id=0123456789abcdef', { json: toolCall('md', { url: 'https://example.com' }), headers: { 'X-Request-Id': rid } });
+    expect(res.status).toBe(202);
+    const seen = (await originSaw(rid))!;
+    expect(seen.path).toBe('/mcp/messages/?session_id=0123456789abcdef');
+    expect(JSON.parse(seen.body).params.arguments.url).toBe('https://example.com/');
+  });
+
+  it('refuses execute_js through MCP without crawl:js', async () => {
+    const rid = newRequestId('mcpjs');
+    const res = await callAs(user, '/mcp/messages/?session_id=abc', { json: toolCall('execute_js', { url: 'https://example.com/', scripts: ['1'] }), headers: { 'X-Request-Id': rid } });
+    expect(res.status).toBe(403);
+    expect((await problem(res)).code).toBe('insufficient_scope');
+    expect(await originSaw(rid)).toBeNull();
+  });
+
+  it('refuses a private target through an MCP crawl tool', async () => {
+    const rid = newRequestId('mcpssrf');
+    const res = await callAs(user, '/mcp/messages/?session_id=abc', { json: toolCall('crawl', { urls: ['http://169.254.169.254/'] }), headers: { 'X-Request-Id': rid } });
+    expect(res.status).toBe(422);
+    expect(await originSaw(rid)).toBeNull();
+  });
+
+  it('refuses unknown tools (fail closed)', async () => {
+    const res = await callAs(user, '/mcp/messages/?session_id=abc', { json: toolCall('config_dump', { code: 'x' }) });
+    expect(res.status).toBe(403);
+  });
+
+  it('forwards /mcp/schema', async () => {
+    const res = await callAs(user, '/mcp/schema');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toHaveProperty('tools');
+  });
+});
+
+describe('inspectMcpMessage (the WebSocket relay\'s check)', () => {
+  const ctx = { permissions: ['crawl:run'] as const, maxUrls: 100, allowPrivateTargets: false };
+  it('passes non-tool messages unchanged and checks tool calls in batches', () => {
+    const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
+    expect(inspectMcpMessage(init, { ...ctx, permissions: [...ctx.permissions] })).toEqual({ ok: true, message: init });
+    const batch = JSON.stringify([toolCall('md', { url: 'https://example.com/' }), toolCall('crawl', { urls: ['http://127.1/'] })]);
+    const r = inspectMcpMessage(batch, { ...ctx, permissions: [...ctx.permissions] });
+    expect(r.ok).toBe(false);
+  });
+});
