@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { problem } from '../helpers/http';
 import { callAs, credentialFor, newRequestId, originSaw } from '../helpers/principal';
 import { inspectMcpMessage } from '../../src/crawl/mcp-policy';
+import { TEST_VARS } from '../helpers/test-vars';
 
 const user = credentialFor({ id: 'key_mcp_user', permissions: ['crawl:run'] });
 
@@ -78,5 +79,39 @@ describe('inspectMcpMessage (the WebSocket relay\'s check)', () => {
     const batch = JSON.stringify([toolCall('md', { url: 'https://example.com/' }), toolCall('crawl', { urls: ['http://127.1/'] })]);
     const r = inspectMcpMessage(batch, { ...ctx, permissions: [...ctx.permissions] });
     expect(r.ok).toBe(false);
+  });
+});
+
+describe('MCP over WebSocket (/mcp/ws)', () => {
+  it('proxies the upgrade with gateway credentials and checks each tool call', async () => {
+    const rid = newRequestId('ws');
+    const res = await callAs(user, '/mcp/ws', { headers: { Upgrade: 'websocket', 'X-Request-Id': rid, Cookie: 'c=1' } });
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    ws.accept();
+    const received: string[] = [];
+    const two = new Promise<void>((resolve) => {
+      ws.addEventListener('message', (ev) => {
+        received.push(String(ev.data));
+        if (received.length === 2) resolve();
+      });
+    });
+    ws.send(JSON.stringify(toolCall('md', { url: 'https://EXAMPLE.com' })));
+    ws.send(JSON.stringify(toolCall('execute_js', { url: 'https://example.com/', scripts: ['1'] })));
+    await two;
+    ws.close(1000, 'done');
+    const parsed = received.map((m) => JSON.parse(m));
+    const echo = parsed.find((m) => 'echo' in m);
+    const refusal = parsed.find((m) => 'error' in m);
+    expect(JSON.parse(echo.echo).params.arguments.url).toBe('https://example.com/');
+    expect(refusal).toMatchObject({ id: 7, error: { data: { code: 'insufficient_scope' } } });
+    const h = (await originSaw(rid))!.headers;
+    expect(h.authorization).toBe(`Bearer ${TEST_VARS.ORIGIN_SECRET}`);
+    expect(h['x-crawlgate-identity']).toBeTruthy();
+    expect(h.cookie).toBeUndefined();
+  });
+
+  it('answers 400 to a plain GET without an upgrade', async () => {
+    expect((await callAs(user, '/mcp/ws')).status).toBe(400);
   });
 });

@@ -11,10 +11,12 @@
  * `/crawl/stream` sends its first NDJSON line, then waits for `GET /__release?request_id=<id>`
  * (or 30 s) before the rest, so a test can show the first line arrived before the origin finished.
  * Every answer carries Set-Cookie, Server and X-Powered-By for the gateway to strip.
+ * `/mcp/ws` is a minimal RFC 6455 server (text frames only): it records the handshake headers and
+ * echoes each message back as `{"echo": <message>}`.
  */
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface RunningServer {
   port: number;
@@ -142,6 +144,46 @@ export async function startOriginServer(): Promise<RunningServer> {
       }
       json(res, 404, { detail: 'Not Found' });
     });
+  });
+  server.on('upgrade', (req, socket: Socket) => {
+    const requestId = String(req.headers['x-request-id'] ?? '');
+    if (requestId) recorded.set(requestId, { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: '' });
+    const key = String(req.headers['sec-websocket-key'] ?? '');
+    if (req.url !== '/mcp/ws' || !key) return socket.destroy();
+    const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    let buf = Buffer.alloc(0);
+    socket.on('data', (data: Buffer) => {
+      buf = Buffer.concat([buf, data]);
+      for (;;) {
+        if (buf.length < 2) return;
+        const opcode = (buf[0] as number) & 0x0f;
+        let len = (buf[1] as number) & 0x7f;
+        let offset = 2;
+        if (len === 126) {
+          if (buf.length < 4) return;
+          len = buf.readUInt16BE(2);
+          offset = 4;
+        }
+        const masked = ((buf[1] as number) & 0x80) !== 0;
+        const maskAt = offset;
+        if (masked) offset += 4;
+        if (buf.length < offset + len) return;
+        const payload = Buffer.from(buf.subarray(offset, offset + len));
+        if (masked) for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] as number) ^ (buf[maskAt + (i % 4)] as number);
+        buf = buf.subarray(offset + len);
+        if (opcode === 8) {
+          socket.end(Buffer.from([0x88, 0x00]));
+          return;
+        }
+        if (opcode === 1) {
+          const out = Buffer.from(JSON.stringify({ echo: payload.toString('utf8') }));
+          const head = out.length < 126 ? Buffer.from([0x81, out.length]) : Buffer.from([0x81, 126, out.length >> 8, out.length & 0xff]);
+          socket.write(Buffer.concat([head, out]));
+        }
+      }
+    });
+    socket.on('error', () => socket.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
