@@ -14,6 +14,8 @@ import { forwardToOrigin } from './origin/forward';
 import { proxyWebSocket } from './origin/websocket';
 import { inspectMcpMessage } from './mcp-policy';
 import { passThrough } from './handle';
+import { ownsSession, recordSession } from './jobs';
+import type { Principal } from '../auth/principal';
 import type { PolicyContext } from './policy';
 
 const ERRORS = problemResponses(401, 403, 413, 422, 429, 502, 503, 504);
@@ -65,17 +67,46 @@ function messagesRoute(path: string) {
     tags: ['MCP'],
     ...protectedBy('crawl:run'),
     middleware: [requirePermission('crawl:run')],
-    request: { query: z.object({ session_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).optional() }) },
+    request: { query: z.object({ session_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) }) },
     responses: { 202: { description: 'Accepted' }, ...ERRORS },
   });
 }
 
 export const mcpRouter = createRouter();
 
+const SESSION_IN_STREAM = /session_id=([A-Za-z0-9_-]{1,128})/;
+
+/**
+ * Watches the start of the SSE stream for the origin's `endpoint` event and binds its session id
+ * to the caller's tenant before the client can see (and use) it. A failed write errors the stream:
+ * fail closed rather than hand out an unbound session.
+ */
+export function bindSessionIds(body: ReadableStream<Uint8Array>, db: D1Database, principal: Principal): ReadableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  let seen = '';
+  let scanned = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      async transform(chunk, controller) {
+        if (scanned < 65_536) {
+          scanned += chunk.byteLength;
+          seen = (seen + decoder.decode(chunk, { stream: true })).slice(-4096);
+          let m: RegExpExecArray | null;
+          const re = new RegExp(SESSION_IN_STREAM.source, 'g');
+          while ((m = re.exec(seen)) !== null) await recordSession(db, m[1] as string, principal);
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
 mcpRouter.openapi(sse, async (c) => {
   needOrigin(c);
   audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'mcp_sse', engine: 'origin', urls: 0 } });
-  return forwardToOrigin(c, { method: 'GET', path: '/mcp/sse' });
+  const res = await forwardToOrigin(c, { method: 'GET', path: '/mcp/sse' });
+  if (!res.ok || !res.body) return res;
+  return new Response(bindSessionIds(res.body, c.env.DB, c.get('principal')!), { status: res.status, headers: res.headers });
 });
 
 mcpRouter.openapi(schema, async (c) => {
@@ -86,6 +117,9 @@ mcpRouter.openapi(schema, async (c) => {
 for (const path of ['/mcp/messages', '/mcp/messages/']) {
   mcpRouter.openapi(messagesRoute(path), async (c) => {
     needOrigin(c);
+    const { session_id } = c.req.valid('query');
+    // Sessions belong to the tenant that opened them: another tenant's id reads as unknown.
+    if (!(await ownsSession(c.env.DB, session_id, c.get('principal')!))) throw new GatewayError('not_found', 'No such MCP session');
     const text = await c.req.text();
     const inspected = inspectMcpMessage(text, policyContext(c));
     if (!inspected.ok) {

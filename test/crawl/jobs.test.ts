@@ -62,3 +62,17 @@ describe('POST /crawl/job and GET /crawl/job/{task_id}', () => {
     expect([404, 422]).toContain(res.status);
   });
 });
+
+describe('ownership retention (housekeeping cron)', () => {
+  it('purges task and session rows past their retention and keeps fresh ones', async () => {
+    const db = (env as unknown as { DB: D1Database }).DB;
+    const { purgeOwnershipRows, TASK_RETENTION_MS } = await import('../../src/crawl/jobs');
+    const { HOUSEKEEPING_TASKS } = await import('../../src/housekeeping');
+    expect(HOUSEKEEPING_TASKS).toHaveProperty('crawl_ownership_retention');
+    const now = Date.now();
+    await db.prepare("INSERT INTO crawl_tasks VALUES ('crawl_old_one', 'user:x', 'usr_x', ?1), ('crawl_new_one', 'user:x', 'usr_x', ?2)").bind(now - TASK_RETENTION_MS - 1, now).run();
+    await purgeOwnershipRows(db, now);
+    const rows = await db.prepare("SELECT task_id FROM crawl_tasks WHERE task_id IN ('crawl_old_one','crawl_new_one')").all();
+    expect(rows.results).toEqual([{ task_id: 'crawl_new_one' }]);
+  });
+});

@@ -6,6 +6,22 @@ import { inspectMcpMessage } from '../../src/crawl/mcp-policy';
 import { TEST_VARS } from '../helpers/test-vars';
 
 const user = credentialFor({ id: 'key_mcp_user', permissions: ['crawl:run'] });
+const other = credentialFor({ id: 'key_mcp_other', permissions: ['crawl:run'] });
+
+/** Opens /mcp/sse as `credential` and returns the session id from the endpoint event. */
+async function openSession(credential: string): Promise<string> {
+  const res = await callAs(credential, '/mcp/sse');
+  expect(res.status).toBe(200);
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  while (!text.includes('\n\n')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  await reader.cancel();
+  return /session_id=([0-9a-f]+)/.exec(text)![1]!;
+}
 
 function toolCall(name: string, args: Record<string, unknown>) {
   return { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: args } };
@@ -24,8 +40,17 @@ describe('MCP over HTTP', () => {
       if (done) break;
       text += value;
     }
-    expect(text).toContain('data: /mcp/messages/?session_id=0123456789abcdef');
+    expect(text).toMatch(/data: \/mcp\/messages\/\?session_id=[0-9a-f]{32}/);
     await reader.cancel();
+  });
+
+  it('binds the SSE session to its opener: another tenant posting into it gets 404', async () => {
+    const session = await openSession(user);
+    const rid = newRequestId('mcpother');
+    const res = await callAs(other, `/mcp/messages/?session_id=${session}`, { json: toolCall('md', { url: 'https://example.com/' }), headers: { 'X-Request-Id': rid } });
+    expect(res.status).toBe(404);
+    expect(await originSaw(rid)).toBeNull();
+    expect((await callAs(user, '/mcp/messages/?session_id=ffffffffffffffffffffffffffffffff', { json: toolCall('md', { url: 'https://example.com/' }) })).status).toBe(404);
   });
 
   it('needs a credential for every MCP endpoint', async () => {
@@ -36,31 +61,35 @@ describe('MCP over HTTP', () => {
   });
 
   it('forwards an allowed tool call with its session id', async () => {
+    const session = await openSession(user);
     const rid = newRequestId('mcpok');
-    const res = await callAs(user, '/mcp/messages/?session_id=0123456789abcdef', { json: toolCall('md', { url: 'https://example.com' }), headers: { 'X-Request-Id': rid } });
+    const res = await callAs(user, `/mcp/messages/?session_id=${session}`, { json: toolCall('md', { url: 'https://example.com' }), headers: { 'X-Request-Id': rid } });
     expect(res.status).toBe(202);
     const seen = (await originSaw(rid))!;
-    expect(seen.path).toBe('/mcp/messages/?session_id=0123456789abcdef');
+    expect(seen.path).toBe(`/mcp/messages/?session_id=${session}`);
     expect(JSON.parse(seen.body).params.arguments.url).toBe('https://example.com/');
   });
 
   it('refuses execute_js through MCP without crawl:js', async () => {
+    const session = await openSession(user);
     const rid = newRequestId('mcpjs');
-    const res = await callAs(user, '/mcp/messages/?session_id=abc', { json: toolCall('execute_js', { url: 'https://example.com/', scripts: ['1'] }), headers: { 'X-Request-Id': rid } });
+    const res = await callAs(user, `/mcp/messages/?session_id=${session}`, { json: toolCall('execute_js', { url: 'https://example.com/', scripts: ['1'] }), headers: { 'X-Request-Id': rid } });
     expect(res.status).toBe(403);
     expect((await problem(res)).code).toBe('insufficient_scope');
     expect(await originSaw(rid)).toBeNull();
   });
 
   it('refuses a private target through an MCP crawl tool', async () => {
+    const session = await openSession(user);
     const rid = newRequestId('mcpssrf');
-    const res = await callAs(user, '/mcp/messages/?session_id=abc', { json: toolCall('crawl', { urls: ['http://169.254.169.254/'] }), headers: { 'X-Request-Id': rid } });
+    const res = await callAs(user, `/mcp/messages/?session_id=${session}`, { json: toolCall('crawl', { urls: ['http://169.254.169.254/'] }), headers: { 'X-Request-Id': rid } });
     expect(res.status).toBe(422);
     expect(await originSaw(rid)).toBeNull();
   });
 
   it('refuses unknown tools (fail closed)', async () => {
-    const res = await callAs(user, '/mcp/messages/?session_id=abc', { json: toolCall('config_dump', { code: 'x' }) });
+    const session = await openSession(user);
+    const res = await callAs(user, `/mcp/messages/?session_id=${session}`, { json: toolCall('config_dump', { code: 'x' }) });
     expect(res.status).toBe(403);
   });
 

@@ -130,7 +130,7 @@ export async function startOriginServer(): Promise<RunningServer> {
           return json(res, 200, { tools: [{ name: 'crawl' }, { name: 'md' }], resources: [] });
         case '/mcp/sse':
           res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', ...LEAKY });
-          res.write('event: endpoint\ndata: /mcp/messages/?session_id=0123456789abcdef\n\n');
+          res.write(`event: endpoint\ndata: /mcp/messages/?session_id=${randomBytes(16).toString('hex')}\n\n`);
           setTimeout(() => res.end(), 2_000);
           return;
         case '/mcp/messages/':
