@@ -25,7 +25,7 @@ import { crawlRouter } from './crawl/router';
 import { mcpRouter } from './crawl/mcp';
 
 export interface CreateAppOptions {
-  /** Test-only seam: replaces the API-key/JWT verifiers (test/helpers/principal.ts). Production passes nothing. */
+  /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
   verifiers?: AuthenticateOptions['verifiers'];
 }
 
