@@ -138,5 +138,6 @@ mcpRouter.openapi(ws, async (c) => {
     throw new GatewayError('bad_request', 'This endpoint needs a WebSocket upgrade (Upgrade: websocket)');
   }
   audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'mcp_ws', engine: 'origin', urls: 0 } });
-  return proxyWebSocket(c, '/mcp/ws', (text) => inspectMcpMessage(text, policyContext(c)));
+  const ctx = policyContext(c); // fixed at the handshake: the socket acts for this principal only
+  return proxyWebSocket(c, '/mcp/ws', (text) => inspectMcpMessage(text, ctx));
 });
