@@ -129,3 +129,30 @@ describe('engine choice', () => {
     expect(res.status).toBe(422);
   });
 });
+
+describe('every crawl route authenticates and checks its permission', () => {
+  const nobody = credentialFor({ id: 'key_no_perms', permissions: [] });
+  const routes: Array<[string, string, unknown]> = [
+    ['POST', '/crawl', { urls: ['https://example.com/'] }],
+    ['POST', '/crawl/stream', { urls: ['https://example.com/'] }],
+    ['POST', '/md', { url: 'https://example.com/' }],
+    ['POST', '/html', { url: 'https://example.com/' }],
+    ['POST', '/screenshot', { url: 'https://example.com/' }],
+    ['POST', '/pdf', { url: 'https://example.com/' }],
+    ['POST', '/execute_js', { url: 'https://example.com/', scripts: ['1'] }],
+    ['POST', '/crawl/job', { urls: ['https://example.com/'] }],
+    ['GET', '/crawl/job/crawl_0123456789ab', undefined],
+    ['GET', '/mcp/sse', undefined],
+    ['GET', '/mcp/schema', undefined],
+    ['POST', '/mcp/messages/?session_id=abc', { jsonrpc: '2.0', id: 1, method: 'tools/list' }],
+  ];
+
+  it.each(routes)('%s %s: 401 anonymous, 403 without the permission', async (method, path, json) => {
+    const anon = await callAs(null, path, { method, json });
+    expect(anon.status).toBe(401);
+    expect(anon.headers.get('WWW-Authenticate')).toMatch(/^Bearer/);
+    const denied = await callAs(nobody, path, { method, json });
+    expect(denied.status).toBe(403);
+    expect((await problem(denied)).code).toBe('insufficient_scope');
+  });
+});
