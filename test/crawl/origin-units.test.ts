@@ -29,7 +29,7 @@ describe('originRequestHeaders', () => {
 
 describe('clientResponseHeaders', () => {
   it('strips leaky and hop-by-hop origin headers but keeps content headers', () => {
-    const origin = new Headers({ 'Set-Cookie': 'a=1', Server: 'uvicorn', 'X-Powered-By': 'x', 'Access-Control-Allow-Origin': '*', Connection: 'X-Internal', 'X-Internal': '1', 'Transfer-Encoding': 'chunked', 'Content-Type': 'application/json', 'X-Stream-Status': 'active' });
+    const origin = new Headers({ Refresh: '0; url=https://evil.example/', 'Content-Security-Policy': "default-src 'self'", 'Set-Cookie': 'a=1', Server: 'uvicorn', 'X-Powered-By': 'x', 'Access-Control-Allow-Origin': '*', Connection: 'X-Internal', 'X-Internal': '1', 'Transfer-Encoding': 'chunked', 'Content-Type': 'application/json', 'X-Stream-Status': 'active' });
     const out = clientResponseHeaders(origin);
     expect([...out.keys()].sort()).toEqual(['content-type', 'x-stream-status']);
   });

@@ -34,6 +34,9 @@ const RESPONSE_DROP = [
   'access-control-expose-headers',
   'access-control-max-age',
   'alt-svc',
+  'refresh', // a redirect in browsers' eyes: no open redirect through the origin
+  'content-security-policy', // the gateway's API CSP applies (src/http/security-headers.ts)
+  'content-security-policy-report-only',
 ];
 
 /** Names listed in `Connection` (RFC 9110 §7.6.1), lower-cased. */
