@@ -147,6 +147,29 @@ describe('POST /crawl/stream', () => {
 });
 
 describe('origin failures', () => {
+  it('cuts a stream whose origin goes silent for longer than ORIGIN_TIMEOUT_MS', async () => {
+    const rid = newRequestId('idle');
+    const res = await callAs(user, '/crawl/stream', { json: { urls: ['https://example.com/a', 'https://example.com/b'] }, headers: { 'X-Request-Id': rid }, vars: { ORIGIN_TIMEOUT_MS: '1000' } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    let failed = false;
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+    } catch {
+      failed = true;
+    }
+    await fetch(`${originUrl()}/__release?request_id=${encodeURIComponent(rid)}`);
+    // The first result arrived; the origin never finished, so neither did the client's stream.
+    expect(text).toContain('https://example.com/a');
+    expect(text).not.toContain('completed');
+    expect(failed || !text.includes('example.com/b')).toBe(true);
+  });
+
   it('aborts a hanging origin at ORIGIN_TIMEOUT_MS with 504 origin_timeout', async () => {
     const res = await callAs(user, '/crawl', { json: { urls: ['https://hang.example/'] }, vars: { ORIGIN_TIMEOUT_MS: '1000' } });
     expect(res.status).toBe(504);
