@@ -29,8 +29,30 @@ const NESTED_URL_KEYS = new Set(['webhook_url', 'base_url', 'server', 'proxy', '
 /** Top-level names that would let a body speak for someone else. Refused (422), never forwarded. */
 const IDENTITY_KEY = /^(user|user_?id|user_?name|owner|tenant|tenant_?id|principal|sub|subject|email|api_?key|api_?token|token|access_token|auth|authorization|identity|scopes?|roles?|permissions?|actor|on_behalf_of|impersonate)$/i;
 
-/** Fields that write files on the origin's own disk (Crawl4AI `output_path`): refused. */
-const ORIGIN_FILE_KEYS = new Set(['output_path']);
+/**
+ * Fields that reach into the crawler host itself: file paths on its disk (`output_path`,
+ * `user_data_dir`, `downloads_path`), Chromium launch flags (`extra_args`: e.g.
+ * `--host-resolver-rules=MAP * 169.254.169.254` would undo the egress policy), and attaching
+ * the crawler to another browser (`cdp_url`, `debugging_port`, `use_managed_browser`). Refused
+ * anywhere in the body.
+ */
+const ORIGIN_FILE_KEYS = new Set(['output_path', 'user_data_dir', 'downloads_path', 'extra_args', 'cdp_url', 'debugging_port', 'use_managed_browser', 'browser_path']);
+
+/** Crawler flags that produce what a dedicated route's permission guards. */
+const FLAG_PERMISSIONS: Record<string, Permission> = { screenshot: 'crawl:screenshot', pdf: 'crawl:pdf' };
+
+/** Permissions implied by `screenshot: true` / `pdf: true` anywhere in the body. */
+export function flaggedPermissions(value: unknown): Permission[] {
+  if (Array.isArray(value)) return value.flatMap(flaggedPermissions);
+  if (!value || typeof value !== 'object') return [];
+  const out: Permission[] = [];
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const perm = FLAG_PERMISSIONS[k];
+    if (perm && v === true) out.push(perm);
+    else out.push(...flaggedPermissions(v));
+  }
+  return out;
+}
 
 export interface PolicyContext {
   permissions: readonly Permission[];
@@ -81,7 +103,7 @@ function checkNested(value: unknown, path: string, allow: boolean): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const p = `${path}.${k}`;
-    if (ORIGIN_FILE_KEYS.has(k) && v !== null && v !== undefined) throw new GatewayError('validation_failed', `${p}: writing files on the crawler is not allowed`, { extras: { errors: [{ path: p, message: 'not allowed' }] } });
+    if (ORIGIN_FILE_KEYS.has(k) && v !== null && v !== undefined && v !== false) throw new GatewayError('validation_failed', `${p}: not allowed through the gateway (reaches into the crawler host)`, { extras: { errors: [{ path: p, message: 'not allowed' }] } });
     if (NESTED_URL_KEYS.has(k) && typeof v === 'string' && v !== '') out[k] = checked(p, v, allow, k === 'server' || k.startsWith('proxy'));
     else out[k] = checkNested(v, p, allow);
   }
@@ -97,13 +119,14 @@ export function decideCrawlPolicy(route: CrawlRoute, input: Record<string, unkno
     if (IDENTITY_KEY.test(key)) {
       throw new GatewayError('validation_failed', `${key}: identity fields are set by the gateway, not the request body`, { extras: { errors: [{ path: key, message: 'not allowed' }] } });
     }
-    if (ORIGIN_FILE_KEYS.has(key) && input[key] !== null && input[key] !== undefined) {
-      throw new GatewayError('validation_failed', `${key}: writing files on the crawler is not allowed`, { extras: { errors: [{ path: key, message: 'not allowed' }] } });
+    if (ORIGIN_FILE_KEYS.has(key) && input[key] !== null && input[key] !== undefined && input[key] !== false) {
+      throw new GatewayError('validation_failed', `${key}: not allowed through the gateway (reaches into the crawler host)`, { extras: { errors: [{ path: key, message: 'not allowed' }] } });
     }
   }
 
   const needed = new Set<Permission>([ROUTE_PERMISSION[route]]);
   if (findCodeFields(input).length > 0) needed.add('crawl:js');
+  for (const p of flaggedPermissions(input)) needed.add(p);
   const missing = [...needed].filter((p) => !ctx.permissions.includes(p));
   if (missing.length > 0) {
     throw new GatewayError('insufficient_scope', `This request needs the permission "${missing.join('", "')}"`, {

@@ -70,6 +70,27 @@ describe('request shape limits', () => {
     await refused(res, 422, 'validation_failed', rid);
   });
 
+  it.each([
+    ['extra_args (Chromium flags)', { browser_config: { type: 'BrowserConfig', params: { extra_args: ['--host-resolver-rules=MAP * 169.254.169.254'] } } }],
+    ['cdp_url (attach to another browser)', { browser_config: { params: { cdp_url: 'ws://10.0.0.2:9222' } } }],
+    ['user_data_dir (a path on the crawler)', { browser_config: { params: { user_data_dir: '/root/.config' } } }],
+  ])('refuses %s anywhere in the body', async (_label, extra) => {
+    const rid = newRequestId('hostctl');
+    const res = await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], ...extra }, headers: { 'X-Request-Id': rid } });
+    await refused(res, 422, 'validation_failed', rid);
+  });
+
+  it('a screenshot or pdf flag in crawler_config needs that route\'s permission', async () => {
+    const runOnly = credentialFor({ id: 'key_run_only', permissions: ['crawl:run'] });
+    for (const flag of ['screenshot', 'pdf']) {
+      const rid = newRequestId('flag');
+      const res = await callAs(runOnly, '/crawl', { json: { urls: ['https://example.com/'], crawler_config: { params: { [flag]: true } } }, headers: { 'X-Request-Id': rid } });
+      const p = await refused(res, 403, 'insufficient_scope', rid);
+      expect(p.detail).toContain(`crawl:${flag}`);
+    }
+    expect((await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], crawler_config: { params: { screenshot: true } } } })).status).toBe(200);
+  });
+
   it('refuses a body over MAX_BODY_BYTES by Content-Length (413)', async () => {
     const big = JSON.stringify({ urls: ['https://example.com/'], pad: 'x'.repeat(70_000) });
     const res = await callAs(user, '/crawl', { body: big, headers: { 'Content-Type': 'application/json', 'Content-Length': String(big.length) } });
