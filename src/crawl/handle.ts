@@ -5,6 +5,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import { GatewayError } from '../http/errors';
+import { tenantOf } from '../auth/principal';
 import { audit } from '../audit/audit';
 import { decideCrawlPolicy, type CrawlRoute, type PolicyDecision } from './policy';
 import { forwardToOrigin } from './origin/forward';
@@ -30,6 +31,7 @@ export function enforcePolicy(c: Context<AppEnv>, route: CrawlRoute, body: Recor
   try {
     return decideCrawlPolicy(route, body, {
       permissions: principal.permissions,
+      tenant: tenantOf(principal),
       maxUrls: config.MAX_URLS,
       allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS,
     });

@@ -15,7 +15,7 @@ import { proxyWebSocket } from './origin/websocket';
 import { inspectMcpMessage } from './mcp-policy';
 import { passThrough } from './handle';
 import { ownsSession, recordSession } from './jobs';
-import type { Principal } from '../auth/principal';
+import { tenantOf, type Principal } from '../auth/principal';
 import type { PolicyContext } from './policy';
 
 const ERRORS = problemResponses(401, 403, 413, 422, 429, 502, 503, 504);
@@ -26,7 +26,8 @@ function needOrigin(c: Context<AppEnv>): void {
 
 function policyContext(c: Context<AppEnv>): PolicyContext {
   const config = c.get('config');
-  return { permissions: c.get('principal')!.permissions, maxUrls: config.MAX_URLS, allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS };
+  const principal = c.get('principal')!;
+  return { permissions: principal.permissions, tenant: tenantOf(principal), maxUrls: config.MAX_URLS, allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS };
 }
 
 const sse = createRoute({

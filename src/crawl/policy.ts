@@ -56,6 +56,11 @@ export function flaggedPermissions(value: unknown): Permission[] {
 
 export interface PolicyContext {
   permissions: readonly Permission[];
+  /**
+   * The caller's tenant. When set, every `session_id` in the body is namespaced with it, so one
+   * tenant can never attach to another's browser session (pages, cookies) on the shared crawler.
+   */
+  tenant?: string;
   maxUrls: number;
   allowPrivateTargets: boolean;
 }
@@ -96,16 +101,23 @@ function checked(field: string, raw: unknown, allowPrivateTargets: boolean, prox
   return r.url.href;
 }
 
+/** Pure: `session_id` as the origin sees it: `<tenant>~<id>` (idempotent for the same tenant). */
+export function tenantSessionId(tenant: string, id: string): string {
+  const prefix = `${tenant}~`;
+  return id.startsWith(prefix) ? id : prefix + id;
+}
+
 /** Rewrites nested URL-ish fields (below the top level) to their checked canonical forms. */
-function checkNested(value: unknown, path: string, allow: boolean): unknown {
-  if (Array.isArray(value)) return value.map((v, i) => checkNested(v, `${path}[${i}]`, allow));
+function checkNested(value: unknown, path: string, allow: boolean, tenant?: string): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => checkNested(v, `${path}[${i}]`, allow, tenant));
   if (!value || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const p = `${path}.${k}`;
     if (ORIGIN_FILE_KEYS.has(k) && v !== null && v !== undefined && v !== false) throw new GatewayError('validation_failed', `${p}: not allowed through the gateway (reaches into the crawler host)`, { extras: { errors: [{ path: p, message: 'not allowed' }] } });
     if (NESTED_URL_KEYS.has(k) && typeof v === 'string' && v !== '') out[k] = checked(p, v, allow, k === 'server' || k.startsWith('proxy'));
-    else out[k] = checkNested(v, p, allow);
+    else if (k === 'session_id' && tenant && typeof v === 'string' && v !== '') out[k] = tenantSessionId(tenant, v);
+    else out[k] = checkNested(v, p, allow, tenant);
   }
   return out;
 }
@@ -152,7 +164,7 @@ export function decideCrawlPolicy(route: CrawlRoute, input: Record<string, unkno
     } else if (NESTED_URL_KEYS.has(k) && typeof v === 'string' && v !== '') {
       body[k] = checked(k, v, ctx.allowPrivateTargets, k === 'server' || k.startsWith('proxy'));
     } else {
-      body[k] = checkNested(v, k, ctx.allowPrivateTargets);
+      body[k] = checkNested(v, k, ctx.allowPrivateTargets, ctx.tenant);
     }
   }
   return { body, urls, engine: engine === 'browser' || engine === 'fetch' ? engine : undefined };

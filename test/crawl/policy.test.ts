@@ -177,3 +177,13 @@ describe('every crawl route authenticates and checks its permission', () => {
     expect((await problem(denied)).code).toBe('insufficient_scope');
   });
 });
+
+describe('browser sessions are per tenant', () => {
+  it('namespaces crawler_config session_id with the caller\'s tenant', async () => {
+    const rid = newRequestId('session');
+    const res = await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { session_id: 'login' } } }, headers: { 'X-Request-Id': rid } });
+    expect(res.status).toBe(200);
+    const sent = JSON.parse((await originSaw(rid))!.body);
+    expect(sent.crawler_config.params.session_id).toBe('key:key_policy_user~login');
+  });
+});
