@@ -36,7 +36,7 @@ const IDENTITY_KEY = /^(user|user_?id|user_?name|owner|tenant|tenant_?id|princip
  * the crawler to another browser (`cdp_url`, `debugging_port`, `use_managed_browser`). Refused
  * anywhere in the body.
  */
-const ORIGIN_FILE_KEYS = new Set(['output_path', 'user_data_dir', 'downloads_path', 'extra_args', 'cdp_url', 'debugging_port', 'use_managed_browser', 'browser_path']);
+const HOST_REACH_KEYS = new Set(['output_path', 'user_data_dir', 'downloads_path', 'extra_args', 'cdp_url', 'debugging_port', 'use_managed_browser', 'browser_path']);
 
 /** Crawler flags that produce what a dedicated route's permission guards. */
 const FLAG_PERMISSIONS: Record<string, Permission> = { screenshot: 'crawl:screenshot', pdf: 'crawl:pdf' };
@@ -114,7 +114,7 @@ function checkNested(value: unknown, path: string, allow: boolean, tenant?: stri
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const p = `${path}.${k}`;
-    if (ORIGIN_FILE_KEYS.has(k) && v !== null && v !== undefined && v !== false) throw new GatewayError('validation_failed', `${p}: not allowed through the gateway (reaches into the crawler host)`, { extras: { errors: [{ path: p, message: 'not allowed' }] } });
+    if (HOST_REACH_KEYS.has(k) && v !== null && v !== undefined && v !== false) throw new GatewayError('validation_failed', `${p}: not allowed through the gateway (reaches into the crawler host)`, { extras: { errors: [{ path: p, message: 'not allowed' }] } });
     if (NESTED_URL_KEYS.has(k) && typeof v === 'string' && v !== '') out[k] = checked(p, v, allow, k === 'server' || k.startsWith('proxy'));
     else if (k === 'session_id' && tenant && typeof v === 'string' && v !== '') out[k] = tenantSessionId(tenant, v);
     else out[k] = checkNested(v, p, allow, tenant);
@@ -131,7 +131,7 @@ export function decideCrawlPolicy(route: CrawlRoute, input: Record<string, unkno
     if (IDENTITY_KEY.test(key)) {
       throw new GatewayError('validation_failed', `${key}: identity fields are set by the gateway, not the request body`, { extras: { errors: [{ path: key, message: 'not allowed' }] } });
     }
-    if (ORIGIN_FILE_KEYS.has(key) && input[key] !== null && input[key] !== undefined && input[key] !== false) {
+    if (HOST_REACH_KEYS.has(key) && input[key] !== null && input[key] !== undefined && input[key] !== false) {
       throw new GatewayError('validation_failed', `${key}: not allowed through the gateway (reaches into the crawler host)`, { extras: { errors: [{ path: key, message: 'not allowed' }] } });
     }
   }
@@ -163,6 +163,8 @@ export function decideCrawlPolicy(route: CrawlRoute, input: Record<string, unkno
       body[k] = u;
     } else if (NESTED_URL_KEYS.has(k) && typeof v === 'string' && v !== '') {
       body[k] = checked(k, v, ctx.allowPrivateTargets, k === 'server' || k.startsWith('proxy'));
+    } else if (k === 'session_id' && ctx.tenant && typeof v === 'string' && v !== '') {
+      body[k] = tenantSessionId(ctx.tenant, v);
     } else {
       body[k] = checkNested(v, k, ctx.allowPrivateTargets, ctx.tenant);
     }
