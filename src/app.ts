@@ -23,6 +23,8 @@ import { metricsRouter } from './routes/metrics';
 import { registerDocs } from './routes/docs';
 import { adminKeysRouter } from './routes/admin/keys';
 import { apiKeyValidateRouter } from './routes/auth-api-key';
+import { crawlRouter } from './crawl/router';
+import { mcpRouter } from './crawl/mcp';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -52,7 +54,8 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', adminKeysRouter);   // /admin/keys
   // app.route('/', adminUsersRouter);  // /admin/users
   // app.route('/', adminAuditRouter);  // /admin/audit
-  // app.route('/', crawlRouter);       // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job, /mcp/*
+  app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
+  app.route('/', mcpRouter); // /mcp/*
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));
