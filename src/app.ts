@@ -21,6 +21,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { registerDocs } from './routes/docs';
+import { adminAuditRouter } from './routes/admin/audit';
 
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = createRouter();
@@ -43,7 +44,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   // app.route('/', authRouter);        // /auth/*, /token, /.well-known/jwks.json
   // app.route('/', adminKeysRouter);   // /admin/keys
   // app.route('/', adminUsersRouter);  // /admin/users
-  // app.route('/', adminAuditRouter);  // /admin/audit
+  app.route('/', adminAuditRouter); // /admin/audit
   // app.route('/', crawlRouter);       // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job, /mcp/*
   registerDocs(app);
 
