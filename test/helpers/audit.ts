@@ -56,7 +56,7 @@ export async function callApp(app: OpenAPIHono<AppEnv>, path: string, init: Requ
   if (init.ip) headers.set('CF-Connecting-IP', init.ip);
   const ctx = createExecutionContext();
   const res = await app.fetch(new Request(BASE + path, { ...init, headers }), init.envOverride ?? testEnv, ctx);
-  const text = await res.text();
+  const text = new TextDecoder().decode(await res.arrayBuffer());
   await waitOnExecutionContext(ctx);
   return { res, text };
 }
