@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { call } from '../helpers/http';
+import { waitForAuditRows } from '../helpers/audit';
+import { scanAuditStorage } from '../helpers/audit-scan';
+
+/** Real-looking credentials (random per run); none of them may reach the audit log. */
+const rand = () => crypto.randomUUID().replace(/-/g, '');
+const SECRETS = {
+  apiKey: `cg_live_${rand()}${rand()}_k3Xq9`,
+  seedKey: `sk-prod-${rand()}`,
+  jwt: `eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.${btoa(JSON.stringify({ sub: 'alice', jti: rand(), exp: 4_000_000_000 })).replace(/=+$/, '')}.${rand()}${rand()}`,
+  refresh: `${rand()}${rand()}`,
+  password: `Tr0ub4dor&3-${rand().slice(0, 12)}`,
+};
+
+describe('no secret in the audit log', () => {
+  it('requests carrying keys, tokens and a password leave rows, and no column holds any of them or "Bearer "', async () => {
+    const requests: Array<[string, RequestInit]> = [
+      ['/admin/audit', { headers: { Authorization: `Bearer ${SECRETS.apiKey}` } }],
+      ['/admin/audit', { headers: { 'X-API-Key': SECRETS.seedKey } }],
+      ['/admin/audit', { headers: { Authorization: `Bearer ${SECRETS.jwt}` } }],
+      ['/admin/audit/export', { headers: { Authorization: `Bearer ${SECRETS.refresh}` } }],
+      ['/admin/audit', { method: 'POST', headers: { 'X-API-Key': SECRETS.apiKey, 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: SECRETS.password, refresh_token: SECRETS.refresh }) }],
+      ['/admin/audit', { headers: { Authorization: `Basic ${btoa(`alice:${SECRETS.password}`)}` } }],
+    ];
+    for (const [path, init] of requests) {
+      const res = await call(path, { ...init, ip: '203.0.113.99' });
+      expect(res.status, path).toBe(401);
+      const rows = await waitForAuditRows(res.headers.get('X-Request-Id') as string);
+      expect(rows[0]?.action).toBe('auth_failed');
+    }
+    expect(await scanAuditStorage(Object.values(SECRETS))).toEqual([]);
+  });
+
+  it('the scan itself finds a planted secret (so an empty result means something)', async () => {
+    const { seedEvents, makeEvent } = await import('../helpers/audit');
+    const planted = `cg_live_${rand()}`;
+    await seedEvents([makeEvent({ reason: `leak ${planted}`, details: JSON.stringify({ header: 'Bearer x' }) })]);
+    const findings = await scanAuditStorage([planted]);
+    expect(findings.map((f) => f.column).sort()).toEqual(['details', 'reason']);
+  });
+});
