@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chainEvent, GENESIS_HASH } from '../../src/audit/hash-chain';
+import { chainEvent, GENESIS_HASH, hashRow } from '../../src/audit/hash-chain';
 import type { AuditRow } from '../../src/audit/types';
 
 const run = promisify(execFile);
@@ -53,6 +53,11 @@ afterAll(async () => {
 });
 
 describe('scripts/audit-verify.mjs', () => {
+  it('hashes like the Worker does (same vector as test/audit/unit.test.ts, computed in workerd)', () => {
+    const row = { id: 1, ts: 1_790_000_000_000, request_id: 'req-1', actor_id: 'usr_a', actor_kind: 'user', actor_name: 'ä\r\n<b>', ip: '192.0.2.1', method: 'POST', route: '/auth/token', action: 'login_failed', outcome: 'denied', reason: null, status: 401, details: '{"n":1}', prev_hash: GENESIS_HASH } as const;
+    expect(hashRow(row as unknown as AuditRow)).toBe('0248e8f117604de947a228a7149b66d951d87fcefd31874998fa7669e6801f88');
+  });
+
   it('exits 0 on an intact chain and 1 naming the first edited row', async () => {
     const intact = await cli();
     expect(intact.code).toBe(0);
