@@ -7,6 +7,9 @@
 import type { AuditEvent, AuditRow } from './types';
 import { chainEvent, GENESIS_HASH } from './hash-chain';
 
+/** The name of the one chain (and of its Durable Object). */
+export const AUDIT_CHAIN_NAME = 'chain:global';
+
 /** Rows per D1 batch (one INSERT per row: 16 bound values, under D1's 100-parameter cap). */
 export const D1_BATCH_ROWS = 50;
 export const RETRY_BASE_MS = 1_000;
@@ -47,7 +50,7 @@ const INSERT_SQL =
   'INSERT OR IGNORE INTO audit_events (id, ts, request_id, actor_id, actor_kind, actor_name, ip, method, route, action, outcome, reason, status, details, prev_hash, hash) ' +
   'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
-type StateRow = { seq: number; hash: string; flushed_seq: number; flushed_hash: string; failures: number; retry_at: number | null };
+type StateRow = { seq: number; hash: string; flushed_seq: number; flushed_hash: string; failures: number; retry_at: number | null; bootstrapped: number };
 
 export class AuditChain {
   readonly #storage: DurableObjectStorage;
@@ -63,7 +66,8 @@ export class AuditChain {
     const sql = storage.sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS chain_state (
       one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL,
-      flushed_seq INTEGER NOT NULL, flushed_hash TEXT NOT NULL, failures INTEGER NOT NULL, retry_at INTEGER)`);
+      flushed_seq INTEGER NOT NULL, flushed_hash TEXT NOT NULL, failures INTEGER NOT NULL, retry_at INTEGER,
+      bootstrapped INTEGER NOT NULL DEFAULT 0)`);
     sql.exec('CREATE TABLE IF NOT EXISTS pending (seq INTEGER PRIMARY KEY, row TEXT NOT NULL)');
     sql.exec(`INSERT OR IGNORE INTO chain_state (one, seq, hash, flushed_seq, flushed_hash, failures, retry_at) VALUES (1, 0, ?, 0, ?, 0, NULL)`, GENESIS_HASH, GENESIS_HASH);
   }
@@ -73,7 +77,7 @@ export class AuditChain {
   }
 
   #state(): StateRow {
-    return this.#storage.sql.exec<StateRow>('SELECT seq, hash, flushed_seq, flushed_hash, failures, retry_at FROM chain_state WHERE one = 1').one();
+    return this.#storage.sql.exec<StateRow>('SELECT seq, hash, flushed_seq, flushed_hash, failures, retry_at, bootstrapped FROM chain_state WHERE one = 1').one();
   }
 
   /** Sequences, hashes and buffers the events (one synchronous transaction). */
@@ -100,9 +104,37 @@ export class AuditChain {
   }
 
   head(): ChainHead {
-    const s = this.#state();
+    const { bootstrapped: _b, ...s } = this.#state();
     const pending = this.#storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pending').one().n;
     return { ...s, pending };
+  }
+
+  /**
+   * Once per object lifetime, before the first D1 write: if D1 already holds a chain (this object's
+   * storage was lost or the chain moved), continue after D1's last row instead of colliding with
+   * it — buffered rows are re-sequenced and re-hashed onto that head (they were never stored).
+   */
+  async #bootstrap(): Promise<void> {
+    if (this.#state().bootstrapped) return;
+    const last =
+      (await this.#db.prepare('SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1').first<{ id: number; hash: string }>()) ??
+      (await this.#db.prepare('SELECT seq AS id, hash FROM audit_checkpoints WHERE chain = ?').bind(AUDIT_CHAIN_NAME).first<{ id: number; hash: string }>());
+    this.#storage.transactionSync(() => {
+      const state = this.#state();
+      if (last && last.id > state.flushed_seq) {
+        let prev = { id: last.id, hash: last.hash };
+        const rows = this.#storage.sql.exec<{ row: string }>('SELECT row FROM pending ORDER BY seq').toArray();
+        this.#storage.sql.exec('DELETE FROM pending');
+        for (const r of rows) {
+          const { id: _id, prev_hash: _p, hash: _h, ...event } = JSON.parse(r.row) as AuditRow;
+          const row = chainEvent(event, prev);
+          this.#storage.sql.exec('INSERT INTO pending (seq, row) VALUES (?, ?)', row.id, JSON.stringify(row));
+          prev = { id: row.id, hash: row.hash };
+        }
+        this.#storage.sql.exec('UPDATE chain_state SET seq = ?, hash = ?, flushed_seq = ?, flushed_hash = ? WHERE one = 1', prev.id, prev.hash, last.id, last.hash);
+      }
+      this.#storage.sql.exec('UPDATE chain_state SET bootstrapped = 1 WHERE one = 1');
+    });
   }
 
   /**
@@ -133,6 +165,11 @@ export class AuditChain {
 
   async #drain(): Promise<FlushResult> {
     let written = 0;
+    try {
+      await this.#bootstrap();
+    } catch (error) {
+      return { ok: false, written, pending: await this.#recordFailure(error) };
+    }
     for (;;) {
       const batch = this.#storage.sql
         .exec<{ row: string }>('SELECT row FROM pending ORDER BY seq LIMIT ?', D1_BATCH_ROWS)

@@ -7,11 +7,10 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import type { AuditEvent } from './types';
-import { AuditChain, type ChainHead, type FlushResult } from './audit-chain';
+import { AuditChain, AUDIT_CHAIN_NAME, type ChainHead, type FlushResult } from './audit-chain';
 import { countAuditWriteFailure, flushMetrics } from '../metrics/recorder';
 
-/** The name of the one chain (and of its Durable Object). */
-export const AUDIT_CHAIN_NAME = 'chain:global';
+export { AUDIT_CHAIN_NAME };
 
 /** Metric + log line for a failed D1 batch. The line names counts and the error, never row content. */
 export function reportAuditWriteFailure(env: Env, ctx?: DurableObjectState) {

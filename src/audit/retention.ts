@@ -6,7 +6,7 @@
  */
 import type { Env } from '../env';
 import type { Config } from '../config';
-import { AUDIT_CHAIN_NAME } from './audit-log-do';
+import { AUDIT_CHAIN_NAME } from './audit-chain';
 
 export const PRUNE_BATCH_ROWS = 500;
 export const PRUNE_MAX_BATCHES = 20;

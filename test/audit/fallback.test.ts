@@ -80,4 +80,21 @@ describe('audit delivery when D1 fails', () => {
     expect(await rowsFor(late.request_id)).toHaveLength(1);
     expect((await stub.head()).pending).toBe(0);
   });
+
+  it('continues after D1\'s last row when the object starts without its state, instead of colliding', async () => {
+    const stub = auditLogStub(testEnv);
+    await stub.append([makeEvent()]);
+    const last = await testEnv.DB.prepare('SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1').first<{ id: number; hash: string }>();
+    expect(last?.id).toBeGreaterThan(1);
+    await runInDurableObject(stub, (_instance, state) => {
+      const zeros = '0'.repeat(64);
+      state.storage.sql.exec('UPDATE chain_state SET seq = 0, hash = ?, flushed_seq = 0, flushed_hash = ?, bootstrapped = 0', zeros, zeros);
+    });
+    const fresh = makeEvent({ action: 'key_created' });
+    await stub.append([fresh]);
+    const [row] = await rowsFor(fresh.request_id);
+    expect(row).toMatchObject({ id: (last?.id ?? 0) + 1, prev_hash: last?.hash });
+    const admin = auditTestApp({ a: userPrincipal('bootstrap-admin', ['admin']) });
+    expect(JSON.parse((await callApp(admin, '/admin/audit/verify', { credential: 'a' })).text)).toMatchObject({ ok: true });
+  });
 });
