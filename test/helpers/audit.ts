@@ -1,6 +1,6 @@
 /**
- * Audit test helpers: a small app that authenticates with test principals (the key and JWT
- * verifiers are being built elsewhere; this uses the real `authenticate` with injected verifiers),
+ * Audit test helpers: the real app acting as chosen test principals (through `createApp`'s
+ * verifier option, like test/helpers/as-principal.ts, but reading the whole body before waiting),
  * deterministic waits for audit rows, and event factories.
  */
 import { env } from 'cloudflare:workers';
@@ -11,15 +11,8 @@ import type { Principal } from '../../src/auth/principal';
 import type { CredentialVerifier } from '../../src/auth/verifier';
 import type { AuditEvent, AuditRow } from '../../src/audit/types';
 import { permissionsForRoles, type Role } from '../../src/auth/rbac';
-import { createRouter } from '../../src/http/openapi';
-import { requestId } from '../../src/http/request-id';
-import { securityHeaders } from '../../src/http/security-headers';
-import { configGuard } from '../../src/http/config-guard';
-import { observe } from '../../src/http/observe';
-import { authenticate } from '../../src/auth/authenticate';
-import { errorHandler } from '../../src/http/error-handler';
-import { adminAuditRouter } from '../../src/routes/admin/audit';
 import { auditLogStub, writeAuditEvents } from '../../src/audit/writer';
+import { createApp } from '../../src/app';
 import { BASE } from './test-vars';
 
 export const testEnv = env as unknown as Env;
@@ -29,21 +22,13 @@ export function userPrincipal(name: string, roles: Role[]): Principal {
   return { kind: 'user', id: `usr_${name}`, name, roles, permissions: permissionsForRoles(roles) };
 }
 
-/** The audit router behind the real middleware; credentials are looked up in `principals`. */
+/** The real app (every middleware and router, `createApp`) with credentials looked up in `principals`. */
 export function auditTestApp(principals: Record<string, Principal>): OpenAPIHono<AppEnv> {
   const verify: CredentialVerifier = async (_c, credential) => {
     const p = principals[credential];
     return p ? { ok: true, principal: p } : { ok: false, code: 'invalid_credentials', reason: 'unknown_test_credential' };
   };
-  const app = createRouter();
-  app.use('*', requestId());
-  app.use('*', securityHeaders());
-  app.use('*', configGuard());
-  app.use('*', observe());
-  app.use('*', authenticate({ optional: true, verifiers: { apiKey: verify, jwt: verify } }));
-  app.route('/', adminAuditRouter);
-  app.onError(errorHandler());
-  return app;
+  return createApp({ verifiers: { apiKey: verify, jwt: verify } });
 }
 
 /**
