@@ -102,6 +102,8 @@ const VerifySchema = z
     last_seq: z.number().int().nullable(),
     anchor: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
     broken: z.object({ seq: z.number().int(), kind: z.string(), detail: z.string() }).nullable(),
+    complete: z.boolean(),
+    next_after: z.number().int().nullable(),
   })
   .openapi('AuditVerifyReport');
 
@@ -112,6 +114,12 @@ const verifyRoute = createRoute({
   ...protectedBy('audit:read'),
   'x-role': 'admin',
   middleware: [requirePermission('audit:read')] as const,
+  request: {
+    query: z.object({
+      after: z.coerce.number().int().min(0).optional().openapi({ description: 'continue after this row (a previous report\'s next_after)' }),
+      max_rows: z.coerce.number().int().min(1).max(1_000_000).optional().openapi({ description: 'rows to check in this call (default 100000)' }),
+    }),
+  },
   responses: {
     200: { description: 'Verification report (ok=false names the first broken link)', content: { 'application/json': { schema: VerifySchema } } },
     ...problemResponses(401, 403),
@@ -173,7 +181,8 @@ export const adminAuditRouter = createRouter()
     } catch (err) {
       console.error('audit verify: AuditLog unreachable; checking D1 only', String(err).slice(0, 200));
     }
-    const report = await verifyAuditChain(c.env.DB, AUDIT_CHAIN_NAME, anchor);
+    const q = c.req.valid('query');
+    const report = await verifyAuditChain(c.env.DB, AUDIT_CHAIN_NAME, anchor, { after: q.after, maxRows: q.max_rows });
     audit(c, {
       action: 'audit_verified',
       outcome: report.ok ? 'success' : 'failure',
