@@ -6,7 +6,8 @@ const RUN = crypto.randomUUID().slice(0, 8);
 const admin = userPrincipal(`admin-${RUN}`, ['admin']);
 const viewer = userPrincipal(`viewer-${RUN}`, ['viewer']);
 const user = userPrincipal(`user-${RUN}`, ['user']);
-const app = auditTestApp({ 'admin-cred': admin, 'viewer-cred': viewer, 'user-cred': user });
+const key = { kind: 'key' as const, id: `key_${RUN}`, name: 'ci-reader', roles: [], permissions: ['audit:read' as const] };
+const app = auditTestApp({ 'admin-cred': admin, 'viewer-cred': viewer, 'user-cred': user, 'key-cred': key });
 
 const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
 const alice = `usr_alice_${RUN}`;
@@ -83,6 +84,12 @@ describe('GET /admin/audit', () => {
     expect(own.body.events.every((e) => e.actor_id === viewer.id)).toBe(true);
     const other = await list(`actor=${alice}`, 'viewer-cred');
     expect(other.body.events).toEqual([]);
+  });
+
+  it('treats an API key with the audit:read scope like a viewer: its own events only', async () => {
+    await seedEvents([makeEvent({ actor_id: key.id, actor_kind: 'key', action: 'crawl_requested' })]);
+    const { body } = await list('', 'key-cred');
+    expect(body.events.map((e) => e.actor_id)).toEqual([key.id]);
   });
 
   it('answers 401 without a credential and 403 insufficient_scope without audit:read', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { call } from '../helpers/http';
-import { waitForAuditRows } from '../helpers/audit';
+import { makeEvent, seedEvents, waitForAuditRows } from '../helpers/audit';
 import { scanAuditStorage } from '../helpers/audit-scan';
 
 /** Real-looking credentials (random per run); none of them may reach the audit log. */
@@ -33,7 +33,6 @@ describe('no secret in the audit log', () => {
   });
 
   it('the scan itself finds a planted secret (so an empty result means something)', async () => {
-    const { seedEvents, makeEvent } = await import('../helpers/audit');
     const planted = `cg_live_${rand()}`;
     await seedEvents([makeEvent({ reason: `leak ${planted}`, details: JSON.stringify({ header: 'Bearer x' }) })]);
     const findings = await scanAuditStorage([planted]);
