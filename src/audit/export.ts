@@ -20,7 +20,7 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 /** One CSV field (RFC 4180 §2), with the formula-injection guard on text. */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  let text = typeof value === 'number' ? String(value) : String(value);
+  let text = String(value);
   if (typeof value !== 'number' && FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
