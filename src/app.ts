@@ -21,6 +21,8 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { registerDocs } from './routes/docs';
+import { adminKeysRouter } from './routes/admin/keys';
+import { apiKeyValidateRouter } from './routes/auth-api-key';
 import { adminAuditRouter } from './routes/admin/audit';
 
 export interface CreateAppOptions {
@@ -47,7 +49,8 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', metricsRouter);
   // Feature routers are mounted here, one line each:
   // app.route('/', authRouter);        // /auth/*, /token, /.well-known/jwks.json
-  // app.route('/', adminKeysRouter);   // /admin/keys
+  app.route('/', apiKeyValidateRouter); // /auth/api-key/validate
+  app.route('/', adminKeysRouter);   // /admin/keys
   // app.route('/', adminUsersRouter);  // /admin/users
   app.route('/', adminAuditRouter); // /admin/audit
   // app.route('/', crawlRouter);       // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job, /mcp/*
