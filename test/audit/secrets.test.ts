@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { call } from '../helpers/http';
-import { makeEvent, seedEvents, waitForAuditRows } from '../helpers/audit';
+import { makeEvent, seedEvents, testEnv, waitForAuditRows } from '../helpers/audit';
 import { scanAuditStorage } from '../helpers/audit-scan';
+import { ADMIN_KEY, createKey, send, validate, type IssuedKeyBody } from '../keys/helpers';
 
 /** Real-looking credentials (random per run); none of them may reach the audit log. */
 const rand = () => crypto.randomUUID().replace(/-/g, '');
@@ -30,6 +31,19 @@ describe('no secret in the audit log', () => {
       expect(rows[0]?.action).toBe('auth_failed');
     }
     expect(await scanAuditStorage(Object.values(SECRETS))).toEqual([]);
+  });
+
+  it('the API-key lifecycle (create, use, rotate, revoke, use revoked) leaves rows but no key', async () => {
+    const created = await createKey({ name: 'audit <b>scan</b> key', scopes: ['crawl:run'] });
+    expect((await validate(created.key)).status).toBe(200);
+    const rotated = (await (await send(`/admin/keys/${created.id}/rotate`, { key: ADMIN_KEY, json: {} })).json()) as IssuedKeyBody;
+    expect(rotated.key).toMatch(/^cg_/);
+    expect((await send(`/admin/keys/${rotated.id}`, { method: 'DELETE', key: ADMIN_KEY })).status).toBe(200);
+    expect((await validate(rotated.key, 'x-api-key')).status).toBe(401);
+    expect((await validate(created.key)).status).toBe(401);
+    const actions = (await testEnv.DB.prepare('SELECT action FROM audit_events ORDER BY id').all<{ action: string }>()).results.map((r) => r.action);
+    expect(actions).toEqual(expect.arrayContaining(['key_created', 'key_validated', 'key_rotated', 'key_revoked', 'auth_failed']));
+    expect(await scanAuditStorage([ADMIN_KEY, created.key, rotated.key, ...Object.values(SECRETS)])).toEqual([]);
   });
 
   it('the scan itself finds a planted secret (so an empty result means something)', async () => {
