@@ -12,6 +12,8 @@ export const AUDIT_CHAIN_NAME = 'chain:global';
 
 /** Rows per D1 batch (one INSERT per row: 16 bound values, under D1's 100-parameter cap). */
 export const D1_BATCH_ROWS = 50;
+/** A D1 batch slower than this counts as failed (a hung write must not stall the buffer forever). */
+export const D1_WRITE_TIMEOUT_MS = 15_000;
 export const RETRY_BASE_MS = 1_000;
 export const RETRY_MAX_MS = 5 * 60_000;
 
@@ -166,7 +168,7 @@ export class AuditChain {
   async #drain(): Promise<FlushResult> {
     let written = 0;
     try {
-      await this.#bootstrap();
+      await withTimeout(this.#bootstrap(), D1_WRITE_TIMEOUT_MS);
     } catch (error) {
       return { ok: false, written, pending: await this.#recordFailure(error) };
     }
@@ -179,10 +181,14 @@ export class AuditChain {
       try {
         const stmt = this.#db.prepare(INSERT_SQL);
         // Parameterised SQL only: user-supplied strings are bound values, never SQL text.
-        await this.#db.batch(
-          batch.map((r) =>
-            stmt.bind(r.id, r.ts, r.request_id, r.actor_id, r.actor_kind, r.actor_name, r.ip, r.method, r.route, r.action, r.outcome, r.reason, r.status, r.details, r.prev_hash, r.hash),
+        // A late commit after the timeout is harmless: the retry's INSERT OR IGNORE skips those ids.
+        await withTimeout(
+          this.#db.batch(
+            batch.map((r) =>
+              stmt.bind(r.id, r.ts, r.request_id, r.actor_id, r.actor_kind, r.actor_name, r.ip, r.method, r.route, r.action, r.outcome, r.reason, r.status, r.details, r.prev_hash, r.hash),
+            ),
           ),
+          D1_WRITE_TIMEOUT_MS,
         );
       } catch (error) {
         return { ok: false, written, pending: await this.#recordFailure(error) };
@@ -206,4 +212,12 @@ export class AuditChain {
     this.#hooks.onWriteFailure?.(error, pending, delay);
     return pending;
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`D1 write timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
