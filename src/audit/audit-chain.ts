@@ -46,6 +46,8 @@ export interface AuditChainHooks {
   /** Called once per failed D1 batch (metric + log line; never the rows' content). */
   onWriteFailure?: (error: unknown, pending: number, retryInMs: number) => void;
   now?: () => number;
+  /** Defaults to D1_WRITE_TIMEOUT_MS. */
+  writeTimeoutMs?: number;
 }
 
 const INSERT_SQL =
@@ -168,7 +170,7 @@ export class AuditChain {
   async #drain(): Promise<FlushResult> {
     let written = 0;
     try {
-      await withTimeout(this.#bootstrap(), D1_WRITE_TIMEOUT_MS);
+      await withTimeout(this.#bootstrap(), this.#hooks.writeTimeoutMs ?? D1_WRITE_TIMEOUT_MS);
     } catch (error) {
       return { ok: false, written, pending: await this.#recordFailure(error) };
     }
@@ -188,7 +190,7 @@ export class AuditChain {
               stmt.bind(r.id, r.ts, r.request_id, r.actor_id, r.actor_kind, r.actor_name, r.ip, r.method, r.route, r.action, r.outcome, r.reason, r.status, r.details, r.prev_hash, r.hash),
             ),
           ),
-          D1_WRITE_TIMEOUT_MS,
+          this.#hooks.writeTimeoutMs ?? D1_WRITE_TIMEOUT_MS,
         );
       } catch (error) {
         return { ok: false, written, pending: await this.#recordFailure(error) };

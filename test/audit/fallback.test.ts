@@ -97,4 +97,19 @@ describe('audit delivery when D1 fails', () => {
     const admin = auditTestApp({ a: userPrincipal('bootstrap-admin', ['admin']) });
     expect(JSON.parse((await callApp(admin, '/admin/audit/verify', { credential: 'a' })).text)).toMatchObject({ ok: true });
   });
+
+  it('treats a hung D1 write as a failure, so the rows wait for the alarm instead of stalling', async () => {
+    const stub = auditLogStub(testEnv);
+    const event = makeEvent({ action: 'user_changed' });
+    const result = await runInDurableObject(stub, async (_instance, state) => {
+      const hung = { prepare: (sql: string) => testEnv.DB.prepare(sql), batch: () => new Promise<never>(() => {}) } as unknown as D1Database;
+      const chain = new AuditChain(state.storage, hung, { writeTimeoutMs: 20 });
+      chain.append([event]);
+      return chain.flush();
+    });
+    expect(result).toMatchObject({ ok: false, pending: 1 });
+    expect(await rowsFor(event.request_id)).toHaveLength(0);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await rowsFor(event.request_id)).toHaveLength(1);
+  });
 });
