@@ -25,6 +25,7 @@ import { adminKeysRouter } from './routes/admin/keys';
 import { apiKeyValidateRouter } from './routes/auth-api-key';
 import { crawlRouter } from './crawl/router';
 import { mcpRouter } from './crawl/mcp';
+import { adminAuditRouter } from './routes/admin/audit';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -53,9 +54,9 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', apiKeyValidateRouter); // /auth/api-key/validate
   app.route('/', adminKeysRouter);   // /admin/keys
   // app.route('/', adminUsersRouter);  // /admin/users
-  // app.route('/', adminAuditRouter);  // /admin/audit
   app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
   app.route('/', mcpRouter); // /mcp/*
+  app.route('/', adminAuditRouter); // /admin/audit
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));

@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = [
   'user_deleted',
   'ip_denied',
   'config_error',
+  'audit_exported',
+  'audit_verified',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -62,4 +64,12 @@ export interface AuditEvent {
   reason: string | null;
   status: number | null;
   details: string | null;
+}
+
+/** A stored row: the event plus its place in the hash chain (docs/audit.md "Tamper evidence"). */
+export interface AuditRow extends AuditEvent {
+  /** Chain sequence number, assigned by the `AuditLog` Durable Object (1, 2, 3, ...). */
+  id: number;
+  prev_hash: string;
+  hash: string;
 }
