@@ -98,7 +98,7 @@ export class RateLimiter extends DurableObject<Env> {
       for (const [name, tat] of updates) {
         this.ctx.storage.sql.exec('INSERT INTO buckets (name, tat) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET tat = excluded.tat', name, tat);
       }
-      await this.#ensureAlarm(now);
+      await this.#ensureAlarm();
     }
     return { allowed, decisions, ...(lease ? { lease } : {}) };
   }
@@ -165,8 +165,10 @@ export class RateLimiter extends DurableObject<Env> {
     return candidates.length ? Math.min(...candidates) : null;
   }
 
-  async #ensureAlarm(now: number): Promise<void> {
+  /** Alarms run on the real clock (an injected `now` only changes the arithmetic, never the schedule). */
+  async #ensureAlarm(): Promise<void> {
     if ((await this.ctx.storage.getAlarm()) === null) {
+      const now = Date.now();
       const next = this.#nextExpiry() ?? now;
       await this.ctx.storage.setAlarm(Math.max(next, now + MIN_ALARM_GAP_MS));
     }
