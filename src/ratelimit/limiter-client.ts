@@ -38,10 +38,12 @@ function cacheKey(name: string, request: AdmitRequest): string {
 
 /**
  * Asks object `name` to admit a request, once. Throws `LimiterUnavailable` on any failure.
- * Requests with a lease are never answered from the cache (a slot can free at any moment).
+ * Only refusals by a rate bucket are cached (keyed by the buckets, not the lease): admission is
+ * all-or-nothing, so the same buckets would refuse again until then. A refused lease alone is never
+ * cached (a slot can free at any moment).
  */
 export async function admit(ns: LimiterNamespace, name: string, request: AdmitRequest, now = Date.now()): Promise<AdmitResult> {
-  const key = request.lease ? null : cacheKey(name, request);
+  const key = request.checks.length ? cacheKey(name, request) : null;
   if (key) {
     const hit = refusals.get(key);
     if (hit && hit.until > now) return ageResult(hit.result, hit.until - now);
@@ -54,8 +56,9 @@ export async function admit(ns: LimiterNamespace, name: string, request: AdmitRe
       timer = setTimeout(() => reject(new Error(`no answer within ${LIMITER_TIMEOUT_MS} ms`)), LIMITER_TIMEOUT_MS);
     });
     const result = (await Promise.race([stub.admit(request), timeout])) as AdmitResult;
-    if (key && !result.allowed) {
-      const wait = Math.max(...result.decisions.filter((d) => !d.allowed).map((d) => d.retryAfterMs), 0);
+    const refusedBy = result.decisions.filter((d) => !d.allowed);
+    if (key && refusedBy.length > 0) {
+      const wait = Math.max(...refusedBy.map((d) => d.retryAfterMs));
       if (wait > 0) {
         if (refusals.size >= REFUSAL_CACHE_MAX) refusals.clear();
         refusals.set(key, { until: now + wait, result });

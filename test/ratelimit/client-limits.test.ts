@@ -9,7 +9,7 @@ import { callWith, envWith } from '../helpers/app-env';
 import { problem } from '../helpers/http';
 import type { Env } from '../../src/env';
 import { flushMetrics } from '../../src/metrics/recorder';
-import { captureAudit, failingLimiter, uniqueIp } from './helpers';
+import { captureAudit, countingLimiter, failingLimiter, uniqueIp } from './helpers';
 
 const get = (e: Env, path: string, ip: string, headers: Record<string, string> = {}) =>
   callWith(e, path, { headers: { 'CF-Connecting-IP': ip, ...headers } });
@@ -77,6 +77,21 @@ describe('per client IP (IP_RATE_LIMIT)', () => {
     await flushMetrics(e, true);
     const series = await (env as unknown as Env).METRICS.get((env as unknown as Env).METRICS.idFromName('global')).snapshot();
     expect(series['crawlgate_rate_limit_rejections_total{dimension="ip"}']).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('hot keys', () => {
+  it('answers a flood against an exhausted bucket from the isolate, without reaching the object', async () => {
+    const counting = countingLimiter();
+    const e = envWith({ IP_RATE_LIMIT: '1/hour' });
+    Object.assign(e, { RATE_LIMITER: counting.ns });
+    const ip = uniqueIp();
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await get(e, '/health', ip)).status);
+    expect(statuses).toEqual([200, 429, 429, 429, 429, 429]);
+    expect(counting.calls()).toBe(2); // one admitted, one refused by the object; the rest never left the isolate
+    const last = await get(e, '/health', ip);
+    expect(Number(last.headers.get('Retry-After'))).toBeGreaterThan(3500); // the cached wait, not a fresh guess
   });
 });
 

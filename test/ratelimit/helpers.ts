@@ -64,3 +64,23 @@ export function captureAudit(): { binding: Env['AUDIT_LOG']; events: () => Audit
   });
   return { binding, events: () => events, restore: () => spy.mockRestore() };
 }
+
+/** The real RATE_LIMITER behind a wrapper that counts `admit` calls reaching the objects. */
+export function countingLimiter(): { ns: Env['RATE_LIMITER']; calls: () => number } {
+  let calls = 0;
+  const ns = {
+    idFromName: (name: string) => realLimiter.idFromName(name),
+    get: (id: DurableObjectId) => {
+      const stub = realLimiter.get(id);
+      return {
+        admit: (...args: Parameters<typeof stub.admit>) => {
+          calls++;
+          return stub.admit(...args);
+        },
+        releaseLease: (leaseId: string) => stub.releaseLease(leaseId),
+        renewLease: (leaseId: string, ttl: number) => stub.renewLease(leaseId, ttl),
+      };
+    },
+  } as unknown as Env['RATE_LIMITER'];
+  return { ns, calls: () => calls };
+}
