@@ -43,7 +43,7 @@ const vars = {
   TRUSTED_HOSTS: '',
   IP_RATE_LIMIT: '100000000/minute',
   // api zone: effectively unlimited (measures allowed decisions); health zone: 10 r/s (measures refusals).
-  ROUTE_RATE_LIMITS: JSON.stringify({ api: '1000000/second', playground: '5/second;burst=10', health: '10/second;burst=20' }),
+  ROUTE_RATE_LIMITS: JSON.stringify({ api: '1000000/second', playground: '1/hour', health: '10/second;burst=20' }),
 };
 
 async function startWorker() {
@@ -96,9 +96,11 @@ const ipOf = (k) => `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`;
 
 const worker = await startWorker();
 try {
-  // Sanity: the limiter keys on CF-Connecting-IP here too (else "many keys" would be one key).
-  const probe = await fetch(`${worker.base}/health`, { headers: { 'CF-Connecting-IP': '203.0.113.200' } });
-  console.log(`worker up at ${worker.base}; RateLimit-Policy: ${probe.headers.get('ratelimit-policy')}`);
+  // Sanity: the limiter keys on CF-Connecting-IP under wrangler dev too (else "many keys" would be one
+  // key): the playground zone (1/hour) admits one request per address.
+  const probe = async (ip) => (await fetch(`${worker.base}/playground`, { headers: { 'CF-Connecting-IP': ip } })).status;
+  const keyed = [await probe('203.0.113.200'), await probe('203.0.113.200'), await probe('203.0.113.201')];
+  console.log(`worker up at ${worker.base}; per-IP keying check (expect 404,429,404): ${keyed.join(',')}`);
   // Warm-up: JIT, and create the 1,000 objects of scenario 2 (locally each object is a new SQLite file).
   for (let k = 0; k < 1_000; k += CONCURRENCY) {
     await Promise.all(Array.from({ length: CONCURRENCY }, (_, j) => fetch(`${worker.base}/bench`, { headers: { 'CF-Connecting-IP': ipOf(k + j) } }).then((r) => r.arrayBuffer())));

@@ -13,7 +13,7 @@ import type { AppEnv } from '../env';
 import { rateLimitHeaders } from './headers';
 import { admit, defaultLimiterSource, type LimiterSource } from './limiter-client';
 import { appliedLimits, enforce, onLimiterFailure } from './enforce';
-import { isLoginRoute, objectName, routeGroupOf } from './policy';
+import { ipSubject, isLoginRoute, objectName, routeGroupOf } from './policy';
 import type { BucketCheck } from './rate-limiter-do';
 
 export interface RateLimitOptions {
@@ -29,8 +29,8 @@ export function clientRateLimits(options: RateLimitOptions = {}): MiddlewareHand
     const config = c.get('config');
     const path = new URL(c.req.url).pathname;
     const group = routeGroupOf(path);
-    // Without CF-Connecting-IP (never on Cloudflare; only local tools) every such client shares one bucket.
-    const ip = c.get('clientIp') ?? 'unknown';
+    // IPv6 clients are bucketed by /64; without CF-Connecting-IP (only local tools) all share "unknown".
+    const ip = ipSubject(c.get('clientIp'));
     const ipChecks: BucketCheck[] = [
       { bucket: 'ip', spec: config.IP_RATE_LIMIT },
       { bucket: `route:${group}`, spec: config.ROUTE_RATE_LIMITS[group] },

@@ -6,6 +6,7 @@
 import { isRole, ROLES, type Role } from '../auth/rbac';
 import type { Principal } from '../auth/principal';
 import { parseRateLimit, type RateLimitSpec } from './limit-spec';
+import { parseIp } from '../http/cidr';
 
 /** Route groups, after the seed's nginx `limit_req_zone`s (keyed per client IP, like `$binary_remote_addr`). */
 export const ROUTE_GROUPS = ['api', 'playground', 'health'] as const;
@@ -160,6 +161,23 @@ export function shardSpec(spec: RateLimitSpec, shards: number): RateLimitSpec {
   const limit = Math.max(1, Math.ceil(spec.limit / shards));
   const burst = spec.burst !== undefined ? Math.max(1, Math.ceil(spec.burst / shards)) : undefined;
   return { limit, windowMs: spec.windowMs, text: `${spec.text}/${shards}`, ...(burst !== undefined ? { burst } : {}) };
+}
+
+/**
+ * The subject of the per-IP buckets. IPv4 (also written IPv4-mapped) is the address; IPv6 is its
+ * /64, because one subscriber routinely holds a whole /64 (RFC 6177; RFC 7381 §2.1) and would
+ * otherwise get 2^64 fresh buckets. No address (never on Cloudflare) is the shared "unknown".
+ */
+export function ipSubject(ip: string | null): string {
+  const value = ip ? parseIp(ip.trim()) : null;
+  if (value === null) return 'unknown';
+  if (value >> 32n === 0xffffn) {
+    const v4 = Number(value & 0xffffffffn);
+    return [v4 >>> 24, (v4 >>> 16) & 255, (v4 >>> 8) & 255, v4 & 255].join('.');
+  }
+  const top = value >> 64n;
+  const groups = [48n, 32n, 16n, 0n].map((shift) => ((top >> shift) & 0xffffn).toString(16));
+  return `${groups.join(':')}::/64`;
 }
 
 /** Durable Object name: `<dimension>:<subject>[:shard]` (docs/storage.md "Rate limits"). */

@@ -65,6 +65,14 @@ describe('per client IP (IP_RATE_LIMIT)', () => {
     expect((await get(e, '/health', uniqueIp())).status).toBe(200); // another real address has its own bucket
   });
 
+  it('counts a whole IPv6 /64 as one client', async () => {
+    const e = envWith({ IP_RATE_LIMIT: '2/minute' });
+    const prefix = `2001:db8:ffff:${Math.floor(Math.random() * 65535).toString(16)}`;
+    expect((await get(e, '/health', `${prefix}::1`)).status).toBe(200);
+    expect((await get(e, '/health', `${prefix}:1:2:3:4`)).status).toBe(200);
+    expect((await get(e, '/health', `${prefix}:dead:beef::99`)).status).toBe(429);
+  });
+
   it('writes an audit row and counts the rejection by dimension', async () => {
     audit = captureAudit();
     const e = envWith({ IP_RATE_LIMIT: '1/minute' });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gcra } from '../../src/ratelimit/gcra';
 import { parseRateLimit, type RateLimitSpec } from '../../src/ratelimit/limit-spec';
 import { rateLimitHeaders, retryAfterSeconds } from '../../src/ratelimit/headers';
-import { parseRoleLimits, parseRouteLimits, principalLimits, routeGroupOf, shardCount, shardSpec } from '../../src/ratelimit/policy';
+import { ipSubject, parseRoleLimits, parseRouteLimits, principalLimits, routeGroupOf, shardCount, shardSpec } from '../../src/ratelimit/policy';
 import type { Principal } from '../../src/auth/principal';
 
 const spec = (text: string) => parseRateLimit(text) as RateLimitSpec;
@@ -90,6 +90,15 @@ describe('headers', () => {
 });
 
 describe('policy', () => {
+  it('buckets IPv4 by address (either spelling) and IPv6 by /64', () => {
+    expect(ipSubject('203.0.113.9')).toBe('203.0.113.9');
+    expect(ipSubject('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    expect(ipSubject('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(ipSubject('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(ipSubject(null)).toBe('unknown');
+    expect(ipSubject('not-an-ip')).toBe('unknown');
+  });
+
   it('maps paths to the nginx zones', () => {
     expect(routeGroupOf('/health')).toBe('health');
     expect(routeGroupOf('/playground/x')).toBe('playground');
