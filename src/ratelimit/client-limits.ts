@@ -74,19 +74,27 @@ export function clientRateLimits(options: RateLimitOptions = {}): MiddlewareHand
 }
 
 /**
- * Reads the already-buffered login body (form or JSON) without consuming it. A refresh-token grant
+ * Reads the already-buffered login body (urlencoded or multipart form, or JSON) without consuming it. A refresh-token grant
  * is not a password guess and is not counted. Returns null when the request is not a login attempt.
  */
 async function loginAttempt(c: Context<AppEnv>): Promise<{ username: string | null } | null> {
   let fields: Record<string, unknown> = {};
   try {
-    const type = c.req.header('Content-Type') ?? '';
-    const text = await c.req.raw.clone().text();
-    if (type.includes('application/json')) {
-      const parsed: unknown = JSON.parse(text);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Record<string, unknown>;
-    } else if (type.includes('application/x-www-form-urlencoded')) {
-      fields = Object.fromEntries(new URLSearchParams(text));
+    const type = (c.req.header('Content-Type') ?? '').toLowerCase();
+    if (type.includes('multipart/form-data')) {
+      const form = await c.req.raw.clone().formData();
+      for (const name of ['grant_type', 'username', 'email']) {
+        const v = form.get(name);
+        if (typeof v === 'string') fields[name] = v;
+      }
+    } else {
+      const text = await c.req.raw.clone().text();
+      if (type.includes('application/json')) {
+        const parsed: unknown = JSON.parse(text);
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Record<string, unknown>;
+      } else if (type.includes('application/x-www-form-urlencoded')) {
+        fields = Object.fromEntries(new URLSearchParams(text));
+      }
     }
   } catch {
     // Unparseable bodies are still attempts (the router answers 400/422); counted per IP only.

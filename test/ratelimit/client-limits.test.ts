@@ -134,7 +134,11 @@ describe('login attempts (LOGIN_RATE_LIMIT)', () => {
     const first = await login(e, '/auth/token', uniqueIp(), { grant_type: 'password', username: user, password: 'a' });
     const second = await login(e, '/auth/token', uniqueIp(), { grant_type: 'password', username: user.toUpperCase(), password: 'b' }, false);
     expect([first.status, second.status]).not.toContain(429);
-    const third = await login(e, '/auth/token', uniqueIp(), { grant_type: 'password', username: ` ${user} `, password: 'c' });
+    const form = new FormData();
+    form.set('grant_type', 'password');
+    form.set('username', ` ${user} `);
+    form.set('password', 'c');
+    const third = await callWith(e, '/auth/token', { method: 'POST', headers: { 'CF-Connecting-IP': uniqueIp() }, body: form });
     expect(third.status).toBe(429);
     const body = await problem(third);
     expect(body.policy).toBe('login-user');
