@@ -16,7 +16,7 @@ import { hostRules } from './http/host-rules';
 import { strictCors } from './http/cors';
 import { bodyLimit } from './http/body-limit';
 import { ipAllowList } from './http/ip-rules';
-import { authenticate } from './auth/authenticate';
+import { authenticate, type AuthenticateOptions } from './auth/authenticate';
 import { clientRateLimits } from './ratelimit/client-limits';
 import { principalRateLimits } from './ratelimit/principal-limits';
 import { errorHandler, notFoundHandler } from './http/error-handler';
@@ -24,7 +24,12 @@ import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { registerDocs } from './routes/docs';
 
-export function createApp(): OpenAPIHono<AppEnv> {
+export interface CreateAppOptions {
+  /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
+  verifiers?: AuthenticateOptions['verifiers'];
+}
+
+export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   const app = createRouter();
 
   app.use('*', requestId());
@@ -37,7 +42,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use('/admin/*', ipAllowList((c) => c.get('config').ADMIN_ALLOW_CIDRS));
   // Rate limits that need no principal (per IP, per route group, login attempts) go here.
   app.use('*', clientRateLimits());
-  app.use('*', authenticate({ optional: true }));
+  app.use('*', authenticate({ optional: true, verifiers: options.verifiers }));
   // Rate limits per principal (key / user) and crawl concurrency leases go here.
   app.use('*', principalRateLimits());
 
