@@ -9,6 +9,7 @@ import { problem } from '../helpers/http';
 import type { Principal } from '../../src/auth/principal';
 import { principals, send, streams } from './principal-app';
 import { failingLimiter, realLimiter, uniqueId } from './helpers';
+import { appAs, makePrincipal } from '../helpers/as-principal';
 
 function keyPrincipal(extra: Partial<Principal> = {}): { name: string; p: Principal } {
   const p: Principal = { kind: 'key', id: uniqueId('key'), name: 'test key', roles: [], permissions: ['crawl:run'], ...extra };
@@ -54,6 +55,29 @@ describe('per API key', () => {
     const statuses = await Promise.all(Array.from({ length: 20 }, () => send(e, '/auth/me', name).then((s) => s.res.status)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+  });
+});
+
+describe('through the real app (src/app.ts) with a chosen principal', () => {
+  it('limits a key by its own rate_limit and a user by the role default', async () => {
+    const keyId = uniqueId('key');
+    const userId = uniqueId('usr');
+    const fetchAs = appAs(
+      {
+        k: makePrincipal({ id: keyId, rateLimit: '2/minute' }),
+        u: makePrincipal({ id: userId, kind: 'user', roles: ['viewer'] }),
+      },
+      envWith({ ROLE_RATE_LIMITS: '{"viewer":"1/minute"}' }),
+    );
+    const k = [];
+    for (let i = 0; i < 3; i++) k.push(await fetchAs('k', '/openapi.json'));
+    expect(k.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(k[0]?.headers.get('RateLimit-Policy')).toContain('"key";q=2;w=60');
+    expect(await problem(k[2] as Response)).toMatchObject({ code: 'rate_limited', policy: 'key' });
+    expect((await fetchAs('u', '/openapi.json')).status).toBe(200);
+    const u = await fetchAs('u', '/openapi.json');
+    expect(u.status).toBe(429);
+    expect((await problem(u)).policy).toBe('user');
   });
 });
 
