@@ -81,6 +81,27 @@ describe('through the real app (src/app.ts) with a chosen principal', () => {
   });
 });
 
+describe('hot principals (limits above 250 r/s)', () => {
+  it('count on shard objects with the limit split between them, leases on the unsharded object', async () => {
+    const e = envWith({});
+    const { name, p } = keyPrincipal({ rateLimit: '3000/second', maxConcurrency: 5 }); // 12 shards of 250/s
+    const sent = [];
+    for (let i = 0; i < 24; i++) sent.push((await send(e, '/auth/me', name)).res);
+    expect(sent.every((r) => r.status === 200)).toBe(true);
+    expect(sent[0]?.headers.get('RateLimit-Policy')).toContain('"key";q=3000;w=1'); // the whole limit is advertised
+    const rows = await Promise.all(
+      Array.from({ length: 12 }, (_, n) => realLimiter.get(realLimiter.idFromName(`key:${p.id}:${n}`)).storedRows()),
+    );
+    expect(rows.filter((r) => r.buckets === 1).length).toBeGreaterThan(1); // spread over several shards
+    const base = realLimiter.get(realLimiter.idFromName(`key:${p.id}`));
+    expect(await base.storedRows()).toEqual({ buckets: 0, leases: 0 });
+    const crawl = await send(e, '/crawl/stream', name, { ...post, stream: uniqueId('s') });
+    expect(crawl.res.status).toBe(200);
+    expect(await base.activeLeases()).toBe(1);
+    await crawl.res.body?.cancel();
+  });
+});
+
 describe('per user, from role defaults (ROLE_RATE_LIMITS)', () => {
   it('gives each role its configured limit and a user the most generous of their roles', async () => {
     const e = envWith({ ROLE_RATE_LIMITS: '{"viewer":"1/minute","user":"2/minute"}' });
