@@ -64,11 +64,12 @@ export function clientRateLimits(options: RateLimitOptions = {}): MiddlewareHand
     await next();
     const headers = rateLimitHeaders(appliedLimits(c));
     if (Object.keys(headers).length === 0) return;
+    // The gateway's limits are the ones the client must follow: they replace any an origin sent.
     try {
-      for (const [k, v] of Object.entries(headers)) if (!c.res.headers.has(k)) c.res.headers.set(k, v);
+      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
     } catch {
       c.res = new Response(c.res.body, c.res); // immutable headers (a proxied fetch response)
-      for (const [k, v] of Object.entries(headers)) if (!c.res.headers.has(k)) c.res.headers.set(k, v);
+      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
     }
   };
 }
