@@ -32,6 +32,25 @@ export const LIMITER_TIMEOUT_MS = 3_000;
 const REFUSAL_CACHE_MAX = 10_000;
 const refusals = new Map<string, { until: number; result: AdmitResult }>();
 
+/**
+ * After an object fails, this isolate leaves it alone for a moment (a tiny circuit breaker): an
+ * overloaded object gets fewer calls, not more, and clients get their 503 at once.
+ */
+export const FAILED_OBJECT_PAUSE_MS = 1_000;
+const failedObjects = new WeakMap<object, Map<string, number>>();
+
+function pausedUntil(ns: LimiterNamespace, name: string, now: number): boolean {
+  const until = failedObjects.get(ns)?.get(name);
+  return until !== undefined && until > now;
+}
+
+function markFailed(ns: LimiterNamespace, name: string, now: number): void {
+  let map = failedObjects.get(ns);
+  if (!map) failedObjects.set(ns, (map = new Map()));
+  if (map.size >= REFUSAL_CACHE_MAX) map.clear();
+  map.set(name, now + FAILED_OBJECT_PAUSE_MS);
+}
+
 function cacheKey(name: string, request: AdmitRequest): string {
   return `${name}|${request.checks.map((c) => `${c.bucket}=${c.spec.text}x${c.cost ?? 1}`).join(',')}`;
 }
@@ -49,6 +68,7 @@ export async function admit(ns: LimiterNamespace, name: string, request: AdmitRe
     if (hit && hit.until > now) return ageResult(hit.result, hit.until - now);
     if (hit) refusals.delete(key);
   }
+  if (pausedUntil(ns, name, now)) throw new LimiterUnavailable(name, new Error('failed moments ago; not retried yet'));
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const stub = ns.get(ns.idFromName(name));
@@ -66,6 +86,7 @@ export async function admit(ns: LimiterNamespace, name: string, request: AdmitRe
     }
     return result;
   } catch (err) {
+    markFailed(ns, name, now);
     throw new LimiterUnavailable(name, err);
   } finally {
     if (timer !== undefined) clearTimeout(timer);

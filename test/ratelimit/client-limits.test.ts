@@ -180,6 +180,12 @@ describe('when the limiter fails', () => {
     const admin = await get(e, '/admin/keys', uniqueIp());
     expect(admin.status).toBe(503);
     expect(failing.attempts()).toBe(3);
+
+    // The same client again, right away: answered 503 without touching the failed object again.
+    const ip = uniqueIp();
+    expect((await get(e, '/admin/users', ip)).status).toBe(503);
+    expect((await get(e, '/admin/users', ip)).status).toBe(503);
+    expect(failing.attempts()).toBe(4);
     expect(audit.events().some((ev) => ev.action === 'rate_limited' && ev.outcome === 'error' && ev.status === 503)).toBe(true);
   });
 
