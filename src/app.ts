@@ -23,6 +23,8 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { registerDocs } from './routes/docs';
+import { adminKeysRouter } from './routes/admin/keys';
+import { apiKeyValidateRouter } from './routes/auth-api-key';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -50,7 +52,8 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', metricsRouter);
   // Feature routers are mounted here, one line each:
   // app.route('/', authRouter);        // /auth/*, /token, /.well-known/jwks.json
-  // app.route('/', adminKeysRouter);   // /admin/keys
+  app.route('/', apiKeyValidateRouter); // /auth/api-key/validate
+  app.route('/', adminKeysRouter);   // /admin/keys
   // app.route('/', adminUsersRouter);  // /admin/users
   // app.route('/', adminAuditRouter);  // /admin/audit
   // app.route('/', crawlRouter);       // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job, /mcp/*

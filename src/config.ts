@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseCidrList, type Cidr } from './http/cidr';
 import { parseRateLimit, type RateLimitSpec } from './ratelimit/limit-spec';
 import { parseRoleLimits, parseRouteLimits } from './ratelimit/policy';
+import { parseSeedKeys } from './keys/seed';
 
 const MIN_SECRET_BYTES = 32;
 const SECRET_HELP = 'generate one with `npm run secrets` (or `openssl rand -base64 48`) and set it with `wrangler secret put`';
@@ -163,6 +164,8 @@ export const configSchema = z
     if (c.ALLOW_PRIVATE_TARGETS && c.ENVIRONMENT === 'production') {
       ctx.addIssue({ code: 'custom', path: ['ALLOW_PRIVATE_TARGETS'], message: 'is for local development only; set ENVIRONMENT=development to use it' });
     }
+    const seedKeys = parseSeedKeys(c.API_KEYS);
+    if (!seedKeys.ok) ctx.addIssue({ code: 'custom', path: ['API_KEYS'], message: seedKeys.problem });
     if (c.ADMIN_PASSWORD_HASH && !c.ADMIN_USERNAME) {
       ctx.addIssue({ code: 'custom', path: ['ADMIN_USERNAME'], message: 'is required when ADMIN_PASSWORD_HASH is set' });
     }

@@ -8,6 +8,7 @@ export const AUDIT_ACTIONS = [
   'key_created',
   'key_rotated',
   'key_revoked',
+  'key_changed',
   'key_validated',
   'auth_failed',
   'permission_denied',

@@ -15,6 +15,7 @@ import { TEST_VARS } from '../helpers/test-vars';
 const root = path.resolve(import.meta.dirname, '../..');
 const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', CI: 'true' };
 let child: ChildProcess;
+const OPS_KEY = 'sk-e2e-ops-7Hq2Lm9Xv4Rt8Bn3Kc6Wz1Pd5';
 let base = '';
 
 async function freePort(): Promise<number> {
@@ -32,7 +33,8 @@ beforeAll(async () => {
   const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env, encoding: 'utf8' });
   expect(migrate.status, migrate.stderr).toBe(0);
   const port = await freePort();
-  const vars = Object.entries({ ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '' }).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
+  const apiKeys = JSON.stringify({ ops: { key: OPS_KEY, name: 'ops', rate_limit: '100/minute', scopes: ['metrics:read'] } });
+  const vars = Object.entries({ ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', API_KEYS: apiKeys }).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   child = spawn('npx', ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, ...vars], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
@@ -75,8 +77,14 @@ describe('wrangler dev', () => {
 
   it('guards deep health behind credentials', async () => {
     const res = await fetch(`${base}/health?deep=1`);
-    // deep health needs metrics:read: without credentials it is a 401 problem, not a crash
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('reaches the migrated local D1 and KV in deep health', async () => {
+    const res = await fetch(`${base}/health?deep=1`, { headers: { 'X-API-Key': OPS_KEY } });
+    const body = (await res.json()) as { status: string; checks: Record<string, { ok: boolean }> };
+    expect(body.checks.d1?.ok).toBe(true);
+    expect(body.checks.kv?.ok).toBe(true);
   });
 });
