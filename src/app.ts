@@ -17,6 +17,8 @@ import { strictCors } from './http/cors';
 import { bodyLimit } from './http/body-limit';
 import { ipAllowList } from './http/ip-rules';
 import { authenticate, type AuthenticateOptions } from './auth/authenticate';
+import { clientRateLimits } from './ratelimit/client-limits';
+import { principalRateLimits } from './ratelimit/principal-limits';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
@@ -44,8 +46,10 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.use('*', bodyLimit());
   app.use('/admin/*', ipAllowList((c) => c.get('config').ADMIN_ALLOW_CIDRS));
   // Rate limits that need no principal (per IP, per route group, login attempts) go here.
+  app.use('*', clientRateLimits());
   app.use('*', authenticate({ optional: true, verifiers: options.verifiers }));
   // Rate limits per principal (key / user) and crawl concurrency leases go here.
+  app.use('*', principalRateLimits());
 
   app.route('/', healthRouter);
   app.route('/', metricsRouter);

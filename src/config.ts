@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { parseCidrList, type Cidr } from './http/cidr';
 import { parseRateLimit, type RateLimitSpec } from './ratelimit/limit-spec';
+import { parseRoleLimits, parseRouteLimits } from './ratelimit/policy';
 import { parseSeedKeys } from './keys/seed';
 
 const MIN_SECRET_BYTES = 32;
@@ -90,6 +91,20 @@ const rateLimit = (dflt: string) =>
       return parsed;
     });
 
+/** A JSON var parsed by `parse` (which returns the value, or a message naming what is wrong). */
+const jsonVar = <T>(parse: (v: string | undefined) => T | string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const parsed = parse(v);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
 const originOrigin = z
   .string()
   .transform((v, ctx) => {
@@ -129,6 +144,9 @@ export const configSchema = z
     DEFAULT_RATE_LIMIT: rateLimit('100/minute'),
     IP_RATE_LIMIT: rateLimit('600/minute'),
     LOGIN_RATE_LIMIT: rateLimit('5/minute'),
+    // docs/rate-limits.md: per-role rate and concurrency defaults, per-route-group (nginx zone) limits
+    ROLE_RATE_LIMITS: jsonVar(parseRoleLimits),
+    ROUTE_RATE_LIMITS: jsonVar(parseRouteLimits),
     MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
     MAX_URLS: int(100, 1, 10_000),
     ORIGIN_TIMEOUT_MS: int(300_000, 1000, 900_000),
