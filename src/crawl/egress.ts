@@ -18,7 +18,11 @@ import { classifyHostAddress } from './blocked-addresses';
 export type EgressResult = { ok: true; url: URL } | { ok: false; reason: string };
 
 export interface EgressOptions {
-  /** Local development only (config refuses it in production): skips the address checks. */
+  /**
+   * Local development only (config refuses it in production): skips the private/loopback checks.
+   * Cloud-metadata endpoints stay refused even then: no local-development crawl needs them, and a
+   * laptop or CI runner on a cloud VM has real credentials behind them.
+   */
   allowPrivateTargets: boolean;
 }
 
@@ -44,6 +48,14 @@ const BLOCKED_NAMES = new Set([
  */
 const BLOCKED_SUFFIXES = ['.localhost', '.local', '.internal', '.home.arpa', '.localdomain', '.lan'];
 
+/** IPv4 169.254.169.254 (AWS, GCP, Azure, OpenStack), AWS's IPv6 fd00:ec2::254, and the metadata names. */
+const METADATA_ADDRESSES = new Set(['169.254.169.254', '[fd00:ec2::254]', '100.100.100.200', '169.254.170.2']);
+
+function isMetadataHost(host: string): boolean {
+  const name = host.replace(/\.+$/, '');
+  return METADATA_ADDRESSES.has(name) || (BLOCKED_NAMES.has(name) && name !== 'localhost');
+}
+
 /** Checks one target URL; returns the parsed URL to use, or the reason it is refused. */
 export function checkTargetUrl(raw: string, options: EgressOptions): EgressResult {
   if (typeof raw !== 'string' || raw.length === 0) return { ok: false, reason: 'not a valid absolute URL' };
@@ -55,9 +67,10 @@ export function checkTargetUrl(raw: string, options: EgressOptions): EgressResul
     return { ok: false, reason: 'not a valid absolute URL' };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'only http and https targets are allowed' };
+  const host = url.hostname.toLowerCase();
+  if (isMetadataHost(host)) return { ok: false, reason: 'cloud metadata endpoints are never allowed' };
   if (options.allowPrivateTargets) return { ok: true, url };
 
-  const host = url.hostname.toLowerCase();
   const address = classifyHostAddress(host);
   if (address.ip) {
     return address.blocked ? { ok: false, reason: `${address.blocked} addresses are not allowed` } : { ok: true, url };

@@ -108,3 +108,22 @@ describe('checkTargetUrl', () => {
     expect(checkTargetUrl('file:///etc/passwd', { allowPrivateTargets: true }).ok).toBe(false);
   });
 });
+
+describe('cloud metadata with ALLOW_PRIVATE_TARGETS (local development)', () => {
+  it.each([
+    'http://169.254.169.254/latest/meta-data/',
+    'http://0xa9fea9fe/latest/meta-data/',
+    'http://2852039166/',
+    'http://[fd00:ec2::254]/',
+    'http://metadata.google.internal/computeMetadata/v1/',
+    'http://169.254.170.2/v2/credentials',
+    'http://100.100.100.200/latest/meta-data/',
+  ])('still refuses %s', (url) => {
+    const r = checkTargetUrl(url, { allowPrivateTargets: true });
+    expect(r.ok).toBe(false);
+  });
+
+  it('allows loopback then', () => {
+    expect(checkTargetUrl('http://127.0.0.1:8080/', { allowPrivateTargets: true }).ok).toBe(true);
+  });
+});

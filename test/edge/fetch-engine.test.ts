@@ -161,6 +161,12 @@ describe('fetch engine: redirects and egress', () => {
     expect((error as Error).message).toMatch(/^redirect to http:\/\/127\.0\.0\.1:\d+\/ refused by the egress policy: /);
   });
 
+  it('refuses a redirect hop to the cloud metadata address even with private targets allowed', async () => {
+    const result = await crawlOne(`${SITE}/to-metadata`);
+    expect(result.success).toBe(false);
+    expect(result.error_message).toMatch(/^redirect to http:\/\/169\.254\.169\.254\/latest\/meta-data\/ refused by the egress policy: cloud metadata/);
+  });
+
   it('with private targets allowed, still follows a redirect to loopback', async () => {
     const result = await crawlOne(`${SITE}/to-private`);
     expect(result).toMatchObject({ success: true, redirected_url: `${SITE}/` });
