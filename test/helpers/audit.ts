@@ -1,6 +1,6 @@
 /**
  * Audit test helpers: the real app acting as chosen test principals (through `createApp`'s
- * verifier option, like test/helpers/as-principal.ts, but reading the whole body before waiting),
+ * verifier option, like test/helpers/principal.ts, but reading the whole body before waiting),
  * deterministic waits for audit rows, and event factories.
  */
 import { env } from 'cloudflare:workers';

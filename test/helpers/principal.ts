@@ -23,9 +23,9 @@ const testVerifier: CredentialVerifier = async (_c, credential) => {
 export const testApp = createApp({ verifiers: { apiKey: testVerifier, jwt: testVerifier } });
 
 /** Registers a principal and returns a credential that authenticates as it. */
-export function credentialFor(p: { id: string; permissions: Permission[]; kind?: Principal['kind']; name?: string; owner?: string; maxConcurrency?: number; rateLimit?: string }): string {
+export function credentialFor(p: { id: string; permissions: Permission[]; kind?: Principal['kind']; name?: string; owner?: string; maxConcurrency?: number; rateLimit?: string; roles?: Principal['roles'] }): string {
   const credential = `cgtest_${p.id}_${crypto.randomUUID().replace(/-/g, '')}`;
-  principals.set(credential, { kind: p.kind ?? 'key', id: p.id, name: p.name ?? p.id, roles: [], permissions: p.permissions, owner: p.owner, maxConcurrency: p.maxConcurrency, rateLimit: p.rateLimit });
+  principals.set(credential, { kind: p.kind ?? 'key', id: p.id, name: p.name ?? p.id, roles: p.roles ?? [], permissions: p.permissions, owner: p.owner, maxConcurrency: p.maxConcurrency, rateLimit: p.rateLimit });
   return credential;
 }
 

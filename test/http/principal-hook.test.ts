@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { appAs, makePrincipal } from '../helpers/as-principal';
+import { callAs, credentialFor } from '../helpers/principal';
 
 describe('authorization through the real middleware', () => {
-  const fetchAs = appAs({
-    ops: makePrincipal({ id: 'key_ops', permissions: ['metrics:read'] }),
-    nobody: makePrincipal({ id: 'key_nobody', permissions: ['crawl:run'] }),
-  });
+  const creds: Record<string, string> = {
+    ops: credentialFor({ id: 'key_ops', permissions: ['metrics:read'] }),
+    nobody: credentialFor({ id: 'key_nobody', permissions: ['crawl:run'] }),
+  };
+  const fetchAs = (who: string | null, path: string, init: RequestInit = {}) => callAs(who ? (creds[who] as string) : null, path, init);
 
   it('lets a principal with metrics:read read /metrics from any address', async () => {
     const res = await fetchAs('ops', '/metrics', { headers: { 'CF-Connecting-IP': '198.51.100.1' } });
@@ -23,7 +24,7 @@ describe('authorization through the real middleware', () => {
   });
 
   it('treats an unknown credential as a 401 with the same body as any other', async () => {
-    const res = await fetchAs(null, '/metrics', { headers: { Authorization: 'Bearer as:ghost', 'CF-Connecting-IP': '198.51.100.1' } });
+    const res = await fetchAs(null, '/metrics', { headers: { Authorization: 'Bearer cgtest_ghost', 'CF-Connecting-IP': '198.51.100.1' } });
     expect(res.status).toBe(401);
     expect((await res.json<{ detail: string }>()).detail).toBe('Invalid credentials');
   });
@@ -35,7 +36,7 @@ describe('authorization through the real middleware', () => {
   });
 
   it('refuses two different credentials', async () => {
-    const res = await fetchAs('ops', '/metrics', { headers: { 'X-API-Key': 'as:nobody', 'CF-Connecting-IP': '198.51.100.1' } });
+    const res = await fetchAs('ops', '/metrics', { headers: { 'X-API-Key': creds.nobody as string, 'CF-Connecting-IP': '198.51.100.1' } });
     expect(res.status).toBe(400);
     expect((await res.json<{ code: string }>()).code).toBe('ambiguous_credentials');
   });

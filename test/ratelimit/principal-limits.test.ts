@@ -9,7 +9,7 @@ import { problem } from '../helpers/http';
 import type { Principal } from '../../src/auth/principal';
 import { principals, send, streams } from './principal-app';
 import { failingLimiter, realLimiter, uniqueId } from './helpers';
-import { appAs, makePrincipal } from '../helpers/as-principal';
+import { callAs, credentialFor } from '../helpers/principal';
 
 function keyPrincipal(extra: Partial<Principal> = {}): { name: string; p: Principal } {
   const p: Principal = { kind: 'key', id: uniqueId('key'), name: 'test key', roles: [], permissions: ['crawl:run'], ...extra };
@@ -62,13 +62,11 @@ describe('through the real app (src/app.ts) with a chosen principal', () => {
   it('limits a key by its own rate_limit and a user by the role default', async () => {
     const keyId = uniqueId('key');
     const userId = uniqueId('usr');
-    const fetchAs = appAs(
-      {
-        k: makePrincipal({ id: keyId, rateLimit: '2/minute' }),
-        u: makePrincipal({ id: userId, kind: 'user', roles: ['viewer'] }),
-      },
-      envWith({ ROLE_RATE_LIMITS: '{"viewer":"1/minute"}' }),
-    );
+    const creds: Record<string, string> = {
+      k: credentialFor({ id: keyId, permissions: [], rateLimit: '2/minute' }),
+      u: credentialFor({ id: userId, kind: 'user', roles: ['viewer'], permissions: [] }),
+    };
+    const fetchAs = (who: string, path: string) => callAs(creds[who] as string, path, { vars: { ROLE_RATE_LIMITS: '{"viewer":"1/minute"}' } });
     const k = [];
     for (let i = 0; i < 3; i++) k.push(await fetchAs('k', '/openapi.json'));
     expect(k.map((r) => r.status)).toEqual([200, 200, 429]);
