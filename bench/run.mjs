@@ -21,7 +21,7 @@ const DURATION = arg('duration', 8);
 const CONNECTIONS = arg('connections', 32);
 const ROUNDS = arg('rounds', 2);
 
-const BENCH_KEY = 'sk-bench-' + 'Z7q'.repeat(12);
+const BENCH_KEY = 'sk-bench-Q8mZ2vK7pX4rT9wL3nB6cY1hD5fJ0gS';
 const BODY = JSON.stringify({ urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { cache_mode: 'bypass' } } });
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'X-API-Key': BENCH_KEY };
 

@@ -20,6 +20,8 @@ export interface SeedKey {
   /** The scope names as written in API_KEYS (seed clients read these back from /auth/api-key/validate). */
   scopes: string[];
   permissions: Permission[];
+  /** Optional crawlgate extension: crawl requests in flight (default: the role/Crawl4AI default of 10). */
+  maxConcurrency: number | null;
 }
 
 const SEED_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -58,11 +60,18 @@ export function parseSeedKeys(json: string | undefined): { ok: true; keys: SeedK
       if (!spec) return { ok: false, problem: `${where}: "rate_limit" must look like "1000/minute"` };
       rateLimit = spec.text;
     }
+    let maxConcurrency: number | null = null;
+    if (v.max_concurrency !== undefined && v.max_concurrency !== null) {
+      if (typeof v.max_concurrency !== 'number' || !Number.isInteger(v.max_concurrency) || v.max_concurrency < 1 || v.max_concurrency > 10_000) {
+        return { ok: false, problem: `${where}: "max_concurrency" must be a whole number from 1 to 10000` };
+      }
+      maxConcurrency = v.max_concurrency;
+    }
     const scopes = v.scopes === undefined ? ['crawl'] : v.scopes;
     if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) return { ok: false, problem: `${where}: "scopes" must be a list of names` };
     const permissions = normalizeScopes(scopes as string[]);
     if (!permissions) return { ok: false, problem: `${where}: "scopes" names an unknown scope (use crawl, screenshot, pdf or a permission such as keys:manage)` };
-    keys.push({ id: `seed_${name}`, key, name: typeof v.name === 'string' ? v.name : 'Unknown', rateLimit, scopes: scopes as string[], permissions });
+    keys.push({ id: `seed_${name}`, key, name: typeof v.name === 'string' ? v.name : 'Unknown', rateLimit, maxConcurrency, scopes: scopes as string[], permissions });
   }
   return { ok: true, keys };
 }
@@ -88,7 +97,7 @@ async function buildIndex(config: Config): Promise<SeedEntry[]> {
         name: k.name,
         scopes: k.permissions,
         rate_limit: k.rateLimit,
-        max_concurrency: null,
+        max_concurrency: k.maxConcurrency,
         owner: null,
         status: 'active' as const,
         environment: 'seed' as const,

@@ -110,7 +110,12 @@ describe('API_KEYS (seed format)', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.keys[0]).toMatchObject({ id: 'seed_key1', permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf'], rateLimit: '1000/minute' });
-    expect(r.keys[1]).toMatchObject({ id: 'seed_key2', name: 'Unknown', scopes: ['crawl'], permissions: ['crawl:run'], rateLimit: null });
+    expect(r.keys[1]).toMatchObject({ id: 'seed_key2', name: 'Unknown', scopes: ['crawl'], permissions: ['crawl:run'], rateLimit: null, maxConcurrency: null });
+  });
+
+  it('accepts an optional max_concurrency (a crawlgate extension of the seed format)', () => {
+    const r = parseSeedKeys(JSON.stringify({ k: { key: good, max_concurrency: 64 } }));
+    expect(r.ok && r.keys[0]?.maxConcurrency).toBe(64);
   });
 
   it('refuses bad JSON, placeholders, unknown scopes and bad limits without echoing the key', () => {
@@ -122,6 +127,8 @@ describe('API_KEYS (seed format)', () => {
       [JSON.stringify({ k: { key: good, scopes: ['crawl', 'root'] } }), /unknown scope/],
       [JSON.stringify({ k: { key: good, rate_limit: 'lots' } }), /rate_limit/],
       [JSON.stringify({ a: { key: good }, b: { key: good } }), /same as another/],
+      [JSON.stringify({ k: { key: good, max_concurrency: 0 } }), /max_concurrency/],
+      [JSON.stringify({ k: { key: good, max_concurrency: '5' } }), /max_concurrency/],
     ];
     for (const [json, message] of cases) {
       const r = parseSeedKeys(json);
