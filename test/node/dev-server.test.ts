@@ -35,7 +35,7 @@ beforeAll(async () => {
   const port = await freePort();
   const apiKeys = JSON.stringify({ ops: { key: OPS_KEY, name: 'ops', rate_limit: '100/minute', scopes: ['metrics:read'] } });
   const vars = Object.entries({ ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', API_KEYS: apiKeys }).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-  child = spawn('npx', ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, ...vars], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn('npx', ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, ...vars], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${output}`)), 90_000);
@@ -54,7 +54,14 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  child?.kill('SIGTERM');
+  // wrangler dev runs workerd children: stop the whole process group, or they outlive the test run.
+  if (child?.pid) {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
 });
 
 describe('wrangler dev', () => {
