@@ -73,6 +73,15 @@ function fmt(n, digits = 0) {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
+const running = [];
+function stopAll() {
+  for (const r of running.splice(0)) r.stop();
+}
+process.on('SIGINT', () => {
+  stopAll();
+  process.exit(130);
+});
+
 async function main() {
   const origin = await startBenchOrigin();
   const originUrl = `http://127.0.0.1:${origin.port}`;
@@ -83,6 +92,7 @@ async function main() {
     vars: { ORIGIN_URL: originUrl, BENCH_KEY },
     probePath: '/constant',
   });
+  running.push(empty);
   const gateway = await startWrangler({
     config: path.join(ROOT, 'wrangler.toml'),
     migrate: true,
@@ -99,7 +109,9 @@ async function main() {
       TRUSTED_HOSTS: '',
     },
   });
+  running.push(gateway);
   const nginx = nginxAvailable() ? await startNginx(origin.port) : null;
+  if (nginx) running.push(nginx);
   if (!nginx) console.log('nginx not installed (apt-get install -y nginx): its row is skipped');
 
   const targets = [
@@ -142,13 +154,12 @@ async function main() {
     console.log(t.name.padEnd(40), fmt(r.rps).padStart(8), fmt(r.p50, 1).padStart(8), fmt(r.p99, 1).padStart(8), fmt(r.cpuMsPerReq, 2).padStart(11), ratio.padStart(9));
   }
 
-  empty.stop();
-  gateway.stop();
-  nginx?.stop();
+  stopAll();
   await origin.close();
 }
 
 main().catch((e) => {
   console.error(e);
+  stopAll();
   process.exit(1);
 });
