@@ -21,6 +21,8 @@ import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { registerDocs } from './routes/docs';
+import { authRouter } from './routes/auth';
+import { adminUsersRouter } from './routes/admin/users';
 
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = createRouter();
@@ -40,9 +42,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/', healthRouter);
   app.route('/', metricsRouter);
   // Feature routers are mounted here, one line each:
-  // app.route('/', authRouter);        // /auth/*, /token, /.well-known/jwks.json
+  app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
   // app.route('/', adminKeysRouter);   // /admin/keys
-  // app.route('/', adminUsersRouter);  // /admin/users
+  app.route('/', adminUsersRouter); // /admin/users
   // app.route('/', adminAuditRouter);  // /admin/audit
   // app.route('/', crawlRouter);       // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job, /mcp/*
   registerDocs(app);
