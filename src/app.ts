@@ -28,6 +28,8 @@ import { apiKeyValidateRouter } from './routes/auth-api-key';
 import { crawlRouter } from './crawl/router';
 import { mcpRouter } from './crawl/mcp';
 import { adminAuditRouter } from './routes/admin/audit';
+import { authRouter } from './routes/auth';
+import { adminUsersRouter } from './routes/admin/users';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -54,13 +56,13 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', healthRouter);
   app.route('/', metricsRouter);
   // Feature routers are mounted here, one line each:
-  // app.route('/', authRouter);        // /auth/*, /token, /.well-known/jwks.json
   app.route('/', apiKeyValidateRouter); // /auth/api-key/validate
   app.route('/', adminKeysRouter);   // /admin/keys
-  // app.route('/', adminUsersRouter);  // /admin/users
   app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
   app.route('/', mcpRouter); // /mcp/*
   app.route('/', adminAuditRouter); // /admin/audit
+  app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
+  app.route('/', adminUsersRouter); // /admin/users
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));

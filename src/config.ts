@@ -8,6 +8,8 @@ import { parseCidrList, type Cidr } from './http/cidr';
 import { parseRateLimit, type RateLimitSpec } from './ratelimit/limit-spec';
 import { parseRoleLimits, parseRouteLimits } from './ratelimit/policy';
 import { parseSeedKeys } from './keys/seed';
+import { parseRolePermissions } from './auth/rbac';
+import { parsePrivateJwks } from './auth/jwt/keys';
 
 const MIN_SECRET_BYTES = 32;
 const SECRET_HELP = 'generate one with `npm run secrets` (or `openssl rand -base64 48`) and set it with `wrangler secret put`';
@@ -131,6 +133,13 @@ export const configSchema = z
     ),
     API_KEYS: optionalString,
     JWT_PRIVATE_KEYS: optionalString,
+    // Old HS256 secrets (comma list) that still verify tokens until those age out; never used to sign.
+    JWT_PREVIOUS_SECRET_KEYS: list.superRefine((keys, ctx) => {
+      for (const k of keys) {
+        const weak = secretWeakness(k);
+        if (weak) ctx.addIssue({ code: 'custom', message: `has an entry that ${weak}; ${SECRET_HELP}` });
+      }
+    }),
     ORIGIN_SECRET: optionalString,
     // vars
     ORIGIN_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
@@ -151,6 +160,18 @@ export const configSchema = z
     MAX_URLS: int(100, 1, 10_000),
     ORIGIN_TIMEOUT_MS: int(300_000, 1000, 900_000),
     AUDIT_RETENTION_DAYS: int(90, 1, 3650),
+    // Optional JSON override of the role → permission table: {"operator":["crawl:*","jobs:*"]}.
+    ROLE_PERMISSIONS: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const table = parseRolePermissions(v && v.trim() !== '' ? v : undefined);
+        if (typeof table === 'string') {
+          ctx.addIssue({ code: 'custom', message: table });
+          return z.NEVER;
+        }
+        return table;
+      }),
   })
   .superRefine((c, ctx) => {
     if (c.ORIGIN_URL) {
@@ -166,6 +187,10 @@ export const configSchema = z
     }
     const seedKeys = parseSeedKeys(c.API_KEYS);
     if (!seedKeys.ok) ctx.addIssue({ code: 'custom', path: ['API_KEYS'], message: seedKeys.problem });
+    if (c.JWT_PRIVATE_KEYS) {
+      const parsed = parsePrivateJwks(c.JWT_PRIVATE_KEYS);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', path: ['JWT_PRIVATE_KEYS'], message: parsed });
+    }
     if (c.ADMIN_PASSWORD_HASH && !c.ADMIN_USERNAME) {
       ctx.addIssue({ code: 'custom', path: ['ADMIN_USERNAME'], message: 'is required when ADMIN_PASSWORD_HASH is set' });
     }

@@ -20,6 +20,8 @@ export interface Principal {
   /** For JWT principals: the access token's id and expiry (seconds), for logout and revocation. */
   tokenId?: string;
   tokenExpiresAt?: number;
+  /** For user JWT principals: the refresh family (session) the token belongs to, so logout can end it. */
+  sessionId?: string;
   /** For JWT principals issued from an API key (`POST /token`): the key id it came from. */
   viaKeyId?: string;
 }

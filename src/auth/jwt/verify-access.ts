@@ -1,7 +1,66 @@
 /**
- * Access-token verification (the JWT issue fills this in with jose and an algorithm allow-list).
- * Until then every token is refused: authentication fails closed.
+ * The JWT verifier behind `authenticate` (contract: ../verifier.ts): signature and claims first
+ * (./access-token.ts), then revocation, then the principal.
+ * Revocation: the `jti` in KV (`revoked:jti:<jti>`, written by logout); for user tokens the user's
+ * D1 row read on every request (disabled, `tokens_valid_after`, current roles) — strongly
+ * consistent, so a password change or disable takes effect at once everywhere; for tokens issued
+ * from an API key, the key's KV revocation (`revoked:key:<id>`). See docs/tokens.md.
  */
-import type { CredentialVerifier } from '../verifier';
+import type { Env } from '../../env';
+import type { Config } from '../../config';
+import type { AuthResult, CredentialVerifier } from '../verifier';
+import type { Principal } from '../principal';
+import { normalizeScopes, permissionsForRoles } from '../rbac';
+import { getUserById } from '../../users/store';
+import { revokedJtiKey } from '../session';
+import { keyRing } from './keys';
+import { checkAccessToken, type AccessPayload } from './access-token';
 
-export const verifyAccessToken: CredentialVerifier = async () => ({ ok: false, code: 'invalid_token', reason: 'jwt_not_enabled' });
+/** Builds the principal for a verified token, or refuses it as revoked. */
+export async function principalFromAccess(env: Env, config: Config, p: AccessPayload): Promise<AuthResult> {
+  const base = { tokenId: p.jti, tokenExpiresAt: p.exp };
+  if (p.cg_src === 'api_key') {
+    const actor = { id: p.sub, kind: 'key' as const };
+    const [jtiRevoked, keyRevoked] = await Promise.all([env.REVOCATIONS.get(revokedJtiKey(p.jti)), env.REVOCATIONS.get(`revoked:key:${p.sub}`)]);
+    if (jtiRevoked !== null) return { ok: false, code: 'token_revoked', reason: 'jti_revoked', actor };
+    if (keyRevoked !== null) return { ok: false, code: 'token_revoked', reason: 'key_revoked', actor };
+    const permissions = normalizeScopes((p.scope ?? '').split(' ').filter(Boolean));
+    if (!permissions) return { ok: false, code: 'invalid_token', reason: 'bad_scope', actor };
+    const principal: Principal = {
+      kind: 'key',
+      id: p.sub,
+      name: typeof p.name === 'string' ? p.name : p.sub,
+      roles: [],
+      permissions,
+      viaKeyId: p.sub,
+      ...(typeof p.rate_limit === 'string' ? { rateLimit: p.rate_limit } : {}),
+      ...base,
+    };
+    return { ok: true, principal };
+  }
+  const actor = { id: p.sub, kind: 'user' as const };
+  const [jtiRevoked, user] = await Promise.all([env.REVOCATIONS.get(revokedJtiKey(p.jti)), getUserById(env.DB, p.sub)]);
+  if (jtiRevoked !== null) return { ok: false, code: 'token_revoked', reason: 'jti_revoked', actor };
+  if (!user) return { ok: false, code: 'invalid_token', reason: 'unknown_user', actor };
+  const named = { ...actor, name: user.username };
+  if (user.disabled) return { ok: false, code: 'token_revoked', reason: 'user_disabled', actor: named };
+  if (p.iat * 1000 < user.tokensValidAfter) return { ok: false, code: 'token_revoked', reason: 'tokens_invalidated', actor: named };
+  const principal: Principal = {
+    kind: 'user',
+    id: user.id,
+    name: user.username,
+    roles: user.roles,
+    permissions: permissionsForRoles(user.roles, config.ROLE_PERMISSIONS),
+    ...(p.sid ? { sessionId: p.sid } : {}),
+    ...base,
+  };
+  return { ok: true, principal };
+}
+
+/** `CredentialVerifier` for compact-JWS credentials. Never throws for a bad token. */
+export const verifyAccessToken: CredentialVerifier = async (c, credential) => {
+  const config = c.get('config');
+  const check = await checkAccessToken(credential, await keyRing(config), { now: Date.now(), maxAgeSeconds: config.ACCESS_TOKEN_TTL });
+  if (!check.ok) return { ok: false, code: check.expired ? 'token_expired' : 'invalid_token', reason: check.reason };
+  return principalFromAccess(c.env, config, check.payload);
+};

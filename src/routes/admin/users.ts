@@ -1,0 +1,133 @@
+/**
+ * /admin/users: create, list, read, change (roles, password, disable) and delete password users
+ * (`users:manage`). New passwords are hashed with argon2id (OWASP parameters); a password change
+ * or disable invalidates every token the user holds (`tokens_valid_after`). An admin cannot
+ * disable or delete their own account, so the last admin cannot lock everyone out by mistake.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../../env';
+import { createRouter, jsonBody, problemResponses, protectedBy } from '../../http/openapi';
+import { GatewayError } from '../../http/errors';
+import { audit } from '../../audit/audit';
+import { requirePermission } from '../../auth/require-permission';
+import { ROLES } from '../../auth/rbac';
+import { hashPassword, MAX_PASSWORD_BYTES } from '../../auth/password';
+import { ensureBootstrapAdmin } from '../../users/bootstrap';
+import {
+  deleteUser, getUserByUsername, insertUser, listUsers, toPublicUser, updateUser, USERNAME_PATTERN, type UserChanges,
+} from '../../users/store';
+
+const Username = z.string().regex(USERNAME_PATTERN, 'must be 1-64 of A-Z a-z 0-9 . _ @ -');
+const Password = z
+  .string()
+  .min(8, 'must be at least 8 characters')
+  .refine((p) => new TextEncoder().encode(p).length <= MAX_PASSWORD_BYTES, `must be at most ${MAX_PASSWORD_BYTES} bytes`);
+const Roles = z.array(z.enum(ROLES)).max(ROLES.length);
+
+const UserSchema = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    roles: z.array(z.enum(ROLES)),
+    disabled: z.boolean(),
+    password_changed_at: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('User');
+
+const CreateUserSchema = z.object({ username: Username, password: Password, roles: Roles.default(['user']), disabled: z.boolean().default(false) }).strict();
+const PatchUserSchema = z
+  .object({ roles: Roles.optional(), password: Password.optional(), disabled: z.boolean().optional() })
+  .strict()
+  .refine((b) => b.roles !== undefined || b.password !== undefined || b.disabled !== undefined, 'name at least one of roles, password, disabled');
+const UsernameParam = z.object({ username: Username.openapi({ param: { name: 'username', in: 'path' } }) });
+
+const guard = { ...protectedBy('users:manage'), middleware: [requirePermission('users:manage')] };
+const userJson = { content: { 'application/json': { schema: UserSchema } } };
+
+const createRouteDef = createRoute({
+  method: 'post', path: '/admin/users', summary: 'Create a user', ...guard,
+  request: jsonBody(CreateUserSchema),
+  responses: { 201: { description: 'Created', ...userJson }, ...problemResponses(401, 403, 409, 422) },
+});
+const listRouteDef = createRoute({
+  method: 'get', path: '/admin/users', summary: 'List users (cursor = last username seen)', ...guard,
+  request: { query: z.object({ cursor: Username.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+  responses: {
+    200: { description: 'A page of users', content: { 'application/json': { schema: z.object({ users: z.array(UserSchema), next_cursor: z.string().nullable() }) } } },
+    ...problemResponses(401, 403, 422),
+  },
+});
+const getRouteDef = createRoute({
+  method: 'get', path: '/admin/users/{username}', summary: 'Read a user', ...guard,
+  request: { params: UsernameParam },
+  responses: { 200: { description: 'The user', ...userJson }, ...problemResponses(401, 403, 404) },
+});
+const patchRouteDef = createRoute({
+  method: 'patch', path: '/admin/users/{username}', summary: 'Change roles, password or disabled (password/disable end all sessions)', ...guard,
+  request: { params: UsernameParam, ...jsonBody(PatchUserSchema) },
+  responses: { 200: { description: 'The changed user', ...userJson }, ...problemResponses(401, 403, 404, 409, 422) },
+});
+const deleteRouteDef = createRoute({
+  method: 'delete', path: '/admin/users/{username}', summary: 'Delete a user (their tokens stop working at once)', ...guard,
+  request: { params: UsernameParam },
+  responses: { 204: { description: 'Deleted' }, ...problemResponses(401, 403, 404, 409) },
+});
+
+async function findOr404(c: Context<AppEnv>, username: string) {
+  const user = await getUserByUsername(c.env.DB, username);
+  if (!user) throw new GatewayError('not_found', `No user "${username}"`);
+  return user;
+}
+
+function isSelf(c: Context<AppEnv>, userId: string): boolean {
+  const p = c.get('principal');
+  return p?.kind === 'user' && p.id === userId;
+}
+
+export const adminUsersRouter = createRouter()
+  .openapi(createRouteDef, async (c) => {
+    const body = c.req.valid('json');
+    const now = Date.now();
+    const user = await insertUser(c.env.DB, { username: body.username, passwordHash: hashPassword(body.password), roles: body.roles, disabled: body.disabled }, now);
+    if (!user) throw new GatewayError('conflict', `The username "${body.username}" is taken`);
+    audit(c, { action: 'user_created', outcome: 'success', status: 201, details: { user_id: user.id, username: user.username, roles: user.roles } });
+    return c.json(toPublicUser(user), 201);
+  })
+  .openapi(listRouteDef, async (c) => {
+    const { cursor, limit } = c.req.valid('query');
+    await ensureBootstrapAdmin(c.env.DB, c.get('config'), Date.now());
+    const users = await listUsers(c.env.DB, limit, cursor);
+    const next = users.length === limit ? (users[users.length - 1]?.username ?? null) : null;
+    return c.json({ users: users.map(toPublicUser), next_cursor: next }, 200);
+  })
+  .openapi(getRouteDef, async (c) => c.json(toPublicUser(await findOr404(c, c.req.valid('param').username)), 200))
+  .openapi(patchRouteDef, async (c) => {
+    const body = c.req.valid('json');
+    const user = await findOr404(c, c.req.valid('param').username);
+    if (isSelf(c, user.id) && (body.disabled === true || (body.roles && !body.roles.includes('admin') && user.roles.includes('admin')))) {
+      throw new GatewayError('conflict', 'You cannot disable yourself or remove your own admin role');
+    }
+    const changes: UserChanges = {
+      ...(body.roles ? { roles: body.roles } : {}),
+      ...(body.password !== undefined ? { passwordHash: hashPassword(body.password) } : {}),
+      ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
+    };
+    const updated = await updateUser(c.env.DB, user.id, changes, Date.now());
+    if (!updated) throw new GatewayError('not_found', `No user "${user.username}"`);
+    const fields = Object.keys(body);
+    audit(c, {
+      action: 'user_changed', outcome: 'success', status: 200,
+      details: { user_id: user.id, username: user.username, fields, ...(body.roles ? { roles: body.roles } : {}), ...(body.disabled !== undefined ? { disabled: body.disabled } : {}) },
+    });
+    return c.json(toPublicUser(updated), 200);
+  })
+  .openapi(deleteRouteDef, async (c) => {
+    const user = await findOr404(c, c.req.valid('param').username);
+    if (isSelf(c, user.id)) throw new GatewayError('conflict', 'You cannot delete yourself');
+    await deleteUser(c.env.DB, user.id);
+    audit(c, { action: 'user_deleted', outcome: 'success', status: 204, details: { user_id: user.id, username: user.username } });
+    return c.body(null, 204);
+  });
