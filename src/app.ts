@@ -30,6 +30,7 @@ import { mcpRouter } from './crawl/mcp';
 import { adminAuditRouter } from './routes/admin/audit';
 import { authRouter } from './routes/auth';
 import { adminUsersRouter } from './routes/admin/users';
+import { playgroundRouter } from './routes/playground';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -63,6 +64,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', adminAuditRouter); // /admin/audit
   app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
   app.route('/', adminUsersRouter); // /admin/users
+  app.route('/', playgroundRouter); // /playground
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));
