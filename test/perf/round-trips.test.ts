@@ -35,7 +35,18 @@ function counting(e: Env, counts: Counts): Env {
   }
   const kv = (ns: KVNamespace, label: string) => wrapObject(ns, label, ['get', 'getWithMetadata', 'put', 'delete', 'list']);
   // A DO round trip is counted per stub obtained (`get`); the code takes a fresh stub per call.
-  const dObj = (ns: DurableObjectNamespace, label: string) => wrapObject(ns, `DO.${label}`, ['get']);
+  // Labelled by the object's name scheme prefix (`ip:`, `key:`, `chain:` ...).
+  const dObj = (ns: DurableObjectNamespace, label: string) =>
+    new Proxy(ns, {
+      get(t, prop) {
+        const value = Reflect.get(t, prop);
+        if (prop !== 'get' || typeof value !== 'function') return typeof value === 'function' ? value.bind(t) : value;
+        return (id: DurableObjectId, ...rest: unknown[]) => {
+          bump(`DO.${label}(${(id.name ?? '?').split(':')[0]})`);
+          return (value as (...a: unknown[]) => unknown).call(t, id, ...rest);
+        };
+      },
+    });
   return {
     ...e,
     DB: d1,
@@ -49,7 +60,14 @@ function counting(e: Env, counts: Counts): Env {
 }
 
 const KEY = 'sk-perf-Q8mZ2vK7pX4rT9wL3nB6cY1hD5fJ0gS';
-const base = { ...(env as unknown as Env), API_KEYS: JSON.stringify({ perf: { key: KEY, scopes: ['crawl'], rate_limit: '100000/minute', max_concurrency: 100 } }) } as Env;
+const HOT_KEY = 'sk-perf-hot-W3nB6cY1hD5fJ0gSQ8mZ2vK7pX4rT9';
+const base = {
+  ...(env as unknown as Env),
+  API_KEYS: JSON.stringify({
+    perf: { key: KEY, scopes: ['crawl'], rate_limit: '1000/minute', max_concurrency: 100 },
+    hot: { key: HOT_KEY, scopes: ['crawl'], rate_limit: '100000/minute', max_concurrency: 100 },
+  }),
+} as Env;
 
 async function countFor(path: string, init: RequestInit): Promise<{ status: number; counts: Counts }> {
   const counts: Counts = {};
@@ -71,7 +89,17 @@ describe('storage round trips per request (warm isolate)', () => {
     expect(status).toBe(200);
     console.log('POST /crawl round trips:', JSON.stringify(counts), 'total', total(counts));
     expect(counts['D1.first'] ?? 0).toBe(0); // a seed key never touches D1
-    expect(total(counts)).toBeLessThanOrEqual(10);
+    expect(counts['DO.RateLimiter(key)']).toBe(2); // rate + lease in one call, then the release
+    expect(total(counts)).toBeLessThanOrEqual(5);
+  });
+
+  it('POST /crawl with a hot key (limit above 250 r/s: its counter is sharded)', async () => {
+    const init = () => ({ method: 'POST', headers: { 'X-API-Key': HOT_KEY, 'Content-Type': 'application/json', 'CF-Connecting-IP': '203.0.113.52' }, body: JSON.stringify({ urls: ['https://example.com/'] }) });
+    await countFor('/crawl', init());
+    const { status, counts } = await countFor('/crawl', init());
+    expect(status).toBe(200);
+    console.log('POST /crawl (hot key) round trips:', JSON.stringify(counts), 'total', total(counts));
+    expect(counts['DO.RateLimiter(key)']).toBe(3); // rate on a shard, lease on the key's object, release
   });
 
   it('GET /health (public)', async () => {
