@@ -94,6 +94,9 @@ export function formatVars(vars: Record<string, string>): string {
 export async function generate(opts: SecretsOptions & { adminPassword: string }) {
   const vars: Record<string, string> = {
     ENVIRONMENT: opts.environment,
+    // Local development crawls pages on this machine (cloud-metadata addresses stay refused);
+    // the config refuses this switch in production.
+    ...(opts.environment === 'development' ? { ALLOW_PRIVATE_TARGETS: 'true' } : {}),
     JWT_SECRET_KEY: randomBytes(48).toString('base64url'),
     API_KEY_SALT: randomBytes(32).toString('hex'),
     ORIGIN_SECRET: randomBytes(32).toString('base64url'),

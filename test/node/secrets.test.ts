@@ -30,6 +30,8 @@ describe('npm run secrets', () => {
     const vars = parseDotEnv(readFileSync(out, 'utf8'));
     expect(Object.keys(vars)).toEqual(expect.arrayContaining(['JWT_SECRET_KEY', 'API_KEY_SALT', 'ORIGIN_SECRET', 'ADMIN_USERNAME', 'ADMIN_PASSWORD_HASH', 'API_KEYS']));
     expect(vars.ADMIN_USERNAME).toBe('root');
+    expect(vars.ENVIRONMENT).toBe('development');
+    expect(vars.ALLOW_PRIVATE_TARGETS).toBe('true'); // local pages crawlable in development only
     expect(vars.ADMIN_PASSWORD_HASH).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(parseConfig(vars).ok).toBe(true);
     const argon2 = await initialize();
@@ -50,6 +52,15 @@ describe('npm run secrets', () => {
     const va = parseDotEnv(readFileSync(a, 'utf8')), vb = parseDotEnv(readFileSync(b, 'utf8'));
     expect(va.JWT_SECRET_KEY).not.toBe(vb.JWT_SECRET_KEY);
     expect(va.ADMIN_PASSWORD_HASH).not.toBe(vb.ADMIN_PASSWORD_HASH);
+  });
+
+  it('writes production secrets without the development switches', () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'cg-')), '.prod.vars');
+    expect(runSecrets(['--out', out, '--environment', 'production', '--admin-password', 'correct horse battery staple']).status).toBe(0);
+    const vars = parseDotEnv(readFileSync(out, 'utf8'));
+    expect(vars.ENVIRONMENT).toBe('production');
+    expect(vars.ALLOW_PRIVATE_TARGETS).toBeUndefined();
+    expect(parseConfig(vars).ok).toBe(true);
   });
 
   it('never overwrites without --force', () => {
