@@ -4,27 +4,13 @@
  * invalidation (`digestOf`).
  */
 import { isPermission, type Permission } from '../auth/rbac';
-import type { ApiKeyRecord, KeyStatus, StoredKeyStatus } from './record';
+import type { ApiKeyRecord, KeyStatus } from './record';
 
-interface ApiKeyRow {
-  id: string;
+/** The D1 row: the record's columns with scopes as JSON text, plus the digest. */
+interface ApiKeyRow extends Omit<ApiKeyRecord, 'scopes' | 'environment'> {
   digest: string;
-  prefix: string;
-  name: string;
   scopes: string;
-  rate_limit: string | null;
-  max_concurrency: number | null;
-  owner: string | null;
-  status: StoredKeyStatus;
   environment: 'live' | 'test';
-  created_at: number;
-  created_by: string | null;
-  expires_at: number | null;
-  revoked_at: number | null;
-  rotated_from: string | null;
-  rotated_to: string | null;
-  grace_until: number | null;
-  last_used_at: number | null;
 }
 
 /** A stored key: the record plus its digest (used for lookups and cache keys only). */
