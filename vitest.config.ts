@@ -13,6 +13,8 @@ const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrat
 
 export default defineConfig({
   test: {
+    // CI also writes a JSON report; .ci/run prints a one-line "N passed, N failed" summary from it.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: '.ci/test-results.json' }]] : ['default'],
     projects: [
       {
         plugins: [

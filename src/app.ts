@@ -16,15 +16,28 @@ import { hostRules } from './http/host-rules';
 import { strictCors } from './http/cors';
 import { bodyLimit } from './http/body-limit';
 import { ipAllowList } from './http/ip-rules';
-import { authenticate } from './auth/authenticate';
+import { authenticate, type AuthenticateOptions } from './auth/authenticate';
+import { clientRateLimits } from './ratelimit/client-limits';
+import { principalRateLimits } from './ratelimit/principal-limits';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { registerDocs } from './routes/docs';
+import { adminKeysRouter } from './routes/admin/keys';
+import { apiKeyValidateRouter } from './routes/auth-api-key';
+import { crawlRouter } from './crawl/router';
+import { mcpRouter } from './crawl/mcp';
+import { adminAuditRouter } from './routes/admin/audit';
 import { authRouter } from './routes/auth';
 import { adminUsersRouter } from './routes/admin/users';
+import { playgroundRouter } from './routes/playground';
 
-export function createApp(): OpenAPIHono<AppEnv> {
+export interface CreateAppOptions {
+  /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
+  verifiers?: AuthenticateOptions['verifiers'];
+}
+
+export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   const app = createRouter();
 
   app.use('*', requestId());
@@ -36,17 +49,22 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use('*', bodyLimit());
   app.use('/admin/*', ipAllowList((c) => c.get('config').ADMIN_ALLOW_CIDRS));
   // Rate limits that need no principal (per IP, per route group, login attempts) go here.
-  app.use('*', authenticate({ optional: true }));
+  app.use('*', clientRateLimits());
+  app.use('*', authenticate({ optional: true, verifiers: options.verifiers }));
   // Rate limits per principal (key / user) and crawl concurrency leases go here.
+  app.use('*', principalRateLimits());
 
   app.route('/', healthRouter);
   app.route('/', metricsRouter);
   // Feature routers are mounted here, one line each:
+  app.route('/', apiKeyValidateRouter); // /auth/api-key/validate
+  app.route('/', adminKeysRouter);   // /admin/keys
+  app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
+  app.route('/', mcpRouter); // /mcp/*
+  app.route('/', adminAuditRouter); // /admin/audit
   app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
-  // app.route('/', adminKeysRouter);   // /admin/keys
   app.route('/', adminUsersRouter); // /admin/users
-  // app.route('/', adminAuditRouter);  // /admin/audit
-  // app.route('/', crawlRouter);       // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job, /mcp/*
+  app.route('/', playgroundRouter); // /playground
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { parseCidrList, type Cidr } from './http/cidr';
 import { parseRateLimit, type RateLimitSpec } from './ratelimit/limit-spec';
+import { parseRoleLimits, parseRouteLimits } from './ratelimit/policy';
+import { parseSeedKeys } from './keys/seed';
 import { parseRolePermissions } from './auth/rbac';
 import { parsePrivateJwks } from './auth/jwt/keys';
 
@@ -91,6 +93,20 @@ const rateLimit = (dflt: string) =>
       return parsed;
     });
 
+/** A JSON var parsed by `parse` (which returns the value, or a message naming what is wrong). */
+const jsonVar = <T>(parse: (v: string | undefined) => T | string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const parsed = parse(v);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
 const originOrigin = z
   .string()
   .transform((v, ctx) => {
@@ -137,6 +153,9 @@ export const configSchema = z
     DEFAULT_RATE_LIMIT: rateLimit('100/minute'),
     IP_RATE_LIMIT: rateLimit('600/minute'),
     LOGIN_RATE_LIMIT: rateLimit('5/minute'),
+    // docs/rate-limits.md: per-role rate and concurrency defaults, per-route-group (nginx zone) limits
+    ROLE_RATE_LIMITS: jsonVar(parseRoleLimits),
+    ROUTE_RATE_LIMITS: jsonVar(parseRouteLimits),
     MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
     MAX_URLS: int(100, 1, 10_000),
     ORIGIN_TIMEOUT_MS: int(300_000, 1000, 900_000),
@@ -166,6 +185,8 @@ export const configSchema = z
     if (c.ALLOW_PRIVATE_TARGETS && c.ENVIRONMENT === 'production') {
       ctx.addIssue({ code: 'custom', path: ['ALLOW_PRIVATE_TARGETS'], message: 'is for local development only; set ENVIRONMENT=development to use it' });
     }
+    const seedKeys = parseSeedKeys(c.API_KEYS);
+    if (!seedKeys.ok) ctx.addIssue({ code: 'custom', path: ['API_KEYS'], message: seedKeys.problem });
     if (c.JWT_PRIVATE_KEYS) {
       const parsed = parsePrivateJwks(c.JWT_PRIVATE_KEYS);
       if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', path: ['JWT_PRIVATE_KEYS'], message: parsed });

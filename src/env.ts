@@ -8,6 +8,7 @@ import type { RateLimiter } from './ratelimit/rate-limiter-do';
 import type { RefreshFamily } from './auth/refresh-family-do';
 import type { AuditLog } from './audit/audit-log-do';
 import type { MetricsAggregator } from './metrics/metrics-do';
+import type { CrawlJob } from './jobs/crawl-job-do';
 
 /** Bindings declared in wrangler.toml plus every var and secret (all strings, parsed by `config.ts`). */
 export interface Env {
@@ -18,6 +19,9 @@ export interface Env {
   REFRESH_FAMILIES: DurableObjectNamespace<RefreshFamily>;
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
   METRICS: DurableObjectNamespace<MetricsAggregator>;
+  JOBS: DurableObjectNamespace<CrawlJob>;
+  JOBS_QUEUE: Queue;
+  RESULTS: R2Bucket;
   BROWSER?: Fetcher;
 
   // vars and secrets: raw strings; `parseConfig` is the only reader.

@@ -8,6 +8,7 @@ export const AUDIT_ACTIONS = [
   'key_created',
   'key_rotated',
   'key_revoked',
+  'key_changed',
   'key_validated',
   'auth_failed',
   'permission_denied',
@@ -19,6 +20,8 @@ export const AUDIT_ACTIONS = [
   'user_deleted',
   'ip_denied',
   'config_error',
+  'audit_exported',
+  'audit_verified',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -61,4 +64,12 @@ export interface AuditEvent {
   reason: string | null;
   status: number | null;
   details: string | null;
+}
+
+/** A stored row: the event plus its place in the hash chain (docs/audit.md "Tamper evidence"). */
+export interface AuditRow extends AuditEvent {
+  /** Chain sequence number, assigned by the `AuditLog` Durable Object (1, 2, 3, ...). */
+  id: number;
+  prev_hash: string;
+  hash: string;
 }

@@ -24,6 +24,7 @@ const DEFAULT_VERIFIERS = { apiKey: verifyApiKey, jwt: verifyAccessToken };
 
 /** Resolves the caller, or throws the 401 the client sees. Usable outside middleware (e.g. /metrics). */
 export async function resolvePrincipal(c: Context<AppEnv>, options: AuthenticateOptions = {}): Promise<boolean> {
+  if (c.get('principal')) return true; // already authenticated earlier in this request
   const verifiers = options.verifiers ?? DEFAULT_VERIFIERS;
   let credential;
   try {

@@ -46,6 +46,8 @@ export interface EdgeCrawlOptions {
   allowPrivateTargets: boolean;
   /** Aborted when the client disconnects. */
   signal?: AbortSignal;
+  /** BM25 query for `fit_markdown` (`/md`'s `q`); else crawler_config's content_filter `user_query`. */
+  query?: string;
 }
 
 /** What the crawl routes call when they crawl at the edge instead of forwarding. */

@@ -1,5 +1,176 @@
-/** Rate-limit counters (the rate-limit issue implements the windows, leases and alarms). */
+/**
+ * `RateLimiter` Durable Object: one instance per `<dimension>:<subject>[:shard]` (docs/storage.md
+ * "Rate limits"). It holds that subject's GCRA buckets and its concurrency leases in SQLite.
+ * A DO runs one call at a time, so a check-and-update here is atomic: concurrent requests can
+ * never push a bucket past its limit. `alarm()` deletes idle buckets and expired leases.
+ */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
+import { gcra, type RateLimitDecision } from './gcra';
+import type { RateLimitSpec } from './limit-spec';
 
-export class RateLimiter extends DurableObject<Env> {}
+/** One bucket to check: `bucket` names it inside the object (e.g. "ip", "route:api", "key"). */
+export interface BucketCheck {
+  bucket: string;
+  spec: RateLimitSpec;
+  cost?: number;
+}
+
+/** A concurrency lease request: at most `max` live leases; each expires after `ttlMs` unless renewed. */
+export interface LeaseRequest {
+  id: string;
+  max: number;
+  ttlMs: number;
+}
+
+export interface LeaseDecision {
+  acquired: boolean;
+  /** Live leases after this call (including this one when acquired). */
+  active: number;
+  max: number;
+  /** When denied: milliseconds until the oldest live lease expires at the latest. */
+  retryAfterMs: number;
+}
+
+export interface AdmitRequest {
+  checks: BucketCheck[];
+  lease?: LeaseRequest;
+  /** Injected clock for tests; defaults to `Date.now()`. */
+  now?: number;
+}
+
+export interface AdmitResult {
+  /** True when every bucket allowed and the lease (if asked) was acquired; only then is anything stored. */
+  allowed: boolean;
+  decisions: Array<RateLimitDecision & { bucket: string }>;
+  lease?: LeaseDecision;
+}
+
+/** The alarm never runs more often than this while rows remain (no alarm storms on a hot object). */
+const MIN_ALARM_GAP_MS = 1_000;
+
+export class RateLimiter extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(
+      `CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tat REAL NOT NULL);
+       CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);`,
+    );
+  }
+
+  /** One bucket, one request of weight `cost`: the simple API (`admit` does several atomically). */
+  async check(bucket: string, spec: RateLimitSpec, cost = 1, now?: number): Promise<RateLimitDecision> {
+    const result = await this.admit({ checks: [{ bucket, spec, cost }], now });
+    const { bucket: _name, ...decision } = result.decisions[0] as RateLimitDecision & { bucket: string };
+    return decision;
+  }
+
+  /**
+   * All-or-nothing admission: every bucket must allow and the lease (if any) must be free;
+   * otherwise nothing is consumed, so a request refused by one dimension costs no other quota.
+   */
+  async admit(request: AdmitRequest): Promise<AdmitResult> {
+    const now = request.now ?? Date.now();
+    const updates: Array<[string, number]> = [];
+    const decisions: AdmitResult['decisions'] = [];
+    for (const check of request.checks) {
+      const stored = this.#tat(check.bucket);
+      const { decision, tat } = gcra(stored, check.spec, check.cost ?? 1, now);
+      decisions.push({ bucket: check.bucket, ...decision });
+      if (decision.allowed) updates.push([check.bucket, tat]);
+    }
+    let allowed = decisions.every((d) => d.allowed);
+    let lease: LeaseDecision | undefined;
+    if (request.lease) {
+      lease = this.#leaseDecision(request.lease, now);
+      if (allowed && lease.acquired) {
+        this.ctx.storage.sql.exec(
+          'INSERT INTO leases (id, expires_at) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET expires_at = excluded.expires_at',
+          request.lease.id,
+          now + request.lease.ttlMs,
+        );
+      } else if (lease.acquired) {
+        lease = { ...lease, acquired: false, active: lease.active - 1 };
+      }
+      allowed = allowed && lease.acquired;
+    }
+    if (allowed) {
+      for (const [name, tat] of updates) {
+        this.ctx.storage.sql.exec('INSERT INTO buckets (name, tat) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET tat = excluded.tat', name, tat);
+      }
+      await this.#ensureAlarm();
+    }
+    return { allowed, decisions, ...(lease ? { lease } : {}) };
+  }
+
+  /** Takes one of `max` concurrency slots for `ttlMs`. Re-acquiring a live id only extends it. */
+  async acquireLease(id: string, max: number, ttlMs: number, now?: number): Promise<LeaseDecision> {
+    const result = await this.admit({ checks: [], lease: { id, max, ttlMs }, now });
+    return result.lease as LeaseDecision;
+  }
+
+  /** Extends a live lease (long streams); false when it already expired or was released. */
+  renewLease(id: string, ttlMs: number, now = Date.now()): boolean {
+    const cursor = this.ctx.storage.sql.exec('UPDATE leases SET expires_at = ? WHERE id = ? AND expires_at > ?', now + ttlMs, id, now);
+    return cursor.rowsWritten > 0;
+  }
+
+  /** Frees a slot; idempotent (a second release, or one after expiry, is a no-op returning false). */
+  releaseLease(id: string): boolean {
+    return this.ctx.storage.sql.exec('DELETE FROM leases WHERE id = ?', id).rowsWritten > 0;
+  }
+
+  /** Live leases at `now` (for tests, `/auth/me` and the dashboard). */
+  activeLeases(now = Date.now()): number {
+    return this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM leases WHERE expires_at > ?', now).one().n;
+  }
+
+  /** Stored rows (for tests and the clean-up proof): buckets and leases, expired or not. */
+  storedRows(): { buckets: number; leases: number } {
+    const b = this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM buckets').one().n;
+    const l = this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM leases').one().n;
+    return { buckets: b, leases: l };
+  }
+
+  /** Clean-up: idle buckets (full again) and expired leases (a Worker that died mid-request) go. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    this.ctx.storage.sql.exec('DELETE FROM buckets WHERE tat <= ?', now);
+    this.ctx.storage.sql.exec('DELETE FROM leases WHERE expires_at <= ?', now);
+    const next = this.#nextExpiry();
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now + MIN_ALARM_GAP_MS));
+  }
+
+  #tat(name: string): number {
+    const row = this.ctx.storage.sql.exec<{ tat: number }>('SELECT tat FROM buckets WHERE name = ?', name).toArray()[0];
+    return row?.tat ?? 0;
+  }
+
+  #leaseDecision(req: LeaseRequest, now: number): LeaseDecision {
+    this.ctx.storage.sql.exec('DELETE FROM leases WHERE expires_at <= ?', now);
+    const rows = this.ctx.storage.sql.exec<{ id: string; expires_at: number }>('SELECT id, expires_at FROM leases ORDER BY expires_at').toArray();
+    const holds = rows.some((r) => r.id === req.id);
+    if (holds || rows.length < req.max) {
+      return { acquired: true, active: holds ? rows.length : rows.length + 1, max: req.max, retryAfterMs: 0 };
+    }
+    const oldest = rows[0]?.expires_at ?? now + req.ttlMs;
+    return { acquired: false, active: rows.length, max: req.max, retryAfterMs: Math.max(1, oldest - now) };
+  }
+
+  #nextExpiry(): number | null {
+    const row = this.ctx.storage.sql
+      .exec<{ b: number | null; l: number | null }>('SELECT (SELECT MIN(tat) FROM buckets) AS b, (SELECT MIN(expires_at) FROM leases) AS l')
+      .one();
+    const candidates = [row.b, row.l].filter((v): v is number => v !== null);
+    return candidates.length ? Math.min(...candidates) : null;
+  }
+
+  /** Alarms run on the real clock (an injected `now` only changes the arithmetic, never the schedule). */
+  async #ensureAlarm(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      const now = Date.now();
+      const next = this.#nextExpiry() ?? now;
+      await this.ctx.storage.setAlarm(Math.max(next, now + MIN_ALARM_GAP_MS));
+    }
+  }
+}

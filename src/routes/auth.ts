@@ -31,6 +31,7 @@ const formOrJson = <T extends z.ZodType>(schema: T) => ({
 const tokenRoute = createRoute({
   method: 'post',
   path: '/auth/token',
+  'x-permission': 'public (password or refresh grant; login rate limit)',
   summary: 'OAuth2 token endpoint: password grant (form or JSON, like FastAPI OAuth2PasswordRequestForm) or refresh_token grant',
   request: formOrJson(TokenRequestSchema),
   responses: {
@@ -42,6 +43,7 @@ const tokenRoute = createRoute({
 const refreshRoute = createRoute({
   method: 'post',
   path: '/auth/refresh',
+  'x-permission': 'public (refresh token)',
   summary: 'Spend a refresh token for a new pair; reusing a spent one revokes the whole family',
   request: formOrJson(RefreshRequestSchema),
   responses: {
@@ -71,6 +73,7 @@ const meRoute = createRoute({
 const keyTokenRoute = createRoute({
   method: 'post',
   path: '/token',
+  'x-permission': 'public (API key in the body)',
   summary: 'Crawl4AI-compatible: exchange an API key (api_token) for a short-lived access token with the key\'s scopes',
   request: jsonBody(KeyTokenRequestSchema),
   responses: {
@@ -82,6 +85,7 @@ const keyTokenRoute = createRoute({
 const jwksRoute = createRoute({
   method: 'get',
   path: '/.well-known/jwks.json',
+  'x-permission': 'public',
   summary: 'Public signing keys (ES256/EdDSA); empty when tokens are HS256',
   responses: { 200: { description: 'JWK Set (RFC 7517 §5)', content: { 'application/json': { schema: JwksSchema } } } },
 });

@@ -3,7 +3,6 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Env } from '../env';
 import { createRouter, problemResponses, protectedBy } from '../http/openapi';
 import { VERSION } from '../version';
-import { loadConfig } from '../config';
 import { resolvePrincipal } from '../auth/authenticate';
 import { assertPermission } from '../auth/require-permission';
 
@@ -57,7 +56,6 @@ export async function deepChecks(env: Env, originUrl: string | undefined) {
 
 export const healthRouter = createRouter().openapi(route, async (c) => {
   const base = { timestamp: new Date().toISOString(), version: VERSION };
-  if (!loadConfig(c.env).ok) return c.json({ status: 'misconfigured' as const, ...base }, 503);
   const { deep } = c.req.valid('query');
   if (deep === '1' || deep === 'true') {
     await resolvePrincipal(c);

@@ -1,24 +1,147 @@
 /**
- * A small website (Node http server on 127.0.0.1) for the edge engines to crawl.
- * The edge-engine issue grows it with pages (links, media, charsets, redirects).
+ * A small website (Node http server on 127.0.0.1) for the edge engines to crawl: links, media,
+ * charsets, redirect chains (one to a private address), a JavaScript-rendered page, a big page,
+ * a slow page and numbered article pages for the benchmark.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunningServer } from './origin-server';
 
+const html = (title: string, body: string, head = '') =>
+  `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body>${body}</body></html>`;
+
+const LINKS_PAGE = html(
+  'Links and media',
+  `<nav class="menu"><a href="/">Home</a> <a href="/about">About</a></nav>
+  <main>
+    <h1>Crawl fixture</h1>
+    <p>This page has <a href="/about" title="About us">an internal link</a>, <a href="docs/guide#intro">a relative one</a>,
+    <a href="/about#team">a duplicate with a fragment</a> and <a href="https://example.org/external">an external link</a>.</p>
+    <p>Also <a href="mailto:someone@example.org">mail</a>, <a href="javascript:alert(1)">a script link</a>
+    and <a href="https://sub.example.org/x" onclick="steal()">another external</a>.</p>
+    <img src="/img/cat.png" alt="A cat"><img data-src="/img/lazy.jpg" alt="Lazy">
+    <video src="/media/clip.mp4"></video><audio><source src="/media/song.mp3"></audio>
+    <p onmouseover="evil()" style="color:red">Styled paragraph with enough words to survive.</p>
+    <script>document.write('script output')</script><style>p { color: blue }</style>
+    <iframe src="https://example.org/frame"></iframe>
+  </main>
+  <footer>Footer text © 2026 the fixture site, all rights reserved.</footer>`,
+  `<meta name="description" content="A page with links and media"><meta property="og:title" content="OG links">
+  <meta name="twitter:card" content="summary">`,
+);
+
+const JS_PAGE = html(
+  'Rendered by script',
+  `<div id="app"><p>Loading…</p></div>
+  <script>
+    setTimeout(() => {
+      document.getElementById('app').innerHTML = '<h2 id="ready">Rendered by JavaScript</h2><p>Only a browser sees this paragraph.</p>';
+      window.appReady = true;
+    }, 300);
+  </script>`,
+);
+
+/** "Café crème – naïve" in windows-1252 bytes, declared only by a <meta> (no header charset). */
+function latin1Page(): Buffer {
+  const text = `<!doctype html><html><head><meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><title>Caf\u00e9</title></head><body><p>Caf\u00e9 cr\u00e8me \u2013 na\u00efve</p></body></html>`;
+  return Buffer.from([...text].map((ch) => (ch === '\u2013' ? 0x96 : ch.charCodeAt(0))));
+}
+
+/** Shift_JIS page declared by the Content-Type header: "日本語" = 93 fa 96 7b 8c ea. */
+function sjisPage(): Buffer {
+  const pre = Buffer.from('<!doctype html><html><head><title>sjis</title></head><body><p>');
+  const post = Buffer.from('</p></body></html>');
+  return Buffer.concat([pre, Buffer.from([0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea]), post]);
+}
+
+function articlePage(n: number): string {
+  const paragraphs = Array.from(
+    { length: 8 },
+    (_, i) => `<p>Paragraph ${i + 1} of article ${n}: the quick brown fox jumps over the lazy dog, again and again, for testing.</p>`,
+  ).join('');
+  return html(
+    `Article ${n}`,
+    `<nav><a href="/">Home</a></nav><article><h1>Article ${n}</h1>${paragraphs}
+    <p>Next: <a href="/pages/${n + 1}">article ${n + 1}</a>, previous: <a href="/pages/${Math.max(n - 1, 0)}">article ${n - 1}</a>.</p>
+    <img src="/img/${n}.png" alt="Figure ${n}"></article>`,
+  );
+}
+
 export async function startSiteServer(): Promise<RunningServer> {
+  let port = 0;
+  const beacons = new Set<string>();
   const server = http.createServer((req, res) => {
-    if (req.url === '/') {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
+    const send = (status: number, body: string | Buffer, type = 'text/html; charset=utf-8', extra: Record<string, string> = {}) => {
+      res.writeHead(status, { 'Content-Type': type, ...extra });
+      res.end(body);
+    };
+    if (path === '/') return send(200, html('Test site', '<h1>Hello</h1><p>A page.</p>'));
+    if (path === '/links') return send(200, LINKS_PAGE, 'text/html; charset=utf-8', { 'X-Fixture': 'links' });
+    if (path === '/js') return send(200, JS_PAGE);
+    if (path === '/latin1') return send(200, latin1Page(), 'text/html');
+    if (path === '/sjis') return send(200, sjisPage(), 'text/html; charset=Shift_JIS');
+    if (path === '/text') return send(200, 'plain <text> file', 'text/plain');
+    if (path === '/binary') return send(200, Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'image/png');
+    if (path === '/missing') return send(404, html('Not found', '<h1>Missing</h1><p>No such page here.</p>'));
+    if (path === '/echo-headers') return send(200, html('Headers', `<pre id="h">${JSON.stringify(req.headers).replace(/</g, '&lt;')}</pre>`));
+    const redirect = /^\/redirect\/(\d+)$/.exec(path);
+    if (redirect) {
+      const left = Number(redirect[1]);
+      return send(302, '', 'text/plain', { Location: left > 1 ? `/redirect/${left - 1}` : '/links' });
+    }
+    if (path === '/to-private') return send(302, '', 'text/plain', { Location: `http://0x7f.1:${port}/` });
+    if (path === '/to-metadata') return send(301, '', 'text/plain', { Location: 'http://169.254.169.254/latest/meta-data/' });
+    if (path === '/loop') return send(302, '', 'text/plain', { Location: '/loop' });
+    if (path === '/big') {
+      // ~`kb` KiB of HTML, streamed in 64 KiB chunks; the reader stops early past its cap.
+      const kb = Math.min(Number(url.searchParams.get('kb') ?? '8192'), 65536);
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-      res.end('<!doctype html><html><head><title>Test site</title></head><body><h1>Hello</h1><p>A page.</p></body></html>');
+      res.write('<!doctype html><html><head><title>Big</title></head><body><h1>Big page</h1>');
+      const chunk = `<p>${'x'.repeat(1016)}</p>\n`.repeat(64);
+      let sent = 0;
+      const pump = () => {
+        while (sent < kb / 64) {
+          sent++;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end('<p id="end">end of the big page</p></body></html>');
+      };
+      res.on('error', () => undefined);
+      return pump();
+    }
+    if (path === '/slow') {
+      const ms = Math.min(Number(url.searchParams.get('ms') ?? '5000'), 30_000);
+      const timer = setTimeout(() => send(200, html('Slow', '<p>Finally here.</p>')), ms);
+      res.on('close', () => clearTimeout(timer));
       return;
     }
-    res.writeHead(404, { 'Content-Type': 'text/plain' });
-    res.end('not found');
+    const sub = /^\/subresources\/([\w-]+)$/.exec(path);
+    if (sub) {
+      // Two images from the same server under two names: the browser engine's egress check must
+      // let the first through and stop the second before it leaves Chrome.
+      const id = sub[1]!;
+      return send(200, html('Sub-resources', `<p>Two images.</p><img src="/beacon?id=${id}-allowed"><img src="http://localhost:${port}/beacon?id=${id}-refused">`));
+    }
+    if (path === '/beacon') {
+      beacons.add(url.searchParams.get('id') ?? '');
+      return send(204, '', 'text/plain');
+    }
+    if (path === '/beacons') return send(200, JSON.stringify([...beacons]), 'application/json');
+    const article = /^\/pages\/(\d+)$/.exec(path);
+    if (article) return send(200, articlePage(Number(article[1])));
+    if (path.startsWith('/img/')) return send(404, '', 'text/plain');
+    send(404, 'not found', 'text/plain');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
   return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    port,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

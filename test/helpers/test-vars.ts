@@ -12,6 +12,11 @@ export const TEST_VARS = {
   METRICS_ALLOW_CIDRS: '10.1.0.0/16,2001:db8::/32',
   ADMIN_ALLOW_CIDRS: '',
   MAX_BODY_BYTES: '65536',
+  // Generous limits so suites sharing one client address are not throttled; test/ratelimit/ sets
+  // its own low limits per env (docs/rate-limits.md).
+  IP_RATE_LIMIT: '100000/minute',
+  LOGIN_RATE_LIMIT: '10000/minute',
+  ROUTE_RATE_LIMITS: '{"api":"2000/second","playground":"2000/second","health":"2000/second"}',
 } as const;
 
 /** Base URL for requests in tests (a trusted HTTPS host). */

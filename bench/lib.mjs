@@ -1,0 +1,150 @@
+// Process helpers for the benchmarks: start `wrangler dev`, find the user Worker's own workerd
+// port, read CPU time of a process tree, drive load with autocannon.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+const ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', CI: 'true' };
+
+export async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** All descendant pids of `root` (inclusive), from /proc. */
+export function processTree(root) {
+  const children = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+    } catch {}
+  }
+  const out = [];
+  const stack = [root];
+  while (stack.length) {
+    const p = stack.pop();
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+/** CPU seconds (user + system) used so far by the given pids. */
+export function cpuSeconds(pids) {
+  const hz = 100;
+  let ticks = 0;
+  for (const p of pids) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {}
+  }
+  return ticks / hz;
+}
+
+function commOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Listening TCP ports owned by the given pids. */
+export function listeningPorts(pids) {
+  const out = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' });
+  const ports = [];
+  for (const line of out.split('\n')) {
+    const m = /127\.0\.0\.1:(\d+)|\[::1?\]:(\d+)|\*:(\d+)|0\.0\.0\.0:(\d+)/.exec(line);
+    const pidm = [...line.matchAll(/pid=(\d+)/g)].map((x) => Number(x[1]));
+    if (m && pidm.some((p) => pids.includes(p))) ports.push(Number(m[1] ?? m[2] ?? m[3] ?? m[4]));
+  }
+  return [...new Set(ports)];
+}
+
+/**
+ * Starts `wrangler dev` for a config with vars; resolves once it is ready.
+ * Returns the proxy port, the user Worker's own workerd port (found by probing), and a stop().
+ */
+export async function startWrangler({ config, vars, persist, probePath = '/health', migrate = false }) {
+  const persistTo = persist ?? mkdtempSync(path.join(tmpdir(), 'cg-bench-'));
+  if (migrate) {
+    const r = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo, '--config', config], { cwd: ROOT, env: ENV, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`migrations failed: ${r.stderr}`);
+  }
+  const port = await freePort();
+  const args = ['wrangler', 'dev', '--config', config, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistTo, '--log-level', 'error'];
+  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  const child = spawn('npx', args, { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const base = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  for (;;) {
+    if (Date.now() - started > 120_000) throw new Error(`wrangler dev did not start:\n${output}`);
+    try {
+      const r = await fetch(base + probePath);
+      await r.arrayBuffer();
+      if (r.status < 500) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const pids = processTree(child.pid);
+  const workerd = pids.filter((p) => commOf(p) === 'workerd');
+  let direct = null;
+  const proxyRes = await fetch(base + probePath);
+  const marker = proxyRes.headers.get('x-request-id');
+  await proxyRes.arrayBuffer();
+  for (const p of listeningPorts(workerd)) {
+    if (p === port) continue;
+    try {
+      const r = await fetch(`http://127.0.0.1:${p}${probePath}`, { signal: AbortSignal.timeout(1000) });
+      const body = await r.text();
+      if (r.status < 500 && (marker ? r.headers.get('x-request-id') : body.length > 0)) {
+        direct = p;
+        break;
+      }
+    } catch {}
+  }
+  return {
+    base,
+    direct: direct ? `http://127.0.0.1:${direct}` : null,
+    pids: () => processTree(child.pid),
+    stop: () => {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {}
+    },
+  };
+}
+
+/** One autocannon run; returns req/s, latency percentiles, error counts and CPU per request. */
+export async function load({ url, method = 'GET', headers = {}, body, connections = 32, duration = 8, cpuPids = () => [] }) {
+  const before = cpuSeconds(cpuPids());
+  const result = await autocannon({ url, method, headers, body, connections, duration, pipelining: 1 });
+  const cpu = cpuSeconds(cpuPids()) - before;
+  const total = result.requests.total;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total,
+    non2xx: result.non2xx + result.errors + result.timeouts,
+    cpuMsPerReq: total > 0 ? (cpu * 1000) / total : NaN,
+  };
+}

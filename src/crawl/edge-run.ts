@@ -1,0 +1,98 @@
+/**
+ * Runs a policy-checked request on an edge engine (contract: src/crawl/types.ts) and shapes the
+ * answer like the matching Crawl4AI endpoint, so clients cannot tell which engine served them.
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from '../env';
+import { getEdgeEngine } from './edge';
+import type { CrawlResult, EdgeCrawlOptions, EdgeEngineKind } from './types';
+import type { CrawlRoute } from './policy';
+
+function params(v: unknown): Record<string, unknown> {
+  if (v && typeof v === 'object' && 'params' in v) {
+    const p = (v as { params?: unknown }).params;
+    if (p && typeof p === 'object' && !Array.isArray(p)) return p as Record<string, unknown>;
+  }
+  return {};
+}
+
+function options(c: Context<AppEnv>, body: Record<string, unknown>): EdgeCrawlOptions {
+  return {
+    browserParams: params(body.browser_config),
+    crawlerParams: params(body.crawler_config),
+    allowPrivateTargets: c.get('config').ALLOW_PRIVATE_TARGETS,
+    signal: c.req.raw.signal,
+  };
+}
+
+async function first(it: AsyncIterable<CrawlResult>): Promise<CrawlResult> {
+  for await (const r of it) return r;
+  throw new Error('the edge engine returned no result');
+}
+
+/** `/crawl/stream` at the edge: NDJSON, one result a line, then `{"status":"completed"}`. */
+function ndjson(results: AsyncIterable<CrawlResult>): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  const it = results[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await it.next();
+      if (next.done) {
+        controller.enqueue(enc.encode(JSON.stringify({ status: 'completed' }) + '\n'));
+        controller.close();
+      } else {
+        controller.enqueue(enc.encode(JSON.stringify(next.value) + '\n'));
+      }
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+}
+
+/** The edge answer for one route. `stream` selects NDJSON for `/crawl/stream`. */
+export async function runOnEdge(
+  c: Context<AppEnv>,
+  kind: EdgeEngineKind,
+  route: CrawlRoute,
+  body: Record<string, unknown>,
+  urls: string[],
+  stream = false,
+): Promise<Response> {
+  const engine = getEdgeEngine(c.env, kind);
+  const opts = options(c, body);
+  const url = urls[0] as string;
+  switch (route) {
+    case 'crawl':
+      if (stream) return new Response(ndjson(engine.crawl(urls, opts)), { headers: { 'Content-Type': 'application/x-ndjson' } });
+      {
+        const results: CrawlResult[] = [];
+        for await (const r of engine.crawl(urls, opts)) results.push(r);
+        return Response.json({ success: true, results });
+      }
+    case 'md': {
+      const r = await first(engine.crawl([url], opts));
+      const f = typeof body.f === 'string' ? body.f : 'fit';
+      const markdown = f === 'raw' ? r.markdown?.raw_markdown : r.markdown?.fit_markdown || r.markdown?.raw_markdown;
+      return Response.json({ url, filter: f, query: body.q ?? null, cache: body.c ?? '0', markdown: markdown ?? '', success: r.success });
+    }
+    case 'html': {
+      const r = await first(engine.crawl([url], opts));
+      return Response.json({ html: r.cleaned_html || r.html, url, success: r.success });
+    }
+    case 'screenshot': {
+      const r = await engine.screenshot(url, opts);
+      return Response.json({ success: r.success, screenshot: r.screenshot });
+    }
+    case 'pdf': {
+      const r = await engine.pdf(url, opts);
+      return Response.json({ success: r.success, pdf: r.pdf });
+    }
+    case 'execute_js': {
+      const scripts = Array.isArray(body.scripts) ? body.scripts.map(String) : [];
+      return Response.json(await engine.executeJs(url, scripts, opts));
+    }
+    case 'job':
+      throw new Error('jobs run on the origin only');
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Crawl4AI's `MarkdownGenerationResult` from HTML: raw markdown, the citation form with its
+ * references, and the filtered `fit_markdown` / `fit_html`. Pure.
+ */
+import type { MarkdownResult } from '../../types';
+import { parseHtml } from './html-tree';
+import { htmlToMarkdown } from './html-to-markdown';
+import { toCitations } from './citations';
+import { fitContent } from './content-filter';
+
+export interface GenerateMarkdownOptions {
+  baseUrl?: string;
+  query?: string;
+}
+
+/** Builds every markdown field of a CrawlResult from one parse of the HTML. */
+export function generateMarkdown(html: string, options: GenerateMarkdownOptions = {}): MarkdownResult {
+  const tree = parseHtml(html);
+  const raw = htmlToMarkdown(tree, { baseUrl: options.baseUrl });
+  const { markdownWithCitations, referencesMarkdown } = toCitations(raw);
+  const fit = fitContent(tree, options);
+  return {
+    raw_markdown: raw,
+    markdown_with_citations: markdownWithCitations,
+    references_markdown: referencesMarkdown,
+    fit_markdown: fit.fitMarkdown,
+    fit_html: fit.fitHtml,
+  };
+}
+
+export { htmlToMarkdown } from './html-to-markdown';
+export { toCitations } from './citations';
+export { fitContent, bm25Scores } from './content-filter';

@@ -1,0 +1,144 @@
+/**
+ * Crawl4AI's MCP endpoints, forwarded with the gateway's authentication (`crawl:run`):
+ * `/mcp/sse` (SSE, streamed), `/mcp/messages[/]` (JSON-RPC posts, tool calls policy-checked),
+ * `/mcp/schema`, and `/mcp/ws` (WebSocket proxied message by message, tool calls policy-checked).
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../env';
+import { requirePermission } from '../auth/require-permission';
+import { createRouter, problemResponses, protectedBy } from '../http/openapi';
+import { GatewayError } from '../http/errors';
+import { audit } from '../audit/audit';
+import { forwardToOrigin } from './origin/forward';
+import { proxyWebSocket } from './origin/websocket';
+import { inspectMcpMessage } from './mcp-policy';
+import { passThrough } from './handle';
+import { ownsSession, recordSession } from './jobs';
+import { tenantOf, type Principal } from '../auth/principal';
+import type { PolicyContext } from './policy';
+
+const ERRORS = problemResponses(401, 403, 413, 422, 429, 502, 503, 504);
+
+function needOrigin(c: Context<AppEnv>): void {
+  if (!c.get('config').ORIGIN_URL) throw new GatewayError('service_unavailable', 'MCP is served by the origin crawler; set ORIGIN_URL');
+}
+
+function policyContext(c: Context<AppEnv>): PolicyContext {
+  const config = c.get('config');
+  const principal = c.get('principal')!;
+  return { permissions: principal.permissions, tenant: tenantOf(principal), maxUrls: config.MAX_URLS, allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS };
+}
+
+const sse = createRoute({
+  method: 'get',
+  path: '/mcp/sse',
+  summary: 'MCP over Server-Sent Events (streamed from the origin)',
+  tags: ['MCP'],
+  ...protectedBy('crawl:run'),
+  middleware: [requirePermission('crawl:run')],
+  responses: { 200: { description: 'SSE stream', content: { 'text/event-stream': { schema: z.string() } } }, ...ERRORS },
+});
+
+const schema = createRoute({
+  method: 'get',
+  path: '/mcp/schema',
+  summary: 'The MCP tools and resources the origin offers',
+  tags: ['MCP'],
+  ...protectedBy('crawl:run'),
+  middleware: [requirePermission('crawl:run')],
+  responses: { 200: { description: 'Schema', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } }, ...ERRORS },
+});
+
+const ws = createRoute({
+  method: 'get',
+  path: '/mcp/ws',
+  summary: 'MCP over WebSocket (Upgrade: websocket)',
+  tags: ['MCP'],
+  ...protectedBy('crawl:run'),
+  middleware: [requirePermission('crawl:run')],
+  responses: { 101: { description: 'Switching protocols' }, ...problemResponses(400, 401, 403, 426, 429, 502, 503, 504) },
+});
+
+function messagesRoute(path: string) {
+  return createRoute({
+    method: 'post',
+    path,
+    summary: 'MCP JSON-RPC messages for an SSE session (`?session_id=`)',
+    tags: ['MCP'],
+    ...protectedBy('crawl:run'),
+    middleware: [requirePermission('crawl:run')],
+    request: { query: z.object({ session_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) }) },
+    responses: { 202: { description: 'Accepted' }, ...ERRORS },
+  });
+}
+
+export const mcpRouter = createRouter();
+
+const SESSION_IN_STREAM = /session_id=([A-Za-z0-9_-]{1,128})/;
+
+/**
+ * Watches the start of the SSE stream for the origin's `endpoint` event and binds its session id
+ * to the caller's tenant before the client can see (and use) it. A failed write errors the stream:
+ * fail closed rather than hand out an unbound session.
+ */
+export function bindSessionIds(body: ReadableStream<Uint8Array>, db: D1Database, principal: Principal): ReadableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  let seen = '';
+  let scanned = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      async transform(chunk, controller) {
+        if (scanned < 65_536) {
+          scanned += chunk.byteLength;
+          seen = (seen + decoder.decode(chunk, { stream: true })).slice(-4096);
+          let m: RegExpExecArray | null;
+          const re = new RegExp(SESSION_IN_STREAM.source, 'g');
+          while ((m = re.exec(seen)) !== null) await recordSession(db, m[1] as string, principal);
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+mcpRouter.openapi(sse, async (c) => {
+  needOrigin(c);
+  audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'mcp_sse', engine: 'origin', urls: 0 } });
+  const res = await forwardToOrigin(c, { method: 'GET', path: '/mcp/sse' });
+  if (!res.ok || !res.body) return res;
+  return new Response(bindSessionIds(res.body, c.env.DB, c.get('principal')!), { status: res.status, headers: res.headers });
+});
+
+mcpRouter.openapi(schema, async (c) => {
+  needOrigin(c);
+  return passThrough(await forwardToOrigin(c, { method: 'GET', path: '/mcp/schema' }));
+});
+
+for (const path of ['/mcp/messages', '/mcp/messages/']) {
+  mcpRouter.openapi(messagesRoute(path), async (c) => {
+    needOrigin(c);
+    const { session_id } = c.req.valid('query');
+    // Sessions belong to the tenant that opened them: another tenant's id reads as unknown.
+    if (!(await ownsSession(c.env.DB, session_id, c.get('principal')!))) throw new GatewayError('not_found', 'No such MCP session');
+    const text = await c.req.text();
+    const inspected = inspectMcpMessage(text, policyContext(c));
+    if (!inspected.ok) {
+      audit(c, { action: inspected.error.code === 'insufficient_scope' ? 'permission_denied' : 'crawl_requested', outcome: 'denied', reason: inspected.error.code, status: inspected.error.status, details: { route: 'mcp_messages' } });
+      throw inspected.error;
+    }
+    const search = new URL(c.req.url).search;
+    // Crawl4AI mounts the SSE message endpoint at `/mcp/messages/`.
+    return forwardToOrigin(c, { method: 'POST', path: '/mcp/messages/', search, body: inspected.message, contentType: 'application/json' });
+  });
+}
+
+mcpRouter.openapi(ws, async (c) => {
+  needOrigin(c);
+  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
+    throw new GatewayError('bad_request', 'This endpoint needs a WebSocket upgrade (Upgrade: websocket)');
+  }
+  audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'mcp_ws', engine: 'origin', urls: 0 } });
+  const ctx = policyContext(c); // fixed at the handshake: the socket acts for this principal only
+  return proxyWebSocket(c, '/mcp/ws', (text) => inspectMcpMessage(text, ctx));
+});

@@ -1,0 +1,63 @@
+/**
+ * The signed identity the origin receives in `X-Crawlgate-Identity`: a compact JWS (RFC 7515),
+ * HS256 (RFC 7518 §3.2) over claims naming the verified caller. The key is derived from
+ * `ORIGIN_SECRET` (HMAC-SHA-256(ORIGIN_SECRET, "crawlgate-identity-v1")) so the bearer credential
+ * and the signing key are separate values (domain separation). Lifetime ≤ 60 s, bound to the
+ * request's method and path (`htm`/`htu`, as in RFC 9449 DPoP) so a captured header cannot be
+ * replayed on another route. Verification recipe: docs/crawling.md.
+ */
+import { SignJWT } from 'jose';
+import type { Principal } from '../../auth/principal';
+import { tenantOf } from '../../auth/principal';
+
+export const IDENTITY_ISSUER = 'crawlgate';
+export const IDENTITY_AUDIENCE = 'crawlgate-origin';
+export const IDENTITY_TYPE = 'crawlgate-identity+jwt';
+export const IDENTITY_LIFETIME_SECONDS = 60;
+const KEY_LABEL = 'crawlgate-identity-v1';
+
+const keyCache = new Map<string, Promise<Uint8Array>>();
+
+/** HMAC-SHA-256(originSecret, "crawlgate-identity-v1"): the identity signing key. */
+export function deriveIdentityKey(originSecret: string): Promise<Uint8Array> {
+  let key = keyCache.get(originSecret);
+  if (!key) {
+    key = (async () => {
+      const enc = new TextEncoder();
+      const hmacKey = await crypto.subtle.importKey('raw', enc.encode(originSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      return new Uint8Array(await crypto.subtle.sign('HMAC', hmacKey, enc.encode(KEY_LABEL)));
+    })();
+    keyCache.clear(); // one secret in use at a time; never grow
+    keyCache.set(originSecret, key);
+  }
+  return key;
+}
+
+export interface IdentityClaims {
+  sub: string;
+  kind: Principal['kind'];
+  name: string;
+  tenant: string;
+  scopes: string[];
+  request_id: string;
+  htm: string;
+  htu: string;
+}
+
+/** Pure: the claims for a principal and request. */
+export function identityClaims(p: Principal, requestId: string, method: string, path: string): IdentityClaims {
+  return { sub: p.id, kind: p.kind, name: p.name, tenant: tenantOf(p), scopes: [...p.permissions].sort(), request_id: requestId, htm: method, htu: path };
+}
+
+/** Signs the identity header value; `now` in seconds. */
+export async function signIdentity(claims: IdentityClaims, originSecret: string, now = Math.floor(Date.now() / 1000)): Promise<string> {
+  const key = await deriveIdentityKey(originSecret);
+  return new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: 'HS256', typ: IDENTITY_TYPE })
+    .setIssuer(IDENTITY_ISSUER)
+    .setAudience(IDENTITY_AUDIENCE)
+    .setIssuedAt(now)
+    .setExpirationTime(now + IDENTITY_LIFETIME_SECONDS)
+    .setJti(crypto.randomUUID())
+    .sign(key);
+}

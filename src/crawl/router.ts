@@ -1,0 +1,132 @@
+/**
+ * Crawl4AI-compatible crawl routes (shared/API.md "Crawling"). Each route authenticates and checks
+ * its base permission before the body is read, then hands the validated body to `handleCrawl`.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Permission } from '../auth/rbac';
+import { requirePermission } from '../auth/require-permission';
+import { createRouter, jsonBody, problemResponses, protectedBy } from '../http/openapi';
+import { GatewayError } from '../http/errors';
+import { audit } from '../audit/audit';
+import {
+  AnyJsonSchema,
+  CrawlJobRequestSchema,
+  CrawlRequestSchema,
+  CrawlResponseSchema,
+  ExecuteJsRequestSchema,
+  HtmlRequestSchema,
+  MarkdownRequestSchema,
+  PdfRequestSchema,
+  ScreenshotRequestSchema,
+  TaskAcceptedSchema,
+  TaskIdSchema,
+} from './schemas';
+import { enforcePolicy, handleCrawl, passThrough } from './handle';
+import { forwardToOrigin } from './origin/forward';
+import { ownsTask, recordTask } from './jobs';
+import type { CrawlRoute } from './policy';
+import type { EdgeEngineKind } from './types';
+
+const ERRORS = problemResponses(400, 401, 403, 413, 422, 429, 502, 503, 504);
+
+function postRoute<S extends z.ZodType>(path: string, permission: Permission, schema: S, summary: string, response: z.ZodType, mediaType = 'application/json') {
+  return createRoute({
+    method: 'post',
+    path,
+    summary,
+    tags: ['Crawling'],
+    ...protectedBy(permission),
+    middleware: [requirePermission(permission)] as const,
+    request: jsonBody(schema),
+    responses: { 200: { description: 'The crawler\'s answer (Crawl4AI shape)', content: { [mediaType]: { schema: response } } }, ...ERRORS },
+  });
+}
+
+interface Spec {
+  path: string;
+  route: CrawlRoute;
+  permission: Permission;
+  schema: z.ZodType;
+  summary: string;
+  fallback: EdgeEngineKind;
+  stream?: boolean;
+  response?: z.ZodType;
+  mediaType?: string;
+}
+
+const SPECS: Spec[] = [
+  { path: '/crawl', route: 'crawl', permission: 'crawl:run', schema: CrawlRequestSchema, summary: 'Crawl URLs; results as JSON', fallback: 'fetch', response: CrawlResponseSchema },
+  { path: '/crawl/stream', route: 'crawl', permission: 'crawl:run', schema: CrawlRequestSchema, summary: 'Crawl URLs; one NDJSON result a line', fallback: 'fetch', stream: true, mediaType: 'application/x-ndjson' },
+  { path: '/md', route: 'md', permission: 'crawl:run', schema: MarkdownRequestSchema, summary: 'Markdown of one page', fallback: 'fetch' },
+  { path: '/html', route: 'html', permission: 'crawl:run', schema: HtmlRequestSchema, summary: 'Preprocessed HTML of one page', fallback: 'fetch' },
+  { path: '/screenshot', route: 'screenshot', permission: 'crawl:screenshot', schema: ScreenshotRequestSchema, summary: 'Full-page PNG (base64)', fallback: 'browser' },
+  { path: '/pdf', route: 'pdf', permission: 'crawl:pdf', schema: PdfRequestSchema, summary: 'PDF of one page (base64)', fallback: 'browser' },
+  { path: '/execute_js', route: 'execute_js', permission: 'crawl:js', schema: ExecuteJsRequestSchema, summary: 'Run scripts on a page; returns its CrawlResult', fallback: 'browser' },
+];
+
+export const crawlRouter = createRouter();
+
+for (const s of SPECS) {
+  const def = postRoute(s.path, s.permission, s.schema, s.summary, s.response ?? AnyJsonSchema, s.mediaType);
+  crawlRouter.openapi(def, async (c) => {
+    const body = c.req.valid('json' as never) as Record<string, unknown>;
+    return handleCrawl(c, body, { route: s.route, originPath: s.path, fallback: s.fallback, stream: s.stream });
+  });
+}
+
+const jobCreate = createRoute({
+  method: 'post',
+  path: '/crawl/job',
+  summary: 'Queue a crawl on the origin; the task belongs to the caller',
+  tags: ['Crawling'],
+  ...protectedBy('jobs:write'),
+  middleware: [requirePermission('jobs:write')] as const,
+  request: jsonBody(CrawlJobRequestSchema),
+  responses: { 202: { description: 'Queued', content: { 'application/json': { schema: TaskAcceptedSchema } } }, ...ERRORS },
+});
+
+crawlRouter.openapi(jobCreate, async (c) => {
+  const decision = enforcePolicy(c, 'job', c.req.valid('json'));
+  if (!c.get('config').ORIGIN_URL || decision.engine) {
+    throw new GatewayError('service_unavailable', 'Crawl jobs run on the origin crawler; set ORIGIN_URL and leave out "engine"');
+  }
+  const principal = c.get('principal')!;
+  const res = await forwardToOrigin(c, { method: 'POST', path: '/crawl/job', body: JSON.stringify(decision.body), contentType: 'application/json' });
+  if (res.status < 200 || res.status >= 300) return passThrough(res);
+  const text = await res.text();
+  let taskId: unknown;
+  try {
+    taskId = (JSON.parse(text) as { task_id?: unknown }).task_id;
+  } catch {
+    taskId = undefined;
+  }
+  if (typeof taskId !== 'string' || !TaskIdSchema.safeParse(taskId).success) {
+    throw new GatewayError('origin_unavailable', 'The origin answered without a usable task_id');
+  }
+  // Fail closed: a task we could not record would be unreadable (or worse, unowned).
+  await recordTask(c.env.DB, taskId, principal);
+  audit(c, { action: 'job_created', outcome: 'success', status: res.status, details: { task_id: taskId, urls: decision.urls.length } });
+  const headers = new Headers(res.headers);
+  headers.delete('content-length');
+  return passThrough(new Response(text, { status: res.status, headers }));
+});
+
+const jobStatus = createRoute({
+  method: 'get',
+  path: '/crawl/job/{task_id}',
+  summary: 'Status and result of one of the caller\'s tasks',
+  tags: ['Crawling'],
+  ...protectedBy('jobs:read'),
+  middleware: [requirePermission('jobs:read')] as const,
+  request: { params: z.object({ task_id: TaskIdSchema }) },
+  responses: { 200: { description: 'Task status (Crawl4AI shape)', content: { 'application/json': { schema: AnyJsonSchema } } }, ...problemResponses(401, 403, 404, 422, 429, 502, 503, 504) },
+});
+
+crawlRouter.openapi(jobStatus, async (c) => {
+  const { task_id } = c.req.valid('param');
+  if (!c.get('config').ORIGIN_URL) throw new GatewayError('service_unavailable', 'Crawl jobs run on the origin crawler; set ORIGIN_URL');
+  // BOLA (OWASP API1:2023): another tenant's task answers exactly like an unknown one.
+  if (!(await ownsTask(c.env.DB, task_id, c.get('principal')!))) throw new GatewayError('not_found', 'No such task');
+  return passThrough(await forwardToOrigin(c, { method: 'GET', path: `/crawl/job/${encodeURIComponent(task_id)}` }));
+});
+

@@ -1,0 +1,113 @@
+/**
+ * Rate limits that need no principal, run before authentication (src/app.ts):
+ *  - per client IP (`IP_RATE_LIMIT`) — the IP is `CF-Connecting-IP` only, so a client-set
+ *    `X-Forwarded-For` never picks another bucket;
+ *  - per route group and IP, like the seed's nginx zones (`ROUTE_RATE_LIMITS`);
+ *  - login attempts on POST /auth/token and POST /token, per IP and per username (`LOGIN_RATE_LIMIT`),
+ *    so a brute force spread over many IPs still stops at the username.
+ * It also writes the RateLimit headers for every limit applied to the request (including the
+ * per-principal ones added further in).
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../env';
+import { rateLimitHeaders } from './headers';
+import { admit, defaultLimiterSource, type LimiterSource } from './limiter-client';
+import { appliedLimits, enforce, onLimiterFailure } from './enforce';
+import { ipSubject, isLoginRoute, objectName, routeGroupOf } from './policy';
+import type { BucketCheck } from './rate-limiter-do';
+
+export interface RateLimitOptions {
+  /** The namespace to use (default `c.env.RATE_LIMITER`); tests inject a failing one. */
+  limiter?: LimiterSource;
+}
+
+/** Middleware factory for the pre-authentication limits. */
+export function clientRateLimits(options: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
+  const source = options.limiter ?? defaultLimiterSource;
+  return async function clientRateLimitsMiddleware(c, next) {
+    if (c.req.method === 'OPTIONS') return next(); // CORS preflights carry no work
+    const config = c.get('config');
+    const path = new URL(c.req.url).pathname;
+    const group = routeGroupOf(path);
+    // IPv6 clients are bucketed by /64; without CF-Connecting-IP (only local tools) all share "unknown".
+    const ip = ipSubject(c.get('clientIp'));
+    const ipChecks: BucketCheck[] = [
+      { bucket: 'ip', spec: config.IP_RATE_LIMIT },
+      { bucket: `route:${group}`, spec: config.ROUTE_RATE_LIMITS[group] },
+    ];
+    const login = isLoginRoute(c.req.method, path) ? await loginAttempt(c) : null;
+    if (login) ipChecks.push({ bucket: 'login', spec: config.LOGIN_RATE_LIMIT });
+    const userObject = login?.username ? objectName('login', await digest(login.username)) : null;
+
+    let ipResult, userResult;
+    try {
+      const ns = source(c);
+      [ipResult, userResult] = await Promise.all([
+        admit(ns, objectName('ip', ip), { checks: ipChecks }),
+        userObject ? admit(ns, userObject, { checks: [{ bucket: 'login', spec: config.LOGIN_RATE_LIMIT }] }) : null,
+      ]);
+    } catch (err) {
+      onLimiterFailure(c, login ? 'login' : 'ip', err);
+      return next();
+    }
+    const names: Record<string, { policy: string; dimension: string }> = {
+      ip: { policy: 'ip', dimension: 'ip' },
+      [`route:${group}`]: { policy: group, dimension: `route:${group}` },
+      login: { policy: 'login-ip', dimension: 'login_ip' },
+    };
+    const applied = ipResult.decisions.map((d, i) => ({ ...(names[d.bucket] as { policy: string; dimension: string }), spec: (ipChecks[i] as BucketCheck).spec, decision: d }));
+    if (userResult) {
+      applied.push({ policy: 'login-user', dimension: 'login_user', spec: config.LOGIN_RATE_LIMIT, decision: userResult.decisions[0] as (typeof applied)[number]['decision'] });
+    }
+    enforce(c, applied);
+
+    await next();
+    const headers = rateLimitHeaders(appliedLimits(c));
+    if (Object.keys(headers).length === 0) return;
+    // The gateway's limits are the ones the client must follow: they replace any an origin sent.
+    try {
+      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+    } catch {
+      c.res = new Response(c.res.body, c.res); // immutable headers (a proxied fetch response)
+      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+    }
+  };
+}
+
+/**
+ * Reads the already-buffered login body (urlencoded or multipart form, or JSON) without consuming it. A refresh-token grant
+ * is not a password guess and is not counted. Returns null when the request is not a login attempt.
+ */
+async function loginAttempt(c: Context<AppEnv>): Promise<{ username: string | null } | null> {
+  let fields: Record<string, unknown> = {};
+  try {
+    const type = (c.req.header('Content-Type') ?? '').toLowerCase();
+    if (type.includes('multipart/form-data')) {
+      const form = await c.req.raw.clone().formData();
+      for (const name of ['grant_type', 'username', 'email']) {
+        const v = form.get(name);
+        if (typeof v === 'string') fields[name] = v;
+      }
+    } else {
+      const text = await c.req.raw.clone().text();
+      if (type.includes('application/json')) {
+        const parsed: unknown = JSON.parse(text);
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Record<string, unknown>;
+      } else if (type.includes('application/x-www-form-urlencoded')) {
+        fields = Object.fromEntries(new URLSearchParams(text));
+      }
+    }
+  } catch {
+    // Unparseable bodies are still attempts (the router answers 400/422); counted per IP only.
+  }
+  if (fields.grant_type === 'refresh_token') return null;
+  const raw = typeof fields.username === 'string' ? fields.username : typeof fields.email === 'string' ? fields.email : null;
+  const username = raw ? raw.trim().toLowerCase().slice(0, 256) : null;
+  return { username: username || null };
+}
+
+/** Usernames are user data (sometimes a mistyped password): objects are named by a digest, never the text. */
+async function digest(username: string): Promise<string> {
+  const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(username)));
+  return [...bytes.slice(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}

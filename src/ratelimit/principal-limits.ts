@@ -1,0 +1,94 @@
+/**
+ * Rate limits per principal, run after authentication (src/app.ts):
+ *  - per API key: the key record's `rate_limit`, else `DEFAULT_RATE_LIMIT`;
+ *  - per user: the most generous of the user's role defaults (`ROLE_RATE_LIMITS`);
+ *  - crawl routes: a concurrency lease (at most `maxConcurrency` on the key, else the role default,
+ *    else Crawl4AI's 10 in flight), held until the response body ends, errors or is cancelled, and
+ *    expiring on its own if this Worker dies mid-request.
+ * Hot principals (high limits) are sharded over several objects (policy.ts `shardCount`).
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../env';
+import { admit, defaultLimiterSource, releaseLease, renewLease, type LimiterNamespace } from './limiter-client';
+import { enforce, onLimiterFailure, refuseConcurrency } from './enforce';
+import { holdLeaseWhileStreaming, once } from './lease-body';
+import { isCrawlRoute, objectName, principalLimits, shardCount, shardSpec } from './policy';
+import type { RateLimitOptions } from './client-limits';
+import type { AdmitResult, LeaseRequest } from './rate-limiter-do';
+
+/** A lease outlives the origin timeout by this margin before it expires on its own. */
+export const LEASE_MARGIN_MS = 60_000;
+
+export function principalRateLimits(options: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
+  const source = options.limiter ?? defaultLimiterSource;
+  return async function principalRateLimitsMiddleware(c, next) {
+    const principal = c.get('principal');
+    if (!principal || c.req.method === 'OPTIONS') return next();
+    const config = c.get('config');
+    const limits = principalLimits(principal, config.DEFAULT_RATE_LIMIT, config.ROLE_RATE_LIMITS);
+    const path = new URL(c.req.url).pathname;
+    const lease: LeaseRequest | undefined = isCrawlRoute(c.req.method, path)
+      ? { id: crypto.randomUUID(), max: limits.concurrency, ttlMs: config.ORIGIN_TIMEOUT_MS + LEASE_MARGIN_MS }
+      : undefined;
+    const base = objectName(limits.dimension, limits.subject);
+    const shards = shardCount(limits.rate);
+    const spec = shardSpec(limits.rate, shards);
+    const check = { bucket: limits.dimension, spec };
+
+    let ns: LimiterNamespace;
+    let rate: AdmitResult;
+    let leaseResult: AdmitResult | null = null;
+    try {
+      ns = source(c);
+      if (shards === 1) {
+        rate = await admit(ns, base, { checks: [check], lease });
+        leaseResult = lease ? rate : null;
+      } else {
+        // Hot principal: the rate bucket lives on a random shard; the lease stays on the base object.
+        rate = await admit(ns, objectName(limits.dimension, limits.subject, Math.floor(Math.random() * shards)), { checks: [check] });
+        if (lease && rate.allowed) leaseResult = await admit(ns, base, { checks: [], lease });
+      }
+    } catch (err) {
+      onLimiterFailure(c, lease ? 'concurrency' : limits.dimension, err);
+      return next();
+    }
+    const decision = rate.decisions[0];
+    if (decision) {
+      // Report the whole limit, not the shard's share: remaining scales with the shard count.
+      const shown = shards === 1 ? decision : { ...decision, limit: limits.rate.limit, remaining: decision.remaining * shards };
+      enforce(c, [{ policy: limits.dimension, dimension: limits.dimension, spec: limits.rate, decision: shown }]);
+    }
+    if (!lease || !leaseResult?.lease) return next();
+    if (!leaseResult.lease.acquired) refuseConcurrency(c, leaseResult.lease.max, leaseResult.lease.active);
+    await runHoldingLease(c, next, ns, base, lease);
+  };
+}
+
+async function runHoldingLease(c: Context<AppEnv>, next: () => Promise<void>, ns: LimiterNamespace, name: string, lease: LeaseRequest): Promise<void> {
+  const release = once(() => releaseLease(ns, name, lease.id));
+  try {
+    await next();
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  const res = c.res;
+  if (!res.body || res.status >= 400 || c.req.raw.signal?.aborted) {
+    await release();
+    return;
+  }
+  const background = (p: Promise<unknown>) => {
+    try {
+      c.executionCtx.waitUntil(p);
+    } catch {
+      // no execution context: the promise still runs
+    }
+  };
+  const body = holdLeaseWhileStreaming(res.body, {
+    release,
+    renew: () => renewLease(ns, name, lease.id, lease.ttlMs),
+    renewEveryMs: lease.ttlMs / 2,
+    background,
+  });
+  c.res = new Response(body, res);
+}

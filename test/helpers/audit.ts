@@ -1,0 +1,95 @@
+/**
+ * Audit test helpers: the real app acting as chosen test principals (through `createApp`'s
+ * verifier option, like test/helpers/principal.ts, but reading the whole body before waiting),
+ * deterministic waits for audit rows, and event factories.
+ */
+import { env } from 'cloudflare:workers';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv, Env } from '../../src/env';
+import type { Principal } from '../../src/auth/principal';
+import type { CredentialVerifier } from '../../src/auth/verifier';
+import type { AuditEvent, AuditRow } from '../../src/audit/types';
+import { permissionsForRoles, type Role } from '../../src/auth/rbac';
+import { auditLogStub, writeAuditEvents } from '../../src/audit/writer';
+import { createApp } from '../../src/app';
+import { BASE } from './test-vars';
+
+export const testEnv = env as unknown as Env;
+
+/** A principal with the given roles (id `usr_<name>`). */
+export function userPrincipal(name: string, roles: Role[]): Principal {
+  return { kind: 'user', id: `usr_${name}`, name, roles, permissions: permissionsForRoles(roles) };
+}
+
+/** The real app (every middleware and router, `createApp`) with credentials looked up in `principals`. */
+export function auditTestApp(principals: Record<string, Principal>): OpenAPIHono<AppEnv> {
+  const verify: CredentialVerifier = async (_c, credential) => {
+    const p = principals[credential];
+    return p ? { ok: true, principal: p } : { ok: false, code: 'invalid_credentials', reason: 'unknown_test_credential' };
+  };
+  return createApp({ verifiers: { apiKey: verify, jwt: verify } });
+}
+
+/**
+ * Calls `app` and waits for everything it handed to `waitUntil` (the audit writes), so the rows
+ * are in D1 when this returns. The body is read first so streamed exports finish too.
+ */
+export async function callApp(app: OpenAPIHono<AppEnv>, path: string, init: RequestInit & { credential?: string; ip?: string; envOverride?: Env } = {}): Promise<{ res: Response; text: string }> {
+  const headers = new Headers(init.headers);
+  if (init.credential) headers.set('Authorization', `Bearer ${init.credential}`);
+  if (init.ip) headers.set('CF-Connecting-IP', init.ip);
+  const ctx = createExecutionContext();
+  const res = await app.fetch(new Request(BASE + path, { ...init, headers }), init.envOverride ?? testEnv, ctx);
+  const text = new TextDecoder().decode(await res.arrayBuffer());
+  await waitOnExecutionContext(ctx);
+  return { res, text };
+}
+
+/** Writes events through the real writer (AuditLog DO → D1) and resolves when they are stored. */
+export async function seedEvents(events: AuditEvent[]): Promise<void> {
+  await writeAuditEvents(testEnv, events);
+}
+
+let counter = 0;
+/** An event with sensible defaults; `ts` defaults to now. */
+export function makeEvent(overrides: Partial<AuditEvent> = {}): AuditEvent {
+  counter++;
+  return {
+    ts: Date.now(),
+    request_id: `req-test-${counter}-${crypto.randomUUID().slice(0, 8)}`,
+    actor_id: 'usr_seed',
+    actor_kind: 'user',
+    actor_name: 'seed',
+    ip: '203.0.113.7',
+    method: 'POST',
+    route: '/test',
+    action: 'crawl_requested',
+    outcome: 'success',
+    reason: null,
+    status: 200,
+    details: null,
+    ...overrides,
+  };
+}
+
+/** Rows for one request id (D1). */
+export async function rowsFor(requestIdValue: string): Promise<AuditRow[]> {
+  const { results } = await testEnv.DB.prepare('SELECT * FROM audit_events WHERE request_id = ? ORDER BY id').bind(requestIdValue).all<AuditRow>();
+  return results;
+}
+
+/**
+ * Waits, deterministically bounded, until `min` rows for the request id are in D1. Used after a
+ * request through the real Worker, whose `waitUntil` we cannot await: each round trip asks the
+ * AuditLog object to flush, which also yields to the pending background write.
+ */
+export async function waitForAuditRows(requestIdValue: string, min = 1, rounds = 100): Promise<AuditRow[]> {
+  for (let i = 0; i < rounds; i++) {
+    const rows = await rowsFor(requestIdValue);
+    if (rows.length >= min) return rows;
+    await auditLogStub(testEnv).flush();
+    await scheduler.wait(5);
+  }
+  throw new Error(`no audit row for request ${requestIdValue} after ${rounds} rounds`);
+}

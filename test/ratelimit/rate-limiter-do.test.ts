@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { env } from 'cloudflare:workers';
+import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import type { Env } from '../../src/env';
+import { parseRateLimit, type RateLimitSpec } from '../../src/ratelimit/limit-spec';
+import type { RateLimiter } from '../../src/ratelimit/rate-limiter-do';
+
+const ns = (env as unknown as Env).RATE_LIMITER;
+const spec = (text: string) => parseRateLimit(text) as RateLimitSpec;
+let n = 0;
+const fresh = () => ns.get(ns.idFromName(`test:do-${Date.now()}-${n++}`));
+
+describe('RateLimiter Durable Object', () => {
+  it('allows exactly the limit, then refuses with Retry-After', async () => {
+    const stub = fresh();
+    const t = Date.now() + 3_600_000; // an injected clock an hour ahead (the real alarm stays out of the way)
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await stub.check('key', spec('3/minute'), 1, t));
+    expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
+    expect(results.map((r) => r.remaining)).toEqual([2, 1, 0, 0]);
+    expect(results[3]?.retryAfterMs).toBe(20_000);
+  });
+
+  it('rolls over: after the window (injected clock) the full quota is back, and no more', async () => {
+    const stub = fresh();
+    const t = Date.now() + 3_600_000; // an injected clock an hour ahead (the real alarm stays out of the way)
+    for (let i = 0; i < 3; i++) await stub.check('key', spec('3/minute'), 1, t);
+    expect((await stub.check('key', spec('3/minute'), 1, t + 59_999)).allowed).toBe(true); // 1 refilled at +20 s
+    const later = [];
+    for (let i = 0; i < 4; i++) later.push((await stub.check('key', spec('3/minute'), 1, t + 60_000 + 60_000)).allowed);
+    expect(later).toEqual([true, true, true, false]);
+  });
+
+  it('never exceeds the limit under concurrent requests', async () => {
+    const stub = fresh();
+    const results = await Promise.all(Array.from({ length: 50 }, () => stub.check('key', spec('20/hour'), 1)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(20);
+  });
+
+  it('admits all-or-nothing: a refusing bucket consumes nothing from the others', async () => {
+    const stub = fresh();
+    const t = Date.now() + 3_600_000; // an injected clock an hour ahead (the real alarm stays out of the way)
+    await stub.check('tight', spec('1/minute'), 1, t);
+    const r = await stub.admit({ checks: [{ bucket: 'wide', spec: spec('2/minute') }, { bucket: 'tight', spec: spec('1/minute') }], now: t });
+    expect(r.allowed).toBe(false);
+    expect((await stub.check('wide', spec('2/minute'), 1, t)).remaining).toBe(1); // still 2 before this one
+  });
+
+  it('caps leases, frees them on release, and lets an expired lease go (a crashed Worker)', async () => {
+    const stub = fresh();
+    const t = Date.now() + 3_600_000; // an injected clock an hour ahead (the real alarm stays out of the way)
+    expect((await stub.acquireLease('a', 2, 1000, t)).acquired).toBe(true);
+    expect((await stub.acquireLease('b', 2, 1000, t)).acquired).toBe(true);
+    const third = await stub.acquireLease('c', 2, 1000, t + 10);
+    expect(third).toMatchObject({ acquired: false, active: 2, max: 2, retryAfterMs: 990 });
+    expect(await stub.releaseLease('a')).toBe(true);
+    expect(await stub.releaseLease('a')).toBe(false);
+    expect((await stub.acquireLease('c', 2, 1000, t + 20)).acquired).toBe(true);
+    // Nobody releases b or c (their Worker died): at their expiry the slots are free again.
+    expect((await stub.acquireLease('d', 2, 1000, t + 999)).acquired).toBe(false);
+    expect(await stub.activeLeases(t + 1020)).toBe(0);
+    expect((await stub.acquireLease('d', 2, 1000, t + 1020)).acquired).toBe(true);
+  });
+
+  it('renews a live lease so a long stream keeps its slot', async () => {
+    const stub = fresh();
+    const t = Date.now() + 3_600_000; // an injected clock an hour ahead (the real alarm stays out of the way)
+    await stub.acquireLease('long', 1, 1000, t);
+    expect(await stub.renewLease('long', 1000, t + 900)).toBe(true);
+    expect((await stub.acquireLease('other', 1, 1000, t + 1500)).acquired).toBe(false);
+    expect(await stub.renewLease('long', 1000, t + 5000)).toBe(false); // already expired: not revived
+  });
+
+  it('alarm() deletes idle buckets and expired leases', async () => {
+    const stub = fresh();
+    const past = Date.now() - 3_600_000; // state written an hour ago, as if the Worker then crashed
+    expect((await stub.check('key', spec('10/minute'), 1, past)).allowed).toBe(true);
+    expect((await stub.acquireLease('crashed', 5, 60_000, past)).acquired).toBe(true);
+    expect((await stub.acquireLease('live', 5, 3_600_000)).acquired).toBe(true);
+    await runDurableObjectAlarm(stub); // (it may already have fired on its own: the outcome is the same)
+    expect(await stub.storedRows()).toEqual({ buckets: 0, leases: 1 });
+    expect(await stub.activeLeases()).toBe(1);
+    // The live lease keeps a clean-up alarm scheduled for its expiry.
+    const alarm = await runInDurableObject(stub, async (_o: RateLimiter, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThan(Date.now() + 3_000_000);
+  });
+});
