@@ -1,0 +1,43 @@
+/** POST /token (Crawl4AI alias): an API key → a short-lived access token carrying that key's scopes. */
+import { describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
+import { call, problem } from '../helpers/http';
+import { adminToken, bearer } from '../helpers/auth';
+
+async function newKey(scopes: string[]): Promise<{ id: string; key: string }> {
+  const { token } = await adminToken();
+  const res = await call('/admin/keys', { method: 'POST', headers: bearer(token), json: { name: 'alias-test', scopes } });
+  expect(res.status).toBe(201);
+  return res.json<{ id: string; key: string }>();
+}
+
+describe('POST /token', () => {
+  it('exchanges a valid API key for an access token with the key\'s scopes', async () => {
+    const key = await newKey(['crawl', 'screenshot']);
+    const res = await call('/token', { method: 'POST', json: { email: 'me@example.com', api_token: key.key } });
+    expect(res.status).toBe(200);
+    const body = await res.json<{ email: string; access_token: string; token_type: string; scope: string }>();
+    expect(body).toMatchObject({ email: 'me@example.com', token_type: 'bearer' });
+    expect(body.scope.split(' ').sort()).toEqual(['crawl:run', 'crawl:screenshot']);
+    expect(decodeJwt(body.access_token)).toMatchObject({ sub: key.id, cg_src: 'api_key' });
+    const me = await call('/auth/me', { headers: bearer(body.access_token) });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ kind: 'key', principal: { id: key.id }, token: { via_key_id: key.id } });
+  });
+
+  it('the derived token stops working when the key is revoked', async () => {
+    const key = await newKey(['crawl']);
+    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{ access_token: string }>();
+    const { token } = await adminToken();
+    expect((await call(`/admin/keys/${key.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBeLessThan(300);
+    const me = await call('/auth/me', { headers: bearer(access_token) });
+    expect(me.status).toBe(401);
+    expect((await problem(me)).code).toBe('token_revoked');
+  });
+
+  it('refuses an invalid api_token with 401', async () => {
+    const res = await call('/token', { method: 'POST', json: { email: 'x@example.com', api_token: 'cg_live_not_a_real_key' } });
+    expect(res.status).toBe(401);
+    expect((await problem(res)).code).toBe('invalid_credentials');
+  });
+});
