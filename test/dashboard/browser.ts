@@ -1,0 +1,56 @@
+/** A tiny cookie-keeping "browser" for dashboard tests: same-origin form posts with the CSRF token. */
+import { call } from '../helpers/http';
+import { BASE } from '../helpers/test-vars';
+
+export const SAME_ORIGIN = { Origin: BASE, 'Sec-Fetch-Site': 'same-origin' };
+
+/** The `__Host-cg_session` Set-Cookie line of a response, if any. */
+export function sessionSetCookie(res: Response): string | undefined {
+  return res.headers.getSetCookie().find((h) => h.startsWith('__Host-cg_session='));
+}
+
+/** Extracts the first CSRF token on a page. */
+export function csrfOf(html: string): string {
+  const m = /name="csrf" value="([^"]+)"/.exec(html);
+  if (!m?.[1]) throw new Error('no csrf token on the page');
+  return m[1];
+}
+
+export class Browser {
+  cookie = '';
+
+  /** Signs in through the login form; returns the login response. */
+  async login(username: string, password: string): Promise<Response> {
+    const res = await this.post('/dashboard/login', { username, password });
+    return res;
+  }
+
+  #absorb(res: Response): void {
+    const sc = sessionSetCookie(res);
+    if (!sc) return;
+    const value = sc.split(';')[0] ?? '';
+    this.cookie = /Max-Age=0/.test(sc) ? '' : value;
+  }
+
+  async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    const res = await call(path, { headers: { ...(this.cookie ? { Cookie: this.cookie } : {}), ...headers } });
+    this.#absorb(res);
+    return res;
+  }
+
+  async post(path: string, fields: Record<string, string>, headers: Record<string, string> = SAME_ORIGIN): Promise<Response> {
+    const res = await call(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(this.cookie ? { Cookie: this.cookie } : {}), ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
+    this.#absorb(res);
+    return res;
+  }
+
+  /** GETs a page and returns its CSRF token. */
+  async csrf(path = '/dashboard'): Promise<string> {
+    const res = await this.get(path);
+    return csrfOf(await res.text());
+  }
+}

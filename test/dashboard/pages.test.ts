@@ -1,0 +1,42 @@
+/** Dashboard pages: nav by permission, keys created through the form, server-side refusals. */
+import { describe, expect, it } from 'vitest';
+import { createUser } from '../helpers/auth';
+import { Browser, csrfOf } from './browser';
+
+async function signedIn(roles: Array<'admin' | 'operator' | 'user' | 'viewer'>): Promise<Browser> {
+  const user = await createUser({ roles });
+  const b = new Browser();
+  const res = await b.login(user.username, user.password);
+  if (res.status !== 303) throw new Error(`login ${res.status}`);
+  return b;
+}
+
+describe('dashboard pages', () => {
+  it('a user without users:manage gets no Users link and a 403 page', async () => {
+    const b = await signedIn(['user']);
+    const home = await (await b.get('/dashboard')).text();
+    expect(home).not.toContain('href="/dashboard/users"');
+    expect(home).not.toContain('href="/dashboard/keys"');
+    expect(home).toContain('href="/dashboard/crawl"');
+    const users = await b.get('/dashboard/users');
+    expect(users.status).toBe(403);
+    expect(await users.text()).toContain('Not allowed');
+    const admin = await signedIn(['admin']);
+    expect(await (await admin.get('/dashboard')).text()).toContain('href="/dashboard/users"');
+  });
+
+  it('creating a key through the form shows it once, then the list shows it without the secret', async () => {
+    const b = await signedIn(['admin']);
+    const token = csrfOf(await (await b.get('/dashboard/keys')).text());
+    const res = await b.post('/dashboard/keys', { csrf: token, name: 'dash-key', 'scope_crawl:run': '1' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    const html = await res.text();
+    const secret = /id="new-key">([^<]+)</.exec(html)?.[1] ?? '';
+    expect(secret.length).toBeGreaterThan(20);
+    expect(html).toContain('shown only once');
+    const list = await (await b.get('/dashboard/keys')).text();
+    expect(list).toContain('dash-key');
+    expect(list).not.toContain(secret);
+  });
+});
