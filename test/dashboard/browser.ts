@@ -6,7 +6,8 @@ export const SAME_ORIGIN = { Origin: BASE, 'Sec-Fetch-Site': 'same-origin' };
 
 /** The `__Host-cg_session` Set-Cookie line of a response, if any. */
 export function sessionSetCookie(res: Response): string | undefined {
-  return res.headers.getSetCookie().find((h) => h.startsWith('__Host-cg_session='));
+  // workers-types lacks getSetCookie (workerd implements it).
+  return (res.headers as unknown as { getSetCookie(): string[] }).getSetCookie().find((h) => h.startsWith('__Host-cg_session='));
 }
 
 /** Extracts the first CSRF token on a page. */
