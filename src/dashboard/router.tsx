@@ -14,7 +14,9 @@ import { newNonce } from './seal';
 import { FLASH, flashOf, forbidden, send, whoAmI } from './render';
 import { keyPages } from './pages-keys';
 import { overviewPage } from './pages-overview';
-import { adminPages } from './pages-admin';
+import { userPages } from './pages-users';
+import { auditPages } from './pages-audit';
+import { crawlPages } from './pages-crawl';
 
 export const dashboardRouter = new Hono<AppEnv>();
 const r = dashboardRouter;
@@ -69,7 +71,9 @@ r.post('/dashboard/logout', async (c) => {
 
 overviewPage(r);
 keyPages(r);
-adminPages(r);
+userPages(r);
+auditPages(r);
+crawlPages(r);
 
 /** Unknown dashboard paths: a 404 page (signed in or not). */
 r.all('/dashboard/*', async (c) => {

@@ -1,5 +1,8 @@
 /** A tiny cookie-keeping "browser" for dashboard tests: same-origin form posts with the CSRF token. */
-import { call } from '../helpers/http';
+import { env } from 'cloudflare:workers';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { app } from '../../src/app';
+import { call as workerCall, type CallOptions } from '../helpers/http';
 import { BASE } from '../helpers/test-vars';
 
 export const SAME_ORIGIN = { Origin: BASE, 'Sec-Fetch-Site': 'same-origin' };
@@ -19,6 +22,20 @@ export function csrfOf(html: string): string {
 
 export class Browser {
   cookie = '';
+  /** An env with other vars (one object, so config is parsed once), or null for the worker's own. */
+  readonly #env: Record<string, unknown> | null;
+
+  constructor(vars: Record<string, string> | null = null) {
+    this.#env = vars ? { ...env, ...vars } : null;
+  }
+
+  async #call(path: string, init: CallOptions): Promise<Response> {
+    if (!this.#env) return workerCall(path, init);
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(BASE + path, { ...init, redirect: 'manual' }), this.#env, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  }
 
   /** Signs in through the login form; returns the login response. */
   async login(username: string, password: string): Promise<Response> {
@@ -34,13 +51,13 @@ export class Browser {
   }
 
   async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
-    const res = await call(path, { headers: { ...(this.cookie ? { Cookie: this.cookie } : {}), ...headers } });
+    const res = await this.#call(path, { headers: { ...(this.cookie ? { Cookie: this.cookie } : {}), ...headers } });
     this.#absorb(res);
     return res;
   }
 
   async post(path: string, fields: Record<string, string>, headers: Record<string, string> = SAME_ORIGIN): Promise<Response> {
-    const res = await call(path, {
+    const res = await this.#call(path, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...(this.cookie ? { Cookie: this.cookie } : {}), ...headers },
       body: new URLSearchParams(fields).toString(),
