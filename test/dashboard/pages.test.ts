@@ -40,3 +40,31 @@ describe('dashboard pages', () => {
     expect(list).not.toContain(secret);
   });
 });
+
+describe('keys page actions', () => {
+  it('rotates a key (new key shown once) and revokes only after the confirmation step', async () => {
+    const b = await signedIn(['admin']);
+    const token = csrfOf(await (await b.get('/dashboard/keys')).text());
+    const created = await (await b.post('/dashboard/keys', { csrf: token, name: 'to-rotate', 'scope_crawl:run': '1' })).text();
+    const id = /<code>(key_[A-Za-z0-9_-]+)<\/code>/.exec(created)?.[1] ?? '';
+    expect(id).not.toBe('');
+    const rotated = await b.post(`/dashboard/keys/${id}/rotate`, { csrf: token, grace_seconds: '3600' });
+    expect(rotated.status).toBe(200);
+    const rotatedHtml = await rotated.text();
+    expect(rotatedHtml).toContain('Key rotated');
+    const newId = /<code>(key_[A-Za-z0-9_-]+)<\/code>/.exec(rotatedHtml)?.[1] ?? '';
+    expect(newId).not.toBe(id);
+
+    const confirm = await b.get(`/dashboard/keys/${newId}/revoke`);
+    expect(confirm.status).toBe(200);
+    expect(await confirm.text()).toContain('Yes, revoke');
+    const list1 = await (await b.get('/dashboard/keys?status=active')).text();
+    expect(list1).toContain(newId);
+    const revoked = await b.post(`/dashboard/keys/${newId}/revoke`, { csrf: token });
+    expect(revoked.status).toBe(303);
+    expect(revoked.headers.get('Location')).toBe('/dashboard/keys?ok=revoked');
+    const list2 = await (await b.get('/dashboard/keys?status=active&ok=revoked')).text();
+    expect(list2).toContain('The key was revoked.');
+    expect(list2).not.toContain(newId);
+  });
+});
