@@ -4,8 +4,8 @@
  * sealed `__Host-` cookie; every POST form is CSRF-checked (src/dashboard/guard.ts) and answered
  * with a redirect (PRG), except pages that show a secret once.
  */
-import { Hono } from 'hono';
-import type { AppEnv } from '../env';
+import { createRouter } from '../http/openapi';
+import { documentDashboard } from './openapi-doc';
 import { Csrf, Page } from './layout';
 import { APP_CSS, APP_JS } from './static';
 import { checkOrigin, guardPost, readForm } from './guard';
@@ -18,7 +18,7 @@ import { userPages } from './pages-users';
 import { auditPages } from './pages-audit';
 import { crawlPages } from './pages-crawl';
 
-export const dashboardRouter = new Hono<AppEnv>();
+export const dashboardRouter = createRouter();
 const r = dashboardRouter;
 
 r.onError((err, c) => {
@@ -74,6 +74,7 @@ keyPages(r);
 userPages(r);
 auditPages(r);
 crawlPages(r);
+documentDashboard(r);
 
 /** Unknown dashboard paths: a 404 page (signed in or not). */
 r.all('/dashboard/*', async (c) => {
