@@ -9,10 +9,15 @@ import { audit } from '../audit/audit';
 import { checkCsrf } from './seal';
 import { DashSession } from './session';
 
-/** Pure: is this POST same-origin? Needs Origin or Sec-Fetch-Site; any cross-site signal refuses. */
+/**
+ * Pure: is this POST same-origin? Needs Origin or Sec-Fetch-Site; any cross-site signal refuses.
+ * Under the gateway's `Referrer-Policy: no-referrer`, browsers send `Origin: null` even for
+ * same-origin form posts (Fetch §3.1 "serializing a request origin"), so an opaque `null` origin
+ * counts as absent and Sec-Fetch-Site (W3C Fetch Metadata) must then say `same-origin`.
+ */
 export function sameOrigin(requestUrl: string, origin: string | undefined, fetchSite: string | undefined): boolean {
   if (fetchSite !== undefined && fetchSite !== 'same-origin') return false;
-  if (origin !== undefined) return origin === new URL(requestUrl).origin;
+  if (origin !== undefined && origin !== 'null') return origin === new URL(requestUrl).origin;
   return fetchSite === 'same-origin';
 }
 
