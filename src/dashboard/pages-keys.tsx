@@ -6,7 +6,9 @@ import { flashOf, forbidden, send, whoAmI } from './render';
 import { guardPost } from './guard';
 import { DashSession } from './session';
 
-interface KeyRow { id: string; name: string; prefix?: string; scopes: string[]; status: string; created_at?: string; expires_at?: string | null; owner?: string | null }
+interface KeyRow { id: string; name: string; scopes: string[]; status: string; rate_limit?: string | null; max_concurrency?: number | null; expires_at?: string | null; owner?: string | null }
+
+const STATUSES = ['', 'active', 'expired', 'rotated', 'revoked', 'disabled'];
 
 const SCOPE_CHOICES = ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read', 'keys:read', 'audit:read', 'metrics:read'];
 
@@ -39,13 +41,17 @@ export function keyPages(r: Hono<AppEnv>): void {
             </form>
           </fieldset>
         )}
-        {keys.length === 0 ? <p class="empty">No keys yet.</p> : (
+        <form method="get" action="/dashboard/keys">
+          <label>Status <select name="status">{STATUSES.map((st) => <option value={st} selected={(status ?? '') === st}>{st || 'any'}</option>)}</select></label>{' '}
+          <button type="submit">Filter</button>
+        </form>
+        {keys.length === 0 ? <p class="empty">{status ? 'No keys with this status.' : 'No keys yet.'}</p> : (
           <table>
-            <thead><tr><th>Name</th><th>ID</th><th>Scopes</th><th>Status</th><th>Expires</th>{canManage && <th>Actions</th>}</tr></thead>
+            <thead><tr><th>Name</th><th>ID</th><th>Scopes</th><th>Status</th><th>Rate limit / concurrency</th><th>Expires</th>{canManage && <th>Actions</th>}</tr></thead>
             <tbody>
               {keys.map((k) => (
                 <tr>
-                  <td>{k.name}</td><td><code>{k.id}</code></td><td>{k.scopes.join(', ')}</td><td>{k.status}</td><td>{k.expires_at ?? '—'}</td>
+                  <td>{k.name}</td><td><code>{k.id}</code></td><td>{k.scopes.join(', ')}</td><td>{k.status}</td><td>{k.rate_limit ?? 'default'} / {k.max_concurrency ?? 'default'}</td><td>{k.expires_at ?? '—'}</td>
                   {canManage && (
                     <td>
                       {k.status === 'active' && (
@@ -65,7 +71,7 @@ export function keyPages(r: Hono<AppEnv>): void {
             </tbody>
           </table>
         )}
-        {list.ok && list.body.next_cursor && <p><a href={`/dashboard/keys?cursor=${encodeURIComponent(list.body.next_cursor)}`}>Next page →</a></p>}
+        {list.ok && list.body.next_cursor && <p><a href={`/dashboard/keys?${new URLSearchParams({ ...(status ? { status } : {}), cursor: list.body.next_cursor })}`}>Next page →</a></p>}
       </Page>
     ));
   });

@@ -101,6 +101,16 @@ describe('crawl page', () => {
     expect(html).toMatch(/<pre>[^<]+/);
   });
 
+  it('previews cleaned HTML as escaped text', async () => {
+    const { b } = await signedIn(['user'], EDGE);
+    const token = csrfOf(await (await b.get('/dashboard/crawl')).text());
+    const res = await b.post('/dashboard/crawl', { csrf: token, url: `${SITE}/`, engine: 'fetch', mode: 'html' });
+    expect(res.status).toBe(200);
+    const pre = /<pre>([\s\S]*?)<\/pre>/.exec(await res.text())?.[1] ?? '';
+    expect(pre).toContain('&lt;');
+    expect(pre).not.toContain('<');
+  });
+
   it('shows the refusal for a target the gateway does not allow', async () => {
     const { b } = await signedIn(['user']);
     const token = csrfOf(await (await b.get('/dashboard/crawl')).text());

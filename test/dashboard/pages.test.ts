@@ -37,6 +37,8 @@ describe('dashboard pages', () => {
     expect(html).toContain('shown only once');
     const list = await (await b.get('/dashboard/keys')).text();
     expect(list).toContain('dash-key');
+    expect(list).toContain('default / default');
+    expect(await (await b.get('/dashboard/keys?status=revoked')).text()).toContain('No keys with this status.');
     expect(list).not.toContain(secret);
   });
 });
