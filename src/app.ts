@@ -31,6 +31,7 @@ import { adminAuditRouter } from './routes/admin/audit';
 import { authRouter } from './routes/auth';
 import { adminUsersRouter } from './routes/admin/users';
 import { playgroundRouter } from './routes/playground';
+import { dashboardRouter } from './dashboard/router';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -65,6 +66,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
   app.route('/', adminUsersRouter); // /admin/users
   app.route('/', playgroundRouter); // /playground
+  app.route('/', dashboardRouter); // /dashboard/* (server-rendered UI over this same API)
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));

@@ -1,8 +1,9 @@
 /**
  * GET /playground — the seed's "Accessing Playground with Username/Password" entry point: a page for
  * principals with `playground:access` that shows what they may crawl and how. The interactive
- * crawl form belongs to the dashboard (its own issue); this route is the authenticated landing page
- * the seed's client reaches with its bearer token.
+ * crawl form is the dashboard's (/dashboard/crawl; a caller with a dashboard session cookie and no
+ * bearer token is redirected there); this route is the authenticated landing page the seed's client
+ * reaches with its bearer token.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { html } from 'hono/html';
@@ -37,11 +38,15 @@ const route = createRoute({
       description: 'HTML page, or JSON with Accept: application/json',
       content: { 'text/html': { schema: z.string() }, 'application/json': { schema: PlaygroundSchema } },
     },
+    303: { description: 'No bearer credential but a dashboard session cookie: to /dashboard/crawl' },
     ...problemResponses(401, 403, 429),
   },
 });
 
 export const playgroundRouter = createRouter().openapi(route, async (c) => {
+  // A browser with a dashboard session (and no bearer token) gets the interactive crawl page; the
+  // dashboard checks the session and playground:access itself. Bearer callers are unchanged.
+  if (!c.get('principal') && /(?:^|;\s*)__Host-cg_session=/.test(c.req.header('Cookie') ?? '')) return c.redirect('/dashboard/crawl', 303);
   assertPermission(c, 'playground:access');
   const p = c.get('principal');
   if (!p) throw new Error('unreachable: assertPermission requires a principal');

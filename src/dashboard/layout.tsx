@@ -1,0 +1,69 @@
+/**
+ * Page chrome for the dashboard (hono/jsx, server-rendered, escaped by default). The nav lists
+ * only what the signed-in user's permissions allow; the API enforces the same on every call.
+ */
+import type { Child } from 'hono/jsx';
+
+/** Strict CSP for dashboard pages: same-origin CSS/JS only, no inline script (W3C CSP Level 3). */
+export const DASHBOARD_CSP =
+  "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/** Who is signed in, as /auth/me reports it. */
+export interface Me {
+  principal: { id: string; name: string };
+  kind: string;
+  roles: string[];
+  permissions: string[];
+  limits: { rate_limit: string; max_concurrency: number | null };
+}
+
+const NAV: Array<{ href: string; label: string; needs: string | null }> = [
+  { href: '/dashboard', label: 'Overview', needs: null },
+  { href: '/dashboard/keys', label: 'API keys', needs: 'keys:read' },
+  { href: '/dashboard/users', label: 'Users', needs: 'users:manage' },
+  { href: '/dashboard/audit', label: 'Audit', needs: 'audit:read' },
+  { href: '/dashboard/crawl', label: 'Crawl', needs: 'playground:access' },
+];
+
+/** Renders a full page. `me` null = signed-out chrome (login page). */
+export function Page(props: { title: string; me: Me | null; csrf?: string; flash?: string | null; error?: string | null; children?: Child }) {
+  const { me } = props;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{props.title} · crawlgate</title>
+        <link rel="stylesheet" href="/dashboard/static/app.css" />
+        <script src="/dashboard/static/app.js" defer></script>
+      </head>
+      <body>
+        <header>
+          <strong>crawlgate</strong>
+          {me && (
+            <nav>
+              {NAV.filter((n) => n.needs === null || me.permissions.includes(n.needs)).map((n) => (
+                <a href={n.href}>{n.label}</a>
+              ))}
+              <form method="post" action="/dashboard/logout" class="inline">
+                <input type="hidden" name="csrf" value={props.csrf ?? ''} />
+                <button type="submit">Sign out ({me.principal.name})</button>
+              </form>
+            </nav>
+          )}
+        </header>
+        <main>
+          <h1>{props.title}</h1>
+          {props.flash && <p class="flash">{props.flash}</p>}
+          {props.error && <p class="error" role="alert">{props.error}</p>}
+          {props.children}
+        </main>
+      </body>
+    </html>
+  );
+}
+
+/** A hidden CSRF field for POST forms. */
+export function Csrf(props: { token: string }) {
+  return <input type="hidden" name="csrf" value={props.token} />;
+}

@@ -1,0 +1,86 @@
+/**
+ * The dashboard (GET /dashboard…): server-rendered pages that act through the gateway's own JSON
+ * API in-process (src/dashboard/session.ts), so there is one authorization path. Session in a
+ * sealed `__Host-` cookie; every POST form is CSRF-checked (src/dashboard/guard.ts) and answered
+ * with a redirect (PRG), except pages that show a secret once.
+ */
+import { createRouter } from '../http/openapi';
+import { documentDashboard } from './openapi-doc';
+import { Csrf, Page } from './layout';
+import { APP_CSS, APP_JS } from './static';
+import { checkOrigin, guardPost, readForm } from './guard';
+import { CLEAR_COOKIE, DashSession, SessionGone, gatewayFetch, newSessionCookie, toResult } from './session';
+import { newNonce } from './seal';
+import { FLASH, flashOf, forbidden, send, whoAmI } from './render';
+import { keyPages } from './pages-keys';
+import { overviewPage } from './pages-overview';
+import { userPages } from './pages-users';
+import { auditPages } from './pages-audit';
+import { crawlPages } from './pages-crawl';
+
+export const dashboardRouter = createRouter();
+const r = dashboardRouter;
+
+r.onError((err, c) => {
+  if (err instanceof SessionGone) {
+    c.header('Set-Cookie', CLEAR_COOKIE, { append: true });
+    const hadCookie = (c.req.header('Cookie') ?? '').includes('__Host-cg_session=');
+    return c.redirect(`/dashboard/login?m=${hadCookie ? 'expired' : 'signin'}`, 303);
+  }
+  throw err;
+});
+
+r.get('/dashboard/static/app.css', (c) => c.body(APP_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
+r.get('/dashboard/static/app.js', (c) => c.body(APP_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
+
+function LoginPage(props: { flash: string | null; error: string | null }) {
+  return (
+    <Page title="Sign in" me={null} flash={props.flash} error={props.error}>
+      <form method="post" action="/dashboard/login">
+        <p><label>Username <input name="username" autocomplete="username" required /></label></p>
+        <p><label>Password <input name="password" type="password" autocomplete="current-password" required /></label></p>
+        <button type="submit">Sign in</button>
+      </form>
+    </Page>
+  );
+}
+
+r.get('/dashboard/login', (c) => send(c, <LoginPage flash={flashOf(c, 'm')} error={null} />));
+
+r.post('/dashboard/login', async (c) => {
+  if (!checkOrigin(c)) return send(c, <LoginPage flash={null} error="This form was submitted from another site." />, 403);
+  const form = await readForm(c);
+  const res = await gatewayFetch(c, 'POST', '/auth/token', { json: { username: form.username ?? '', password: form.password ?? '', grant_type: 'password' } });
+  const out = await toResult<{ access_token: string; refresh_token: string }>(res);
+  if (!out.ok) {
+    const msg = out.status === 429 ? 'Too many attempts. Wait a moment and try again.' : 'Wrong username or password.';
+    return send(c, <LoginPage flash={null} error={msg} />, out.status === 429 ? 403 : 400);
+  }
+  c.header('Set-Cookie', await newSessionCookie(c, { access: out.body.access_token, refresh: out.body.refresh_token, nonce: newNonce() }));
+  return c.redirect('/dashboard', 303);
+});
+
+r.post('/dashboard/logout', async (c) => {
+  const g = await guardPost(c);
+  if (!g.ok) return forbidden(c, null, '', g.reason);
+  // Ends the refresh family server-side (POST /auth/logout), then clears the cookie.
+  await g.session.api('POST', '/auth/logout');
+  c.header('Set-Cookie', CLEAR_COOKIE);
+  return c.redirect('/dashboard/login?m=out', 303);
+});
+
+overviewPage(r);
+keyPages(r);
+userPages(r);
+auditPages(r);
+crawlPages(r);
+documentDashboard(r);
+
+/** Unknown dashboard paths: a 404 page (signed in or not). */
+r.all('/dashboard/*', async (c) => {
+  const s = await DashSession.open(c);
+  const { me, csrf } = await whoAmI(c, s);
+  return send(c, <Page title="Not found" me={me} csrf={csrf} error="There is no such page."><Csrf token={csrf} /></Page>, 404);
+});
+
+export { FLASH };
