@@ -66,22 +66,29 @@ export function csvField(s: string): string {
 
 /**
  * Inline Markdown text: every ASCII punctuation character is backslash-escaped (CommonMark §2.4),
- * so crawled text can form no link, image, HTML tag, emphasis or heading. Line breaks become spaces.
+ * so crawled text can form no link, image, HTML tag, emphasis or heading. Line breaks (and U+2028/
+ * U+2029, which some Markdown parsers treat as line ends) become spaces.
  */
 export function markdownInline(s: string): string {
   return documentSafe(s)
-    .replace(/[\r\n]+/g, ' ')
+    .replace(/[\r\n\u2028\u2029]+/g, ' ')
     .replace(/[!-/:-@[-`{-~]/g, (ch) => `\\${ch}`);
 }
 
 /**
  * A fenced code block holding `s` verbatim (CommonMark §4.5): the fence is one tilde longer than
- * the longest tilde run inside, so the content can never close it. Line endings become LF.
+ * the longest tilde run inside, so the content can never close it. Line endings become LF, and
+ * trailing line breaks are dropped (a fenced block cannot say whether its text ended with one).
  */
 export function markdownFence(s: string, info = ''): string {
-  const body = documentSafe(s).replace(/\r\n?/g, '\n');
+  const body = markdownBlockText(s);
   let longest = 0;
   for (const run of body.matchAll(/~+/g)) longest = Math.max(longest, run[0].length);
   const fence = '~'.repeat(Math.max(3, longest + 1));
   return `${fence}${info}\n${body}\n${fence}\n`;
+}
+
+/** What a Markdown block carries of `s`: document-safe characters, LF line ends, no trailing breaks. */
+export function markdownBlockText(s: string): string {
+  return documentSafe(s).replace(/\r\n?/g, '\n').replace(/\n+$/, '');
 }
