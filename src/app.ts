@@ -32,10 +32,14 @@ import { authRouter } from './routes/auth';
 import { adminUsersRouter } from './routes/admin/users';
 import { playgroundRouter } from './routes/playground';
 import { dashboardRouter } from './dashboard/router';
+import { createExportsRouter } from './routes/exports';
+import { noJobResults, type JobResultsStore } from './exports/source';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
   verifiers?: AuthenticateOptions['verifiers'];
+  /** Where exports read job results (the jobs module's store; tests pass an in-memory one). */
+  jobResults?: JobResultsStore;
 }
 
 export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
@@ -67,6 +71,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', adminUsersRouter); // /admin/users
   app.route('/', playgroundRouter); // /playground
   app.route('/', dashboardRouter); // /dashboard/* (server-rendered UI over this same API)
+  app.route('/', createExportsRouter(options.jobResults ?? noJobResults)); // /jobs/{id}/export, /exports*
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));

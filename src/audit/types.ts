@@ -22,6 +22,9 @@ export const AUDIT_ACTIONS = [
   'config_error',
   'audit_exported',
   'audit_verified',
+  'export_requested',
+  'export_streamed',
+  'export_denied',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
