@@ -19,6 +19,9 @@ const BIG = Array.from({ length: 1000 }, (_, i) => hostileRecord(i, i === 500));
 jobs.set('job-big', { tenant: 'user:alice', records: BIG });
 jobs.set('job-small', { tenant: 'user:alice', records: BIG.slice(0, 30) });
 jobs.set('job-mixed', { tenant: 'user:alice', records: [hostileRecord(1), { url: 'https://bad.example', success: 'no' }, hostileRecord(2), 'not a record'] });
+// A store that breaks midway (e.g. D1 down): record 5 cannot be read.
+const base = BIG.slice(0, 10);
+jobs.set('job-broken', { tenant: 'user:alice', records: new Proxy(base, { get: (t, p, r) => { if (p === '5') throw new Error('results store unavailable'); return Reflect.get(t, p, r); } }) });
 jobs.set('job-mallory', { tenant: 'user:mallory', records: BIG.slice(0, 3) });
 
 const td = (b: Uint8Array) => new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(b);
@@ -60,7 +63,7 @@ function expectLossless(format: ExportFormat, text: string, records: readonly Re
 }
 
 describe('GET /jobs/{id}/export', () => {
-  const cases: [ExportFormat, ExportCompression][] = [
+  const cases: [ExportFormat, Exclude<ExportCompression, 'none'>][] = [
     ['json', 'gzip'],
     ['ndjson', 'gzip'],
     ['csv', 'gzip'],
@@ -179,6 +182,15 @@ describe('POST /exports → GET /exports/{id} → download', () => {
     expect(info.manifest.invalid_records[0]!.reason).toContain('success');
     const body = JSON.parse(td(await bytesOf((await callAs(alice, `/exports/${export_id}/download`)).body!)));
     expect(body).toEqual([hostileRecord(1), hostileRecord(2)].map((r) => ({ url: r.url, success: r.success })));
+  });
+
+  it('marks the export failed (generic error, 409 on download) when the results store breaks midway', async () => {
+    const { export_id } = await (await callAs(alice, '/exports', { json: { job_id: 'job-broken', format: 'ndjson', compression: 'gzip' } })).json<{ export_id: string }>();
+    const info = await (await callAs(alice, `/exports/${export_id}`)).json<{ status: string; error: string; manifest: unknown; download_url: unknown }>();
+    expect(info).toMatchObject({ status: 'failed', error: 'The export could not be completed; try again', manifest: null, download_url: null });
+    const dl = await callAs(alice, `/exports/${export_id}/download`);
+    expect(dl.status).toBe(409);
+    expect(await env.RESULTS.head(`exports/${export_id}/${export_id}.ndjson.gz`)).toBeNull();
   });
 
   it("hides another tenant's exports (404) and refuses exporting another tenant's job (404)", async () => {
