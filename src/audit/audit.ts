@@ -1,12 +1,13 @@
 /**
  * `audit(c, input)`: the one call every module uses to record a security decision.
- * It fills in time, request id, actor, IP, method and route, and hands the event to the writer
- * with `waitUntil`, so a slow store never slows the request.
+ * It fills in time, request id, actor, IP, method and route, and queues the event for this
+ * isolate's next batch (src/audit/batch.ts), written in `waitUntil`, so a slow store never slows
+ * the request and concurrent requests share one AuditLog call.
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import type { AuditEvent, AuditInput } from './types';
-import { writeAuditEvents } from './writer';
+import { queueAuditEvent } from './batch';
 
 /** Builds the stored event from the request context (pure apart from the clock). */
 export function buildAuditEvent(c: Context<AppEnv>, input: AuditInput, now = Date.now()): AuditEvent {
@@ -32,7 +33,7 @@ export function buildAuditEvent(c: Context<AppEnv>, input: AuditInput, now = Dat
 /** Records one event in the background. Never throws into the request. */
 export function audit(c: Context<AppEnv>, input: AuditInput): void {
   const event = buildAuditEvent(c, input);
-  const task = writeAuditEvents(c.env, [event]).catch((err: unknown) => {
+  const task = queueAuditEvent(c.env, event).catch((err: unknown) => {
     console.error('audit write failed', { action: event.action, request_id: event.request_id, error: String(err) });
   });
   try {

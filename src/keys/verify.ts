@@ -12,10 +12,11 @@ import { checkKeyFormat } from './format';
 import { constantTimeEqual, digestKey } from './digest';
 import { matchSeedKey } from './seed';
 import { findKeyByDigest, touchLastUsed } from './store';
-import { readCachedKey, readMarker, writeCachedKey } from './cache';
+import { isolateCachedKey, readCachedKey, readMarker, rememberKey, writeCachedKey } from './cache';
 import { evaluateKey, principalOf, type ApiKeyRecord } from './record';
 
 const TOUCH_INTERVAL_MS = 60_000;
+
 /** Per-isolate throttle for `last_used_at` writes (an optimisation only; D1 also guards it). */
 const lastTouched = new Map<string, number>();
 
@@ -32,13 +33,23 @@ function background(c: Context<AppEnv>, task: Promise<unknown>, what: string): v
   }
 }
 
-/** Record lookup by digest: KV cache first, then D1 (which refills the cache in the background). */
+/**
+ * Record lookup by digest: this isolate's memory (cache.ts ISOLATE_KEY_TTL_MS), then the KV cache, then D1
+ * (which refills the KV cache in the background). The per-request KV read that remains is the
+ * revocation marker, so a revoked, rotated or disabled key is refused on its next request whatever
+ * this cache holds; a changed rate limit, scope or expiry reaches other isolates within the TTL.
+ */
 async function lookup(c: Context<AppEnv>, digest: string): Promise<ApiKeyRecord | null> {
+  const now = Date.now();
+  const held = isolateCachedKey(digest, now);
+  if (held) return held;
   const cached = await readCachedKey(c.env.CACHE, digest);
+  if (cached) rememberKey(digest, cached, now);
   if (cached !== undefined) return cached;
   const stored = await findKeyByDigest(c.env.DB, digest);
   // Defence in depth: the index matched, but compare the digests in constant time anyway.
   const record = stored && constantTimeEqual(stored.digest, digest) ? stored.record : null;
+  if (record) rememberKey(digest, record, now);
   background(c, writeCachedKey(c.env.CACHE, digest, record), 'cache fill');
   return record;
 }

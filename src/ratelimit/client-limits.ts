@@ -5,16 +5,20 @@
  *  - per route group and IP, like the seed's nginx zones (`ROUTE_RATE_LIMITS`);
  *  - login attempts on POST /auth/token and POST /token, per IP and per username (`LOGIN_RATE_LIMIT`),
  *    so a brute force spread over many IPs still stops at the username.
+ * A request that carries a credential (Authorization or X-API-Key, not a login) is limited by its
+ * principal instead (principal-limits.ts: one Durable Object call per authenticated request). Its
+ * IP and route-group buckets are counted only when the credential fails, after authentication;
+ * an IP already refused in this isolate is refused before authentication (docs/rate-limits.md).
  * It also writes the RateLimit headers for every limit applied to the request (including the
  * per-principal ones added further in).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { rateLimitHeaders } from './headers';
-import { admit, defaultLimiterSource, type LimiterSource } from './limiter-client';
+import { admit, cachedRefusal, defaultLimiterSource, type LimiterSource } from './limiter-client';
 import { appliedLimits, enforce, onLimiterFailure } from './enforce';
 import { ipSubject, isLoginRoute, objectName, routeGroupOf } from './policy';
-import type { BucketCheck } from './rate-limiter-do';
+import type { AdmitResult, BucketCheck } from './rate-limiter-do';
 
 export interface RateLimitOptions {
   /** The namespace to use (default `c.env.RATE_LIMITER`); tests inject a failing one. */
@@ -38,40 +42,70 @@ export function clientRateLimits(options: RateLimitOptions = {}): MiddlewareHand
     const login = isLoginRoute(c.req.method, path) ? await loginAttempt(c) : null;
     if (login) ipChecks.push({ bucket: 'login', spec: config.LOGIN_RATE_LIMIT });
     const userObject = login?.username ? objectName('login', await digest(login.username)) : null;
+    const ipObject = objectName('ip', ip);
+    const names: Record<string, { policy: string; dimension: string }> = {
+      ip: { policy: 'ip', dimension: 'ip' },
+      [`route:${group}`]: { policy: group, dimension: `route:${group}` },
+      login: { policy: 'login-ip', dimension: 'login_ip' },
+    };
+    const named = (result: AdmitResult) =>
+      result.decisions.map((d, i) => ({ ...(names[d.bucket] as { policy: string; dimension: string }), spec: (ipChecks[i] as BucketCheck).spec, decision: d }));
+
+    if (!login && carriesCredential(c)) {
+      const refused = cachedRefusal(ipObject, { checks: ipChecks });
+      if (refused) enforce(c, named(refused));
+      await next();
+      if (!c.get('principal')) {
+        // The credential failed (or was malformed): this request counts against the IP like an anonymous one.
+        let result: AdmitResult | null = null;
+        try {
+          result = await admit(source(c), ipObject, { checks: ipChecks });
+        } catch (err) {
+          onLimiterFailure(c, 'ip', err);
+        }
+        if (result) enforce(c, named(result));
+      }
+      setLimitHeaders(c);
+      return;
+    }
 
     let ipResult, userResult;
     try {
       const ns = source(c);
       [ipResult, userResult] = await Promise.all([
-        admit(ns, objectName('ip', ip), { checks: ipChecks }),
+        admit(ns, ipObject, { checks: ipChecks }),
         userObject ? admit(ns, userObject, { checks: [{ bucket: 'login', spec: config.LOGIN_RATE_LIMIT }] }) : null,
       ]);
     } catch (err) {
       onLimiterFailure(c, login ? 'login' : 'ip', err);
       return next();
     }
-    const names: Record<string, { policy: string; dimension: string }> = {
-      ip: { policy: 'ip', dimension: 'ip' },
-      [`route:${group}`]: { policy: group, dimension: `route:${group}` },
-      login: { policy: 'login-ip', dimension: 'login_ip' },
-    };
-    const applied = ipResult.decisions.map((d, i) => ({ ...(names[d.bucket] as { policy: string; dimension: string }), spec: (ipChecks[i] as BucketCheck).spec, decision: d }));
+    const applied = named(ipResult);
     if (userResult) {
       applied.push({ policy: 'login-user', dimension: 'login_user', spec: config.LOGIN_RATE_LIMIT, decision: userResult.decisions[0] as (typeof applied)[number]['decision'] });
     }
     enforce(c, applied);
 
     await next();
-    const headers = rateLimitHeaders(appliedLimits(c));
-    if (Object.keys(headers).length === 0) return;
-    // The gateway's limits are the ones the client must follow: they replace any an origin sent.
-    try {
-      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
-    } catch {
-      c.res = new Response(c.res.body, c.res); // immutable headers (a proxied fetch response)
-      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
-    }
+    setLimitHeaders(c);
   };
+}
+
+/** A credential header is present (whether it verifies is authenticate's job). */
+function carriesCredential(c: Context<AppEnv>): boolean {
+  return c.req.header('Authorization') !== undefined || c.req.header('X-API-Key') !== undefined;
+}
+
+/** The gateway's limits are the ones the client must follow: they replace any an origin sent. */
+function setLimitHeaders(c: Context<AppEnv>): void {
+  const headers = rateLimitHeaders(appliedLimits(c));
+  if (Object.keys(headers).length === 0) return;
+  try {
+    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+  } catch {
+    c.res = new Response(c.res.body, c.res); // immutable headers (a proxied fetch response)
+    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+  }
 }
 
 /**

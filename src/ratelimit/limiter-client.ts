@@ -55,6 +55,13 @@ function cacheKey(name: string, request: AdmitRequest): string {
   return `${name}|${request.checks.map((c) => `${c.bucket}=${c.spec.text}x${c.cost ?? 1}`).join(',')}`;
 }
 
+/** A refusal this isolate already holds for these buckets (no round trip), or null. */
+export function cachedRefusal(name: string, request: AdmitRequest, now = Date.now()): AdmitResult | null {
+  if (!request.checks.length) return null;
+  const hit = refusals.get(cacheKey(name, request));
+  return hit && hit.until > now ? ageResult(hit.result, hit.until - now) : null;
+}
+
 /**
  * Asks object `name` to admit a request, once. Throws `LimiterUnavailable` on any failure.
  * Only refusals by a rate bucket are cached (keyed by the buckets, not the lease): admission is
@@ -69,6 +76,8 @@ export async function admit(ns: LimiterNamespace, name: string, request: AdmitRe
     if (hit) refusals.delete(key);
   }
   if (pausedUntil(ns, name, now)) throw new LimiterUnavailable(name, new Error('failed moments ago; not retried yet'));
+  const release = takeReleases(ns, name);
+  if (release.length) request = { ...request, release };
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const stub = ns.get(ns.idFromName(name));
@@ -87,6 +96,7 @@ export async function admit(ns: LimiterNamespace, name: string, request: AdmitRe
     return result;
   } catch (err) {
     markFailed(ns, name, now);
+    for (const id of release) queueRelease(ns, name, id); // not delivered: the timed flush of a later release (or expiry) frees them
     throw new LimiterUnavailable(name, err);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
@@ -101,10 +111,41 @@ function ageResult(result: AdmitResult, leftMs: number): AdmitResult {
   };
 }
 
-/** Best-effort lease release / renewal: one attempt, errors only logged (the lease expires anyway). */
-export async function releaseLease(ns: LimiterNamespace, name: string, id: string): Promise<void> {
+/**
+ * Lease releases are piggybacked: `releaseLease` only queues the id for its object, and the next
+ * `admit` this isolate sends to that object carries it (`AdmitRequest.release`), so a busy key pays
+ * no extra round trip to free its slot. So that other isolates never see a finished request's slot
+ * as taken for long, the returned promise (hand it to `waitUntil`) flushes whatever is still queued
+ * for that object after RELEASE_FLUSH_MS. A lease that is never delivered (isolate evicted, object
+ * down) still expires on its own after its TTL.
+ */
+export const RELEASE_FLUSH_MS = 100;
+const pendingReleases = new WeakMap<object, Map<string, Set<string>>>();
+
+function queueRelease(ns: LimiterNamespace, name: string, id: string): void {
+  let byName = pendingReleases.get(ns);
+  if (!byName) pendingReleases.set(ns, (byName = new Map()));
+  let ids = byName.get(name);
+  if (!ids) byName.set(name, (ids = new Set()));
+  ids.add(id);
+}
+
+function takeReleases(ns: LimiterNamespace, name: string): string[] {
+  const byName = pendingReleases.get(ns);
+  const ids = byName?.get(name);
+  if (!byName || !ids) return [];
+  byName.delete(name);
+  return [...ids];
+}
+
+/** Queues the release and returns the timed flush (for `waitUntil`); never throws (errors are logged). */
+export async function releaseLease(ns: LimiterNamespace, name: string, id: string, flushAfterMs = RELEASE_FLUSH_MS): Promise<void> {
+  queueRelease(ns, name, id);
+  await new Promise((resolve) => setTimeout(resolve, flushAfterMs));
+  const ids = takeReleases(ns, name);
+  if (ids.length === 0) return; // already carried by an admit
   try {
-    await ns.get(ns.idFromName(name)).releaseLease(id);
+    await ns.get(ns.idFromName(name)).releaseLeases(ids);
   } catch (err) {
     console.error('lease release failed; it will expire on its own', { object: name, error: String(err) });
   }

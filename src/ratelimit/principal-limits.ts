@@ -65,7 +65,16 @@ export function principalRateLimits(options: RateLimitOptions = {}): MiddlewareH
 }
 
 async function runHoldingLease(c: Context<AppEnv>, next: () => Promise<void>, ns: LimiterNamespace, name: string, lease: LeaseRequest): Promise<void> {
-  const release = once(() => releaseLease(ns, name, lease.id));
+  const background = (p: Promise<unknown>) => {
+    try {
+      c.executionCtx.waitUntil(p);
+    } catch {
+      // no execution context: the promise still runs
+    }
+  };
+  // The release is queued for this isolate's next call to the object, with a timed flush in
+  // waitUntil (limiter-client.ts): nothing on the response path waits for it.
+  const release = once(async () => background(releaseLease(ns, name, lease.id)));
   try {
     await next();
   } catch (err) {
@@ -77,13 +86,6 @@ async function runHoldingLease(c: Context<AppEnv>, next: () => Promise<void>, ns
     await release();
     return;
   }
-  const background = (p: Promise<unknown>) => {
-    try {
-      c.executionCtx.waitUntil(p);
-    } catch {
-      // no execution context: the promise still runs
-    }
-  };
   const body = holdLeaseWhileStreaming(res.body, {
     release,
     renew: () => renewLease(ns, name, lease.id, lease.ttlMs),
