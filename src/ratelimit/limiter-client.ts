@@ -138,6 +138,12 @@ function takeReleases(ns: LimiterNamespace, name: string): string[] {
   return [...ids];
 }
 
+/** Sends the releases queued for object `name` now, as the timed flush would (tests, shutdown paths). */
+export async function deliverQueuedReleases(ns: LimiterNamespace, name: string): Promise<number> {
+  const ids = takeReleases(ns, name);
+  return ids.length ? ns.get(ns.idFromName(name)).releaseLeases(ids) : 0;
+}
+
 /** Queues the release and returns the timed flush (for `waitUntil`); never throws (errors are logged). */
 export async function releaseLease(ns: LimiterNamespace, name: string, id: string, flushAfterMs = RELEASE_FLUSH_MS): Promise<void> {
   queueRelease(ns, name, id);
