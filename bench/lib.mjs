@@ -133,17 +133,36 @@ export async function startWrangler({ config, vars, persist, probePath = '/healt
   };
 }
 
-/** One autocannon run; returns req/s, latency percentiles, error counts and CPU per request. */
+/** Nearest-rank percentile of a sorted array. */
+function percentile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/**
+ * One autocannon run; returns req/s, latency percentiles (p50/p95/p99 from every response's time),
+ * the status counts, and CPU per request (ms of CPU per request = s per 1,000 requests).
+ */
 export async function load({ url, method = 'GET', headers = {}, body, connections = 32, duration = 8, cpuPids = () => [] }) {
   const before = cpuSeconds(cpuPids());
-  const result = await autocannon({ url, method, headers, body, connections, duration, pipelining: 1 });
+  const times = [];
+  const statuses = {};
+  const instance = autocannon({ url, method, headers, body, connections, duration, pipelining: 1 });
+  instance.on('response', (_client, status, _bytes, ms) => {
+    times.push(ms);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  });
+  const result = await instance;
   const cpu = cpuSeconds(cpuPids()) - before;
   const total = result.requests.total;
+  times.sort((a, b) => a - b);
   return {
     rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    p50: percentile(times, 0.5),
+    p95: percentile(times, 0.95),
+    p99: percentile(times, 0.99),
     total,
+    statuses,
     non2xx: result.non2xx + result.errors + result.timeouts,
     cpuMsPerReq: total > 0 ? (cpu * 1000) / total : NaN,
   };

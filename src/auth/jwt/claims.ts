@@ -27,4 +27,6 @@ export interface CrawlgateClaims {
   name?: string;
   /** The key's own rate limit, copied at issue. */
   rate_limit?: string;
+  /** The key's own concurrency cap, copied at issue (the token shares the key's leases). */
+  max_concurrency?: number;
 }
