@@ -80,7 +80,7 @@ export function listeningPorts(pids) {
  * Starts `wrangler dev` for a config with vars; resolves once it is ready.
  * Returns the proxy port, the user Worker's own workerd port (found by probing), and a stop().
  */
-export async function startWrangler({ config, vars, persist, probePath = '/health', migrate = false }) {
+export async function startWrangler({ config, vars, persist, probePath = '/health', migrate = false, extraArgs = [] }) {
   const persistTo = persist ?? mkdtempSync(path.join(tmpdir(), 'cg-bench-'));
   if (migrate) {
     const r = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo, '--config', config], { cwd: ROOT, env: ENV, encoding: 'utf8' });
@@ -89,6 +89,7 @@ export async function startWrangler({ config, vars, persist, probePath = '/healt
   const port = await freePort();
   const args = ['wrangler', 'dev', '--config', config, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistTo, '--log-level', 'error'];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  args.push(...extraArgs);
   const child = spawn('npx', args, { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout.on('data', (d) => (output += d));

@@ -172,7 +172,7 @@ async function main() {
 
   const best = (name) => {
     const rs = results.get(name) ?? [];
-    return rs.reduce((a, b) => (b.rps > (a?.rps ?? 0) ? b : a), null);
+    return rs.reduce((a, b) => (a === null || b.rps > a.rps ? b : a), null);
   };
   const floors = Object.fromEntries(targets.filter((t) => t.floor).map((t) => [t.floor, best(t.name)]));
   const lines = [

@@ -156,6 +156,25 @@ describe('storage round trips per request (warm isolate)', () => {
     expect(counts['D1.first'] ?? 0).toBe(0);
   });
 
+  it('POST /crawl with a JWT from POST /token: one KV bulk read for both revocation markers, no D1', async () => {
+    const login = await countFor('/token', { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '203.0.113.57' }, body: JSON.stringify({ api_token: KEY }) });
+    expect(login.status).toBe(200);
+    const e = counting(base, {});
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(BASE + '/token', { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '203.0.113.57' }, body: JSON.stringify({ api_token: KEY }) }), e, ctx);
+    const { access_token: token } = await res.json<{ access_token: string }>();
+    await waitOnExecutionContext(ctx);
+    const init = () => crawl({ Authorization: `Bearer ${token}` }, '203.0.113.57');
+    await countFor('/crawl', init());
+    const { status, counts } = await countFor('/crawl', init());
+    expect(status).toBe(200);
+    console.log('POST /crawl (JWT from a key) round trips:', JSON.stringify(counts), 'total', total(counts));
+    expect(counts['KV.REVOCATIONS.get']).toBe(1);
+    expect(counts['DO.RateLimiter(ip)'] ?? 0).toBe(0);
+    expect(counts['DO.RateLimiter(key)']).toBe(2); // admit + the lone request's release flush
+    expect(counts['D1.first'] ?? 0).toBe(0);
+  });
+
   it('POST /crawl with a hot key (limit above 250 r/s: its counter is sharded)', async () => {
     const init = () => crawl({ 'X-API-Key': HOT_KEY }, '203.0.113.52');
     await countFor('/crawl', init());

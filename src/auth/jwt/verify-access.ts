@@ -21,7 +21,12 @@ export async function principalFromAccess(env: Env, config: Config, p: AccessPay
   const base = { tokenId: p.jti, tokenExpiresAt: p.exp };
   if (p.cg_src === 'api_key') {
     const actor = { id: p.sub, kind: 'key' as const };
-    const [jtiRevoked, keyRevoked] = await Promise.all([env.REVOCATIONS.get(revokedJtiKey(p.jti)), env.REVOCATIONS.get(`revoked:key:${p.sub}`)]);
+    // Both markers in one KV bulk read (one round trip instead of two).
+    const jtiKey = revokedJtiKey(p.jti);
+    const keyKey = `revoked:key:${p.sub}`;
+    const markers = await env.REVOCATIONS.get([jtiKey, keyKey], 'text');
+    const jtiRevoked = markers.get(jtiKey) ?? null;
+    const keyRevoked = markers.get(keyKey) ?? null;
     if (jtiRevoked !== null) return { ok: false, code: 'token_revoked', reason: 'jti_revoked', actor };
     if (keyRevoked !== null) return { ok: false, code: 'token_revoked', reason: 'key_revoked', actor };
     const permissions = normalizeScopes((p.scope ?? '').split(' ').filter(Boolean));
