@@ -62,6 +62,21 @@ describe('RateLimiter Durable Object', () => {
     expect((await stub.acquireLease('d', 2, 1000, t + 1020)).acquired).toBe(true);
   });
 
+  it('frees leases carried by an admit before deciding it (a piggybacked release), even when the admit is refused', async () => {
+    const stub = fresh();
+    const t = Date.now() + 3_600_000;
+    expect((await stub.admit({ checks: [], lease: { id: 'a', max: 1, ttlMs: 60_000 }, now: t })).allowed).toBe(true);
+    expect((await stub.admit({ checks: [], lease: { id: 'b', max: 1, ttlMs: 60_000 }, now: t })).allowed).toBe(false);
+    // The finished request's release rides on the next request's admit: the single slot is free for it.
+    const next = await stub.admit({ checks: [], lease: { id: 'b', max: 1, ttlMs: 60_000 }, release: ['a'], now: t });
+    expect(next).toMatchObject({ allowed: true, lease: { acquired: true, active: 1 } });
+    // A refused admit still delivers its releases.
+    const refused = await stub.admit({ checks: [{ bucket: 'k', spec: spec('1/minute'), cost: 2 }], release: ['b'], now: t });
+    expect(refused.allowed).toBe(false);
+    expect(await stub.activeLeases(t)).toBe(0);
+    expect(await stub.releaseLeases(['a', 'b', 'never-held'])).toBe(0);
+  });
+
   it('renews a live lease so a long stream keeps its slot', async () => {
     const stub = fresh();
     const t = Date.now() + 3_600_000; // an injected clock an hour ahead (the real alarm stays out of the way)
