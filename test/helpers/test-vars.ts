@@ -16,6 +16,13 @@ export const TEST_VARS = {
   // its own low limits per env (docs/rate-limits.md).
   IP_RATE_LIMIT: '100000/minute',
   LOGIN_RATE_LIMIT: '10000/minute',
+  // Jobs: small batches and slots so scheduling (priority, limits) is visible on small jobs; fast retries.
+  JOB_CONCURRENCY: '3',
+  JOB_TENANT_CONCURRENCY: '3',
+  JOB_CONCURRENCY_PER_JOB: '3',
+  JOB_BATCH_SIZE: '10',
+  JOB_RETRY_BASE_MS: '50',
+  JOB_LEASE_MS: '5000',
   ROUTE_RATE_LIMITS: '{"api":"2000/second","playground":"2000/second","health":"2000/second"}',
 } as const;
 
