@@ -92,9 +92,15 @@ export async function startSiteServer(): Promise<RunningServer> {
       if ((hits.get(path) ?? 0) <= fail) return send(Number(url.searchParams.get('status') ?? '503'), html('Busy', '<p>Try again</p>'), 'text/html', retryAfter ? { 'Retry-After': retryAfter } : {});
       return send(200, html(`Flaky ${flaky[1]}`, `<h1>Recovered ${flaky[1]}</h1><p>Served after ${fail} failures.</p>`));
     }
-    // /p/<run>/<n>: article n under a run-unique path, so a test can count its own pages' hits.
+    // /p/<run>/<n>[?ms=D]: article n under a run-unique path (a test counts its own pages' hits), after D ms.
     const runPage = /^\/p\/([\w-]+)\/(\d+)$/.exec(path);
-    if (runPage) return send(200, articlePage(Number(runPage[2])));
+    if (runPage) {
+      const delay = Math.min(Number(url.searchParams.get('ms') ?? '0'), 5000);
+      if (delay <= 0) return send(200, articlePage(Number(runPage[2])));
+      const timer = setTimeout(() => send(200, articlePage(Number(runPage[2]))), delay);
+      res.on('close', () => clearTimeout(timer));
+      return;
+    }
     if (path === '/') return send(200, html('Test site', '<h1>Hello</h1><p>A page.</p>'));
     if (path === '/links') return send(200, LINKS_PAGE, 'text/html; charset=utf-8', { 'X-Fixture': 'links' });
     if (path === '/js') return send(200, JS_PAGE);

@@ -11,9 +11,20 @@ export function siteUrl(path: string): string {
   return `${(env as unknown as { TEST_SITE_URL: string }).TEST_SITE_URL}${path}`;
 }
 
-export function runUrls(run: string, n: number, from = 0): string[] {
-  return Array.from({ length: n }, (_, i) => siteUrl(`/p/${run}/${from + i}`));
+export function runUrls(run: string, n: number, delayMs = 0): string[] {
+  return Array.from({ length: n }, (_, i) => siteUrl(`/p/${run}/${i}${delayMs ? `?ms=${delayMs}` : ''}`));
 }
+
+export function newRun(label: string): string {
+  return `${label}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Rows recorded in D1 for a job. */
+export async function recordedRows(id: string): Promise<{ idx: number; url: string; success: number; attempts: number; error: string | null; status_code: number | null }[]> {
+  return (await env.DB.prepare('SELECT idx, url, success, attempts, error, status_code FROM job_results WHERE job_id = ? ORDER BY idx').bind(id).all<{ idx: number; url: string; success: number; attempts: number; error: string | null; status_code: number | null }>()).results;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function submit(credential: string, body: Record<string, unknown>): Promise<string> {
   const res = await callAs(credential, '/jobs', { json: body, vars: DEV });
