@@ -67,6 +67,16 @@ function articlePage(n: number): string {
   );
 }
 
+/** An article whose text breaks naive encoders: quotes, commas, newlines, markup, formulas, unicode. */
+function hostileArticle(n: number): string {
+  const nasty = `"Quoted", comma, =SUM(A1:A9) +1 -2 @cmd <script>alert(${n})</script> ]]> café 日本語 🎉 \u2028`;
+  return html(
+    `Hostile ${n}: ${nasty.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}`,
+    `<article><h1>Hostile &lt;b&gt;${n}&lt;/b&gt;</h1><p>${nasty.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}</p>
+    <pre>line one\nline "two", three\r\nline four</pre><p>${'long words '.repeat(200)}</p></article>`,
+  );
+}
+
 export async function startSiteServer(): Promise<RunningServer> {
   let port = 0;
   const beacons = new Set<string>();
@@ -96,8 +106,9 @@ export async function startSiteServer(): Promise<RunningServer> {
     const runPage = /^\/p\/([\w-]+)\/(\d+)$/.exec(path);
     if (runPage) {
       const delay = Math.min(Number(url.searchParams.get('ms') ?? '0'), 5000);
-      if (delay <= 0) return send(200, articlePage(Number(runPage[2])));
-      const timer = setTimeout(() => send(200, articlePage(Number(runPage[2]))), delay);
+      const page = url.searchParams.has('hostile') ? hostileArticle(Number(runPage[2])) : articlePage(Number(runPage[2]));
+      if (delay <= 0) return send(200, page);
+      const timer = setTimeout(() => send(200, page), delay);
       res.on('close', () => clearTimeout(timer));
       return;
     }
