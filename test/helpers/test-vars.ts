@@ -4,6 +4,8 @@
  */
 export const TEST_VARS = {
   ENVIRONMENT: 'test',
+  // Explicit, so a developer's .dev.vars (which `npm run dev` writes with private targets allowed) cannot change what tests see.
+  ALLOW_PRIVATE_TARGETS: 'false',
   JWT_SECRET_KEY: 'test-jwt-secret-5f1c9a7e2b8d4c6f0a3e9b7d1c5f8a2e',
   API_KEY_SALT: 'test-api-key-salt-9d2f7b4a1c8e6f3b0a5d2c9e7f1b4a8d',
   ORIGIN_SECRET: 'test-origin-secret-3b8e1f6a9c2d5e0b7f4a1c8d3e6b9f2a',

@@ -10,8 +10,8 @@ import type { CrawlResult } from '../../src/crawl/types';
 import type { ExportFormat } from '../../src/exports/formats';
 import { finished, newRun, siteUrl, submit, waitFor } from './helpers';
 
-const alice = credentialFor({ id: 'usr_exp_alice', name: 'exp-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
-const bob = credentialFor({ id: 'usr_exp_bob', name: 'exp-bob', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
+const alice = credentialFor({ rateLimit: '200/second', id: 'usr_exp_alice', name: 'exp-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
+const bob = credentialFor({ rateLimit: '200/second', id: 'usr_exp_bob', name: 'exp-bob', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
 
 describe('exports of a real 1,000-page job', () => {
   it('exports in all six formats, gzip and deflate, parsed back losslessly', async () => {

@@ -45,7 +45,7 @@ export async function waitFor(credential: string, id: string, done: (s: JobSnaps
   while (Date.now() < deadline) {
     last = await status(credential, id);
     if (done(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`job ${id} did not get there in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { callAs, credentialFor } from '../helpers/principal';
 import { finished, hits, runUrls, status, submit, waitFor } from './helpers';
 
-const alice = credentialFor({ id: 'usr_jobs_alice', name: 'jobs-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
+const alice = credentialFor({ rateLimit: '200/second', id: 'usr_jobs_alice', name: 'jobs-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
 
 describe('a 500-page job', () => {
   it('completes with every page accounted for, once, in order', async () => {

@@ -7,7 +7,7 @@ import { classifyResult, finalVerdict, parseRetryAfter, retryDelayMs } from '../
 import { failedResult } from '../../src/crawl/edge/result';
 import { finished, hits, newRun, recordedRows, siteUrl, submit, waitFor } from './helpers';
 
-const alice = credentialFor({ id: 'usr_rw_alice', name: 'rw-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
+const alice = credentialFor({ rateLimit: '200/second', id: 'usr_rw_alice', name: 'rw-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
 const SECRET = 'whsec_jobs_0123456789abcdef0123456789abcdef';
 
 describe('retry policy (pure)', () => {
