@@ -57,7 +57,7 @@ describe('sessions and sealed webhook secrets', () => {
 });
 
 describe('retention', () => {
-  it('purges finished jobs past JOB_RETENTION_DAYS with their records and R2 results, and keeps the rest', async () => {
+  it('purges finished jobs and stored exports past JOB_RETENTION_DAYS with their records and R2 objects, and keeps the rest', async () => {
     const { env } = await import('cloudflare:workers');
     const { purgeOldJobs } = await import('../../src/jobs/retention');
     const { loadConfig } = await import('../../src/config');
@@ -70,7 +70,12 @@ describe('retention', () => {
     const rec = (id: string) => env.DB.prepare("INSERT INTO job_results (job_id, idx, url, success, attempts, duration_ms, bytes, result, r2_key, completed_at) VALUES (?, 0, 'https://a.example/', 1, 1, 1, 1, NULL, ?, ?)").bind(id, `jobs/${id}/0.json`, old);
     await env.DB.batch([row('job_ret_old', old, 'completed'), rec('job_ret_old'), row('job_ret_new', now, 'completed'), rec('job_ret_new'), row('job_ret_running', null, 'running')]);
     await env.RESULTS.put('jobs/job_ret_old/0.json', '{}');
+    const exp = (id: string, at: number) => env.DB.prepare("INSERT INTO exports (id, tenant, principal_id, job_id, format, compression, status, r2_key, created_at, updated_at) VALUES (?, 'user:ret', 'usr_ret', 'job_ret_old', 'json', 'none', 'completed', ?, ?, ?)").bind(id, `exports/${id}/${id}.json`, at, at);
+    await env.DB.batch([exp('exp_ret_old', old), exp('exp_ret_new', now)]);
+    await env.RESULTS.put('exports/exp_ret_old/exp_ret_old.json', '[]');
     await purgeOldJobs(env, config.config, now);
+    expect((await env.DB.prepare("SELECT id FROM exports WHERE id LIKE 'exp_ret_%'").all<{ id: string }>()).results.map((r) => r.id)).toEqual(['exp_ret_new']);
+    expect(await env.RESULTS.get('exports/exp_ret_old/exp_ret_old.json')).toBeNull();
     const ids = (await env.DB.prepare("SELECT id FROM jobs WHERE id LIKE 'job_ret_%' ORDER BY id").all<{ id: string }>()).results.map((r) => r.id);
     expect(ids).toEqual(['job_ret_new', 'job_ret_running']);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM job_results WHERE job_id = 'job_ret_old'").first('n')).toBe(0);
