@@ -13,6 +13,7 @@ import { classifyResult, finalVerdict } from './retry';
 import { recordStatements, type PageRecord } from './results';
 import { usageStatement } from './usage';
 import { crawlPage as defaultCrawl } from './page-crawler';
+import { countJobPages, flushMetrics } from '../metrics/recorder';
 import { jobStub, schedulerStub } from './stubs';
 import type { BatchMessage, BatchWork, PageOutcome, WorkItem } from './types';
 
@@ -67,6 +68,7 @@ export async function runBatch(env: Env, config: Config, work: BatchWork, crawlP
     }, now),
   );
   await env.DB.batch(statements);
+  for (const kind of ['done', 'failed', 'retry'] as const) countJobPages(work.engine, kind, attempted.filter((a) => a.outcome.kind === kind).length);
   return attempted.map((a) => a.outcome);
 }
 
@@ -99,4 +101,5 @@ export async function consumeJobBatches(batch: MessageBatch<BatchMessage>, env: 
       }
     }),
   );
+  await flushMetrics(env);
 }

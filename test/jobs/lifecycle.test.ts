@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { callAs, credentialFor } from '../helpers/principal';
+import { call } from '../helpers/http';
 import { finished, hits, runUrls, status, submit, waitFor } from './helpers';
 
 const alice = credentialFor({ rateLimit: '200/second', id: 'usr_jobs_alice', name: 'jobs-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
@@ -34,5 +35,10 @@ describe('a 500-page job', () => {
     const page3 = await (await callAs(alice, `/jobs/${id}/results?limit=200&cursor=${encodeURIComponent((await (await callAs(alice, `/jobs/${id}/results?limit=200&cursor=${page1.next_cursor}`)).json<{ next_cursor: string }>()).next_cursor)}`)).json<{ results: { url: string }[]; next_cursor: string | null }>();
     expect(page3.results.map((r) => r.url)).toEqual(urls.slice(400));
     expect(page3.next_cursor).toBeNull();
+
+    // Operators see job throughput in /metrics.
+    const metrics = await (await call('/metrics', { ip: '10.1.2.3' })).text();
+    expect(metrics).toContain('# TYPE crawlgate_job_pages_total counter');
+    expect(Number(/crawlgate_job_pages_total\{engine="fetch",outcome="done"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(500);
   }, 150_000);
 });
