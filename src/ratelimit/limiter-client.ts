@@ -70,6 +70,8 @@ export async function admit(ns: LimiterNamespace, name: string, request: AdmitRe
   }
   if (pausedUntil(ns, name, now)) throw new LimiterUnavailable(name, new Error('failed moments ago; not retried yet'));
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const release = takeReleases(ns, name);
+  if (release.length) request = { ...request, release };
   try {
     const stub = ns.get(ns.idFromName(name));
     const timeout = new Promise<never>((_, reject) => {
@@ -87,6 +89,7 @@ export async function admit(ns: LimiterNamespace, name: string, request: AdmitRe
     return result;
   } catch (err) {
     markFailed(ns, name, now);
+    if (release.length) console.error('lease release failed; the leases will expire on their own', { object: name, count: release.length });
     throw new LimiterUnavailable(name, err);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
@@ -101,13 +104,64 @@ function ageResult(result: AdmitResult, leftMs: number): AdmitResult {
   };
 }
 
-/** Best-effort lease release / renewal: one attempt, errors only logged (the lease expires anyway). */
-export async function releaseLease(ns: LimiterNamespace, name: string, id: string): Promise<void> {
+/**
+ * Deferred lease releases (docs/performance.md): a finished lease is not released with a call of its
+ * own. It waits in this isolate and rides along with the next `admit()` to the same object (the
+ * usual case under load: a key's next request), or is sent in one batch after RELEASE_FLUSH_MS,
+ * whichever comes first. So a request costs one call to its key's object, not two. Price: another
+ * isolate may see the finished lease as live for up to RELEASE_FLUSH_MS. A release that cannot be
+ * sent is only logged: the lease expires on its own (its TTL).
+ */
+export const RELEASE_FLUSH_MS = 100;
+
+interface PendingReleases {
+  ids: string[];
+  flushed: Promise<void>;
+}
+
+const pendingReleases = new WeakMap<LimiterNamespace, Map<string, PendingReleases>>();
+
+function pendingFor(ns: LimiterNamespace): Map<string, PendingReleases> {
+  let map = pendingReleases.get(ns);
+  if (!map) pendingReleases.set(ns, (map = new Map()));
+  return map;
+}
+
+/** Takes (and forgets) the releases waiting for object `name`. */
+function takeReleases(ns: LimiterNamespace, name: string): string[] {
+  const map = pendingFor(ns);
+  const p = map.get(name);
+  if (!p) return [];
+  map.delete(name);
+  return p.ids;
+}
+
+async function flushReleases(ns: LimiterNamespace, name: string): Promise<void> {
+  await new Promise((r) => setTimeout(r, RELEASE_FLUSH_MS));
+  const ids = takeReleases(ns, name);
+  if (ids.length === 0) return; // an admit() took them along
   try {
-    await ns.get(ns.idFromName(name)).releaseLease(id);
+    await ns.get(ns.idFromName(name)).releaseLeases(ids);
   } catch (err) {
-    console.error('lease release failed; it will expire on its own', { object: name, error: String(err) });
+    console.error('lease release failed; the leases will expire on their own', { object: name, count: ids.length, error: String(err) });
   }
+}
+
+/**
+ * Releases lease `id` on object `name`: queued, then piggybacked or flushed (see above). Returns at
+ * once; `background` (ctx.waitUntil) keeps the isolate alive until the flush.
+ */
+export function releaseLease(ns: LimiterNamespace, name: string, id: string, background?: (p: Promise<unknown>) => void): Promise<void> {
+  const map = pendingFor(ns);
+  let p = map.get(name);
+  if (!p) {
+    p = { ids: [], flushed: Promise.resolve() };
+    map.set(name, p);
+    p.flushed = flushReleases(ns, name);
+  }
+  p.ids.push(id);
+  background?.(p.flushed);
+  return Promise.resolve();
 }
 
 export async function renewLease(ns: LimiterNamespace, name: string, id: string, ttlMs: number): Promise<void> {

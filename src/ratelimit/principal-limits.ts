@@ -65,7 +65,15 @@ export function principalRateLimits(options: RateLimitOptions = {}): MiddlewareH
 }
 
 async function runHoldingLease(c: Context<AppEnv>, next: () => Promise<void>, ns: LimiterNamespace, name: string, lease: LeaseRequest): Promise<void> {
-  const release = once(() => releaseLease(ns, name, lease.id));
+  const background = (p: Promise<unknown>) => {
+    try {
+      c.executionCtx.waitUntil(p);
+    } catch {
+      // no execution context: the promise still runs
+    }
+  };
+  // Deferred: the release rides on this key's next admit() or is flushed within RELEASE_FLUSH_MS.
+  const release = once(() => releaseLease(ns, name, lease.id, background));
   try {
     await next();
   } catch (err) {
@@ -77,13 +85,6 @@ async function runHoldingLease(c: Context<AppEnv>, next: () => Promise<void>, ns
     await release();
     return;
   }
-  const background = (p: Promise<unknown>) => {
-    try {
-      c.executionCtx.waitUntil(p);
-    } catch {
-      // no execution context: the promise still runs
-    }
-  };
   const body = holdLeaseWhileStreaming(res.body, {
     release,
     renew: () => renewLease(ns, name, lease.id, lease.ttlMs),

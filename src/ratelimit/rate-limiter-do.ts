@@ -35,6 +35,8 @@ export interface LeaseDecision {
 export interface AdmitRequest {
   checks: BucketCheck[];
   lease?: LeaseRequest;
+  /** Leases this caller finished with since its last call (released before deciding: piggybacked releases). */
+  release?: string[];
   /** Injected clock for tests; defaults to `Date.now()`. */
   now?: number;
 }
@@ -71,6 +73,7 @@ export class RateLimiter extends DurableObject<Env> {
    */
   async admit(request: AdmitRequest): Promise<AdmitResult> {
     const now = request.now ?? Date.now();
+    if (request.release?.length) this.releaseLeases(request.release);
     const updates: Array<[string, number]> = [];
     const decisions: AdmitResult['decisions'] = [];
     for (const check of request.checks) {
@@ -118,6 +121,13 @@ export class RateLimiter extends DurableObject<Env> {
   /** Frees a slot; idempotent (a second release, or one after expiry, is a no-op returning false). */
   releaseLease(id: string): boolean {
     return this.ctx.storage.sql.exec('DELETE FROM leases WHERE id = ?', id).rowsWritten > 0;
+  }
+
+  /** Frees several slots at once (a batch of deferred releases); returns how many were live. */
+  releaseLeases(ids: string[]): number {
+    let n = 0;
+    for (const id of ids.slice(0, 1000)) n += this.ctx.storage.sql.exec('DELETE FROM leases WHERE id = ?', id).rowsWritten;
+    return n;
   }
 
   /** Live leases at `now` (for tests, `/auth/me` and the dashboard). */
