@@ -1,12 +1,13 @@
 /**
  * `audit(c, input)`: the one call every module uses to record a security decision.
- * It fills in time, request id, actor, IP, method and route, and hands the event to the writer
- * with `waitUntil`, so a slow store never slows the request.
+ * It fills in time, request id, actor, IP, method and route, and adds the event to this isolate's
+ * batch (src/audit/batcher.ts) whose write is held by `waitUntil`, so a slow store never slows
+ * the request and a busy isolate makes one AuditLog call per batch, not per event.
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import type { AuditEvent, AuditInput } from './types';
-import { writeAuditEvents } from './writer';
+import { enqueueAuditEvent } from './batcher';
 
 /** Builds the stored event from the request context (pure apart from the clock). */
 export function buildAuditEvent(c: Context<AppEnv>, input: AuditInput, now = Date.now()): AuditEvent {
@@ -32,9 +33,7 @@ export function buildAuditEvent(c: Context<AppEnv>, input: AuditInput, now = Dat
 /** Records one event in the background. Never throws into the request. */
 export function audit(c: Context<AppEnv>, input: AuditInput): void {
   const event = buildAuditEvent(c, input);
-  const task = writeAuditEvents(c.env, [event]).catch((err: unknown) => {
-    console.error('audit write failed', { action: event.action, request_id: event.request_id, error: String(err) });
-  });
+  const task = enqueueAuditEvent(c.env, event);
   try {
     c.executionCtx.waitUntil(task);
   } catch {

@@ -7,14 +7,21 @@
  *    so a brute force spread over many IPs still stops at the username.
  * It also writes the RateLimit headers for every limit applied to the request (including the
  * per-principal ones added further in).
+ *
+ * Requests that present a credential (Authorization / X-API-Key, not a login) are limited by their
+ * principal instead (principal-limits.ts: one Durable Object call on the hot path). The IP and
+ * route-group buckets count them only when authentication fails (a 401), so guessing credentials
+ * from one address still runs into IP_RATE_LIMIT; once an address is refused, this isolate answers
+ * its credentialed requests 429 from its refusal cache without verifying anything
+ * (docs/rate-limits.md "Who is counted where").
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { rateLimitHeaders } from './headers';
-import { admit, defaultLimiterSource, type LimiterSource } from './limiter-client';
+import { admit, cachedRefusal, defaultLimiterSource, type LimiterSource } from './limiter-client';
 import { appliedLimits, enforce, onLimiterFailure } from './enforce';
 import { ipSubject, isLoginRoute, objectName, routeGroupOf } from './policy';
-import type { BucketCheck } from './rate-limiter-do';
+import type { AdmitResult, BucketCheck } from './rate-limiter-do';
 
 export interface RateLimitOptions {
   /** The namespace to use (default `c.env.RATE_LIMITER`); tests inject a failing one. */
@@ -37,6 +44,30 @@ export function clientRateLimits(options: RateLimitOptions = {}): MiddlewareHand
     ];
     const login = isLoginRoute(c.req.method, path) ? await loginAttempt(c) : null;
     if (login) ipChecks.push({ bucket: 'login', spec: config.LOGIN_RATE_LIMIT });
+    const names: Record<string, { policy: string; dimension: string }> = {
+      ip: { policy: 'ip', dimension: 'ip' },
+      [`route:${group}`]: { policy: group, dimension: `route:${group}` },
+      login: { policy: 'login-ip', dimension: 'login_ip' },
+    };
+    const appliedOf = (decisions: AdmitResult['decisions']) =>
+      decisions.map((d, i) => ({ ...(names[d.bucket] as { policy: string; dimension: string }), spec: (ipChecks[i] as BucketCheck).spec, decision: d }));
+
+    if (!login && presentsCredential(c.req.raw.headers)) {
+      const ipObject = objectName('ip', ip);
+      const refused = cachedRefusal(ipObject, { checks: ipChecks });
+      if (refused) enforce(c, appliedOf(refused.decisions));
+      await next();
+      if (c.res.status === 401) {
+        // A failed authentication counts against the address (and may refuse its next attempts).
+        try {
+          await admit(source(c), ipObject, { checks: ipChecks });
+        } catch (err) {
+          console.error('rate limiter unavailable while counting a failed authentication', { error: String(err) });
+        }
+      }
+      setHeaders(c);
+      return;
+    }
     const userObject = login?.username ? objectName('login', await digest(login.username)) : null;
 
     let ipResult, userResult;
@@ -50,28 +81,33 @@ export function clientRateLimits(options: RateLimitOptions = {}): MiddlewareHand
       onLimiterFailure(c, login ? 'login' : 'ip', err);
       return next();
     }
-    const names: Record<string, { policy: string; dimension: string }> = {
-      ip: { policy: 'ip', dimension: 'ip' },
-      [`route:${group}`]: { policy: group, dimension: `route:${group}` },
-      login: { policy: 'login-ip', dimension: 'login_ip' },
-    };
-    const applied = ipResult.decisions.map((d, i) => ({ ...(names[d.bucket] as { policy: string; dimension: string }), spec: (ipChecks[i] as BucketCheck).spec, decision: d }));
+    const applied = appliedOf(ipResult.decisions);
     if (userResult) {
       applied.push({ policy: 'login-user', dimension: 'login_user', spec: config.LOGIN_RATE_LIMIT, decision: userResult.decisions[0] as (typeof applied)[number]['decision'] });
     }
     enforce(c, applied);
 
     await next();
-    const headers = rateLimitHeaders(appliedLimits(c));
-    if (Object.keys(headers).length === 0) return;
-    // The gateway's limits are the ones the client must follow: they replace any an origin sent.
-    try {
-      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
-    } catch {
-      c.res = new Response(c.res.body, c.res); // immutable headers (a proxied fetch response)
-      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
-    }
+    setHeaders(c);
   };
+}
+
+/** True when the request carries a credential header (its limits are its principal's). */
+function presentsCredential(headers: Headers): boolean {
+  return headers.has('Authorization') || headers.has('X-API-Key');
+}
+
+/** Writes the RateLimit headers of every limit applied to the request. */
+function setHeaders(c: Context<AppEnv>): void {
+  const headers = rateLimitHeaders(appliedLimits(c));
+  if (Object.keys(headers).length === 0) return;
+  // The gateway's limits are the ones the client must follow: they replace any an origin sent.
+  try {
+    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+  } catch {
+    c.res = new Response(c.res.body, c.res); // immutable headers (a proxied fetch response)
+    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+  }
 }
 
 /**

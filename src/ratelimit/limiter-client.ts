@@ -55,6 +55,13 @@ function cacheKey(name: string, request: AdmitRequest): string {
   return `${name}|${request.checks.map((c) => `${c.bucket}=${c.spec.text}x${c.cost ?? 1}`).join(',')}`;
 }
 
+/** A refusal this isolate already holds for these buckets (no call), or null. */
+export function cachedRefusal(name: string, request: AdmitRequest, now = Date.now()): AdmitResult | null {
+  if (!request.checks.length) return null;
+  const hit = refusals.get(cacheKey(name, request));
+  return hit && hit.until > now ? ageResult(hit.result, hit.until - now) : null;
+}
+
 /**
  * Asks object `name` to admit a request, once. Throws `LimiterUnavailable` on any failure.
  * Only refusals by a rate bucket are cached (keyed by the buckets, not the lease): admission is
