@@ -136,15 +136,24 @@ export async function startWrangler({ config, vars, persist, probePath = '/healt
 /** One autocannon run; returns req/s, latency percentiles, error counts and CPU per request. */
 export async function load({ url, method = 'GET', headers = {}, body, connections = 32, duration = 8, cpuPids = () => [] }) {
   const before = cpuSeconds(cpuPids());
-  const result = await autocannon({ url, method, headers, body, connections, duration, pipelining: 1 });
+  // Exact percentiles from every response time (autocannon's summary has no p95).
+  const times = [];
+  const instance = autocannon({ url, method, headers, body, connections, duration, pipelining: 1 });
+  instance.on('response', (_client, _status, _bytes, ms) => times.push(ms));
+  const result = await instance;
   const cpu = cpuSeconds(cpuPids()) - before;
   const total = result.requests.total;
+  times.sort((a, b) => a - b);
+  const pct = (p) => (times.length ? times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)] : NaN);
   return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    rps: total / duration,
+    p50: pct(50),
+    p95: pct(95),
+    p99: pct(99),
     total,
+    statuses: { '2xx': result['2xx'], '4xx': result['4xx'], '5xx': result['5xx'] },
     non2xx: result.non2xx + result.errors + result.timeouts,
+    errors: result.errors + result.timeouts,
     cpuMsPerReq: total > 0 ? (cpu * 1000) / total : NaN,
   };
 }

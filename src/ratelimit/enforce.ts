@@ -33,6 +33,35 @@ export function appliedLimits(c: Context<AppEnv>): AppliedLimit[] {
   return list;
 }
 
+/**
+ * A flood of refused requests must not become a flood of audit rows (one row per refusal would let
+ * a client over its limit saturate the single audit writer, delaying everyone's security events).
+ * Per isolate, a refusal is audited at most once per (client, dimension) per REFUSAL_AUDIT_WINDOW_MS;
+ * the next row for that client carries `suppressed`: how many refusals it stood for since the last
+ * row. `crawlgate_rate_limit_rejections_total` still counts every refusal.
+ */
+export const REFUSAL_AUDIT_WINDOW_MS = 10_000;
+const refusalWindows = new Map<string, { until: number; suppressed: number }>();
+
+/** True when this refusal should be written; `suppressed` is the count folded into it. */
+export function refusalAuditDecision(key: string, now: number): { write: boolean; suppressed: number } {
+  const w = refusalWindows.get(key);
+  if (w && w.until > now) {
+    w.suppressed++;
+    return { write: false, suppressed: 0 };
+  }
+  if (refusalWindows.size >= 10_000) refusalWindows.clear();
+  refusalWindows.set(key, { until: now + REFUSAL_AUDIT_WINDOW_MS, suppressed: 0 });
+  return { write: true, suppressed: w?.suppressed ?? 0 };
+}
+
+function auditRefusal(c: Context<AppEnv>, dimension: string, details: Record<string, unknown>): void {
+  const who = c.get('principal')?.id ?? `ip:${c.get('clientIp') ?? 'unknown'}`;
+  const d = refusalAuditDecision(`${who}|${dimension}`, Date.now());
+  if (!d.write) return;
+  audit(c, { action: 'rate_limited', outcome: 'denied', reason: dimension, status: 429, details: d.suppressed ? { ...details, suppressed: d.suppressed } : details });
+}
+
 /** Records the applied limits; throws 429 naming the first refusing dimension when any refused. */
 export function enforce(c: Context<AppEnv>, applied: Array<AppliedLimit & { dimension: string }>): void {
   const all = appliedLimits(c);
@@ -42,13 +71,7 @@ export function enforce(c: Context<AppEnv>, applied: Array<AppliedLimit & { dime
   const first = denied[0] as AppliedLimit & { dimension: string };
   const retryAfter = retryAfterSeconds(denied);
   countRateLimitRejection(first.dimension);
-  audit(c, {
-    action: 'rate_limited',
-    outcome: 'denied',
-    reason: first.dimension,
-    status: 429,
-    details: { policy: first.policy, limit: first.spec.text, retry_after_s: retryAfter },
-  });
+  auditRefusal(c, first.dimension, { policy: first.policy, limit: first.spec.text, retry_after_s: retryAfter });
   throw new GatewayError('rate_limited', `Rate limit exceeded (${first.policy}: ${first.spec.text}); retry in ${retryAfter} s`, {
     headers: { ...rateLimitHeaders(all), 'Retry-After': String(retryAfter) },
     extras: { limit: first.spec.text, policy: first.policy, retry_after: retryAfter },
@@ -58,7 +81,7 @@ export function enforce(c: Context<AppEnv>, applied: Array<AppliedLimit & { dime
 /** Over the concurrency cap: 429 `concurrency_limited`. */
 export function refuseConcurrency(c: Context<AppEnv>, max: number, active: number): never {
   countRateLimitRejection('concurrency');
-  audit(c, { action: 'rate_limited', outcome: 'denied', reason: 'concurrency', status: 429, details: { max, active } });
+  auditRefusal(c, 'concurrency', { max, active });
   throw new GatewayError('concurrency_limited', `At most ${max} crawl requests may run at once for this credential; retry when one finishes`, {
     headers: { ...rateLimitHeaders(appliedLimits(c)), 'Retry-After': String(CONCURRENCY_RETRY_AFTER_S) },
     extras: { max_concurrency: max },

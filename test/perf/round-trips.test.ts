@@ -123,7 +123,7 @@ describe('storage round trips per request (warm isolate)', () => {
     expect(counts['DO.AuditLog(chain)']).toBeLessThanOrEqual(4);
   });
 
-  it('POST /crawl with a hot key (limit above 250 r/s: its counter is sharded)', async () => {
+  it('POST /crawl with a hot key (limit above 500 r/s: its counter is sharded)', async () => {
     await countFor('/crawl', crawlInit(HOT_KEY, '203.0.113.52'));
     const { status, counts } = await countFor('/crawl', crawlInit(HOT_KEY, '203.0.113.52'));
     expect(status).toBe(200);

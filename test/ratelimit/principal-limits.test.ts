@@ -86,10 +86,10 @@ describe('through the real app (src/app.ts) with a chosen principal', () => {
   });
 });
 
-describe('hot principals (limits above 250 r/s)', () => {
+describe('hot principals (limits above 500 r/s)', () => {
   it('count on shard objects with the limit split between them, leases on the unsharded object', async () => {
     const e = envWith({});
-    const { name, p } = keyPrincipal({ rateLimit: '3000/second', maxConcurrency: 5 }); // 12 shards of 250/s
+    const { name, p } = keyPrincipal({ rateLimit: '3000/second', maxConcurrency: 5 }); // 6 shards of 500/s
     const sent = [];
     for (let i = 0; i < 24; i++) sent.push((await send(e, '/auth/me', name)).res);
     expect(sent.every((r) => r.status === 200)).toBe(true);
