@@ -149,6 +149,7 @@ export class RateLimiter extends DurableObject<Env> {
     this.ctx.storage.sql.exec('DELETE FROM leases WHERE expires_at <= ?', now);
     const next = this.#nextExpiry();
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now + MIN_ALARM_GAP_MS));
+    this.#alarmSet = next !== null;
   }
 
   #tat(name: string): number {
@@ -176,11 +177,16 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   /** Alarms run on the real clock (an injected `now` only changes the arithmetic, never the schedule). */
+  /** Whether an alarm is known to be set (kept in memory: saves a storage read on every admit). */
+  #alarmSet: boolean | null = null;
+
   async #ensureAlarm(): Promise<void> {
+    if (this.#alarmSet === true) return;
     if ((await this.ctx.storage.getAlarm()) === null) {
       const now = Date.now();
       const next = this.#nextExpiry() ?? now;
       await this.ctx.storage.setAlarm(Math.max(next, now + MIN_ALARM_GAP_MS));
     }
+    this.#alarmSet = true;
   }
 }
