@@ -1,7 +1,7 @@
 // Process helpers for the benchmarks: start `wrangler dev`, find the user Worker's own workerd
 // port, read CPU time of a process tree, drive load with autocannon.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -90,9 +90,15 @@ export async function startWrangler({ config, vars, persist, probePath = '/healt
   const args = ['wrangler', 'dev', '--config', config, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistTo, '--log-level', 'error'];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   const child = spawn('npx', args, { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Keep the tail for error messages; everything goes to a log file for diagnosis.
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  const logFile = path.join(persistTo, 'wrangler.log');
+  const keep = (d) => {
+    appendFileSync(logFile, d);
+    output = (output + d).slice(-65536);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const base = `http://127.0.0.1:${port}`;
   const started = Date.now();
   for (;;) {
@@ -123,6 +129,7 @@ export async function startWrangler({ config, vars, persist, probePath = '/healt
   }
   return {
     base,
+    logFile,
     direct: direct ? `http://127.0.0.1:${direct}` : null,
     pids: () => processTree(child.pid),
     stop: () => {

@@ -4,9 +4,9 @@ import { decodeJwt } from 'jose';
 import { call, problem } from '../helpers/http';
 import { adminToken, bearer } from '../helpers/auth';
 
-async function newKey(scopes: string[]): Promise<{ id: string; key: string }> {
+async function newKey(scopes: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
   const { token } = await adminToken();
-  const res = await call('/admin/keys', { method: 'POST', headers: bearer(token), json: { name: 'alias-test', scopes } });
+  const res = await call('/admin/keys', { method: 'POST', headers: bearer(token), json: { name: 'alias-test', scopes, ...extra } });
   expect(res.status).toBe(201);
   return res.json<{ id: string; key: string }>();
 }
@@ -23,6 +23,14 @@ describe('POST /token', () => {
     const me = await call('/auth/me', { headers: bearer(body.access_token) });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ kind: 'key', principal: { id: key.id }, token: { via_key_id: key.id } });
+  });
+
+  it("carries the key's rate limit, concurrency cap and owner, so a token never escapes its key's limits or tenant", async () => {
+    const key = await newKey(['crawl'], { rate_limit: '7/minute', max_concurrency: 2, owner: 'tok-owner' });
+    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{ access_token: string }>();
+    expect(decodeJwt(access_token)).toMatchObject({ rate_limit: '7/minute', max_concurrency: 2, owner: 'tok-owner' });
+    const me = await (await call('/auth/me', { headers: bearer(access_token) })).json<{ limits: { rate_limit: string; max_concurrency: number } }>();
+    expect(me.limits).toEqual({ rate_limit: '7/minute', max_concurrency: 2 });
   });
 
   it('the derived token stops working when the key is revoked', async () => {
