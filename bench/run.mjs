@@ -208,7 +208,7 @@ async function main() {
   console.log('\n' + table);
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(path.join(ROOT, 'bench/results/latest.md'), table);
-  console.log('written to bench/results/latest.md');
+  console.log('written to bench/results/latest.md; crawlgate wrangler log:', gateway.logFile);
 
   stopAll();
   await origin.close();

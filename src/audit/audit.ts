@@ -1,8 +1,8 @@
 /**
  * `audit(c, input)`: the one call every module uses to record a security decision.
  * It fills in time, request id, actor, IP, method and route, and adds the event to this isolate's
- * batch (src/audit/batcher.ts) whose write is held by `waitUntil`, so a slow store never slows
- * the request and a busy isolate makes one AuditLog call per batch, not per event.
+ * batch (src/audit/batcher.ts); the request that opened the batch holds its write in `waitUntil`,
+ * so a slow store never slows the request and a busy isolate makes one AuditLog call per batch.
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
@@ -34,6 +34,7 @@ export function buildAuditEvent(c: Context<AppEnv>, input: AuditInput, now = Dat
 export function audit(c: Context<AppEnv>, input: AuditInput): void {
   const event = buildAuditEvent(c, input);
   const task = enqueueAuditEvent(c.env, event);
+  if (!task) return; // another request of this isolate owns the batch's write
   try {
     c.executionCtx.waitUntil(task);
   } catch {

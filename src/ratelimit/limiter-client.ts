@@ -123,7 +123,6 @@ export const RELEASE_FLUSH_MS = 100;
 
 interface PendingReleases {
   ids: string[];
-  flushed: Promise<void>;
 }
 
 const pendingReleases = new WeakMap<LimiterNamespace, Map<string, PendingReleases>>();
@@ -156,18 +155,19 @@ async function flushReleases(ns: LimiterNamespace, name: string): Promise<void> 
 
 /**
  * Releases lease `id` on object `name`: queued, then piggybacked or flushed (see above). Returns at
- * once; `background` (ctx.waitUntil) keeps the isolate alive until the flush.
+ * once. The request that queues the first release for an object owns the flush: its timer runs in
+ * its own context, held by its `background` (ctx.waitUntil); later releases just join the queue.
  */
 export function releaseLease(ns: LimiterNamespace, name: string, id: string, background?: (p: Promise<unknown>) => void): Promise<void> {
   const map = pendingFor(ns);
-  let p = map.get(name);
-  if (!p) {
-    p = { ids: [], flushed: Promise.resolve() };
-    map.set(name, p);
-    p.flushed = flushReleases(ns, name);
+  const p = map.get(name);
+  if (p) {
+    p.ids.push(id);
+    return Promise.resolve();
   }
-  p.ids.push(id);
-  background?.(p.flushed);
+  map.set(name, { ids: [id] });
+  const flush = flushReleases(ns, name);
+  background?.(flush);
   return Promise.resolve();
 }
 
