@@ -93,12 +93,15 @@ async function main() {
   const originUrl = `http://127.0.0.1:${origin.port}`;
   console.log(`origin on ${originUrl}; duration ${DURATION}s, ${CONNECTIONS} connections, ${ROUNDS} rounds`);
 
-  const empty = await startWrangler({
-    config: path.join(ROOT, 'bench/empty-worker/wrangler.toml'),
-    vars: { ORIGIN_URL: originUrl, BENCH_KEY },
-    probePath: '/constant',
-  });
-  running.push(empty);
+  // The empty Worker's `wrangler dev` proxy grows without bound under load (2.7 GB and a busy GC
+  // after one round here), which would steal CPU from whatever runs next on this 2-core machine;
+  // so it is restarted after its wrangler-dev rows, and its workerd port is found again each time.
+  const startEmpty = async () => {
+    const w = await startWrangler({ config: path.join(ROOT, 'bench/empty-worker/wrangler.toml'), vars: { ORIGIN_URL: originUrl, BENCH_KEY }, probePath: '/constant' });
+    running.push(w);
+    return w;
+  };
+  let empty = await startEmpty();
   const gateway = await startWrangler({
     config: path.join(ROOT, 'wrangler.toml'),
     migrate: true,
@@ -144,10 +147,10 @@ async function main() {
   const targets = [
     { name: 'origin direct', url: `${originUrl}/crawl`, method: 'POST', body: BODY, headers: JSON_HEADERS, pids: () => [] },
     nginx && { name: 'nginx (seed config)', url: `${nginx.base}/crawl`, method: 'POST', body: BODY, headers: JSON_HEADERS, pids: nginx.pids },
-    { name: 'empty Worker, constant (wrangler dev)', url: `${empty.base}/constant`, pids: empty.pids },
-    { name: 'empty Worker, proxy (wrangler dev)', url: `${empty.base}/crawl`, method: 'POST', body: BODY, headers: JSON_HEADERS, pids: empty.pids, floor: 'proxy-dev' },
+    { name: 'empty Worker, constant (wrangler dev)', get url() { return `${empty.base}/constant`; }, pids: () => empty.pids() },
+    { name: 'empty Worker, proxy (wrangler dev)', get url() { return `${empty.base}/crawl`; }, method: 'POST', body: BODY, headers: JSON_HEADERS, pids: () => empty.pids(), floor: 'proxy-dev', restartEmptyAfter: true },
     ...gw('wrangler dev', gateway.base, 'proxy-dev'),
-    empty.direct && { name: 'empty Worker, proxy (workerd port)', url: `${empty.direct}/crawl`, method: 'POST', body: BODY, headers: JSON_HEADERS, pids: empty.pids, floor: 'proxy-direct' },
+    empty.direct && { name: 'empty Worker, proxy (workerd port)', get url() { return `${empty.direct}/crawl`; }, method: 'POST', body: BODY, headers: JSON_HEADERS, pids: () => empty.pids(), floor: 'proxy-direct' },
     ...(gateway.direct ? gw('workerd port', gateway.direct, 'proxy-direct') : []),
   ].filter(Boolean);
 
@@ -177,6 +180,11 @@ async function main() {
       await quiesce([...gateway.pids(), ...empty.pids()]);
       const r = await load({ url: t.url, method: t.method, headers: t.headers, body: t.body, connections: CONNECTIONS, duration: DURATION, cpuPids: t.pids });
       results.set(t.name, [...(results.get(t.name) ?? []), r]);
+      if (t.restartEmptyAfter) {
+        empty.stop();
+        empty = await startEmpty();
+        if (!empty.direct) throw new Error('the restarted empty Worker has no workerd port');
+      }
       const unexpected = t.expect ? r.total - (t.expect === 401 || t.expect === 429 ? r.statuses['4xx'] : 0) : r.non2xx;
       console.log(`round ${round}  ${t.name.padEnd(44)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 1).padStart(6)}  p95 ${fmt(r.p95, 1).padStart(6)}  p99 ${fmt(r.p99, 1).padStart(6)} ms  unexpected ${unexpected}`);
       r.unexpected = unexpected;

@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import { GatewayError } from '../http/errors';
 import { audit } from '../audit/audit';
+import { DENIAL_AUDIT_WINDOW_MS, denialAuditDecision } from '../audit/aggregate';
 import { countRateLimitRejection } from '../metrics/recorder';
 import { rateLimitHeaders, retryAfterSeconds, type AppliedLimit } from './headers';
 import { failsClosed } from './policy';
@@ -33,31 +34,17 @@ export function appliedLimits(c: Context<AppEnv>): AppliedLimit[] {
   return list;
 }
 
+/** Kept for callers and tests: the refusal window is the shared denial window (src/audit/aggregate.ts). */
+export const REFUSAL_AUDIT_WINDOW_MS = DENIAL_AUDIT_WINDOW_MS;
+export const refusalAuditDecision = denialAuditDecision;
+
 /**
- * A flood of refused requests must not become a flood of audit rows (one row per refusal would let
- * a client over its limit saturate the single audit writer, delaying everyone's security events).
- * Per isolate, a refusal is audited at most once per (client, dimension) per REFUSAL_AUDIT_WINDOW_MS;
- * the next row for that client carries `suppressed`: how many refusals it stood for since the last
- * row. `crawlgate_rate_limit_rejections_total` still counts every refusal.
+ * A client over a limit gets at most one `rate_limited` row per dimension per window and isolate;
+ * the next row carries `suppressed` (src/audit/aggregate.ts).
  */
-export const REFUSAL_AUDIT_WINDOW_MS = 10_000;
-const refusalWindows = new Map<string, { until: number; suppressed: number }>();
-
-/** True when this refusal should be written; `suppressed` is the count folded into it. */
-export function refusalAuditDecision(key: string, now: number): { write: boolean; suppressed: number } {
-  const w = refusalWindows.get(key);
-  if (w && w.until > now) {
-    w.suppressed++;
-    return { write: false, suppressed: 0 };
-  }
-  if (refusalWindows.size >= 10_000) refusalWindows.clear();
-  refusalWindows.set(key, { until: now + REFUSAL_AUDIT_WINDOW_MS, suppressed: 0 });
-  return { write: true, suppressed: w?.suppressed ?? 0 };
-}
-
 function auditRefusal(c: Context<AppEnv>, dimension: string, details: Record<string, unknown>): void {
   const who = c.get('principal')?.id ?? `ip:${c.get('clientIp') ?? 'unknown'}`;
-  const d = refusalAuditDecision(`${who}|${dimension}`, Date.now());
+  const d = denialAuditDecision(`rate_limited|${who}|${dimension}`, Date.now());
   if (!d.write) return;
   audit(c, { action: 'rate_limited', outcome: 'denied', reason: dimension, status: 429, details: d.suppressed ? { ...details, suppressed: d.suppressed } : details });
 }
