@@ -1,7 +1,7 @@
 // Process helpers for the benchmarks: start `wrangler dev`, find the user Worker's own workerd
 // port, read CPU time of a process tree, drive load with autocannon.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -91,9 +91,15 @@ export async function startWrangler({ config, vars, persist, probePath = '/healt
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   args.push(...extraArgs);
   const child = spawn('npx', args, { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Keep the tail for error messages; everything goes to a log file for diagnosis.
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  const logFile = path.join(persistTo, 'wrangler.log');
+  const keep = (d) => {
+    appendFileSync(logFile, d);
+    output = (output + d).slice(-65536);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const base = `http://127.0.0.1:${port}`;
   const started = Date.now();
   for (;;) {
@@ -124,6 +130,7 @@ export async function startWrangler({ config, vars, persist, probePath = '/healt
   }
   return {
     base,
+    logFile,
     direct: direct ? `http://127.0.0.1:${direct}` : null,
     pids: () => processTree(child.pid),
     stop: () => {
@@ -134,37 +141,27 @@ export async function startWrangler({ config, vars, persist, probePath = '/healt
   };
 }
 
-/** Nearest-rank percentile of a sorted array. */
-function percentile(sorted, q) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-
-/**
- * One autocannon run; returns req/s, latency percentiles (p50/p95/p99 from every response's time),
- * the status counts, and CPU per request (ms of CPU per request = s per 1,000 requests).
- */
+/** One autocannon run; returns req/s, latency percentiles, error counts and CPU per request. */
 export async function load({ url, method = 'GET', headers = {}, body, connections = 32, duration = 8, cpuPids = () => [] }) {
   const before = cpuSeconds(cpuPids());
+  // Exact percentiles from every response time (autocannon's summary has no p95).
   const times = [];
-  const statuses = {};
   const instance = autocannon({ url, method, headers, body, connections, duration, pipelining: 1 });
-  instance.on('response', (_client, status, _bytes, ms) => {
-    times.push(ms);
-    statuses[status] = (statuses[status] ?? 0) + 1;
-  });
+  instance.on('response', (_client, _status, _bytes, ms) => times.push(ms));
   const result = await instance;
   const cpu = cpuSeconds(cpuPids()) - before;
   const total = result.requests.total;
   times.sort((a, b) => a - b);
+  const pct = (p) => (times.length ? times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)] : NaN);
   return {
-    rps: result.requests.average,
-    p50: percentile(times, 0.5),
-    p95: percentile(times, 0.95),
-    p99: percentile(times, 0.99),
+    rps: total / duration,
+    p50: pct(50),
+    p95: pct(95),
+    p99: pct(99),
     total,
-    statuses,
+    statuses: { '2xx': result['2xx'], '4xx': result['4xx'], '5xx': result['5xx'] },
     non2xx: result.non2xx + result.errors + result.timeouts,
+    errors: result.errors + result.timeouts,
     cpuMsPerReq: total > 0 ? (cpu * 1000) / total : NaN,
   };
 }

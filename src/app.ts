@@ -33,7 +33,9 @@ import { adminUsersRouter } from './routes/admin/users';
 import { playgroundRouter } from './routes/playground';
 import { dashboardRouter } from './dashboard/router';
 import { createExportsRouter } from './routes/exports';
-import { noJobResults, type JobResultsStore } from './exports/source';
+import type { JobResultsStore } from './exports/source';
+import { d1JobResults } from './jobs/results';
+import { jobsRouter } from './routes/jobs';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -71,7 +73,8 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', adminUsersRouter); // /admin/users
   app.route('/', playgroundRouter); // /playground
   app.route('/', dashboardRouter); // /dashboard/* (server-rendered UI over this same API)
-  app.route('/', createExportsRouter(options.jobResults ?? noJobResults)); // /jobs/{id}/export, /exports*
+  app.route('/', jobsRouter); // /jobs, /jobs/{id}[/results|/cancel|/pause|/resume], /usage
+  app.route('/', createExportsRouter(options.jobResults ?? d1JobResults)); // /jobs/{id}/export, /exports*
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));

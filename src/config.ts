@@ -160,6 +160,17 @@ export const configSchema = z
     MAX_URLS: int(100, 1, 10_000),
     ORIGIN_TIMEOUT_MS: int(300_000, 1000, 900_000),
     AUDIT_RETENTION_DAYS: int(90, 1, 3650),
+    // Crawl jobs (docs/jobs.md): URLs per job, pages per work item, work items in flight in total /
+    // per tenant / per job, attempts per page, first retry delay, work-item lease, retention.
+    JOB_MAX_URLS: int(10_000, 1, 10_000),
+    JOB_BATCH_SIZE: int(10, 1, 100),
+    JOB_CONCURRENCY: int(16, 1, 1000),
+    JOB_TENANT_CONCURRENCY: int(4, 1, 1000),
+    JOB_CONCURRENCY_PER_JOB: int(4, 1, 100),
+    JOB_MAX_ATTEMPTS: int(4, 1, 10),
+    JOB_RETRY_BASE_MS: int(1000, 10, 60_000),
+    JOB_LEASE_MS: int(600_000, 1000, 900_000),
+    JOB_RETENTION_DAYS: int(7, 1, 365),
     // Optional JSON override of the role → permission table: {"operator":["crawl:*","jobs:*"]}.
     ROLE_PERMISSIONS: z
       .string()

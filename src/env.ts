@@ -9,6 +9,7 @@ import type { RefreshFamily } from './auth/refresh-family-do';
 import type { AuditLog } from './audit/audit-log-do';
 import type { MetricsAggregator } from './metrics/metrics-do';
 import type { CrawlJob } from './jobs/crawl-job-do';
+import type { JobScheduler } from './jobs/scheduler-do';
 
 /** Bindings declared in wrangler.toml plus every var and secret (all strings, parsed by `config.ts`). */
 export interface Env {
@@ -20,6 +21,7 @@ export interface Env {
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
   METRICS: DurableObjectNamespace<MetricsAggregator>;
   JOBS: DurableObjectNamespace<CrawlJob>;
+  JOB_SCHEDULER: DurableObjectNamespace<JobScheduler>;
   JOBS_QUEUE: Queue;
   RESULTS: R2Bucket;
   BROWSER?: Fetcher;

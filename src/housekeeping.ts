@@ -5,11 +5,13 @@
 import type { Env } from './env';
 import { loadConfig, type Config } from './config';
 import { auditRetentionTask } from './audit/retention';
+import { purgeOldJobs } from './jobs/retention';
 
 export type HousekeepingTask = (env: Env, config: Config, now: number) => Promise<unknown>;
 
 export const HOUSEKEEPING_TASKS: Record<string, HousekeepingTask> = {};
 HOUSEKEEPING_TASKS.audit_retention = auditRetentionTask;
+HOUSEKEEPING_TASKS.job_retention = purgeOldJobs;
 
 export async function runHousekeeping(env: Env, now: number): Promise<Record<string, string>> {
   const result = loadConfig(env);

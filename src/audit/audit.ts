@@ -1,13 +1,13 @@
 /**
  * `audit(c, input)`: the one call every module uses to record a security decision.
- * It fills in time, request id, actor, IP, method and route, and queues the event for this
- * isolate's next batch (src/audit/batch.ts), written in `waitUntil`, so a slow store never slows
- * the request and concurrent requests share one AuditLog call.
+ * It fills in time, request id, actor, IP, method and route, and adds the event to this isolate's
+ * batch (src/audit/batcher.ts); the request that opened the batch holds its write in `waitUntil`,
+ * so a slow store never slows the request and a busy isolate makes one AuditLog call per batch.
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import type { AuditEvent, AuditInput } from './types';
-import { queueAuditEvent } from './batch';
+import { enqueueAuditEvent } from './batcher';
 
 /** Builds the stored event from the request context (pure apart from the clock). */
 export function buildAuditEvent(c: Context<AppEnv>, input: AuditInput, now = Date.now()): AuditEvent {
@@ -33,9 +33,8 @@ export function buildAuditEvent(c: Context<AppEnv>, input: AuditInput, now = Dat
 /** Records one event in the background. Never throws into the request. */
 export function audit(c: Context<AppEnv>, input: AuditInput): void {
   const event = buildAuditEvent(c, input);
-  const task = queueAuditEvent(c.env, event).catch((err: unknown) => {
-    console.error('audit write failed', { action: event.action, request_id: event.request_id, error: String(err) });
-  });
+  const task = enqueueAuditEvent(c.env, event);
+  if (!task) return; // another request of this isolate owns the batch's write
   try {
     c.executionCtx.waitUntil(task);
   } catch {

@@ -7,6 +7,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { GatewayError } from '../http/errors';
 import { audit } from '../audit/audit';
+import { denialAuditDecision } from '../audit/aggregate';
 import { countAuthFailure } from '../metrics/recorder';
 import { extractCredential } from './credentials';
 import type { AuthResult, CredentialVerifier } from './verifier';
@@ -75,6 +76,8 @@ function genericDetail(code: string): string {
 
 function fail(c: Context<AppEnv>, err: GatewayError, reason: string, actor?: AuditActor): never {
   countAuthFailure(reason);
-  audit(c, { action: 'auth_failed', outcome: 'denied', reason, status: err.status, ...(actor ? { actor } : {}) });
+  // One row per client address, reason and key/user per window; the next row says how many it stood for.
+  const d = denialAuditDecision(`auth_failed|${c.get('clientIp') ?? 'unknown'}|${reason}|${actor?.id ?? ''}`, Date.now());
+  if (d.write) audit(c, { action: 'auth_failed', outcome: 'denied', reason, status: err.status, ...(actor ? { actor } : {}), ...(d.suppressed ? { details: { suppressed: d.suppressed } } : {}) });
   throw err;
 }

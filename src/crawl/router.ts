@@ -24,6 +24,8 @@ import {
 import { enforcePolicy, handleCrawl, passThrough } from './handle';
 import { forwardToOrigin } from './origin/forward';
 import { ownsTask, recordTask } from './jobs';
+import { createJob } from '../jobs/service';
+import { crawl4aiTaskView, JOB_ID } from '../jobs/crawl4ai-task';
 import type { CrawlRoute } from './policy';
 import type { EdgeEngineKind } from './types';
 
@@ -88,7 +90,11 @@ const jobCreate = createRoute({
 crawlRouter.openapi(jobCreate, async (c) => {
   const decision = enforcePolicy(c, 'job', c.req.valid('json'));
   if (!c.get('config').ORIGIN_URL || decision.engine) {
-    throw new GatewayError('service_unavailable', 'Crawl jobs run on the origin crawler; set ORIGIN_URL and leave out "engine"');
+    // No origin (or an edge engine named): the gateway's own job machinery runs it (docs/jobs.md).
+    const { webhook_config: _ignored, ...crawl } = c.req.valid('json');
+    const job = await createJob(c.env, c.get('config'), c.get('principal')!, { ...crawl, priority: 'normal' }, c.get('requestId'));
+    audit(c, { action: 'job_created', outcome: 'success', status: 202, details: { job_id: job.id, urls: job.total, engine: job.engine } });
+    return c.json({ task_id: job.id }, 202);
   }
   const principal = c.get('principal')!;
   const res = await forwardToOrigin(c, { method: 'POST', path: '/crawl/job', body: JSON.stringify(decision.body), contentType: 'application/json' });
@@ -124,7 +130,8 @@ const jobStatus = createRoute({
 
 crawlRouter.openapi(jobStatus, async (c) => {
   const { task_id } = c.req.valid('param');
-  if (!c.get('config').ORIGIN_URL) throw new GatewayError('service_unavailable', 'Crawl jobs run on the origin crawler; set ORIGIN_URL');
+  if (JOB_ID.test(task_id)) return c.json(await crawl4aiTaskView(c.env, c.get('principal')!, task_id), 200);
+  if (!c.get('config').ORIGIN_URL) throw new GatewayError('not_found', 'No such task');
   // BOLA (OWASP API1:2023): another tenant's task answers exactly like an unknown one.
   if (!(await ownsTask(c.env.DB, task_id, c.get('principal')!))) throw new GatewayError('not_found', 'No such task');
   return passThrough(await forwardToOrigin(c, { method: 'GET', path: `/crawl/job/${encodeURIComponent(task_id)}` }));

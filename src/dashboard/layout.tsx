@@ -23,16 +23,19 @@ const NAV: Array<{ href: string; label: string; needs: string | null }> = [
   { href: '/dashboard/users', label: 'Users', needs: 'users:manage' },
   { href: '/dashboard/audit', label: 'Audit', needs: 'audit:read' },
   { href: '/dashboard/crawl', label: 'Crawl', needs: 'playground:access' },
+  { href: '/dashboard/jobs', label: 'Jobs', needs: 'jobs:read' },
+  { href: '/dashboard/usage', label: 'Usage', needs: 'jobs:read' },
 ];
 
 /** Renders a full page. `me` null = signed-out chrome (login page). */
-export function Page(props: { title: string; me: Me | null; csrf?: string; flash?: string | null; error?: string | null; children?: Child }) {
+export function Page(props: { title: string; me: Me | null; csrf?: string; flash?: string | null; error?: string | null; refreshSeconds?: number; children?: Child }) {
   const { me } = props;
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {props.refreshSeconds ? <meta http-equiv="refresh" content={String(props.refreshSeconds)} /> : null}
         <title>{props.title} · crawlgate</title>
         <link rel="stylesheet" href="/dashboard/static/app.css" />
         <script src="/dashboard/static/app.js" defer></script>

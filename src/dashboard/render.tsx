@@ -16,6 +16,10 @@ export const FLASH: Record<string, string> = {
   user_created: 'The user was created.',
   user_changed: 'The user was updated.',
   user_deleted: 'The user was deleted.',
+  submitted: 'The job was submitted.',
+  pause: 'The job was paused.',
+  resume: 'The job was resumed.',
+  cancel: 'The job was cancelled.',
 };
 
 /** Sends a page with the dashboard CSP and `Cache-Control: no-store`. */

@@ -17,6 +17,7 @@ import { overviewPage } from './pages-overview';
 import { userPages } from './pages-users';
 import { auditPages } from './pages-audit';
 import { crawlPages } from './pages-crawl';
+import { jobPages } from './pages-jobs';
 
 export const dashboardRouter = createRouter();
 const r = dashboardRouter;
@@ -74,6 +75,7 @@ keyPages(r);
 userPages(r);
 auditPages(r);
 crawlPages(r);
+jobPages(r);
 documentDashboard(r);
 
 /** Unknown dashboard paths: a 404 page (signed in or not). */

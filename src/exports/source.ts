@@ -1,5 +1,6 @@
 /**
- * The contract between exports and whatever stores job results (the jobs module plugs in here).
+ * The contract between exports and whatever stores job results (the app uses the jobs module's
+ * `d1JobResults`, src/jobs/results.ts; tests use the in-memory stores below).
  *
  * Exports never load a job's results at once: they pull one page at a time from a `ResultSource`
  * and stop pulling while the client (or R2) is slow, so memory stays flat whatever the job size.
@@ -31,7 +32,7 @@ export interface JobResultsStore {
   open(env: Env, jobId: string): ResultSource;
 }
 
-/** The store used until the jobs module provides one: no job exists, so every export is a 404. */
+/** A store with no jobs: every export is a 404 (for apps built without jobs). */
 export const noJobResults: JobResultsStore = {
   async ownerOf() {
     return null;

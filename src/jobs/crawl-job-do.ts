@@ -1,5 +1,336 @@
-/** One crawl job's state and checkpoints (the jobs issue implements it). */
+/**
+ * One crawl job's state: its pages (src/jobs/job-pages.ts), status, timing and webhook deliveries,
+ * in the object's SQLite storage. Every claim and report is a synchronous transaction: that is the
+ * checkpoint, so an evicted, crashed or redeployed object resumes from its last committed batch.
+ * The JobScheduler decides *when* this job may run a batch (priority, concurrency); this object
+ * decides *which* pages (due pending ones) and records what happened to them.
+ */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
+import { loadConfig, type Config } from '../config';
+import { computeProgress } from './progress';
+import { retryDelayMs } from './retry';
+import {
+  PAGES_SCHEMA,
+  batchPages,
+  countPages,
+  durationQuantile,
+  earliestLease,
+  finishedSince,
+  insertPages,
+  leasePages,
+  nextDue,
+  reclaimExpired,
+  releaseBatch,
+  type PageCounts,
+} from './job-pages';
+import { WEBHOOK_SCHEMA, deliverDue, deliveryLog, nextDeliveryAt, scheduleDelivery, type DeliveryLogEntry } from './job-webhooks';
+import { updateJobRow } from './job-index';
+import { PRIORITIES, TERMINAL_STATUSES, type BatchWork, type JobSpec, type JobStatus, type PageOutcome } from './types';
+import { schedulerStub } from './stubs';
 
-export class CrawlJob extends DurableObject<Env> {}
+/** Window for the "recent" rate the ETA is computed from. */
+export const ETA_WINDOW_MS = 30_000;
+
+interface JobState {
+  status: JobStatus;
+  startedAt: number | null;
+  runningSince: number | null;
+  activeMs: number;
+  finishedAt: number | null;
+  progressStep: number;
+  /** The D1 index row is behind (its last update failed); the alarm retries. */
+  indexDirty: boolean;
+}
+
+export type ClaimResult = { kind: 'batch'; batchId: string; count: number } | { kind: 'wait'; at: number } | { kind: 'none' };
+
+/** What the scheduler should do about this job after a report: nothing, or run it again at `at`. */
+export interface WakeRequest {
+  jobId: string;
+  tenant: string;
+  rank: number;
+  at: number;
+}
+
+export interface JobSnapshot {
+  job_id: string;
+  status: JobStatus;
+  priority: JobSpec['priority'];
+  engine: JobSpec['engine'];
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  counts: { total: number; done: number; failed: number; retrying: number; pending: number; in_flight: number; cancelled: number };
+  progress: { percent: number; eta_seconds: number | null; pages_per_second: number | null };
+  timing: { p50_ms: number | null; p95_ms: number | null; active_seconds: number };
+  bytes: number;
+  webhook: { url: string; events: string[]; deliveries: DeliveryLogEntry[] } | null;
+}
+
+export class CrawlJob extends DurableObject<Env> {
+  readonly #sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    for (const s of [...PAGES_SCHEMA, ...WEBHOOK_SCHEMA, 'CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)']) this.#sql.exec(s);
+  }
+
+  /** Creates the job (idempotent: a second call for the same id changes nothing) and registers it with the scheduler. */
+  async create(spec: JobSpec): Promise<{ created: boolean }> {
+    if (this.#spec()) return { created: false };
+    const { urls, ...rest } = spec;
+    this.ctx.storage.transactionSync(() => {
+      this.#put('spec', rest);
+      this.#put('state', { status: 'queued', startedAt: null, runningSince: null, activeMs: 0, finishedAt: null, progressStep: 0, indexDirty: false } satisfies JobState);
+      insertPages(this.#sql, urls);
+    });
+    if (urls.length === 0) await this.#finish(Date.now());
+    else await schedulerStub(this.env).enqueue(spec.id, spec.tenant, PRIORITIES.indexOf(spec.priority), 0);
+    return { created: true };
+  }
+
+  /** The scheduler asks for a batch of up to `max` due pages. */
+  async claim(max: number, now = Date.now()): Promise<ClaimResult> {
+    const spec = this.#spec();
+    const state = this.#state();
+    if (!spec || !state || (state.status !== 'queued' && state.status !== 'running')) return { kind: 'none' };
+    const config = this.#config();
+    const batchId = `b_${crypto.randomUUID()}`;
+    const leased = this.ctx.storage.transactionSync(() => {
+      const rows = leasePages(this.#sql, batchId, max, now, now + config.JOB_LEASE_MS);
+      if (rows.length > 0 && state.status === 'queued') this.#put('state', { ...state, status: 'running', startedAt: now, runningSince: now });
+      return rows.length;
+    });
+    if (leased === 0) {
+      const due = nextDue(this.#sql);
+      return due === null ? { kind: 'none' } : { kind: 'wait', at: due };
+    }
+    await this.#ensureAlarm(now + config.JOB_LEASE_MS);
+    if (state.status === 'queued') await this.#syncIndex(now);
+    return { kind: 'batch', batchId, count: leased };
+  }
+
+  /** A consumer reads its batch; null when the batch is no longer leased (cancelled, reclaimed, reported). */
+  async work(batchId: string): Promise<BatchWork | null> {
+    const spec = this.#spec();
+    if (!spec) return null;
+    const items = batchPages(this.#sql, batchId);
+    if (items.length === 0) return null;
+    return { jobId: spec.id, batchId, tenant: spec.tenant, principal: spec.principal, engine: spec.engine, body: spec.body, sessionId: spec.sessionId, allowPrivateTargets: spec.allowPrivateTargets, items };
+  }
+
+  /**
+   * Records a batch's outcomes (idempotent: only pages still leased to this batch change). Pages of
+   * the batch without an outcome go back to pending. Returns when the scheduler should run this job again.
+   */
+  async report(batchId: string, outcomes: PageOutcome[], now = Date.now()): Promise<WakeRequest | null> {
+    const spec = this.#spec();
+    if (!spec) return null;
+    const config = this.#config();
+    this.ctx.storage.transactionSync(() => {
+      for (const o of outcomes) {
+        const row = this.#sql.exec<{ attempts: number }>("SELECT attempts FROM pages WHERE idx = ? AND state = 'leased' AND batch = ?", o.idx, batchId).toArray()[0];
+        if (!row) continue;
+        const attempts = row.attempts + 1;
+        if (o.kind === 'retry') {
+          const at = now + retryDelayMs(attempts, config.JOB_RETRY_BASE_MS, Math.random(), o.retryAfterMs);
+          this.#sql.exec("UPDATE pages SET state = 'pending', attempts = ?, next_at = ?, batch = NULL, lease_until = NULL, status_code = ?, error = ? WHERE idx = ?", attempts, at, o.statusCode, o.error, o.idx);
+        } else {
+          this.#sql.exec(
+            'UPDATE pages SET state = ?, attempts = ?, batch = NULL, lease_until = NULL, status_code = ?, duration_ms = ?, bytes = ?, error = ?, finished_at = ? WHERE idx = ?',
+            o.kind, attempts, o.statusCode, o.durationMs, o.bytes, o.error, now, o.idx,
+          );
+        }
+      }
+      releaseBatch(this.#sql, batchId);
+    });
+    return this.#afterChange(spec, now);
+  }
+
+  async pause(now = Date.now()): Promise<JobSnapshot | { error: string }> {
+    const state = this.#state();
+    if (!state) return { error: 'not_found' };
+    if (state.status !== 'queued' && state.status !== 'running') return { error: `a ${state.status} job cannot be paused` };
+    this.#put('state', { ...state, status: 'paused', activeMs: this.#activeMs(state, now), runningSince: null });
+    await this.#syncIndex(now);
+    return this.snapshot(now) as Promise<JobSnapshot>;
+  }
+
+  async resume(now = Date.now()): Promise<JobSnapshot | { error: string }> {
+    const spec = this.#spec();
+    const state = this.#state();
+    if (!spec || !state) return { error: 'not_found' };
+    if (state.status !== 'paused') return { error: `a ${state.status} job cannot be resumed` };
+    this.#put('state', { ...state, status: state.startedAt === null ? 'queued' : 'running', runningSince: state.startedAt === null ? null : now });
+    await this.#syncIndex(now);
+    await schedulerStub(this.env).enqueue(spec.id, spec.tenant, PRIORITIES.indexOf(spec.priority), 0);
+    return this.snapshot(now) as Promise<JobSnapshot>;
+  }
+
+  /** Cancels: pending pages are dropped; batches in flight may still report (their results are kept). */
+  async cancel(now = Date.now()): Promise<JobSnapshot | { error: string }> {
+    const spec = this.#spec();
+    const state = this.#state();
+    if (!spec || !state) return { error: 'not_found' };
+    if (TERMINAL_STATUSES.includes(state.status)) return { error: `a ${state.status} job cannot be cancelled` };
+    this.ctx.storage.transactionSync(() => {
+      this.#sql.exec("UPDATE pages SET state = 'cancelled', finished_at = ? WHERE state = 'pending'", now);
+      this.#put('state', { ...state, status: 'cancelled', activeMs: this.#activeMs(state, now), runningSince: null, finishedAt: now });
+      this.#webhookEvent(spec, 'cancelled', now);
+    });
+    await this.#syncIndex(now);
+    await this.#ensureAlarm(now);
+    return this.snapshot(now) as Promise<JobSnapshot>;
+  }
+
+  /** Status, counts, progress with ETA, per-page timing, bytes and the webhook delivery log. */
+  async snapshot(now = Date.now()): Promise<JobSnapshot | null> {
+    const spec = this.#spec();
+    const state = this.#state();
+    if (!spec || !state) return null;
+    const c = countPages(this.#sql);
+    const activeMs = this.#activeMs(state, now);
+    const running = state.status === 'running';
+    const progress = computeProgress({ total: c.total, done: c.done, failed: c.failed + c.cancelled, activeMs, recentFinished: running ? finishedSince(this.#sql, now - ETA_WINDOW_MS) : 0, windowMs: ETA_WINDOW_MS });
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    return {
+      job_id: spec.id,
+      status: state.status,
+      priority: spec.priority,
+      engine: spec.engine,
+      created_at: new Date(spec.createdAt).toISOString(),
+      started_at: iso(state.startedAt),
+      finished_at: iso(state.finishedAt),
+      counts: { total: c.total, done: c.done, failed: c.failed, retrying: c.retrying, pending: c.pending - c.retrying, in_flight: c.leased, cancelled: c.cancelled },
+      progress: { ...progress, eta_seconds: TERMINAL_STATUSES.includes(state.status) ? 0 : running ? progress.eta_seconds : null },
+      timing: { p50_ms: durationQuantile(this.#sql, 0.5), p95_ms: durationQuantile(this.#sql, 0.95), active_seconds: Math.round(activeMs / 100) / 10 },
+      bytes: c.bytes,
+      webhook: spec.webhook ? { url: spec.webhook.url, events: spec.webhook.events, deliveries: deliveryLog(this.#sql) } : null,
+    };
+  }
+
+  /** Lease expiry (lost consumers), due webhooks, a behind D1 index row. */
+  override async alarm(): Promise<void> {
+    const spec = this.#spec();
+    const state = this.#state();
+    if (!spec || !state) return;
+    const now = Date.now();
+    const config = this.#config();
+    if (reclaimExpired(this.#sql, now) > 0) await this.#afterChange(spec, now, true);
+    if (spec.webhook) {
+      await deliverDue(this.#sql, {
+        jobId: spec.id,
+        url: spec.webhook.url,
+        sealedSecret: spec.webhook.sealedSecret,
+        masterSecret: config.JWT_SECRET_KEY,
+        allowPrivateTargets: spec.allowPrivateTargets,
+        retryBaseMs: config.JOB_RETRY_BASE_MS,
+        now: Date.now,
+      });
+    }
+    if (this.#state()?.indexDirty) await this.#syncIndex(now);
+    const next = [earliestLease(this.#sql), nextDeliveryAt(this.#sql), this.#state()?.indexDirty ? now + 1000 : null].filter((t): t is number => t !== null);
+    if (next.length > 0) await this.ctx.storage.setAlarm(Math.max(Date.now() + 10, Math.min(...next)));
+  }
+
+  // ---- private ----
+
+  /** After pages changed: finish the job, or tell the scheduler when it has due work again. */
+  async #afterChange(spec: Omit<JobSpec, 'urls'>, now: number, wakeScheduler = false): Promise<WakeRequest | null> {
+    const c = countPages(this.#sql);
+    const state = this.#state()!;
+    if (c.pending === 0 && c.leased === 0 && !TERMINAL_STATUSES.includes(state.status)) {
+      await this.#finish(now, c);
+      return null;
+    }
+    this.#progressEvent(spec, state, c, now);
+    await this.#syncIndex(now, c);
+    if ((state.status !== 'queued' && state.status !== 'running') || c.pending === 0) return null;
+    const wake: WakeRequest = { jobId: spec.id, tenant: spec.tenant, rank: PRIORITIES.indexOf(spec.priority), at: nextDue(this.#sql) ?? now };
+    if (wakeScheduler) await schedulerStub(this.env).enqueue(wake.jobId, wake.tenant, wake.rank, wake.at);
+    return wake;
+  }
+
+  async #finish(now: number, counts = countPages(this.#sql)): Promise<void> {
+    const spec = this.#spec()!;
+    const state = this.#state()!;
+    const status: JobStatus = counts.done === 0 && counts.failed > 0 ? 'failed' : 'completed';
+    this.ctx.storage.transactionSync(() => {
+      this.#put('state', { ...state, status, activeMs: this.#activeMs(state, now), runningSince: null, finishedAt: now });
+      this.#webhookEvent(spec, status, now);
+    });
+    await this.#syncIndex(now, counts);
+    await this.#ensureAlarm(now);
+  }
+
+  #webhookEvent(spec: Omit<JobSpec, 'urls'>, event: 'completed' | 'failed' | 'cancelled' | 'progress', now: number, key = `${spec.id}.${event}`): void {
+    if (!spec.webhook || !spec.webhook.events.includes(event)) return;
+    const c = countPages(this.#sql);
+    const state = this.#state()!;
+    scheduleDelivery(this.#sql, key, event, {
+      job_id: spec.id,
+      status: state.status,
+      counts: { total: c.total, done: c.done, failed: c.failed, cancelled: c.cancelled },
+      bytes: c.bytes,
+      finished_at: state.finishedAt === null ? null : new Date(state.finishedAt).toISOString(),
+      results_url: `/jobs/${spec.id}/results`,
+    }, now);
+  }
+
+  /** With the `progress` event: one delivery per 10 % step. */
+  #progressEvent(spec: Omit<JobSpec, 'urls'>, state: JobState, c: PageCounts, now: number): void {
+    if (!spec.webhook?.events.includes('progress') || c.total === 0) return;
+    const step = Math.floor(((c.done + c.failed) / c.total) * 10);
+    if (step <= state.progressStep || step >= 10) return;
+    this.#put('state', { ...state, progressStep: step });
+    this.#webhookEvent(spec, 'progress', now, `${spec.id}.progress.${step * 10}`);
+    void this.#ensureAlarm(now);
+  }
+
+  /** Mirrors status and counts into the D1 `jobs` row (GET /jobs lists from it). A failure is retried by the alarm. */
+  async #syncIndex(now: number, counts = countPages(this.#sql)): Promise<void> {
+    const state = this.#state()!;
+    try {
+      await updateJobRow(this.env.DB, this.#spec()!.id, { status: state.status, done: counts.done, failed: counts.failed, finishedAt: state.finishedAt }, now);
+      if (state.indexDirty) this.#put('state', { ...this.#state()!, indexDirty: false });
+    } catch (err) {
+      console.error('jobs: D1 index update failed; the alarm retries', { job: this.#spec()!.id, error: String(err) });
+      this.#put('state', { ...this.#state()!, indexDirty: true });
+      await this.#ensureAlarm(now + 1000);
+    }
+  }
+
+  #activeMs(state: JobState, now: number): number {
+    return state.activeMs + (state.runningSince !== null ? Math.max(0, now - state.runningSince) : 0);
+  }
+
+  async #ensureAlarm(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  #config(): Config {
+    const result = loadConfig(this.env);
+    if (!result.ok) throw new Error('crawlgate misconfigured: jobs cannot run');
+    return result.config;
+  }
+
+  #get<T>(k: string): T | undefined {
+    const row = this.#sql.exec<{ v: string }>('SELECT v FROM meta WHERE k = ?', k).toArray()[0];
+    return row ? (JSON.parse(row.v) as T) : undefined;
+  }
+
+  #put(k: string, v: unknown): void {
+    this.#sql.exec('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v', k, JSON.stringify(v));
+  }
+
+  #spec(): Omit<JobSpec, 'urls'> | undefined {
+    return this.#get<Omit<JobSpec, 'urls'>>('spec');
+  }
+
+  #state(): JobState | undefined {
+    return this.#get<JobState>('state');
+  }
+}

@@ -4,8 +4,6 @@
  *    Deleted on revoke, rotate, disable; a stale copy elsewhere is overruled by the marker below.
  *  - `REVOCATIONS` `revoked:key:<id>` → `{reason, at}`, read on every request.
  * Neither value holds the key; the cache is keyed by the HMAC digest.
- * On top, each isolate keeps found records in memory for ISOLATE_KEY_TTL_MS, so the hot path's only
- * KV read is the revocation marker (docs/performance.md).
  */
 import type { ApiKeyRecord, RevocationMarker } from './record';
 
@@ -35,33 +33,8 @@ export async function writeCachedKey(cache: KVNamespace, digest: string, record:
   });
 }
 
-/**
- * Also drops this isolate's copy; other isolates keep theirs for at most ISOLATE_KEY_TTL_MS, which
- * is safe for revoke/rotate/disable (the marker, read on every request, overrules it) and delays
- * only re-enabling a disabled key and other record changes by that much.
- */
 export async function forgetCachedKey(cache: KVNamespace, digest: string): Promise<void> {
-  isolateKeys.delete(digest);
   await cache.delete(cacheKey(digest));
-}
-
-/** How long an isolate serves a generated key's record from memory before asking KV again. */
-export const ISOLATE_KEY_TTL_MS = 30_000;
-const ISOLATE_KEYS_MAX = 10_000;
-/** digest → record; found keys only (an unknown digest always reaches KV's short negative entry). */
-const isolateKeys = new Map<string, { record: ApiKeyRecord; until: number }>();
-
-/** This isolate's copy of a record, if fresh. */
-export function isolateCachedKey(digest: string, now: number): ApiKeyRecord | undefined {
-  const held = isolateKeys.get(digest);
-  if (held && held.until > now) return held.record;
-  if (held) isolateKeys.delete(digest);
-  return undefined;
-}
-
-export function rememberKey(digest: string, record: ApiKeyRecord, now: number): void {
-  if (isolateKeys.size >= ISOLATE_KEYS_MAX) isolateKeys.clear();
-  isolateKeys.set(digest, { record, until: now + ISOLATE_KEY_TTL_MS });
 }
 
 export async function readMarker(revocations: KVNamespace, id: string): Promise<RevocationMarker | null> {

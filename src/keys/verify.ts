@@ -12,11 +12,10 @@ import { checkKeyFormat } from './format';
 import { constantTimeEqual, digestKey } from './digest';
 import { matchSeedKey } from './seed';
 import { findKeyByDigest, touchLastUsed } from './store';
-import { isolateCachedKey, readCachedKey, readMarker, rememberKey, writeCachedKey } from './cache';
+import { readCachedKey, readMarker, writeCachedKey } from './cache';
 import { evaluateKey, principalOf, type ApiKeyRecord } from './record';
 
 const TOUCH_INTERVAL_MS = 60_000;
-
 /** Per-isolate throttle for `last_used_at` writes (an optimisation only; D1 also guards it). */
 const lastTouched = new Map<string, number>();
 
@@ -34,24 +33,38 @@ function background(c: Context<AppEnv>, task: Promise<unknown>, what: string): v
 }
 
 /**
- * Record lookup by digest: this isolate's memory (cache.ts ISOLATE_KEY_TTL_MS), then the KV cache, then D1
- * (which refills the KV cache in the background). The per-request KV read that remains is the
- * revocation marker, so a revoked, rotated or disabled key is refused on its next request whatever
- * this cache holds; a changed rate limit, scope or expiry reaches other isolates within the TTL.
+ * Records seen by this isolate, by digest, for ISOLATE_KEY_CACHE_MS (docs/api-keys.md "Caches").
+ * Safe to serve stale because every change that must take effect at once writes the revocation
+ * marker, which is still read on every request; a stale record can only refuse longer (a key
+ * re-enabled moments ago), never accept a revoked one. The only per-request KV read is the marker.
  */
-async function lookup(c: Context<AppEnv>, digest: string): Promise<ApiKeyRecord | null> {
-  const now = Date.now();
-  const held = isolateCachedKey(digest, now);
-  if (held) return held;
+export const ISOLATE_KEY_CACHE_MS = 30_000;
+const ISOLATE_CACHE_MAX = 10_000;
+const isolateKeys = new Map<string, { record: ApiKeyRecord | null; until: number }>();
+
+/** Record lookup by digest: isolate cache, then KV cache, then D1 (which refills the KV cache in the background). */
+async function lookup(c: Context<AppEnv>, digest: string, now: number): Promise<ApiKeyRecord | null> {
+  const hit = isolateKeys.get(digest);
+  if (hit && hit.until > now) return hit.record;
+  let record: ApiKeyRecord | null;
   const cached = await readCachedKey(c.env.CACHE, digest);
-  if (cached) rememberKey(digest, cached, now);
-  if (cached !== undefined) return cached;
-  const stored = await findKeyByDigest(c.env.DB, digest);
-  // Defence in depth: the index matched, but compare the digests in constant time anyway.
-  const record = stored && constantTimeEqual(stored.digest, digest) ? stored.record : null;
-  if (record) rememberKey(digest, record, now);
-  background(c, writeCachedKey(c.env.CACHE, digest, record), 'cache fill');
+  if (cached !== undefined) record = cached;
+  else {
+    const stored = await findKeyByDigest(c.env.DB, digest);
+    // Defence in depth: the index matched, but compare the digests in constant time anyway.
+    record = stored && constantTimeEqual(stored.digest, digest) ? stored.record : null;
+    background(c, writeCachedKey(c.env.CACHE, digest, record), 'cache fill');
+  }
+  if (isolateKeys.size >= ISOLATE_CACHE_MAX) isolateKeys.clear();
+  // Unknown digests are remembered for a shorter time: a key created moments ago should work soon.
+  isolateKeys.set(digest, { record, until: now + (record ? ISOLATE_KEY_CACHE_MS : ISOLATE_KEY_CACHE_MS / 6) });
   return record;
+}
+
+/** Test hook and admin-path hook: forget what this isolate cached for a digest (or everything). */
+export function forgetIsolateKey(digest?: string): void {
+  if (digest === undefined) isolateKeys.clear();
+  else isolateKeys.delete(digest);
 }
 
 function touch(c: Context<AppEnv>, rec: ApiKeyRecord, now: number): void {
@@ -88,10 +101,11 @@ export const verifyApiKey: CredentialVerifier = async (c, credential) => {
   let record: ApiKeyRecord | null;
   if (seed) record = seed.record;
   else if (format.kind === 'foreign') return refuse('unknown_key'); // only seed keys may have another format
-  else record = await fromStore(() => lookup(c, digest));
+  else record = null;
+  const now = Date.now();
+  if (!seed) record = await fromStore(() => lookup(c, digest, now));
   if (!record) return refuse('unknown_key');
 
-  const now = Date.now();
   const id = record.id;
   const marker = await fromStore(() => readMarker(c.env.REVOCATIONS, id));
   const rejection = evaluateKey(record, marker, now);

@@ -25,6 +25,10 @@ export function countRateLimitRejection(dimension: string): void {
   add(pending, seriesKey('crawlgate_rate_limit_rejections_total', { dimension }), 1);
 }
 
+export function countJobPages(engine: string, outcome: string, n: number): void {
+  if (n > 0) add(pending, seriesKey('crawlgate_job_pages_total', { engine, outcome }), n);
+}
+
 export function countAuditWriteFailure(): void {
   add(pending, seriesKey('crawlgate_audit_write_failures_total'), 1);
 }

@@ -10,6 +10,7 @@ export const METRIC_HELP: Record<string, { type: 'counter' | 'histogram'; help: 
   crawlgate_auth_failures_total: { type: 'counter', help: 'Failed authentications by reason.' },
   crawlgate_rate_limit_rejections_total: { type: 'counter', help: 'Requests refused by a rate or concurrency limit, by dimension.' },
   crawlgate_audit_write_failures_total: { type: 'counter', help: 'Audit batches that could not be written to D1 on the first try.' },
+  crawlgate_job_pages_total: { type: 'counter', help: 'Crawl-job page attempts by engine and outcome (done, failed, retry).' },
 };
 
 export type Series = Record<string, number>;

@@ -5,12 +5,15 @@
  *  - per route group and IP, like the seed's nginx zones (`ROUTE_RATE_LIMITS`);
  *  - login attempts on POST /auth/token and POST /token, per IP and per username (`LOGIN_RATE_LIMIT`),
  *    so a brute force spread over many IPs still stops at the username.
- * A request that carries a credential (Authorization or X-API-Key, not a login) is limited by its
- * principal instead (principal-limits.ts: one Durable Object call per authenticated request). Its
- * IP and route-group buckets are counted only when the credential fails, after authentication;
- * an IP already refused in this isolate is refused before authentication (docs/rate-limits.md).
  * It also writes the RateLimit headers for every limit applied to the request (including the
  * per-principal ones added further in).
+ *
+ * Requests that present a credential (Authorization / X-API-Key, not a login) are limited by their
+ * principal instead (principal-limits.ts: one Durable Object call on the hot path). The IP and
+ * route-group buckets count them only when authentication fails (a 401), so guessing credentials
+ * from one address still runs into IP_RATE_LIMIT; once an address is refused, this isolate answers
+ * its credentialed requests 429 from its refusal cache without verifying anything
+ * (docs/rate-limits.md "Who is counted where").
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
@@ -41,65 +44,64 @@ export function clientRateLimits(options: RateLimitOptions = {}): MiddlewareHand
     ];
     const login = isLoginRoute(c.req.method, path) ? await loginAttempt(c) : null;
     if (login) ipChecks.push({ bucket: 'login', spec: config.LOGIN_RATE_LIMIT });
-    const userObject = login?.username ? objectName('login', await digest(login.username)) : null;
-    const ipObject = objectName('ip', ip);
     const names: Record<string, { policy: string; dimension: string }> = {
       ip: { policy: 'ip', dimension: 'ip' },
       [`route:${group}`]: { policy: group, dimension: `route:${group}` },
       login: { policy: 'login-ip', dimension: 'login_ip' },
     };
-    const named = (result: AdmitResult) =>
-      result.decisions.map((d, i) => ({ ...(names[d.bucket] as { policy: string; dimension: string }), spec: (ipChecks[i] as BucketCheck).spec, decision: d }));
+    const appliedOf = (decisions: AdmitResult['decisions']) =>
+      decisions.map((d, i) => ({ ...(names[d.bucket] as { policy: string; dimension: string }), spec: (ipChecks[i] as BucketCheck).spec, decision: d }));
 
-    if (!login && carriesCredential(c)) {
+    if (!login && presentsCredential(c.req.raw.headers)) {
+      const ipObject = objectName('ip', ip);
       const refused = cachedRefusal(ipObject, { checks: ipChecks });
-      if (refused) enforce(c, named(refused));
+      if (refused) enforce(c, appliedOf(refused.decisions));
       await next();
-      if (!c.get('principal')) {
-        // The credential failed (or was malformed): this request counts against the IP like an anonymous one.
-        let result: AdmitResult | null = null;
+      if (c.res.status === 401) {
+        // A failed authentication counts against the address (and may refuse its next attempts).
         try {
-          result = await admit(source(c), ipObject, { checks: ipChecks });
+          await admit(source(c), ipObject, { checks: ipChecks });
         } catch (err) {
-          onLimiterFailure(c, 'ip', err);
+          console.error('rate limiter unavailable while counting a failed authentication', { error: String(err) });
         }
-        if (result) enforce(c, named(result));
       }
-      setLimitHeaders(c);
+      setHeaders(c);
       return;
     }
+    const userObject = login?.username ? objectName('login', await digest(login.username)) : null;
 
     let ipResult, userResult;
     try {
       const ns = source(c);
       [ipResult, userResult] = await Promise.all([
-        admit(ns, ipObject, { checks: ipChecks }),
+        admit(ns, objectName('ip', ip), { checks: ipChecks }),
         userObject ? admit(ns, userObject, { checks: [{ bucket: 'login', spec: config.LOGIN_RATE_LIMIT }] }) : null,
       ]);
     } catch (err) {
       onLimiterFailure(c, login ? 'login' : 'ip', err);
       return next();
     }
-    const applied = named(ipResult);
+    const applied = appliedOf(ipResult.decisions);
     if (userResult) {
       applied.push({ policy: 'login-user', dimension: 'login_user', spec: config.LOGIN_RATE_LIMIT, decision: userResult.decisions[0] as (typeof applied)[number]['decision'] });
     }
     enforce(c, applied);
 
     await next();
-    setLimitHeaders(c);
+    setHeaders(c);
   };
 }
 
-/** A credential header is present (whether it verifies is authenticate's job). */
-function carriesCredential(c: Context<AppEnv>): boolean {
-  return c.req.header('Authorization') !== undefined || c.req.header('X-API-Key') !== undefined;
+/** True when the request carries a credential header (its limits are its principal's). */
+function presentsCredential(headers: Headers): boolean {
+  return headers.has('Authorization') || headers.has('X-API-Key');
 }
 
-/** The gateway's limits are the ones the client must follow: they replace any an origin sent. */
-function setLimitHeaders(c: Context<AppEnv>): void {
+/** Writes the RateLimit headers of every limit applied to the request. */
+function setHeaders(c: Context<AppEnv>): void {
   const headers = rateLimitHeaders(appliedLimits(c));
   if (Object.keys(headers).length === 0) return;
+  // The gateway's limits are the ones the client must follow: they replace any an origin sent.
   try {
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
   } catch {

@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import { GatewayError } from '../http/errors';
 import { audit } from '../audit/audit';
+import { DENIAL_AUDIT_WINDOW_MS, denialAuditDecision } from '../audit/aggregate';
 import { countRateLimitRejection } from '../metrics/recorder';
 import { rateLimitHeaders, retryAfterSeconds, type AppliedLimit } from './headers';
 import { failsClosed } from './policy';
@@ -33,6 +34,21 @@ export function appliedLimits(c: Context<AppEnv>): AppliedLimit[] {
   return list;
 }
 
+/** Kept for callers and tests: the refusal window is the shared denial window (src/audit/aggregate.ts). */
+export const REFUSAL_AUDIT_WINDOW_MS = DENIAL_AUDIT_WINDOW_MS;
+export const refusalAuditDecision = denialAuditDecision;
+
+/**
+ * A client over a limit gets at most one `rate_limited` row per dimension per window and isolate;
+ * the next row carries `suppressed` (src/audit/aggregate.ts).
+ */
+function auditRefusal(c: Context<AppEnv>, dimension: string, details: Record<string, unknown>): void {
+  const who = c.get('principal')?.id ?? `ip:${c.get('clientIp') ?? 'unknown'}`;
+  const d = denialAuditDecision(`rate_limited|${who}|${dimension}`, Date.now());
+  if (!d.write) return;
+  audit(c, { action: 'rate_limited', outcome: 'denied', reason: dimension, status: 429, details: d.suppressed ? { ...details, suppressed: d.suppressed } : details });
+}
+
 /** Records the applied limits; throws 429 naming the first refusing dimension when any refused. */
 export function enforce(c: Context<AppEnv>, applied: Array<AppliedLimit & { dimension: string }>): void {
   const all = appliedLimits(c);
@@ -42,13 +58,7 @@ export function enforce(c: Context<AppEnv>, applied: Array<AppliedLimit & { dime
   const first = denied[0] as AppliedLimit & { dimension: string };
   const retryAfter = retryAfterSeconds(denied);
   countRateLimitRejection(first.dimension);
-  audit(c, {
-    action: 'rate_limited',
-    outcome: 'denied',
-    reason: first.dimension,
-    status: 429,
-    details: { policy: first.policy, limit: first.spec.text, retry_after_s: retryAfter },
-  });
+  auditRefusal(c, first.dimension, { policy: first.policy, limit: first.spec.text, retry_after_s: retryAfter });
   throw new GatewayError('rate_limited', `Rate limit exceeded (${first.policy}: ${first.spec.text}); retry in ${retryAfter} s`, {
     headers: { ...rateLimitHeaders(all), 'Retry-After': String(retryAfter) },
     extras: { limit: first.spec.text, policy: first.policy, retry_after: retryAfter },
@@ -58,7 +68,7 @@ export function enforce(c: Context<AppEnv>, applied: Array<AppliedLimit & { dime
 /** Over the concurrency cap: 429 `concurrency_limited`. */
 export function refuseConcurrency(c: Context<AppEnv>, max: number, active: number): never {
   countRateLimitRejection('concurrency');
-  audit(c, { action: 'rate_limited', outcome: 'denied', reason: 'concurrency', status: 429, details: { max, active } });
+  auditRefusal(c, 'concurrency', { max, active });
   throw new GatewayError('concurrency_limited', `At most ${max} crawl requests may run at once for this credential; retry when one finishes`, {
     headers: { ...rateLimitHeaders(appliedLimits(c)), 'Retry-After': String(CONCURRENCY_RETRY_AFTER_S) },
     extras: { max_concurrency: max },

@@ -55,7 +55,7 @@ function cacheKey(name: string, request: AdmitRequest): string {
   return `${name}|${request.checks.map((c) => `${c.bucket}=${c.spec.text}x${c.cost ?? 1}`).join(',')}`;
 }
 
-/** A refusal this isolate already holds for these buckets (no round trip), or null. */
+/** A refusal this isolate already holds for these buckets (no call), or null. */
 export function cachedRefusal(name: string, request: AdmitRequest, now = Date.now()): AdmitResult | null {
   if (!request.checks.length) return null;
   const hit = refusals.get(cacheKey(name, request));
@@ -76,9 +76,9 @@ export async function admit(ns: LimiterNamespace, name: string, request: AdmitRe
     if (hit) refusals.delete(key);
   }
   if (pausedUntil(ns, name, now)) throw new LimiterUnavailable(name, new Error('failed moments ago; not retried yet'));
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const release = takeReleases(ns, name);
   if (release.length) request = { ...request, release };
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const stub = ns.get(ns.idFromName(name));
     const timeout = new Promise<never>((_, reject) => {
@@ -96,7 +96,7 @@ export async function admit(ns: LimiterNamespace, name: string, request: AdmitRe
     return result;
   } catch (err) {
     markFailed(ns, name, now);
-    for (const id of release) queueRelease(ns, name, id); // not delivered: the timed flush of a later release (or expiry) frees them
+    if (release.length) console.error('lease release failed; the leases will expire on their own', { object: name, count: release.length });
     throw new LimiterUnavailable(name, err);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
@@ -112,49 +112,63 @@ function ageResult(result: AdmitResult, leftMs: number): AdmitResult {
 }
 
 /**
- * Lease releases are piggybacked: `releaseLease` only queues the id for its object, and the next
- * `admit` this isolate sends to that object carries it (`AdmitRequest.release`), so a busy key pays
- * no extra round trip to free its slot. So that other isolates never see a finished request's slot
- * as taken for long, the returned promise (hand it to `waitUntil`) flushes whatever is still queued
- * for that object after RELEASE_FLUSH_MS. A lease that is never delivered (isolate evicted, object
- * down) still expires on its own after its TTL.
+ * Deferred lease releases (docs/performance.md): a finished lease is not released with a call of its
+ * own. It waits in this isolate and rides along with the next `admit()` to the same object (the
+ * usual case under load: a key's next request), or is sent in one batch after RELEASE_FLUSH_MS,
+ * whichever comes first. So a request costs one call to its key's object, not two. Price: another
+ * isolate may see the finished lease as live for up to RELEASE_FLUSH_MS. A release that cannot be
+ * sent is only logged: the lease expires on its own (its TTL).
  */
 export const RELEASE_FLUSH_MS = 100;
-const pendingReleases = new WeakMap<object, Map<string, Set<string>>>();
 
-function queueRelease(ns: LimiterNamespace, name: string, id: string): void {
-  let byName = pendingReleases.get(ns);
-  if (!byName) pendingReleases.set(ns, (byName = new Map()));
-  let ids = byName.get(name);
-  if (!ids) byName.set(name, (ids = new Set()));
-  ids.add(id);
+interface PendingReleases {
+  ids: string[];
 }
 
+const pendingReleases = new WeakMap<LimiterNamespace, Map<string, PendingReleases>>();
+
+function pendingFor(ns: LimiterNamespace): Map<string, PendingReleases> {
+  let map = pendingReleases.get(ns);
+  if (!map) pendingReleases.set(ns, (map = new Map()));
+  return map;
+}
+
+/** Takes (and forgets) the releases waiting for object `name`. */
 function takeReleases(ns: LimiterNamespace, name: string): string[] {
-  const byName = pendingReleases.get(ns);
-  const ids = byName?.get(name);
-  if (!byName || !ids) return [];
-  byName.delete(name);
-  return [...ids];
+  const map = pendingFor(ns);
+  const p = map.get(name);
+  if (!p) return [];
+  map.delete(name);
+  return p.ids;
 }
 
-/** Sends the releases queued for object `name` now, as the timed flush would (tests, shutdown paths). */
-export async function deliverQueuedReleases(ns: LimiterNamespace, name: string): Promise<number> {
+async function flushReleases(ns: LimiterNamespace, name: string): Promise<void> {
+  await new Promise((r) => setTimeout(r, RELEASE_FLUSH_MS));
   const ids = takeReleases(ns, name);
-  return ids.length ? ns.get(ns.idFromName(name)).releaseLeases(ids) : 0;
-}
-
-/** Queues the release and returns the timed flush (for `waitUntil`); never throws (errors are logged). */
-export async function releaseLease(ns: LimiterNamespace, name: string, id: string, flushAfterMs = RELEASE_FLUSH_MS): Promise<void> {
-  queueRelease(ns, name, id);
-  await new Promise((resolve) => setTimeout(resolve, flushAfterMs));
-  const ids = takeReleases(ns, name);
-  if (ids.length === 0) return; // already carried by an admit
+  if (ids.length === 0) return; // an admit() took them along
   try {
     await ns.get(ns.idFromName(name)).releaseLeases(ids);
   } catch (err) {
-    console.error('lease release failed; it will expire on its own', { object: name, error: String(err) });
+    console.error('lease release failed; the leases will expire on their own', { object: name, count: ids.length, error: String(err) });
   }
+}
+
+/**
+ * Releases lease `id` on object `name`: queued, then piggybacked or flushed (see above). Returns at
+ * once. The request that queues the first release for an object owns the flush: its timer runs in
+ * its own context, held by its `background` (ctx.waitUntil); later releases just join the queue.
+ */
+export function releaseLease(ns: LimiterNamespace, name: string, id: string, background?: (p: Promise<unknown>) => void): Promise<void> {
+  const map = pendingFor(ns);
+  const p = map.get(name);
+  if (p) {
+    p.ids.push(id);
+    return Promise.resolve();
+  }
+  map.set(name, { ids: [id] });
+  const flush = flushReleases(ns, name);
+  background?.(flush);
+  return Promise.resolve();
 }
 
 export async function renewLease(ns: LimiterNamespace, name: string, id: string, ttlMs: number): Promise<void> {

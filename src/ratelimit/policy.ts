@@ -144,11 +144,13 @@ export function perSecond(spec: RateLimitSpec): number {
 
 /**
  * Hot keys. One Durable Object serves roughly 1,000 requests/s (Cloudflare's documented soft limit).
+ * An ordinary request costs its key's object one call (admit; lease releases ride along with later
+ * admits), so half that soft limit leaves room for release flushes and renewals.
  * A limit whose sustained rate exceeds SHARD_RATE_PER_SECOND is split over N objects with limit/N
  * (and burst/N) each; a request picks one shard at random. Accuracy cost: a client can be refused by
  * one shard while another still has room (at most a factor of N early); never more than the limit.
  */
-export const SHARD_RATE_PER_SECOND = 250;
+export const SHARD_RATE_PER_SECOND = 500;
 export const MAX_SHARDS = 16;
 
 export function shardCount(spec: RateLimitSpec): number {

@@ -72,9 +72,8 @@ async function runHoldingLease(c: Context<AppEnv>, next: () => Promise<void>, ns
       // no execution context: the promise still runs
     }
   };
-  // The release is queued for this isolate's next call to the object, with a timed flush in
-  // waitUntil (limiter-client.ts): nothing on the response path waits for it.
-  const release = once(async () => background(releaseLease(ns, name, lease.id)));
+  // Deferred: the release rides on this key's next admit() or is flushed within RELEASE_FLUSH_MS.
+  const release = once(() => releaseLease(ns, name, lease.id, background));
   try {
     await next();
   } catch (err) {

@@ -35,10 +35,7 @@ export interface LeaseDecision {
 export interface AdmitRequest {
   checks: BucketCheck[];
   lease?: LeaseRequest;
-  /**
-   * Leases this isolate finished with since its last call to this object, freed before anything
-   * else is decided (the lease release piggybacked on the next admit; limiter-client.ts).
-   */
+  /** Leases this caller finished with since its last call (released before deciding: piggybacked releases). */
   release?: string[];
   /** Injected clock for tests; defaults to `Date.now()`. */
   now?: number;
@@ -126,7 +123,7 @@ export class RateLimiter extends DurableObject<Env> {
     return this.ctx.storage.sql.exec('DELETE FROM leases WHERE id = ?', id).rowsWritten > 0;
   }
 
-  /** Frees several slots at once (a timed flush of piggybacked releases); returns how many were live. */
+  /** Frees several slots at once (a batch of deferred releases); returns how many were live. */
   releaseLeases(ids: string[]): number {
     let n = 0;
     for (const id of ids.slice(0, 1000)) n += this.ctx.storage.sql.exec('DELETE FROM leases WHERE id = ?', id).rowsWritten;
@@ -152,6 +149,7 @@ export class RateLimiter extends DurableObject<Env> {
     this.ctx.storage.sql.exec('DELETE FROM leases WHERE expires_at <= ?', now);
     const next = this.#nextExpiry();
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now + MIN_ALARM_GAP_MS));
+    this.#alarmSet = next !== null;
   }
 
   #tat(name: string): number {
@@ -179,11 +177,16 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   /** Alarms run on the real clock (an injected `now` only changes the arithmetic, never the schedule). */
+  /** Whether an alarm is known to be set (kept in memory: saves a storage read on every admit). */
+  #alarmSet: boolean | null = null;
+
   async #ensureAlarm(): Promise<void> {
+    if (this.#alarmSet === true) return;
     if ((await this.ctx.storage.getAlarm()) === null) {
       const now = Date.now();
       const next = this.#nextExpiry() ?? now;
       await this.ctx.storage.setAlarm(Math.max(next, now + MIN_ALARM_GAP_MS));
     }
+    this.#alarmSet = true;
   }
 }

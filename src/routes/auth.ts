@@ -203,7 +203,14 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
       const config = c.get('config');
       const access = await signAccessToken(await keyRing(config), {
         subject: key.id,
-        claims: { cg_src: 'api_key', scope: key.permissions.join(' '), name: key.name, ...(key.rateLimit ? { rate_limit: key.rateLimit } : {}), ...(key.maxConcurrency ? { max_concurrency: key.maxConcurrency } : {}) },
+        claims: {
+          cg_src: 'api_key',
+          scope: key.permissions.join(' '),
+          name: key.name,
+          ...(key.rateLimit ? { rate_limit: key.rateLimit } : {}),
+          ...(key.maxConcurrency ? { max_concurrency: key.maxConcurrency } : {}),
+          ...(key.owner ? { owner: key.owner } : {}),
+        },
         ttlSeconds: config.ACCESS_TOKEN_TTL,
         now: Date.now(),
       });

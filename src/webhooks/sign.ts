@@ -1,10 +1,9 @@
 /**
- * Webhook signatures, shared by every module that calls back a client (exports now; jobs can use
- * the same): HMAC-SHA-256 over `<timestamp>.<body>` (the Stripe / Standard Webhooks construction),
- * sent as
+ * Webhook signatures, shared by every module that calls back a client (jobs and exports):
+ * HMAC-SHA-256 over `<timestamp>.<body>` (the Stripe / Standard Webhooks construction), sent as
  *
- *   X-Crawlgate-Timestamp: <unix seconds>
- *   X-Crawlgate-Signature: v1=<hex HMAC-SHA-256(secret, timestamp + "." + body)>
+ *   X-Crawlgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA-256(secret, timestamp + "." + body)>
+ *   X-Crawlgate-Timestamp: <unix seconds>   (the same t, for receivers that prefer a header)
  *
  * The timestamp inside the MAC lets a receiver refuse replays older than a tolerance; the body is
  * signed byte for byte as sent. Receivers compare in constant time (`verifyWebhookSignature`).
@@ -25,22 +24,39 @@ async function hmacHex(secret: string, message: string): Promise<string> {
 /** The headers that sign `body` at `nowMs`. */
 export async function signWebhook(secret: string, body: string, nowMs: number): Promise<Record<string, string>> {
   const timestamp = String(Math.floor(nowMs / 1000));
-  return { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: `v1=${await hmacHex(secret, `${timestamp}.${body}`)}` };
+  return { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: `t=${timestamp},v1=${await hmacHex(secret, `${timestamp}.${body}`)}` };
 }
 
-/** Receiver side (and tests): true when the signature matches and the timestamp is within `toleranceSeconds`. */
+/** Pure: `t=<ts>,v1=<hex>` → its parts; null when malformed. */
+export function parseSignatureHeader(value: string): { t: string; v1: string } | null {
+  const parts = new Map<string, string>();
+  for (const item of value.split(',')) {
+    const eq = item.indexOf('=');
+    if (eq > 0) parts.set(item.slice(0, eq).trim(), item.slice(eq + 1).trim());
+  }
+  const t = parts.get('t');
+  const v1 = parts.get('v1');
+  if (!t || !v1 || !/^\d{1,12}$/.test(t) || !/^[0-9a-f]{64}$/.test(v1)) return null;
+  return { t, v1 };
+}
+
+/**
+ * Receiver side (and tests): true when the signature matches and its timestamp is within
+ * `toleranceSeconds`. `timestamp`, when given, must equal the signature's `t`.
+ */
 export async function verifyWebhookSignature(
   secret: string,
   body: string,
-  headers: { timestamp: string | null; signature: string | null },
+  headers: { timestamp?: string | null; signature: string | null },
   nowMs: number,
   toleranceSeconds = 300,
 ): Promise<boolean> {
-  if (!headers.timestamp || !headers.signature || !/^\d{1,12}$/.test(headers.timestamp)) return false;
-  if (Math.abs(nowMs / 1000 - Number(headers.timestamp)) > toleranceSeconds) return false;
-  const expected = `v1=${await hmacHex(secret, `${headers.timestamp}.${body}`)}`;
-  const a = utf8.encode(expected);
-  const b = utf8.encode(headers.signature);
+  const parsed = headers.signature ? parseSignatureHeader(headers.signature) : null;
+  if (!parsed) return false;
+  if (headers.timestamp != null && headers.timestamp !== parsed.t) return false;
+  if (Math.abs(nowMs / 1000 - Number(parsed.t)) > toleranceSeconds) return false;
+  const a = utf8.encode(await hmacHex(secret, `${parsed.t}.${body}`));
+  const b = utf8.encode(parsed.v1);
   if (a.byteLength !== b.byteLength) return false;
   let diff = 0;
   for (let i = 0; i < a.byteLength; i++) diff |= a[i]! ^ b[i]!; // constant time over equal lengths

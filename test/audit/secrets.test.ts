@@ -24,8 +24,9 @@ describe('no secret in the audit log', () => {
       ['/admin/audit', { method: 'POST', headers: { 'X-API-Key': SECRETS.apiKey, 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: SECRETS.password, refresh_token: SECRETS.refresh }) }],
       ['/admin/audit', { headers: { Authorization: `Basic ${btoa(`alice:${SECRETS.password}`)}` } }],
     ];
-    for (const [path, init] of requests) {
-      const res = await call(path, { ...init, ip: '203.0.113.99' });
+    // One address per request: repeated identical failures from one address are folded into one row per 10 s.
+    for (const [i, [path, init]] of requests.entries()) {
+      const res = await call(path, { ...init, ip: `203.0.113.${90 + i}` });
       expect(res.status, path).toBe(401);
       const rows = await waitForAuditRows(res.headers.get('X-Request-Id') as string);
       expect(rows[0]?.action).toBe('auth_failed');

@@ -25,12 +25,12 @@ describe('POST /token', () => {
     expect(await me.json()).toMatchObject({ kind: 'key', principal: { id: key.id }, token: { via_key_id: key.id } });
   });
 
-  it('the derived token carries the key\'s limits: its rate limit and its concurrency cap', async () => {
-    const key = await newKey(['crawl'], { rate_limit: '30/minute', max_concurrency: 3 });
+  it("carries the key's rate limit, concurrency cap and owner, so a token never escapes its key's limits or tenant", async () => {
+    const key = await newKey(['crawl'], { rate_limit: '7/minute', max_concurrency: 2, owner: 'tok-owner' });
     const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{ access_token: string }>();
-    expect(decodeJwt(access_token)).toMatchObject({ rate_limit: '30/minute', max_concurrency: 3 });
-    const me = await call('/auth/me', { headers: bearer(access_token) });
-    expect(await me.json()).toMatchObject({ limits: { rate_limit: '30/minute', max_concurrency: 3 } });
+    expect(decodeJwt(access_token)).toMatchObject({ rate_limit: '7/minute', max_concurrency: 2, owner: 'tok-owner' });
+    const me = await (await call('/auth/me', { headers: bearer(access_token) })).json<{ limits: { rate_limit: string; max_concurrency: number } }>();
+    expect(me.limits).toEqual({ rate_limit: '7/minute', max_concurrency: 2 });
   });
 
   it('the derived token stops working when the key is revoked', async () => {

@@ -8,7 +8,10 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { Lexer, type Tokens } from 'marked';
 import { parse as parseHtml } from 'parse5';
 import type { CrawlResult } from '../../src/crawl/types';
-import { documentSafe, wellFormed } from '../../src/exports/text';
+import { expect } from 'vitest';
+import { documentSafe, markdownBlockText, wellFormed } from '../../src/exports/text';
+import { DEFAULT_DOCUMENT_FIELDS, DEFAULT_TABLE_FIELDS, fieldValue } from '../../src/exports/fields';
+import type { ExportFormat } from '../../src/exports/formats';
 
 /** Strings that break naive encoders. */
 export const HOSTILE = [
@@ -201,4 +204,42 @@ export function parseMarkdownExport(text: string): { records: { title: string; f
     }
   }
   return { records, tokenTypes };
+}
+
+export const td = (b: Uint8Array) => new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(b);
+const blockOrInline = (v: unknown) => documentSafe(typeof v === 'string' ? v : JSON.stringify(v, null, typeof v === 'object' && v !== null ? 2 : undefined));
+
+/** Parses an export with the format's standard parser and checks every record came back. */
+export function expectLossless(format: ExportFormat, text: string, records: readonly CrawlResult[]): void {
+  switch (format) {
+    case 'json':
+      expect(JSON.parse(text)).toEqual(records);
+      return;
+    case 'ndjson':
+      expect(text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(records);
+      return;
+    case 'csv': {
+      const rows = parseCsvText(text);
+      expect(rows[0]).toEqual([...DEFAULT_TABLE_FIELDS]);
+      expect(rows.slice(1)).toEqual(records.map((r) => DEFAULT_TABLE_FIELDS.map((f) => expectedCsvCell(fieldValue(r, f)))));
+      return;
+    }
+    case 'xml':
+      expect(parseXmlExport(text)).toEqual(records.map((r) => mapStrings(JSON.parse(JSON.stringify(r)), documentSafe)));
+      return;
+    case 'html': {
+      const { articles } = parseHtmlExport(text);
+      expect(articles.map((a) => a.fields)).toEqual(records.map((r) => Object.fromEntries(DEFAULT_DOCUMENT_FIELDS.map((f) => [f, blockOrInline(fieldValue(r, f))]))));
+      return;
+    }
+    case 'markdown': {
+      const { records: parsed } = parseMarkdownExport(text);
+      expect(parsed).toHaveLength(records.length);
+      parsed.forEach((p, i) => {
+        expect(p.fields.url).toBe(records[i]!.url);
+        expect(p.fields['markdown.raw_markdown']).toBe(markdownBlockText(records[i]!.markdown!.raw_markdown));
+      });
+      return;
+    }
+  }
 }

@@ -7,7 +7,7 @@ import { verifyWebhookSignature } from '../../src/webhooks/sign';
 import { problem } from '../helpers/http';
 import { originSaw, originUrl } from '../helpers/principal';
 import { callAs, credentialFor, jobs } from './app';
-import { bytesOf, decompress, expectedCsvCell, hostileRecord, mapStrings, parseCsvText, parseHtmlExport, parseMarkdownExport, parseXmlExport, sha256Hex } from './fixtures';
+import { bytesOf, decompress, expectedCsvCell, expectLossless, hostileRecord, parseCsvText, parseHtmlExport, parseMarkdownExport, sha256Hex, td } from './fixtures';
 
 const alice = credentialFor({ id: 'usr_alice', name: 'alice', permissions: ['jobs:read', 'jobs:write'] });
 const aliceKey = credentialFor({ id: 'key_alice1', kind: 'key', owner: 'alice', permissions: ['jobs:read'] });
@@ -23,44 +23,6 @@ jobs.set('job-mixed', { tenant: 'user:alice', records: [hostileRecord(1), { url:
 const base = BIG.slice(0, 10);
 jobs.set('job-broken', { tenant: 'user:alice', records: new Proxy(base, { get: (t, p, r) => { if (p === '5') throw new Error('results store unavailable'); return Reflect.get(t, p, r); } }) });
 jobs.set('job-mallory', { tenant: 'user:mallory', records: BIG.slice(0, 3) });
-
-const td = (b: Uint8Array) => new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(b);
-const blockOrInline = (v: unknown) => documentSafe(typeof v === 'string' ? v : JSON.stringify(v, null, typeof v === 'object' && v !== null ? 2 : undefined));
-
-/** Parses an export with the format's standard parser and checks every record came back. */
-function expectLossless(format: ExportFormat, text: string, records: readonly ReturnType<typeof hostileRecord>[]): void {
-  switch (format) {
-    case 'json':
-      expect(JSON.parse(text)).toEqual(records);
-      return;
-    case 'ndjson':
-      expect(text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(records);
-      return;
-    case 'csv': {
-      const rows = parseCsvText(text);
-      expect(rows[0]).toEqual([...DEFAULT_TABLE_FIELDS]);
-      expect(rows.slice(1)).toEqual(records.map((r) => DEFAULT_TABLE_FIELDS.map((f) => expectedCsvCell(fieldValue(r, f)))));
-      return;
-    }
-    case 'xml':
-      expect(parseXmlExport(text)).toEqual(records.map((r) => mapStrings(JSON.parse(JSON.stringify(r)), documentSafe)));
-      return;
-    case 'html': {
-      const { articles } = parseHtmlExport(text);
-      expect(articles.map((a) => a.fields)).toEqual(records.map((r) => Object.fromEntries(DEFAULT_DOCUMENT_FIELDS.map((f) => [f, blockOrInline(fieldValue(r, f))]))));
-      return;
-    }
-    case 'markdown': {
-      const { records: parsed } = parseMarkdownExport(text);
-      expect(parsed).toHaveLength(records.length);
-      parsed.forEach((p, i) => {
-        expect(p.fields.url).toBe(records[i]!.url);
-        expect(p.fields['markdown.raw_markdown']).toBe(markdownBlockText(records[i]!.markdown!.raw_markdown));
-      });
-      return;
-    }
-  }
-}
 
 describe('GET /jobs/{id}/export', () => {
   const cases: [ExportFormat, Exclude<ExportCompression, 'none'>][] = [

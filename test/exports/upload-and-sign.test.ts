@@ -73,12 +73,15 @@ describe('webhook signatures', () => {
     expect(headers['X-Crawlgate-Timestamp']).toBe('1800000000');
     const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
     const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode('1800000000.{"a":1}')));
-    expect(headers['X-Crawlgate-Signature']).toBe(`v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`);
+    expect(headers['X-Crawlgate-Signature']).toBe(`t=1800000000,v1=${[...mac].map((b) => b.toString(16).padStart(2, '0')).join('')}`);
     const h = { timestamp: headers['X-Crawlgate-Timestamp']!, signature: headers['X-Crawlgate-Signature']! };
     expect(await verifyWebhookSignature(secret, '{"a":1}', h, now + 299_000)).toBe(true);
     expect(await verifyWebhookSignature(secret, '{"a":1}', h, now + 301_000)).toBe(false);
     expect(await verifyWebhookSignature(secret, '{"a":2}', h, now)).toBe(false);
     expect(await verifyWebhookSignature(secret, '{"a":1}', { ...h, timestamp: '1800000001' }, now)).toBe(false);
     expect(await verifyWebhookSignature(secret, '{"a":1}', { ...h, signature: null }, now)).toBe(false);
+    // The signature header alone carries t: a receiver needs no second header, and a forged t fails.
+    expect(await verifyWebhookSignature(secret, '{"a":1}', { signature: h.signature }, now)).toBe(true);
+    expect(await verifyWebhookSignature(secret, '{"a":1}', { signature: h.signature.replace('t=1800000000', 't=1800000001') }, now)).toBe(false);
   });
 });

@@ -67,16 +67,51 @@ function articlePage(n: number): string {
   );
 }
 
+/** An article whose text breaks naive encoders: quotes, commas, newlines, markup, formulas, unicode. */
+function hostileArticle(n: number): string {
+  const nasty = `"Quoted", comma, =SUM(A1:A9) +1 -2 @cmd <script>alert(${n})</script> ]]> café 日本語 🎉 \u2028`;
+  return html(
+    `Hostile ${n}: ${nasty.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}`,
+    `<article><h1>Hostile &lt;b&gt;${n}&lt;/b&gt;</h1><p>${nasty.replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}</p>
+    <pre>line one\nline "two", three\r\nline four</pre><p>${'long words '.repeat(200)}</p></article>`,
+  );
+}
+
 export async function startSiteServer(): Promise<RunningServer> {
   let port = 0;
   const beacons = new Set<string>();
+  // Requests per path (for the jobs tests: retries, "no page crawled twice"); read with /hits?prefix=.
+  const hits = new Map<string, number>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = url.pathname;
+    if (path !== '/hits') hits.set(path, (hits.get(path) ?? 0) + 1);
     const send = (status: number, body: string | Buffer, type = 'text/html; charset=utf-8', extra: Record<string, string> = {}) => {
       res.writeHead(status, { 'Content-Type': type, ...extra });
       res.end(body);
     };
+    if (path === '/hits') {
+      const prefix = url.searchParams.get('prefix') ?? '/';
+      return send(200, JSON.stringify(Object.fromEntries([...hits].filter(([p]) => p.startsWith(prefix)))), 'application/json');
+    }
+    // /flaky/<key>?fail=N&status=S&retry_after=R: answers S (default 503) to the first N requests per key, then a page.
+    const flaky = /^\/flaky\/([\w-]+)$/.exec(path);
+    if (flaky) {
+      const fail = Number(url.searchParams.get('fail') ?? '1');
+      const retryAfter = url.searchParams.get('retry_after');
+      if ((hits.get(path) ?? 0) <= fail) return send(Number(url.searchParams.get('status') ?? '503'), html('Busy', '<p>Try again</p>'), 'text/html', retryAfter ? { 'Retry-After': retryAfter } : {});
+      return send(200, html(`Flaky ${flaky[1]}`, `<h1>Recovered ${flaky[1]}</h1><p>Served after ${fail} failures.</p>`));
+    }
+    // /p/<run>/<n>[?ms=D]: article n under a run-unique path (a test counts its own pages' hits), after D ms.
+    const runPage = /^\/p\/([\w-]+)\/(\d+)$/.exec(path);
+    if (runPage) {
+      const delay = Math.min(Number(url.searchParams.get('ms') ?? '0'), 5000);
+      const page = url.searchParams.has('hostile') ? hostileArticle(Number(runPage[2])) : articlePage(Number(runPage[2]));
+      if (delay <= 0) return send(200, page);
+      const timer = setTimeout(() => send(200, page), delay);
+      res.on('close', () => clearTimeout(timer));
+      return;
+    }
     if (path === '/') return send(200, html('Test site', '<h1>Hello</h1><p>A page.</p>'));
     if (path === '/links') return send(200, LINKS_PAGE, 'text/html; charset=utf-8', { 'X-Fixture': 'links' });
     if (path === '/js') return send(200, JS_PAGE);

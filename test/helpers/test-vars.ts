@@ -4,6 +4,8 @@
  */
 export const TEST_VARS = {
   ENVIRONMENT: 'test',
+  // Explicit, so a developer's .dev.vars (which `npm run dev` writes with private targets allowed) cannot change what tests see.
+  ALLOW_PRIVATE_TARGETS: 'false',
   JWT_SECRET_KEY: 'test-jwt-secret-5f1c9a7e2b8d4c6f0a3e9b7d1c5f8a2e',
   API_KEY_SALT: 'test-api-key-salt-9d2f7b4a1c8e6f3b0a5d2c9e7f1b4a8d',
   ORIGIN_SECRET: 'test-origin-secret-3b8e1f6a9c2d5e0b7f4a1c8d3e6b9f2a',
@@ -16,6 +18,13 @@ export const TEST_VARS = {
   // its own low limits per env (docs/rate-limits.md).
   IP_RATE_LIMIT: '100000/minute',
   LOGIN_RATE_LIMIT: '10000/minute',
+  // Jobs: small batches and slots so scheduling (priority, limits) is visible on small jobs; fast retries.
+  JOB_CONCURRENCY: '3',
+  JOB_TENANT_CONCURRENCY: '3',
+  JOB_CONCURRENCY_PER_JOB: '3',
+  JOB_BATCH_SIZE: '10',
+  JOB_RETRY_BASE_MS: '50',
+  JOB_LEASE_MS: '5000',
   ROUTE_RATE_LIMITS: '{"api":"2000/second","playground":"2000/second","health":"2000/second"}',
 } as const;
 

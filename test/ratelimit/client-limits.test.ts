@@ -9,6 +9,7 @@ import { callWith, envWith } from '../helpers/app-env';
 import { problem } from '../helpers/http';
 import type { Env } from '../../src/env';
 import { flushMetrics } from '../../src/metrics/recorder';
+import { REFUSAL_AUDIT_WINDOW_MS, refusalAuditDecision } from '../../src/ratelimit/enforce';
 import { captureAudit, countingLimiter, failingLimiter, uniqueIp } from './helpers';
 
 const get = (e: Env, path: string, ip: string, headers: Record<string, string> = {}) =>
@@ -85,6 +86,22 @@ describe('per client IP (IP_RATE_LIMIT)', () => {
     await flushMetrics(e, true);
     const series = await (env as unknown as Env).METRICS.get((env as unknown as Env).METRICS.idFromName('global')).snapshot();
     expect(series['crawlgate_rate_limit_rejections_total{dimension="ip"}']).toBeGreaterThanOrEqual(1);
+  });
+
+  it('audits a flood of refusals once per client and window; the next row says how many it stood for', async () => {
+    audit = captureAudit();
+    const e = envWith({ IP_RATE_LIMIT: '1/minute' });
+    (e as unknown as Record<string, unknown>).AUDIT_LOG = audit.binding;
+    const ip = uniqueIp();
+    await get(e, '/health', ip);
+    for (let i = 0; i < 6; i++) expect((await get(e, '/health', ip)).status).toBe(429);
+    const rows = () => audit!.events().filter((ev) => ev.action === 'rate_limited' && ev.ip === ip);
+    expect(rows()).toHaveLength(1);
+    // Pure part: the window rolls over and the next row carries the suppressed count.
+    expect(refusalAuditDecision('k', 0)).toEqual({ write: true, suppressed: 0 });
+    expect(refusalAuditDecision('k', 1)).toEqual({ write: false, suppressed: 0 });
+    expect(refusalAuditDecision('k', 2)).toEqual({ write: false, suppressed: 0 });
+    expect(refusalAuditDecision('k', REFUSAL_AUDIT_WINDOW_MS + 5)).toEqual({ write: true, suppressed: 2 });
   });
 });
 

@@ -78,7 +78,7 @@ export function countingLimiter(): { ns: Env['RATE_LIMITER']; calls: () => numbe
           return stub.admit(...args);
         },
         releaseLease: (leaseId: string) => stub.releaseLease(leaseId),
-        releaseLeases: (leaseIds: string[]) => stub.releaseLeases(leaseIds),
+        releaseLeases: (ids: string[]) => stub.releaseLeases(ids),
         renewLease: (leaseId: string, ttl: number) => stub.renewLease(leaseId, ttl),
       };
     },

@@ -27,6 +27,8 @@ export interface CrawlgateClaims {
   name?: string;
   /** The key's own rate limit, copied at issue. */
   rate_limit?: string;
-  /** The key's own concurrency cap, copied at issue (the token shares the key's leases). */
+  /** The key's crawl concurrency cap, copied at issue (so a token cannot escape its key's limits). */
   max_concurrency?: number;
+  /** The key's owner (a username), copied at issue: the token acts for the same tenant as its key. */
+  owner?: string;
 }

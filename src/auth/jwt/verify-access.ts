@@ -39,7 +39,8 @@ export async function principalFromAccess(env: Env, config: Config, p: AccessPay
       permissions,
       viaKeyId: p.sub,
       ...(typeof p.rate_limit === 'string' ? { rateLimit: p.rate_limit } : {}),
-      ...(typeof p.max_concurrency === 'number' && Number.isInteger(p.max_concurrency) && p.max_concurrency > 0 ? { maxConcurrency: p.max_concurrency } : {}),
+      ...(typeof p.max_concurrency === 'number' && Number.isSafeInteger(p.max_concurrency) && p.max_concurrency > 0 ? { maxConcurrency: p.max_concurrency } : {}),
+      ...(typeof p.owner === 'string' && p.owner !== '' ? { owner: p.owner } : {}),
       ...base,
     };
     return { ok: true, principal };

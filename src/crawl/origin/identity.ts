@@ -17,6 +17,7 @@ export const IDENTITY_LIFETIME_SECONDS = 60;
 const KEY_LABEL = 'crawlgate-identity-v1';
 
 const keyCache = new Map<string, Promise<Uint8Array>>();
+const signingKeys = new Map<string, Promise<CryptoKey>>();
 
 /** HMAC-SHA-256(originSecret, "crawlgate-identity-v1"): the identity signing key. */
 export function deriveIdentityKey(originSecret: string): Promise<Uint8Array> {
@@ -49,9 +50,20 @@ export function identityClaims(p: Principal, requestId: string, method: string, 
   return { sub: p.id, kind: p.kind, name: p.name, tenant: tenantOf(p), scopes: [...p.permissions].sort(), request_id: requestId, htm: method, htu: path };
 }
 
+/** The derived key imported once per isolate as an HS256 CryptoKey (jose would re-import raw bytes on every sign). */
+function identitySigningKey(originSecret: string): Promise<CryptoKey> {
+  let key = signingKeys.get(originSecret);
+  if (!key) {
+    key = deriveIdentityKey(originSecret).then((raw) => crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']));
+    signingKeys.clear();
+    signingKeys.set(originSecret, key);
+  }
+  return key;
+}
+
 /** Signs the identity header value; `now` in seconds. */
 export async function signIdentity(claims: IdentityClaims, originSecret: string, now = Math.floor(Date.now() / 1000)): Promise<string> {
-  const key = await deriveIdentityKey(originSecret);
+  const key = await identitySigningKey(originSecret);
   return new SignJWT({ ...claims })
     .setProtectedHeader({ alg: 'HS256', typ: IDENTITY_TYPE })
     .setIssuer(IDENTITY_ISSUER)

@@ -1,0 +1,105 @@
+/**
+ * The JOBS_QUEUE consumer: each message names one batch of one job. It reads the batch from the
+ * job's object (nothing, if the job was cancelled or the batch reclaimed), crawls its pages a few
+ * at a time, records final pages in D1 (upserts: a batch that runs twice leaves one record per
+ * page) together with the usage delta, reports every outcome to the job, and gives the slot back
+ * to the scheduler. Any failure before the report retries the message; the job ignores a report
+ * for a batch it no longer leases, so redelivery never counts a page twice.
+ */
+import type { Env } from '../env';
+import { loadConfig, type Config } from '../config';
+import { completionOrder } from '../crawl/edge/pool';
+import { classifyResult, finalVerdict } from './retry';
+import { recordStatements, type PageRecord } from './results';
+import { usageStatement } from './usage';
+import { crawlPage as defaultCrawl } from './page-crawler';
+import { countJobPages, flushMetrics } from '../metrics/recorder';
+import { jobStub, schedulerStub } from './stubs';
+import type { BatchMessage, BatchWork, PageOutcome, WorkItem } from './types';
+
+/** Pages of one batch crawled at once. */
+export const PAGE_CONCURRENCY = 5;
+
+interface Attempted {
+  item: WorkItem;
+  outcome: PageOutcome;
+  record: PageRecord | null;
+}
+
+type CrawlFn = typeof defaultCrawl;
+
+async function attemptPage(env: Env, config: Config, work: BatchWork, item: WorkItem, crawl: CrawlFn): Promise<Attempted> {
+  const started = Date.now();
+  const result = await crawl(env, config, work, item.url, `${work.jobId}/${item.idx}/${item.attempts + 1}`, AbortSignal.timeout(config.ORIGIN_TIMEOUT_MS + 5000));
+  const durationMs = Date.now() - started;
+  const verdict = finalVerdict(classifyResult(result, Date.now()), item.attempts + 1, config.JOB_MAX_ATTEMPTS);
+  const bytes = result.html?.length ?? 0;
+  const error = verdict.kind === 'done' ? null : (result.error_message ?? `HTTP ${result.status_code ?? 'error'}`);
+  const outcome: PageOutcome = {
+    idx: item.idx,
+    kind: verdict.kind,
+    statusCode: result.status_code,
+    durationMs,
+    bytes,
+    error,
+    ...(verdict.kind === 'retry' && verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
+  };
+  const record: PageRecord | null =
+    verdict.kind === 'retry' ? null : { idx: item.idx, url: item.url, success: verdict.kind === 'done', statusCode: result.status_code, attempts: item.attempts + 1, durationMs, bytes, error, result };
+  return { item, outcome, record };
+}
+
+/** Crawls a batch, records its final pages and usage in D1, and returns every page's outcome. */
+export async function runBatch(env: Env, config: Config, work: BatchWork, crawlPage: CrawlFn = defaultCrawl): Promise<PageOutcome[]> {
+  const attempted: Attempted[] = [];
+  for await (const a of completionOrder(work.items, PAGE_CONCURRENCY, (item) => attemptPage(env, config, work, item, crawlPage))) attempted.push(a);
+  const now = Date.now();
+  const records = attempted.flatMap((a) => (a.record ? [a.record] : []));
+  const statements = await recordStatements(env, work.jobId, records, now);
+  statements.push(
+    usageStatement(env.DB, {
+      tenant: work.tenant,
+      principalId: work.principal.id,
+      sessionId: work.sessionId,
+      pages: attempted.length,
+      errors: attempted.filter((a) => a.outcome.kind !== 'done').length,
+      bytes: attempted.reduce((n, a) => n + a.outcome.bytes, 0),
+      totalMs: attempted.reduce((n, a) => n + a.outcome.durationMs, 0),
+    }, now),
+  );
+  await env.DB.batch(statements);
+  for (const kind of ['done', 'failed', 'retry'] as const) countJobPages(work.engine, kind, attempted.filter((a) => a.outcome.kind === kind).length);
+  return attempted.map((a) => a.outcome);
+}
+
+async function handle(env: Env, config: Config, msg: BatchMessage): Promise<void> {
+  const job = jobStub(env, msg.jobId);
+  const work = await job.work(msg.batchId);
+  let wake = null;
+  if (work) {
+    const outcomes = await runBatch(env, config, work);
+    wake = await job.report(msg.batchId, outcomes);
+  }
+  await schedulerStub(env).release(msg.batchId, wake);
+}
+
+/** The Worker's `queue()` handler for JOBS_QUEUE. Messages of one delivery run concurrently. */
+export async function consumeJobBatches(batch: MessageBatch<BatchMessage>, env: Env): Promise<void> {
+  const result = loadConfig(env);
+  if (!result.ok) {
+    batch.retryAll({ delaySeconds: 30 });
+    return;
+  }
+  await Promise.all(
+    batch.messages.map(async (m) => {
+      try {
+        await handle(env, result.config, m.body);
+        m.ack();
+      } catch (err) {
+        console.error('jobs: batch failed; retrying the message', { job: m.body.jobId, batch: m.body.batchId, attempt: m.attempts, error: String(err) });
+        m.retry({ delaySeconds: Math.min(60, 2 ** m.attempts) });
+      }
+    }),
+  );
+  await flushMetrics(env);
+}

@@ -1,0 +1,81 @@
+/**
+ * Crawls one page of a job: on an edge engine (fetch / browser), or on the origin crawler's
+ * `/crawl` with the job owner's signed identity (the same credential hygiene as a forwarded
+ * request: `Authorization: Bearer ORIGIN_SECRET`, `X-Crawlgate-Identity`, no client header).
+ * Always answers a CrawlResult; an origin that fails answers a failed result with its status, so
+ * the retry policy (src/jobs/retry.ts) sees 5xx/429 like it would from a page.
+ */
+import type { Config } from '../config';
+import type { Env } from '../env';
+import type { Principal } from '../auth/principal';
+import { getEdgeEngine } from '../crawl/edge';
+import { failedResult } from '../crawl/edge/result';
+import { originTarget } from '../crawl/origin/forward';
+import { identityClaims, signIdentity } from '../crawl/origin/identity';
+import type { CrawlResult, EdgeCrawlOptions } from '../crawl/types';
+import type { BatchWork } from './types';
+
+function params(v: unknown): Record<string, unknown> {
+  if (v && typeof v === 'object' && 'params' in v) {
+    const p = (v as { params?: unknown }).params;
+    if (p && typeof p === 'object' && !Array.isArray(p)) return p as Record<string, unknown>;
+  }
+  return {};
+}
+
+async function viaOrigin(config: Config, work: BatchWork, url: string, requestId: string, signal: AbortSignal): Promise<CrawlResult> {
+  if (!config.ORIGIN_URL || !config.ORIGIN_SECRET) return failedResult(url, 'no origin is configured (ORIGIN_URL)');
+  const target = originTarget(config.ORIGIN_URL, '/crawl');
+  const principal: Principal = { ...work.principal };
+  const identity = await signIdentity(identityClaims(principal, requestId, 'POST', target.pathname), config.ORIGIN_SECRET);
+  let res: Response;
+  try {
+    res = await fetch(target.href, {
+      method: 'POST',
+      redirect: 'manual',
+      signal: AbortSignal.any([signal, AbortSignal.timeout(config.ORIGIN_TIMEOUT_MS)]),
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        Authorization: `Bearer ${config.ORIGIN_SECRET}`,
+        'X-Crawlgate-Identity': identity,
+        'X-Request-Id': requestId,
+      },
+      body: JSON.stringify({ ...work.body, urls: [url] }),
+    });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    return failedResult(url, timedOut ? `origin timed out after ${config.ORIGIN_TIMEOUT_MS} ms` : 'origin unavailable: network error');
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    const r = failedResult(url, `origin answered ${res.status}`, res.status);
+    const retryAfter = res.headers.get('Retry-After');
+    return retryAfter ? { ...r, response_headers: { 'retry-after': retryAfter } } : r;
+  }
+  try {
+    const body = (await res.json()) as { results?: unknown };
+    const first = Array.isArray(body.results) ? (body.results[0] as CrawlResult | undefined) : undefined;
+    if (!first || typeof first !== 'object') return failedResult(url, 'origin answered without a result');
+    return { ...first, url: typeof first.url === 'string' ? first.url : url };
+  } catch {
+    return failedResult(url, 'origin answered with malformed JSON', 502);
+  }
+}
+
+/** One page, on the job's engine. Never throws for a page's own failure. */
+export async function crawlPage(env: Env, config: Config, work: BatchWork, url: string, requestId: string, signal: AbortSignal): Promise<CrawlResult> {
+  if (work.engine === 'origin') return viaOrigin(config, work, url, requestId, signal);
+  const options: EdgeCrawlOptions = {
+    browserParams: params(work.body.browser_config),
+    crawlerParams: params(work.body.crawler_config),
+    allowPrivateTargets: work.allowPrivateTargets,
+    signal,
+  };
+  try {
+    for await (const r of getEdgeEngine(env, work.engine).crawl([url], options)) return r;
+    return failedResult(url, 'the edge engine returned no result');
+  } catch (err) {
+    return failedResult(url, `edge engine error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * Crawl jobs (docs/jobs.md):
+ *   POST /jobs                        202 {job_id}                      jobs:write (+ crawl:run, crawl:js for code)
+ *   GET  /jobs                        the caller's jobs (admins: ?all=true)  jobs:read
+ *   GET  /jobs/{id}                   status, counts, progress, ETA, timing, webhook log
+ *   GET  /jobs/{id}/results           JSON pages (?cursor, ?limit) or NDJSON (?format=ndjson)
+ *   POST /jobs/{id}/cancel|pause|resume                                  jobs:write
+ *   GET  /usage                       usage per principal / session / hour  jobs:read
+ * Ownership (OWASP API1:2023 BOLA): another tenant's job answers 404 like a missing one.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import { requirePermission } from '../auth/require-permission';
+import { tenantOf } from '../auth/principal';
+import { audit } from '../audit/audit';
+import { createRouter, jsonBody, problemResponses, protectedBy } from '../http/openapi';
+import { GatewayError } from '../http/errors';
+import { ConfigObjectSchema } from '../crawl/schemas';
+import { MIN_WEBHOOK_SECRET_LENGTH } from '../webhooks/sign';
+import { controlJob, createJob, isAdmin, jobStatus, readScope, visibleJob, type JobAction } from '../jobs/service';
+import { listJobRows, type JobRow } from '../jobs/job-index';
+import { d1JobResults, readResults } from '../jobs/results';
+import { usageReport } from '../jobs/usage';
+import { JOB_STATUSES, PRIORITIES, WEBHOOK_EVENTS } from '../jobs/types';
+
+const JobIdSchema = z.string().regex(/^job_[0-9a-f]{24}$/, 'must be a job id (job_...)');
+const AnyObject = z.record(z.string(), z.unknown());
+
+const JobCreateSchema = z
+  .object({
+    urls: z.array(z.string().max(8192)).min(1).max(10_000).openapi({ example: ['https://example.com/a', 'https://example.com/b'] }),
+    engine: z.enum(['fetch', 'browser']).optional(),
+    browser_config: ConfigObjectSchema.optional(),
+    crawler_config: ConfigObjectSchema.optional(),
+    priority: z.enum(PRIORITIES).default('normal'),
+    webhook: z
+      .strictObject({
+        url: z.string().max(2048),
+        secret: z.string().min(MIN_WEBHOOK_SECRET_LENGTH).max(256).openapi({ description: 'HMAC-SHA-256 key for X-Crawlgate-Signature; stored sealed (AES-GCM), never in clear' }),
+        events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(4).optional(),
+      })
+      .optional(),
+  })
+  .catchall(z.unknown())
+  .openapi('JobCreateRequest');
+
+const JobAcceptedSchema = z.object({ job_id: z.string(), status: z.literal('queued'), total: z.number(), priority: z.enum(PRIORITIES), engine: z.string(), status_url: z.string() }).openapi('JobAccepted');
+const JobStatusSchema = AnyObject.openapi('JobStatus');
+const JobSummarySchema = z.object({
+  job_id: z.string(),
+  status: z.enum(JOB_STATUSES),
+  priority: z.enum(PRIORITIES),
+  engine: z.string(),
+  total: z.number(),
+  done: z.number(),
+  failed: z.number(),
+  created_at: z.string(),
+  finished_at: z.string().nullable(),
+});
+
+function summary(r: JobRow) {
+  return {
+    job_id: r.id,
+    status: r.status,
+    priority: r.priority,
+    engine: r.engine,
+    total: r.total,
+    done: r.done,
+    failed: r.failed,
+    created_at: new Date(r.created_at).toISOString(),
+    finished_at: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+  };
+}
+
+function encodeCursor(r: JobRow): string {
+  return btoa(JSON.stringify([r.created_at, r.id])).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  try {
+    const v: unknown = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')));
+    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && JobIdSchema.safeParse(v[1]).success) return { createdAt: v[0] as number, id: v[1] };
+  } catch {
+    // fall through
+  }
+  throw new GatewayError('validation_failed', 'Invalid request: cursor is not one this API returned', { extras: { errors: [{ path: 'cursor', message: 'invalid cursor' }] } });
+}
+
+const AUDIT_ACTION = { cancel: 'job_cancelled', pause: 'job_paused', resume: 'job_resumed' } as const;
+
+export const jobsRouter = createRouter();
+
+jobsRouter.openapi(
+  createRoute({
+    method: 'post',
+    path: '/jobs',
+    summary: 'Submit a crawl job (up to JOB_MAX_URLS URLs)',
+    tags: ['Jobs'],
+    ...protectedBy('jobs:write'),
+    middleware: [requirePermission('jobs:write')] as const,
+    request: jsonBody(JobCreateSchema),
+    responses: { 202: { description: 'Accepted', content: { 'application/json': { schema: JobAcceptedSchema } } }, ...problemResponses(400, 401, 403, 413, 422, 429, 503) },
+  }),
+  async (c) => {
+    const principal = c.get('principal')!;
+    const body = c.req.valid('json');
+    let job;
+    try {
+      job = await createJob(c.env, c.get('config'), principal, body, c.get('requestId'));
+    } catch (err) {
+      if (err instanceof GatewayError) audit(c, { action: 'job_created', outcome: 'denied', reason: err.code, status: err.status, details: { urls: body.urls.length } });
+      throw err;
+    }
+    audit(c, { action: 'job_created', outcome: 'success', status: 202, details: { job_id: job.id, urls: job.total, priority: body.priority, engine: job.engine, webhook: body.webhook ? new URL(body.webhook.url).host : null } });
+    c.header('Location', `/jobs/${job.id}`);
+    return c.json({ job_id: job.id, status: 'queued' as const, total: job.total, priority: body.priority, engine: job.engine, status_url: `/jobs/${job.id}` }, 202);
+  },
+);
+
+jobsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/jobs',
+    summary: "The caller's jobs, newest first (admins: ?all=true for every tenant)",
+    tags: ['Jobs'],
+    ...protectedBy('jobs:read'),
+    middleware: [requirePermission('jobs:read')] as const,
+    request: {
+      query: z.object({
+        status: z.enum(JOB_STATUSES).optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+        cursor: z.string().max(200).optional(),
+        all: z.enum(['true', 'false']).optional(),
+      }),
+    },
+    responses: { 200: { description: 'Jobs', content: { 'application/json': { schema: z.object({ jobs: z.array(JobSummarySchema), next_cursor: z.string().nullable() }) } } }, ...problemResponses(401, 403, 422, 429) },
+  }),
+  async (c) => {
+    const q = c.req.valid('query');
+    const principal = c.get('principal')!;
+    if (q.all === 'true' && !isAdmin(principal)) throw new GatewayError('forbidden', 'Only admins can list every tenant\'s jobs');
+    const rows = await listJobRows(c.env.DB, {
+      tenant: q.all === 'true' ? null : tenantOf(principal),
+      status: q.status,
+      before: q.cursor ? decodeCursor(q.cursor) : undefined,
+      limit: q.limit + 1,
+    });
+    const page = rows.slice(0, q.limit);
+    return c.json({ jobs: page.map(summary), next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null }, 200);
+  },
+);
+
+jobsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/jobs/{id}',
+    summary: 'Status, counts, progress with ETA, per-page timing, bytes and webhook deliveries',
+    tags: ['Jobs'],
+    ...protectedBy('jobs:read'),
+    middleware: [requirePermission('jobs:read')] as const,
+    request: { params: z.object({ id: JobIdSchema }) },
+    responses: { 200: { description: 'Job status', content: { 'application/json': { schema: JobStatusSchema } } }, ...problemResponses(401, 403, 404, 422, 429) },
+  }),
+  async (c) => c.json(await jobStatus(c.env, c.get('principal')!, c.req.valid('param').id) as unknown as Record<string, unknown>, 200),
+);
+
+jobsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/jobs/{id}/results',
+    summary: 'Page records in order: JSON pages with a cursor, or one NDJSON stream',
+    tags: ['Jobs'],
+    ...protectedBy('jobs:read'),
+    middleware: [requirePermission('jobs:read')] as const,
+    request: {
+      params: z.object({ id: JobIdSchema }),
+      query: z.object({
+        cursor: z.string().regex(/^\d{1,6}$/, 'must be a cursor this API returned').optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+        format: z.enum(['json', 'ndjson']).default('json'),
+      }),
+    },
+    responses: {
+      200: { description: 'Results', content: { 'application/json': { schema: z.object({ job_id: z.string(), results: z.array(AnyObject), next_cursor: z.string().nullable() }) }, 'application/x-ndjson': { schema: z.string() } } },
+      ...problemResponses(401, 403, 404, 422, 429),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    await visibleJob(c.env, c.get('principal')!, id);
+    if (q.format === 'ndjson') {
+      const enc = new TextEncoder();
+      const it = d1JobResults.open(c.env, id).pages()[Symbol.asyncIterator]();
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            const next = await it.next();
+            if (next.done) return controller.close();
+            controller.enqueue(enc.encode(next.value.records.map((r) => JSON.stringify(r)).join('\n') + (next.value.records.length ? '\n' : '')));
+          },
+          async cancel() {
+            await it.return?.();
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      return new Response(stream, { headers: { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'private, no-store' } }) as never;
+    }
+    const after = q.cursor ? Number(q.cursor) : -1;
+    const { records, last } = await readResults(c.env, id, after, q.limit);
+    return c.json({ job_id: id, results: records as Record<string, unknown>[], next_cursor: records.length === q.limit && last !== null ? String(last) : null }, 200);
+  },
+);
+
+for (const action of ['cancel', 'pause', 'resume'] as const satisfies readonly JobAction[]) {
+  jobsRouter.openapi(
+    createRoute({
+      method: 'post',
+      path: `/jobs/{id}/${action}`,
+      summary: `${action[0]!.toUpperCase()}${action.slice(1)} a job`,
+      tags: ['Jobs'],
+      ...protectedBy('jobs:write'),
+      middleware: [requirePermission('jobs:write')] as const,
+      request: { params: z.object({ id: JobIdSchema }) },
+      responses: { 200: { description: 'The job after the change', content: { 'application/json': { schema: JobStatusSchema } } }, ...problemResponses(401, 403, 404, 409, 422, 429) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const snap = await controlJob(c.env, c.get('principal')!, id, action);
+      audit(c, { action: AUDIT_ACTION[action], outcome: 'success', status: 200, details: { job_id: id } });
+      return c.json(snap as unknown as Record<string, unknown>, 200);
+    },
+  );
+}
+
+jobsRouter.openapi(
+  createRoute({
+    method: 'get',
+    path: '/usage',
+    summary: 'Usage per principal, crawler session and hour (own tenant; admins: ?all=true)',
+    tags: ['Jobs'],
+    ...protectedBy('jobs:read'),
+    middleware: [requirePermission('jobs:read')] as const,
+    request: {
+      query: z.object({
+        hours: z.coerce.number().int().min(1).max(24 * 90).default(24),
+        all: z.enum(['true', 'false']).optional(),
+      }),
+    },
+    responses: { 200: { description: 'Usage', content: { 'application/json': { schema: AnyObject.openapi('UsageReport') } } }, ...problemResponses(401, 403, 422, 429) },
+  }),
+  async (c) => {
+    const q = c.req.valid('query');
+    const principal = c.get('principal')!;
+    if (q.all === 'true' && !isAdmin(principal)) throw new GatewayError('forbidden', 'Only admins can read every tenant\'s usage');
+    const now = Date.now();
+    const report = await usageReport(c.env.DB, q.all === 'true' ? null : readScope(principal) ?? tenantOf(principal), now - q.hours * 3_600_000, now + 1, now);
+    return c.json(report as unknown as Record<string, unknown>, 200);
+  },
+);
