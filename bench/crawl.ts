@@ -3,11 +3,10 @@
 // browser engines. Prints pages/s, p50/p95 per page and the Worker's memory growth (RSS of its
 // process tree). The seed's published figures: 11.06 pages/s, P95 650 ms, 267 MB for 500 pages.
 // Options: --pages N (500), --batch N (25).
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSiteServer } from '../test/helpers/site-server';
 // @ts-expect-error plain ESM helper without types
-import { ROOT, startWrangler } from './lib.mjs';
+import { ROOT, rssMb, startWrangler } from './lib.mjs';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -17,18 +16,6 @@ const PAGES = arg('pages', 500);
 const BATCH = arg('batch', 25);
 const KEY = 'sk-bench-crawl-T4wL3nB6cY1hD5fJ0gSQ8mZ2vK7pX9';
 
-function rssMb(pids: number[]): number {
-  let kb = 0;
-  for (const p of pids) {
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (m) kb += Number(m[1]);
-    } catch {
-      // process gone
-    }
-  }
-  return kb / 1024;
-}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

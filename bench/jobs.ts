@@ -4,28 +4,15 @@
 // (RSS of its process tree) and how good the ETA was: the ETA shown at 25 % and 50 % against the
 // time the job really took from there. The seed's figures: 11.06 pages/s (500), 10.81 (1,000), 98.6 %.
 // Options: --sizes 500,1000
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSiteServer } from '../test/helpers/site-server';
 // @ts-expect-error plain ESM helper without types
-import { ROOT, startWrangler } from './lib.mjs';
+import { ROOT, rssMb, startWrangler } from './lib.mjs';
 
 const sizesArg = process.argv.indexOf('--sizes');
 const SIZES = sizesArg > 0 ? process.argv[sizesArg + 1]!.split(',').map(Number) : [500, 1000];
 const KEY = 'sk-bench-jobs-Q8wE3rT6yU1iO5pA0sDF9gH2jK7lZ4';
 
-function rssMb(pids: number[]): number {
-  let kb = 0;
-  for (const p of pids) {
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (m) kb += Number(m[1]);
-    } catch {
-      // process gone
-    }
-  }
-  return kb / 1024;
-}
 
 interface Snapshot {
   status: string;

@@ -165,3 +165,17 @@ export async function load({ url, method = 'GET', headers = {}, body, connection
     cpuMsPerReq: total > 0 ? (cpu * 1000) / total : NaN,
   };
 }
+
+/** Resident memory of a process tree in MB (from /proc). */
+export function rssMb(pids) {
+  let kb = 0;
+  for (const p of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) kb += Number(m[1]);
+    } catch {
+      // process gone
+    }
+  }
+  return kb / 1024;
+}

@@ -6,13 +6,11 @@
  * (src/webhooks/sign.ts). The URL passed the egress policy when the job was created and is checked
  * again before each attempt (OWASP API7:2023 SSRF); redirects are not followed.
  */
-import { checkTargetUrl } from '../crawl/egress';
-import { signWebhook } from '../webhooks/sign';
+import { postSignedWebhook } from '../webhooks/post';
 import { openSecret } from '../webhooks/secret-box';
 import { retryDelayMs } from './retry';
 
 export const WEBHOOK_MAX_ATTEMPTS = 6;
-export const WEBHOOK_TIMEOUT_MS = 10_000;
 
 export const WEBHOOK_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS deliveries (
@@ -73,32 +71,16 @@ export interface DeliveryContext {
 
 /** One attempt: the outcome to log (`delivered`, `failed:<status>`, `failed:network`, `refused`, `failed:secret_unavailable`). */
 async function attempt(ctx: DeliveryContext, key: string, event: string, body: string): Promise<{ outcome: string; retry: boolean }> {
-  const target = checkTargetUrl(ctx.url, { allowPrivateTargets: ctx.allowPrivateTargets });
-  if (!target.ok) return { outcome: 'refused', retry: false };
   const secret = await openSecret(ctx.masterSecret, ctx.jobId, ctx.sealedSecret);
   if (secret === null) return { outcome: 'failed:secret_unavailable', retry: false };
-  try {
-    const res = await fetch(target.url.href, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-      headers: {
-        'Content-Type': 'application/json',
-        'User-Agent': 'crawlgate-webhooks/1',
-        'X-Crawlgate-Event': `job.${event}`,
-        'X-Crawlgate-Delivery': key,
-        'X-Request-Id': key,
-        ...(await signWebhook(secret, body, ctx.now())),
-      },
-      body,
-    });
-    await res.body?.cancel();
-    if (res.status >= 200 && res.status < 300) return { outcome: 'delivered', retry: false };
-    // The receiver refused for good (4xx other than 408/429): no point in retrying.
-    return { outcome: `failed:${res.status}`, retry: res.status >= 500 || res.status === 408 || res.status === 429 };
-  } catch {
-    return { outcome: 'failed:network', retry: true };
-  }
+  return postSignedWebhook({
+    url: ctx.url,
+    secret,
+    body,
+    headers: { 'X-Crawlgate-Event': `job.${event}`, 'X-Crawlgate-Delivery': key, 'X-Request-Id': key },
+    allowPrivateTargets: ctx.allowPrivateTargets,
+    nowMs: ctx.now(),
+  });
 }
 
 /** Delivers every due event once; reschedules retryable failures. */

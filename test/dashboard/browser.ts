@@ -4,6 +4,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { app } from '../../src/app';
 import { call as workerCall, type CallOptions } from '../helpers/http';
 import { BASE } from '../helpers/test-vars';
+import { createUser } from '../helpers/auth';
 
 export const SAME_ORIGIN = { Origin: BASE, 'Sec-Fetch-Site': 'same-origin' };
 
@@ -71,4 +72,13 @@ export class Browser {
     const res = await this.get(path);
     return csrfOf(await res.text());
   }
+}
+
+/** A Browser signed in to the dashboard as a new user with these roles. */
+export async function signedIn(roles: Array<'admin' | 'operator' | 'user' | 'viewer'>): Promise<Browser> {
+  const user = await createUser({ roles });
+  const b = new Browser();
+  const res = await b.login(user.username, user.password);
+  if (res.status !== 303) throw new Error(`login ${res.status}`);
+  return b;
 }

@@ -1,16 +1,8 @@
 /** Dashboard jobs and usage pages: submit through the form, watch, export, act; other users see nothing. */
 import { describe, expect, it } from 'vitest';
-import { createUser } from '../helpers/auth';
-import { Browser, csrfOf } from './browser';
+import { csrfOf, signedIn, type Browser } from './browser';
 import { parseUrlList } from '../../src/dashboard/pages-jobs';
 
-async function signedIn(roles: Array<'admin' | 'operator' | 'user' | 'viewer'>): Promise<Browser> {
-  const user = await createUser({ roles });
-  const b = new Browser();
-  const res = await b.login(user.username, user.password);
-  if (res.status !== 303) throw new Error(`login ${res.status}`);
-  return b;
-}
 
 async function pageUntil(b: Browser, path: string, ok: (html: string) => boolean): Promise<string> {
   for (let i = 0; i < 100; i++) {

@@ -1,15 +1,7 @@
 /** Dashboard pages: nav by permission, keys created through the form, server-side refusals. */
 import { describe, expect, it } from 'vitest';
-import { createUser } from '../helpers/auth';
-import { Browser, csrfOf } from './browser';
+import { csrfOf, signedIn } from './browser';
 
-async function signedIn(roles: Array<'admin' | 'operator' | 'user' | 'viewer'>): Promise<Browser> {
-  const user = await createUser({ roles });
-  const b = new Browser();
-  const res = await b.login(user.username, user.password);
-  if (res.status !== 303) throw new Error(`login ${res.status}`);
-  return b;
-}
 
 describe('dashboard pages', () => {
   it('a user without users:manage gets no Users link and a 403 page', async () => {
