@@ -16,13 +16,13 @@ function params(v: unknown): Record<string, unknown> {
   return {};
 }
 
+/** Engine options from a Crawl4AI body (its `browser_config` / `crawler_config` params); shared with the jobs consumer. */
+export function edgeOptions(body: Record<string, unknown>, allowPrivateTargets: boolean, signal?: AbortSignal): EdgeCrawlOptions {
+  return { browserParams: params(body.browser_config), crawlerParams: params(body.crawler_config), allowPrivateTargets, ...(signal ? { signal } : {}) };
+}
+
 function options(c: Context<AppEnv>, body: Record<string, unknown>): EdgeCrawlOptions {
-  return {
-    browserParams: params(body.browser_config),
-    crawlerParams: params(body.crawler_config),
-    allowPrivateTargets: c.get('config').ALLOW_PRIVATE_TARGETS,
-    signal: c.req.raw.signal,
-  };
+  return edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal);
 }
 
 async function first(it: AsyncIterable<CrawlResult>): Promise<CrawlResult> {

@@ -7,6 +7,7 @@
 import type { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import type { JobSnapshot } from '../jobs/crawl-job-do';
+import { JOB_ID } from '../jobs/job-index';
 import type { UsageReport } from '../jobs/usage';
 import { Csrf, Page } from './layout';
 import { flashOf, forbidden, send, whoAmI } from './render';
@@ -15,7 +16,6 @@ import { DashSession } from './session';
 
 interface JobSummary { job_id: string; status: string; priority: string; engine: string; total: number; done: number; failed: number; created_at: string }
 
-const JOB_ID = /^job_[0-9a-f]{24}$/;
 const FORMATS = ['json', 'ndjson', 'csv', 'xml', 'markdown', 'html'] as const;
 const ACTIONS = { pause: 'Pause', resume: 'Resume', cancel: 'Cancel' } as const;
 const kb = (n: number) => (n >= 1_048_576 ? `${(n / 1_048_576).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`);

@@ -8,8 +8,8 @@ import type { Env } from '../env';
 import type { Principal } from '../auth/principal';
 import { jobStatus } from './service';
 import { readResults } from './results';
+export { JOB_ID } from './job-index';
 
-export const JOB_ID = /^job_[0-9a-f]{24}$/;
 export const CRAWL4AI_RESULT_LIMIT = 500;
 
 export async function crawl4aiTaskView(env: Env, principal: Principal, id: string): Promise<Record<string, unknown>> {

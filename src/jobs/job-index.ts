@@ -21,6 +21,9 @@ export interface JobRow {
   finished_at: number | null;
 }
 
+/** `job_` + 24 hex digits (96 random bits): what newJobId makes and every route accepts. */
+export const JOB_ID = /^job_[0-9a-f]{24}$/;
+
 export function newJobId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
   return `job_${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;

@@ -12,16 +12,9 @@ import { getEdgeEngine } from '../crawl/edge';
 import { failedResult } from '../crawl/edge/result';
 import { originTarget } from '../crawl/origin/forward';
 import { identityClaims, signIdentity } from '../crawl/origin/identity';
-import type { CrawlResult, EdgeCrawlOptions } from '../crawl/types';
+import type { CrawlResult } from '../crawl/types';
+import { edgeOptions } from '../crawl/edge-run';
 import type { BatchWork } from './types';
-
-function params(v: unknown): Record<string, unknown> {
-  if (v && typeof v === 'object' && 'params' in v) {
-    const p = (v as { params?: unknown }).params;
-    if (p && typeof p === 'object' && !Array.isArray(p)) return p as Record<string, unknown>;
-  }
-  return {};
-}
 
 async function viaOrigin(config: Config, work: BatchWork, url: string, requestId: string, signal: AbortSignal): Promise<CrawlResult> {
   if (!config.ORIGIN_URL || !config.ORIGIN_SECRET) return failedResult(url, 'no origin is configured (ORIGIN_URL)');
@@ -66,12 +59,7 @@ async function viaOrigin(config: Config, work: BatchWork, url: string, requestId
 /** One page, on the job's engine. Never throws for a page's own failure. */
 export async function crawlPage(env: Env, config: Config, work: BatchWork, url: string, requestId: string, signal: AbortSignal): Promise<CrawlResult> {
   if (work.engine === 'origin') return viaOrigin(config, work, url, requestId, signal);
-  const options: EdgeCrawlOptions = {
-    browserParams: params(work.body.browser_config),
-    crawlerParams: params(work.body.crawler_config),
-    allowPrivateTargets: work.allowPrivateTargets,
-    signal,
-  };
+  const options = edgeOptions(work.body, work.allowPrivateTargets, signal);
   try {
     for await (const r of getEdgeEngine(env, work.engine).crawl([url], options)) return r;
     return failedResult(url, 'the edge engine returned no result');

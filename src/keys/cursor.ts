@@ -1,33 +1,12 @@
-/**
- * Opaque keyset cursors for `GET /admin/keys` (pure): base64url of `[created_at, id]`.
- * Opaque to clients, so the ordering can change without breaking them; a malformed cursor is a
- * validation error, never a full-table scan.
- */
-export interface KeyCursor {
-  createdAt: number;
-  id: string;
-}
+/** Cursors for `GET /admin/keys`: the shared keyset cursor (src/http/cursor.ts) over key ids. */
+import { decodeKeysetCursor, encodeKeysetCursor, type KeysetCursor } from '../http/cursor';
 
-function toBase64Url(text: string): string {
-  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
+export type KeyCursor = KeysetCursor;
+const KEY_ID = /^key_[A-Za-z0-9]{1,64}$/;
 
-export function encodeCursor(c: KeyCursor): string {
-  return toBase64Url(JSON.stringify([c.createdAt, c.id]));
-}
+export const encodeCursor = encodeKeysetCursor;
 
 /** null when the cursor was not made by `encodeCursor`. */
 export function decodeCursor(cursor: string): KeyCursor | null {
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null;
-  try {
-    const padded = cursor.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (cursor.length % 4)) % 4);
-    const value: unknown = JSON.parse(atob(padded));
-    if (!Array.isArray(value) || value.length !== 2) return null;
-    const [createdAt, id] = value as [unknown, unknown];
-    if (typeof createdAt !== 'number' || !Number.isSafeInteger(createdAt) || createdAt < 0) return null;
-    if (typeof id !== 'string' || !/^key_[A-Za-z0-9]{1,64}$/.test(id)) return null;
-    return { createdAt, id };
-  } catch {
-    return null;
-  }
+  return decodeKeysetCursor(cursor, KEY_ID);
 }

@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import { GatewayError } from '../http/errors';
 import { audit } from '../audit/audit';
-import { DENIAL_AUDIT_WINDOW_MS, denialAuditDecision } from '../audit/aggregate';
+import { denialAuditDecision } from '../audit/aggregate';
 import { countRateLimitRejection } from '../metrics/recorder';
 import { rateLimitHeaders, retryAfterSeconds, type AppliedLimit } from './headers';
 import { failsClosed } from './policy';
@@ -33,10 +33,6 @@ export function appliedLimits(c: Context<AppEnv>): AppliedLimit[] {
   }
   return list;
 }
-
-/** Kept for callers and tests: the refusal window is the shared denial window (src/audit/aggregate.ts). */
-export const REFUSAL_AUDIT_WINDOW_MS = DENIAL_AUDIT_WINDOW_MS;
-export const refusalAuditDecision = denialAuditDecision;
 
 /**
  * A client over a limit gets at most one `rate_limited` row per dimension per window and isolate;

@@ -14,15 +14,16 @@ import { tenantOf } from '../auth/principal';
 import { audit } from '../audit/audit';
 import { createRouter, jsonBody, problemResponses, protectedBy } from '../http/openapi';
 import { GatewayError } from '../http/errors';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../http/cursor';
 import { ConfigObjectSchema } from '../crawl/schemas';
 import { MIN_WEBHOOK_SECRET_LENGTH } from '../webhooks/sign';
 import { controlJob, createJob, isAdmin, jobStatus, readScope, visibleJob, type JobAction } from '../jobs/service';
-import { listJobRows, type JobRow } from '../jobs/job-index';
+import { JOB_ID, listJobRows, type JobRow } from '../jobs/job-index';
 import { d1JobResults, readResults } from '../jobs/results';
 import { usageReport } from '../jobs/usage';
 import { JOB_STATUSES, PRIORITIES, WEBHOOK_EVENTS } from '../jobs/types';
 
-const JobIdSchema = z.string().regex(/^job_[0-9a-f]{24}$/, 'must be a job id (job_...)');
+const JobIdSchema = z.string().regex(JOB_ID, 'must be a job id (job_...)');
 const AnyObject = z.record(z.string(), z.unknown());
 
 const JobCreateSchema = z
@@ -71,17 +72,9 @@ function summary(r: JobRow) {
   };
 }
 
-function encodeCursor(r: JobRow): string {
-  return btoa(JSON.stringify([r.created_at, r.id])).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 function decodeCursor(cursor: string): { createdAt: number; id: string } {
-  try {
-    const v: unknown = JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/')));
-    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && JobIdSchema.safeParse(v[1]).success) return { createdAt: v[0] as number, id: v[1] };
-  } catch {
-    // fall through
-  }
+  const c = decodeKeysetCursor(cursor, JOB_ID);
+  if (c) return c;
   throw new GatewayError('validation_failed', 'Invalid request: cursor is not one this API returned', { extras: { errors: [{ path: 'cursor', message: 'invalid cursor' }] } });
 }
 
@@ -145,7 +138,7 @@ jobsRouter.openapi(
       limit: q.limit + 1,
     });
     const page = rows.slice(0, q.limit);
-    return c.json({ jobs: page.map(summary), next_cursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null }, 200);
+    return c.json({ jobs: page.map(summary), next_cursor: rows.length > q.limit ? encodeKeysetCursor({ createdAt: page[page.length - 1]!.created_at, id: page[page.length - 1]!.id }) : null }, 200);
   },
 );
 

@@ -9,7 +9,7 @@ import { callWith, envWith } from '../helpers/app-env';
 import { problem } from '../helpers/http';
 import type { Env } from '../../src/env';
 import { flushMetrics } from '../../src/metrics/recorder';
-import { REFUSAL_AUDIT_WINDOW_MS, refusalAuditDecision } from '../../src/ratelimit/enforce';
+import { DENIAL_AUDIT_WINDOW_MS as REFUSAL_AUDIT_WINDOW_MS, denialAuditDecision as refusalAuditDecision } from '../../src/audit/aggregate';
 import { captureAudit, countingLimiter, failingLimiter, uniqueIp } from './helpers';
 
 const get = (e: Env, path: string, ip: string, headers: Record<string, string> = {}) =>
