@@ -6,7 +6,7 @@
  */
 import type { Hono } from 'hono';
 import type { AppEnv } from '../env';
-import type { JobSnapshot } from '../jobs/crawl-job-do';
+import type { JobSnapshot } from '../jobs/job-snapshot';
 import { JOB_ID } from '../jobs/job-index';
 import type { UsageReport } from '../jobs/usage';
 import { Csrf, Page } from './layout';

@@ -8,15 +8,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { loadConfig, type Config } from '../config';
-import { computeProgress } from './progress';
 import { retryDelayMs } from './retry';
 import {
   PAGES_SCHEMA,
   batchPages,
   countPages,
-  durationQuantile,
   earliestLease,
-  finishedSince,
   insertPages,
   leasePages,
   nextDue,
@@ -24,24 +21,11 @@ import {
   releaseBatch,
   type PageCounts,
 } from './job-pages';
-import { WEBHOOK_SCHEMA, deliverDue, deliveryLog, nextDeliveryAt, scheduleDelivery, type DeliveryLogEntry } from './job-webhooks';
+import { WEBHOOK_SCHEMA, deliverDue, nextDeliveryAt, scheduleDelivery } from './job-webhooks';
+import { activeMsOf, buildSnapshot, type JobSnapshot, type JobState } from './job-snapshot';
 import { updateJobRow } from './job-index';
 import { PRIORITIES, TERMINAL_STATUSES, type BatchWork, type JobSpec, type JobStatus, type PageOutcome } from './types';
 import { schedulerStub } from './stubs';
-
-/** Window for the "recent" rate the ETA is computed from. */
-export const ETA_WINDOW_MS = 30_000;
-
-interface JobState {
-  status: JobStatus;
-  startedAt: number | null;
-  runningSince: number | null;
-  activeMs: number;
-  finishedAt: number | null;
-  progressStep: number;
-  /** The D1 index row is behind (its last update failed); the alarm retries. */
-  indexDirty: boolean;
-}
 
 export type ClaimResult = { kind: 'batch'; batchId: string; count: number } | { kind: 'wait'; at: number } | { kind: 'none' };
 
@@ -51,21 +35,6 @@ export interface WakeRequest {
   tenant: string;
   rank: number;
   at: number;
-}
-
-export interface JobSnapshot {
-  job_id: string;
-  status: JobStatus;
-  priority: JobSpec['priority'];
-  engine: JobSpec['engine'];
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  counts: { total: number; done: number; failed: number; retrying: number; pending: number; in_flight: number; cancelled: number };
-  progress: { percent: number; eta_seconds: number | null; pages_per_second: number | null };
-  timing: { p50_ms: number | null; p95_ms: number | null; active_seconds: number };
-  bytes: number;
-  webhook: { url: string; events: string[]; deliveries: DeliveryLogEntry[] } | null;
 }
 
 export class CrawlJob extends DurableObject<Env> {
@@ -153,7 +122,7 @@ export class CrawlJob extends DurableObject<Env> {
     const state = this.#state();
     if (!state) return { error: 'not_found' };
     if (state.status !== 'queued' && state.status !== 'running') return { error: `a ${state.status} job cannot be paused` };
-    this.#put('state', { ...state, status: 'paused', activeMs: this.#activeMs(state, now), runningSince: null });
+    this.#put('state', { ...state, status: 'paused', activeMs: activeMsOf(state, now), runningSince: null });
     await this.#syncIndex(now);
     return this.snapshot(now) as Promise<JobSnapshot>;
   }
@@ -177,7 +146,7 @@ export class CrawlJob extends DurableObject<Env> {
     if (TERMINAL_STATUSES.includes(state.status)) return { error: `a ${state.status} job cannot be cancelled` };
     this.ctx.storage.transactionSync(() => {
       this.#sql.exec("UPDATE pages SET state = 'cancelled', finished_at = ? WHERE state = 'pending'", now);
-      this.#put('state', { ...state, status: 'cancelled', activeMs: this.#activeMs(state, now), runningSince: null, finishedAt: now });
+      this.#put('state', { ...state, status: 'cancelled', activeMs: activeMsOf(state, now), runningSince: null, finishedAt: now });
       this.#webhookEvent(spec, 'cancelled', now);
     });
     await this.#syncIndex(now);
@@ -190,25 +159,7 @@ export class CrawlJob extends DurableObject<Env> {
     const spec = this.#spec();
     const state = this.#state();
     if (!spec || !state) return null;
-    const c = countPages(this.#sql);
-    const activeMs = this.#activeMs(state, now);
-    const running = state.status === 'running';
-    const progress = computeProgress({ total: c.total, done: c.done, failed: c.failed + c.cancelled, activeMs, recentFinished: running ? finishedSince(this.#sql, now - ETA_WINDOW_MS) : 0, windowMs: ETA_WINDOW_MS });
-    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
-    return {
-      job_id: spec.id,
-      status: state.status,
-      priority: spec.priority,
-      engine: spec.engine,
-      created_at: new Date(spec.createdAt).toISOString(),
-      started_at: iso(state.startedAt),
-      finished_at: iso(state.finishedAt),
-      counts: { total: c.total, done: c.done, failed: c.failed, retrying: c.retrying, pending: c.pending - c.retrying, in_flight: c.leased, cancelled: c.cancelled },
-      progress: { ...progress, eta_seconds: TERMINAL_STATUSES.includes(state.status) ? 0 : running ? progress.eta_seconds : null },
-      timing: { p50_ms: durationQuantile(this.#sql, 0.5), p95_ms: durationQuantile(this.#sql, 0.95), active_seconds: Math.round(activeMs / 100) / 10 },
-      bytes: c.bytes,
-      webhook: spec.webhook ? { url: spec.webhook.url, events: spec.webhook.events, deliveries: deliveryLog(this.#sql) } : null,
-    };
+    return buildSnapshot(this.#sql, spec, state, now);
   }
 
   /** Lease expiry (lost consumers), due webhooks, a behind D1 index row. */
@@ -258,7 +209,7 @@ export class CrawlJob extends DurableObject<Env> {
     const state = this.#state()!;
     const status: JobStatus = counts.done === 0 && counts.failed > 0 ? 'failed' : 'completed';
     this.ctx.storage.transactionSync(() => {
-      this.#put('state', { ...state, status, activeMs: this.#activeMs(state, now), runningSince: null, finishedAt: now });
+      this.#put('state', { ...state, status, activeMs: activeMsOf(state, now), runningSince: null, finishedAt: now });
       this.#webhookEvent(spec, status, now);
     });
     await this.#syncIndex(now, counts);
@@ -300,10 +251,6 @@ export class CrawlJob extends DurableObject<Env> {
       this.#put('state', { ...this.#state()!, indexDirty: true });
       await this.#ensureAlarm(now + 1000);
     }
-  }
-
-  #activeMs(state: JobState, now: number): number {
-    return state.activeMs + (state.runningSince !== null ? Math.max(0, now - state.runningSince) : 0);
   }
 
   async #ensureAlarm(at: number): Promise<void> {

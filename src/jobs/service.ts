@@ -15,7 +15,7 @@ import { checkTargetUrl } from '../crawl/egress';
 import { sealSecret } from '../webhooks/secret-box';
 import { deleteJobRow, findJobRow, insertJobRow, newJobId, type JobRow } from './job-index';
 import { jobStub } from './stubs';
-import type { JobSnapshot } from './crawl-job-do';
+import type { JobSnapshot } from './job-snapshot';
 import type { JobSpec, Priority, WebhookEvent } from './types';
 
 export interface CreateJobInput {

@@ -2,7 +2,7 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { callAs, type CallAsOptions } from '../helpers/principal';
-import type { JobSnapshot } from '../../src/jobs/crawl-job-do';
+import type { JobSnapshot } from '../../src/jobs/job-snapshot';
 
 /** Jobs crawl the loopback fixture site, so they are created with private targets allowed. */
 export const DEV: CallAsOptions['vars'] = { ALLOW_PRIVATE_TARGETS: 'true', ENVIRONMENT: 'test' };
