@@ -1,8 +1,9 @@
 /** The export manifest: what was exported, how, and how to check the file. Pure. */
 import { fileTypeOf, type ExportCompression, type ExportFormat } from './formats';
-import type { ExportStats, InvalidRecord } from './stream';
+import type { ExportStats } from './stream';
 
-export interface ExportManifest {
+/** The stream's counts and checksum (ExportStats: records, invalid ones, bytes and SHA-256 of the file exactly as downloaded) plus what and when. */
+export interface ExportManifest extends ExportStats {
   export_id: string;
   job_id: string;
   format: ExportFormat;
@@ -11,15 +12,6 @@ export interface ExportManifest {
   fields: string[] | null;
   media_type: string;
   file_name: string;
-  /** Records written. */
-  records: number;
-  /** Records left out because they failed validation; the first 1,000 are listed. */
-  invalid: number;
-  invalid_records: InvalidRecord[];
-  invalid_truncated: boolean;
-  /** Size and SHA-256 (hex) of the file exactly as downloaded (compressed bytes when compressed). */
-  bytes: number;
-  sha256: string;
   created_at: string;
   completed_at: string;
 }
