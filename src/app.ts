@@ -1,7 +1,8 @@
 /**
  * The whole request path at a glance (shared/ARCHITECTURE.md): middleware order here, routers below.
  *   1. security headers (outermost, so errors and proxied responses get them too), request id
- *   2. config guard, metrics, host rules (trusted hosts, HTTPS redirect), CORS, body cap
+ *   2. request target (one decoded path + matched route; ambiguous spellings 400), config guard,
+ *      metrics, host rules (trusted hosts, HTTPS redirect), CORS, body gate (cap 413, media type 415)
  *   3. IP rate limit → authenticate (optional here: public routes stay public, a bad credential is
  *      still a 401) → principal rate limits / concurrency leases → router (requirePermission) → handler
  */
@@ -14,7 +15,8 @@ import { configGuard } from './http/config-guard';
 import { observe } from './http/observe';
 import { hostRules } from './http/host-rules';
 import { strictCors } from './http/cors';
-import { bodyLimit } from './http/body-limit';
+import { bodyGate, acceptedTypesOf } from './http/request-body';
+import { requestTarget } from './http/request-target';
 import { ipAllowList } from './http/ip-rules';
 import { authenticate, type AuthenticateOptions } from './auth/authenticate';
 import { clientRateLimits } from './ratelimit/client-limits';
@@ -49,11 +51,14 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
 
   app.use('*', requestId());
   app.use('*', securityHeaders());
+  // One reading of the path (Hono's decoded routing path + the matched route) for every decision below.
+  app.use('*', requestTarget());
   app.use('*', configGuard());
   app.use('*', observe());
   app.use('*', hostRules());
   app.use('*', strictCors());
-  app.use('*', bodyLimit());
+  // The body, read once within MAX_BODY_BYTES; a media type the route does not read is 415 here.
+  app.use('*', bodyGate(acceptedTypesOf(app)));
   app.use('/admin/*', ipAllowList((c) => c.get('config').ADMIN_ALLOW_CIDRS));
   // Rate limits that need no principal (per IP, per route group, login attempts) go here.
   app.use('*', clientRateLimits());

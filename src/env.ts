@@ -38,8 +38,12 @@ export interface AppVariables {
   clientIp: string | null;
   /** Set by `authenticate`; absent on public routes. */
   principal?: Principal;
-  /** The route template (e.g. `/admin/keys/:id`) for metrics and audit, set after routing. */
+  /** The route template (e.g. `/admin/keys/:id`) the router matched, or "unmatched" (src/http/request-target.ts). */
   routeTemplate?: string;
+  /** Hono's decoded routing path, read once per request (src/http/request-target.ts). */
+  path?: string;
+  /** The request URL, parsed once per request (src/http/request-target.ts). */
+  url?: URL;
 }
 
 export interface AppEnv {

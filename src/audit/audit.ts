@@ -21,7 +21,7 @@ export function buildAuditEvent(c: Context<AppEnv>, input: AuditInput, now = Dat
     actor_name: actor.name ?? null,
     ip: c.get('clientIp') ?? null,
     method: c.req.method,
-    route: c.get('routeTemplate') ?? new URL(c.req.url).pathname,
+    route: c.get('routeTemplate') ?? c.get('path') ?? c.req.path,
     action: input.action,
     outcome: input.outcome,
     reason: input.reason ?? null,

@@ -10,6 +10,7 @@ import { audit } from '../audit/audit';
 import { denialAuditDecision } from '../audit/aggregate';
 import { countAuthFailure } from '../metrics/recorder';
 import { extractCredential } from './credentials';
+import { requestUrl } from '../http/request-target';
 import type { AuthResult, CredentialVerifier } from './verifier';
 import type { AuditActor } from '../audit/types';
 import { verifyApiKey } from '../keys/verify';
@@ -29,7 +30,7 @@ export async function resolvePrincipal(c: Context<AppEnv>, options: Authenticate
   const verifiers = options.verifiers ?? DEFAULT_VERIFIERS;
   let credential;
   try {
-    credential = extractCredential(c.req.raw.headers, new URL(c.req.url));
+    credential = extractCredential(c.req.raw.headers, requestUrl(c));
   } catch (err) {
     if (err instanceof GatewayError) fail(c, err, err.code);
     throw err;

@@ -12,7 +12,7 @@ export function configGuard(): MiddlewareHandler<AppEnv> {
   return async function configGuardMiddleware(c, next) {
     const result = loadConfig(c.env);
     if (!result.ok) {
-      if (new URL(c.req.url).pathname === '/health') {
+      if ((c.get('path') ?? c.req.path) === '/health') {
         // Health stays answerable (and honest) so monitoring sees the misconfiguration.
         return c.json({ status: 'misconfigured', timestamp: new Date().toISOString(), version: VERSION }, 503);
       }

@@ -42,7 +42,7 @@ export function errorHandler(): ErrorHandler<AppEnv> {
 /** 405 with `Allow` when the path exists under another method; else 404. */
 export function notFoundHandler(app: OpenAPIHono<AppEnv>): NotFoundHandler<AppEnv> {
   return function notFound(c: Context<AppEnv>) {
-    const path = new URL(c.req.url).pathname;
+    const path = c.get('path') ?? c.req.path; // the router's reading: the one it found no route for
     const allowed = new Set<string>();
     for (const def of app.openAPIRegistry.definitions) {
       if (def.type !== 'route') continue;

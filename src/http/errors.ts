@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   ambiguous_credentials: { status: 400, title: 'Conflicting credentials' },
   token_in_query: { status: 400, title: 'Credentials in the query string are refused' },
   invalid_host: { status: 400, title: 'Host not served here' },
+  ambiguous_path: { status: 400, title: 'Ambiguous request path' },
   invalid_credentials: { status: 401, title: 'Invalid credentials' },
   invalid_token: { status: 401, title: 'Invalid token' },
   token_expired: { status: 401, title: 'Token expired' },

@@ -5,6 +5,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { GatewayError } from './errors';
+import { requestUrl } from './request-target';
 
 /** Pure: `api.example.com` matches `api.example.com`; `*.example.com` matches one or more labels under it. */
 export function hostAllowed(host: string, trusted: readonly string[]): boolean {
@@ -25,7 +26,7 @@ export function isLocalHost(hostname: string): boolean {
 
 export function hostRules(): MiddlewareHandler<AppEnv> {
   return async function hostRulesMiddleware(c, next) {
-    const url = new URL(c.req.url);
+    const url = new URL(requestUrl(c)); // a copy: the redirect below changes its protocol
     if (!hostAllowed(url.hostname, c.get('config').TRUSTED_HOSTS)) {
       throw new GatewayError('invalid_host', `Host "${url.hostname}" is not served by this gateway`);
     }

@@ -1,22 +1,17 @@
 /**
- * Per-request bookkeeping: the matched route template (for metrics and audit) and the request
- * count/latency metric, flushed in the background.
+ * Per-request bookkeeping: the request count/latency metric by matched route template, flushed in
+ * the background.
  */
-import type { Context, MiddlewareHandler } from 'hono';
-import { matchedRoutes } from 'hono/route';
+import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { countRequest, flushMetrics } from '../metrics/recorder';
-
-/** The path template of the handler that serves this request (not a middleware), or "unmatched". */
-export function routeTemplateOf(c: Context<AppEnv>): string {
-  const routes = matchedRoutes(c).filter((r) => r.method !== 'ALL');
-  return routes.at(-1)?.path ?? 'unmatched';
-}
+import { matchedTemplate } from './request-target';
 
 export function observe(): MiddlewareHandler<AppEnv> {
   return async function observeMiddleware(c, next) {
     const started = Date.now();
-    c.set('routeTemplate', routeTemplateOf(c));
+    // Set once by requestTarget (src/http/request-target.ts); computed here only if it did not run.
+    if (c.get('routeTemplate') === undefined) c.set('routeTemplate', matchedTemplate(c) ?? 'unmatched');
     await next();
     countRequest(c.get('routeTemplate') ?? 'unmatched', c.req.method, c.res.status, Date.now() - started);
     try {

@@ -3,10 +3,11 @@
  * validates the request and documents it in `/openapi.json`. Validation failures become
  * 422 `validation_failed` problems listing each field path.
  */
-import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
 import type { AppEnv } from '../env';
 import type { Permission } from '../auth/rbac';
 import { GatewayError } from './errors';
+import { bodyReader, routeReadsBody } from './request-body';
 
 /** Hook shared by every router: zod issues → one problem with field paths. */
 export function validationHook(result: { success: boolean; error?: z.ZodError }): void {
@@ -16,9 +17,23 @@ export function validationHook(result: { success: boolean; error?: z.ZodError })
   throw new GatewayError('validation_failed', `Invalid request: ${summary}`, { extras: { errors } });
 }
 
-/** A router for one group of routes; mount it in `src/app.ts`. */
+/**
+ * A router for one group of routes; mount it in `src/app.ts`. Every route that reads a body gets
+ * `bodyReader` after its own middleware (so `requirePermission` answers first) and before its
+ * validators: the body is read strictly once and validators and handlers share that reading
+ * (src/http/request-body.ts).
+ */
 export function createRouter(): OpenAPIHono<AppEnv> {
-  return new OpenAPIHono<AppEnv>({ defaultHook: (result) => validationHook(result) });
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: (result) => validationHook(result) });
+  const register = router.openapi;
+  const reader = bodyReader();
+  router.openapi = ((route: RouteConfig, ...rest: unknown[]) => {
+    const honoPath = route.path.replace(/\{([^}]+)\}/g, ':$1');
+    if (!routeReadsBody(route.method, honoPath, Boolean(route.request?.body?.content))) return (register as (...a: unknown[]) => unknown)(route, ...rest);
+    const own = route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware];
+    return (register as (...a: unknown[]) => unknown)({ ...route, middleware: [...own, reader] }, ...rest);
+  }) as typeof router.openapi;
+  return router;
 }
 
 export const ProblemSchema = z

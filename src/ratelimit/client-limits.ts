@@ -22,6 +22,9 @@ import { admit, cachedRefusal, defaultLimiterSource, type LimiterSource } from '
 import { appliedLimits, enforce, onLimiterFailure } from './enforce';
 import { ipSubject, isLoginRoute, objectName, routeGroupOf } from './policy';
 import type { AdmitResult, BucketCheck } from './rate-limiter-do';
+import { requestRoute } from '../http/request-target';
+import { requestBody } from '../http/request-body';
+import { isForm, isJson } from '../http/media-type';
 
 export interface RateLimitOptions {
   /** The namespace to use (default `c.env.RATE_LIMITER`); tests inject a failing one. */
@@ -34,15 +37,16 @@ export function clientRateLimits(options: RateLimitOptions = {}): MiddlewareHand
   return async function clientRateLimitsMiddleware(c, next) {
     if (c.req.method === 'OPTIONS') return next(); // CORS preflights carry no work
     const config = c.get('config');
-    const path = new URL(c.req.url).pathname;
-    const group = routeGroupOf(path);
+    // The router's reading (decoded path, matched route), never the raw URL (#26: `/auth/%74oken`).
+    const route = requestRoute(c);
+    const group = routeGroupOf(route);
     // IPv6 clients are bucketed by /64; without CF-Connecting-IP (only local tools) all share "unknown".
     const ip = ipSubject(c.get('clientIp'));
     const ipChecks: BucketCheck[] = [
       { bucket: 'ip', spec: config.IP_RATE_LIMIT },
       { bucket: `route:${group}`, spec: config.ROUTE_RATE_LIMITS[group] },
     ];
-    const login = isLoginRoute(c.req.method, path) ? await loginAttempt(c) : null;
+    const login = isLoginRoute(route) ? await loginAttempt(c) : null;
     if (login) ipChecks.push({ bucket: 'login', spec: config.LOGIN_RATE_LIMIT });
     const names: Record<string, { policy: string; dimension: string }> = {
       ip: { policy: 'ip', dimension: 'ip' },
@@ -111,31 +115,30 @@ function setHeaders(c: Context<AppEnv>): void {
 }
 
 /**
- * Reads the already-buffered login body (urlencoded or multipart form, or JSON) without consuming it. A refresh-token grant
- * is not a password guess and is not counted. Returns null when the request is not a login attempt.
+ * Reads the login body through the request's one body reading (src/http/request-body.ts): the same
+ * anchored media type and the same strict JSON or form parse the handler uses, so the limiter and
+ * the handler see the same username. The media-type gate has already refused anything but JSON and
+ * forms here (415). A refresh-token grant is not a password guess and is not counted.
+ * Returns null when the request is not a login attempt.
  */
 async function loginAttempt(c: Context<AppEnv>): Promise<{ username: string | null } | null> {
+  const body = requestBody(c);
   let fields: Record<string, unknown> = {};
-  try {
-    const type = (c.req.header('Content-Type') ?? '').toLowerCase();
-    if (type.includes('multipart/form-data')) {
-      const form = await c.req.raw.clone().formData();
+  if (isJson(body.mediaType)) {
+    const parsed = body.json();
+    if (parsed.ok && parsed.value && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) fields = parsed.value as Record<string, unknown>;
+  } else if (isForm(body.mediaType)) {
+    try {
+      const form = await body.form();
       for (const name of ['grant_type', 'username', 'email']) {
         const v = form.get(name);
         if (typeof v === 'string') fields[name] = v;
       }
-    } else {
-      const text = await c.req.raw.clone().text();
-      if (type.includes('application/json')) {
-        const parsed: unknown = JSON.parse(text);
-        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) fields = parsed as Record<string, unknown>;
-      } else if (type.includes('application/x-www-form-urlencoded')) {
-        fields = Object.fromEntries(new URLSearchParams(text));
-      }
+    } catch {
+      // An unparseable form is still an attempt (the router answers 400); counted per IP only.
     }
-  } catch {
-    // Unparseable bodies are still attempts (the router answers 400/422); counted per IP only.
   }
+  // Unparseable bodies are still attempts (the router answers 400/422); counted per IP only.
   if (fields.grant_type === 'refresh_token') return null;
   const raw = typeof fields.username === 'string' ? fields.username : typeof fields.email === 'string' ? fields.email : null;
   const username = raw ? raw.trim().toLowerCase().slice(0, 256) : null;

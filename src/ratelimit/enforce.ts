@@ -11,6 +11,7 @@ import { denialAuditDecision } from '../audit/aggregate';
 import { countRateLimitRejection } from '../metrics/recorder';
 import { rateLimitHeaders, retryAfterSeconds, type AppliedLimit } from './headers';
 import { failsClosed } from './policy';
+import { requestRoute } from '../http/request-target';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -77,9 +78,9 @@ export function refuseConcurrency(c: Context<AppEnv>, max: number, active: numbe
  * so load balancers do not take the gateway out because of the limiter. Returns normally = fail open.
  */
 export function onLimiterFailure(c: Context<AppEnv>, dimension: string, err: unknown): void {
-  const path = new URL(c.req.url).pathname;
-  console.error('rate limiter unavailable', { request_id: c.get('requestId'), dimension, path, error: String(err) });
-  if (!failsClosed(path)) return;
+  const route = requestRoute(c);
+  console.error('rate limiter unavailable', { request_id: c.get('requestId'), dimension, path: route.path, error: String(err) });
+  if (!failsClosed(route)) return;
   audit(c, { action: 'rate_limited', outcome: 'error', reason: `limiter_unavailable:${dimension}`, status: 503 });
   throw new GatewayError('limiter_unavailable', 'The rate limiter is unavailable; retry shortly', {
     headers: { 'Retry-After': String(LIMITER_RETRY_AFTER_S) },

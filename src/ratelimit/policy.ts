@@ -40,24 +40,38 @@ export const CRAWL_ROUTES = ['/crawl', '/crawl/stream', '/md', '/html', '/screen
 /** Login endpoints: limited per username and per IP before any password hashing happens. */
 export const LOGIN_ROUTES = ['/auth/token', '/token'];
 
-/** The nginx zone a path belongs to. */
-export function routeGroupOf(path: string): RouteGroup {
+/**
+ * The router's reading of a request (src/http/request-target.ts `requestRoute`): the template of
+ * the route it matched (null when none) and its decoded routing path. Classifications below take
+ * this, never the raw URL, so they cannot disagree with the route that runs (issue #26).
+ */
+export interface RoutedRequest {
+  method: string;
+  path: string;
+  template: string | null;
+}
+
+/** The nginx zone a request belongs to: by its matched route, else by its decoded path. */
+export function routeGroupOf(req: Pick<RoutedRequest, 'path' | 'template'> | string): RouteGroup {
+  const path = typeof req === 'string' ? req : (req.template ?? req.path);
   if (path === '/health' || path === '/metrics') return 'health';
   if (/^\/(playground|dashboard)(\/|$)/.test(path)) return 'playground';
   return 'api';
 }
 
-/** Paths whose limiter failure must fail closed with 503 (SECURITY.md "Rate limits"); others fail open. */
-export function failsClosed(path: string): boolean {
-  return routeGroupOf(path) !== 'health';
+/** Requests whose limiter failure must fail closed with 503 (SECURITY.md "Rate limits"); others fail open. */
+export function failsClosed(req: Pick<RoutedRequest, 'path' | 'template'> | string): boolean {
+  return routeGroupOf(req) !== 'health';
 }
 
-export function isCrawlRoute(method: string, path: string): boolean {
-  return method === 'POST' && CRAWL_ROUTES.includes(path.replace(/\/+$/, '') || '/');
+/** A crawl request: POST to a crawl route the router matched (it then holds a concurrency lease). */
+export function isCrawlRoute(req: RoutedRequest): boolean {
+  return req.method === 'POST' && req.template !== null && CRAWL_ROUTES.includes(req.template);
 }
 
-export function isLoginRoute(method: string, path: string): boolean {
-  return method === 'POST' && LOGIN_ROUTES.includes(path.replace(/\/+$/, ''));
+/** A login attempt: POST to a login route the router matched. */
+export function isLoginRoute(req: RoutedRequest): boolean {
+  return req.method === 'POST' && req.template !== null && LOGIN_ROUTES.includes(req.template);
 }
 
 /** Parses `ROUTE_RATE_LIMITS` (`{"api":"10/second;burst=20",...}`); missing groups keep defaults. */

@@ -14,6 +14,7 @@ import { enforce, onLimiterFailure, refuseConcurrency } from './enforce';
 import { holdLeaseWhileStreaming, once } from './lease-body';
 import { isCrawlRoute, objectName, principalLimits, shardCount, shardSpec } from './policy';
 import type { RateLimitOptions } from './client-limits';
+import { requestRoute } from '../http/request-target';
 import type { AdmitResult, LeaseRequest } from './rate-limiter-do';
 
 /** A lease outlives the origin timeout by this margin before it expires on its own. */
@@ -26,8 +27,8 @@ export function principalRateLimits(options: RateLimitOptions = {}): MiddlewareH
     if (!principal || c.req.method === 'OPTIONS') return next();
     const config = c.get('config');
     const limits = principalLimits(principal, config.DEFAULT_RATE_LIMIT, config.ROLE_RATE_LIMITS);
-    const path = new URL(c.req.url).pathname;
-    const lease: LeaseRequest | undefined = isCrawlRoute(c.req.method, path)
+    // The route the router matched (not the raw URL): `POST /%6dd` is /md and takes a lease (#26).
+    const lease: LeaseRequest | undefined = isCrawlRoute(requestRoute(c))
       ? { id: crypto.randomUUID(), max: limits.concurrency, ttlMs: config.ORIGIN_TIMEOUT_MS + LEASE_MARGIN_MS }
       : undefined;
     const base = objectName(limits.dimension, limits.subject);

@@ -8,6 +8,8 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import { createRouter, jsonBody, problemResponses, protectedBy } from '../http/openapi';
 import { GatewayError } from '../http/errors';
+import { requestBody } from '../http/request-body';
+import { isForm, isJson } from '../http/media-type';
 import { audit } from '../audit/audit';
 import { requirePermission } from '../auth/require-permission';
 import { argon2Verifier, type PasswordVerifier } from '../auth/password';
@@ -90,11 +92,14 @@ const jwksRoute = createRoute({
   responses: { 200: { description: 'JWK Set (RFC 7517 §5)', content: { 'application/json': { schema: JwksSchema } } } },
 });
 
-/** Form or JSON input of a route declared with `formOrJson`. */
+/**
+ * Form or JSON input of a route declared with `formOrJson`, chosen by the request's one media-type
+ * reading (src/http/media-type.ts) — the same the login limiter used (#26).
+ */
 function formOrJsonInput<T>(c: Context<AppEnv>, valid: { json: () => T; form: () => T }): T {
-  const ct = c.req.header('Content-Type') ?? '';
-  if (/^application\/json\b/i.test(ct)) return valid.json();
-  if (/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(ct)) return valid.form();
+  const mediaType = requestBody(c).mediaType;
+  if (isJson(mediaType)) return valid.json();
+  if (isForm(mediaType)) return valid.form();
   throw new GatewayError('unsupported_media_type', 'Send application/x-www-form-urlencoded or application/json');
 }
 

@@ -6,6 +6,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { html, raw } from 'hono/html';
 import type { AppEnv } from '../env';
 import { VERSION } from '../version';
+import { requestUrl } from '../http/request-target';
 
 type OpenApiDoc = ReturnType<OpenAPIHono<AppEnv>['getOpenAPI31Document']>;
 
@@ -81,9 +82,9 @@ export function registerDocs(app: OpenAPIHono<AppEnv>): void {
     }
     return d;
   };
-  app.get('/openapi.json', (c) => c.body(prepared(new URL(c.req.url).origin).json, 200, { 'Content-Type': 'application/json' }));
+  app.get('/openapi.json', (c) => c.body(prepared(requestUrl(c).origin).json, 200, { 'Content-Type': 'application/json' }));
   app.get('/docs', async (c) => {
-    const page = await prepared(new URL(c.req.url).origin).page;
+    const page = await prepared(requestUrl(c).origin).page;
     return c.html(page, 200, { 'Content-Security-Policy': DOC_CSP, 'Cache-Control': 'no-cache' });
   });
   app.get('/docs/style.css', (c) =>

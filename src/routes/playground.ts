@@ -8,6 +8,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { html } from 'hono/html';
 import { createRouter, problemResponses, protectedBy } from '../http/openapi';
+import { requestUrl } from '../http/request-target';
 import { assertPermission } from '../auth/require-permission';
 import type { Permission } from '../auth/rbac';
 
@@ -57,7 +58,7 @@ export const playgroundRouter = createRouter().openapi(route, async (c) => {
 <link rel="stylesheet" href="/docs/style.css"></head><body>
 <h1>Playground</h1><p>Signed in as <strong>${p.name}</strong> (${p.kind}). Send requests with your bearer token:</p>
 ${routes.map((r) => html`<div class="op"><code>${r.path}</code> <span class="perm">${r.permission}</span> ${r.allowed ? '' : html`<em>(not granted)</em>`}<div>${r.what}</div></div>`)}
-<pre>curl -X POST ${new URL(c.req.url).origin}/crawl -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+<pre>curl -X POST ${requestUrl(c).origin}/crawl -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
   -d '{"urls":["https://example.com"]}'</pre>
 <p>Reference: <a href="/docs">/docs</a></p></body></html>`;
   return c.html(page, 200, { 'Content-Security-Policy': "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'" });
