@@ -158,6 +158,11 @@ export const configSchema = z
     ROUTE_RATE_LIMITS: jsonVar(parseRouteLimits),
     MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
     MAX_URLS: int(100, 1, 10_000),
+    // Crawl options (docs/crawling.md "Crawl options"): the safe deep-crawl bound, and the LLM
+    // endpoints that may receive the origin's own provider keys.
+    DEEP_CRAWL_MAX_PAGES: int(20, 1, 10_000),
+    DEEP_CRAWL_MAX_DEPTH: int(2, 1, 20),
+    LLM_BASE_URLS: list,
     ORIGIN_TIMEOUT_MS: int(300_000, 1000, 900_000),
     AUDIT_RETENTION_DAYS: int(90, 1, 3650),
     // Crawl jobs (docs/jobs.md): URLs per job, pages per work item, work items in flight in total /

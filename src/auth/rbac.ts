@@ -8,6 +8,12 @@ export const PERMISSIONS = [
   'crawl:screenshot',
   'crawl:pdf',
   'crawl:js',
+  // Crawl-option capabilities (docs/crawling.md "Crawl options"): LLM use, custom proxies,
+  // custom headers/cookies, deep crawls beyond the safe bound or off the start domain.
+  'crawl:llm',
+  'crawl:proxy',
+  'crawl:headers',
+  'crawl:deep',
   'jobs:write',
   'jobs:read',
   'keys:read',
@@ -32,7 +38,7 @@ export const SCOPE_ALIASES: Record<string, Permission> = {
 
 export const DEFAULT_ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS.filter((p) => p !== 'crawl:js'),
-  operator: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read', 'keys:read', 'audit:read', 'metrics:read', 'playground:access'],
+  operator: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'crawl:llm', 'crawl:proxy', 'crawl:headers', 'crawl:deep', 'jobs:write', 'jobs:read', 'keys:read', 'audit:read', 'metrics:read', 'playground:access'],
   user: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read', 'playground:access'],
   viewer: ['jobs:read', 'audit:read'],
 };

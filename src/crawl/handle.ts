@@ -5,9 +5,8 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import { GatewayError } from '../http/errors';
-import { tenantOf } from '../auth/principal';
 import { audit } from '../audit/audit';
-import { decideCrawlPolicy, type CrawlRoute, type PolicyDecision } from './policy';
+import { decideCrawlPolicy, policyContextFor, type CrawlRoute, type PolicyDecision } from './policy';
 import { forwardToOrigin } from './origin/forward';
 import { runOnEdge } from './edge-run';
 import type { EdgeEngineKind } from './types';
@@ -29,12 +28,7 @@ export function enforcePolicy(c: Context<AppEnv>, route: CrawlRoute, body: Recor
   if (!principal) throw new GatewayError('invalid_credentials', 'Authentication required');
   const config = c.get('config');
   try {
-    return decideCrawlPolicy(route, body, {
-      permissions: principal.permissions,
-      tenant: tenantOf(principal),
-      maxUrls: config.MAX_URLS,
-      allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS,
-    });
+    return decideCrawlPolicy(route, body, policyContextFor(principal, config));
   } catch (err) {
     if (err instanceof GatewayError) {
       const action = err.code === 'insufficient_scope' ? 'permission_denied' : 'crawl_requested';

@@ -11,12 +11,12 @@ import { createRouter, problemResponses, protectedBy } from '../http/openapi';
 import { GatewayError } from '../http/errors';
 import { audit } from '../audit/audit';
 import { forwardToOrigin } from './origin/forward';
-import { proxyWebSocket } from './origin/websocket';
-import { inspectMcpMessage } from './mcp-policy';
+import { DEFAULT_SOCKET_LIMITS, proxyWebSocket } from './origin/websocket';
+import { inspectMcpMessage, type McpInspection } from './mcp-policy';
 import { passThrough } from './handle';
 import { ownsSession, recordSession } from './jobs';
 import { tenantOf, type Principal } from '../auth/principal';
-import type { PolicyContext } from './policy';
+import { policyContextFor, type PolicyContext } from './policy';
 
 const ERRORS = problemResponses(401, 403, 413, 422, 429, 502, 503, 504);
 
@@ -25,9 +25,14 @@ function needOrigin(c: Context<AppEnv>): void {
 }
 
 function policyContext(c: Context<AppEnv>): PolicyContext {
-  const config = c.get('config');
-  const principal = c.get('principal')!;
-  return { permissions: principal.permissions, tenant: tenantOf(principal), maxUrls: config.MAX_URLS, allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS };
+  return policyContextFor(c.get('principal')!, c.get('config'));
+}
+
+/** Every refused MCP message leaves an audit row with its reason (never its content). */
+function auditRefusal(c: Context<AppEnv>, route: string, r: Extract<McpInspection, { ok: false }>): void {
+  const action = r.error.code === 'insufficient_scope' ? 'permission_denied' : 'crawl_requested';
+  const reason = typeof r.error.extras?.reason === 'string' && r.rpcCode === -32700 ? r.error.extras.reason : r.error.code;
+  audit(c, { action, outcome: 'denied', reason, status: r.error.status, details: { route, rpc_code: r.rpcCode } });
 }
 
 const sse = createRoute({
@@ -124,7 +129,7 @@ for (const path of ['/mcp/messages', '/mcp/messages/']) {
     const text = await c.req.text();
     const inspected = inspectMcpMessage(text, policyContext(c));
     if (!inspected.ok) {
-      audit(c, { action: inspected.error.code === 'insufficient_scope' ? 'permission_denied' : 'crawl_requested', outcome: 'denied', reason: inspected.error.code, status: inspected.error.status, details: { route: 'mcp_messages' } });
+      auditRefusal(c, 'mcp_messages', inspected);
       throw inspected.error;
     }
     const search = new URL(c.req.url).search;
@@ -140,5 +145,8 @@ mcpRouter.openapi(ws, async (c) => {
   }
   audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'mcp_ws', engine: 'origin', urls: 0 } });
   const ctx = policyContext(c); // fixed at the handshake: the socket acts for this principal only
-  return proxyWebSocket(c, '/mcp/ws', (text) => inspectMcpMessage(text, ctx));
+  return proxyWebSocket(c, '/mcp/ws', {
+    inspect: (text) => inspectMcpMessage(text, ctx),
+    refused: (r) => auditRefusal(c, 'mcp_ws', r),
+  }, { ...DEFAULT_SOCKET_LIMITS, maxMessageBytes: c.get('config').MAX_BODY_BYTES });
 });

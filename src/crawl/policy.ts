@@ -1,12 +1,18 @@
 /**
- * Per-field crawl policy (pure; SECURITY.md "Crawl requests", OWASP API 2023: API5 function-level
- * authorization, API6 sensitive business flows, API7 SSRF). Given a validated body it decides the
- * permissions needed, checks every URL the origin would contact, and returns the body to forward
- * with each URL replaced by the canonical form that was checked.
+ * Crawl policy for one request (pure; SECURITY.md "Crawl requests" and "Parser differentials",
+ * OWASP API 2023: API5 function-level authorization, API7 SSRF). The route's permission, the URL
+ * cap, then the allow-list of every body field (options/check.ts over options/table.ts): the
+ * body to forward is the checker's rebuild of what it checked, never the client's object.
  */
 import type { Permission } from '../auth/rbac';
+import { tenantOf, type Principal } from '../auth/principal';
+import type { Config } from '../config';
 import { GatewayError } from '../http/errors';
-import { checkTargetUrl } from './egress';
+import type { OptionLimits } from './options/kinds';
+import { checkBody, type CheckIssue } from './options/check';
+import type { BodyShape } from './options/table';
+
+export { tenantSessionId } from './options/check';
 
 export type CrawlRoute = 'crawl' | 'md' | 'html' | 'screenshot' | 'pdf' | 'execute_js' | 'job';
 
@@ -20,40 +26,6 @@ export const ROUTE_PERMISSION: Record<CrawlRoute, Permission> = {
   job: 'jobs:write',
 };
 
-/** Keys that make the crawler run caller-supplied code (Crawl4AI hooks run Python; the rest JS). */
-const CODE_KEYS = new Set(['hooks', 'js_code', 'js_code_before_wait', 'c4a_script', 'scripts']);
-
-/** Keys whose string values the origin connects to (webhooks, LLM base URLs, proxies). */
-const NESTED_URL_KEYS = new Set(['webhook_url', 'base_url', 'server', 'proxy', 'proxy_server', 'url', 'start_url']);
-
-/** Top-level names that would let a body speak for someone else. Refused (422), never forwarded. */
-const IDENTITY_KEY = /^(user|user_?id|user_?name|owner|tenant|tenant_?id|principal|sub|subject|email|api_?key|api_?token|token|access_token|auth|authorization|identity|scopes?|roles?|permissions?|actor|on_behalf_of|impersonate)$/i;
-
-/**
- * Fields that reach into the crawler host itself: file paths on its disk (`output_path`,
- * `user_data_dir`, `downloads_path`), Chromium launch flags (`extra_args`: e.g.
- * `--host-resolver-rules=MAP * 169.254.169.254` would undo the egress policy), and attaching
- * the crawler to another browser (`cdp_url`, `debugging_port`, `use_managed_browser`). Refused
- * anywhere in the body.
- */
-const HOST_REACH_KEYS = new Set(['output_path', 'user_data_dir', 'downloads_path', 'extra_args', 'cdp_url', 'debugging_port', 'use_managed_browser', 'browser_path']);
-
-/** Crawler flags that produce what a dedicated route's permission guards. */
-const FLAG_PERMISSIONS: Record<string, Permission> = { screenshot: 'crawl:screenshot', pdf: 'crawl:pdf' };
-
-/** Permissions implied by `screenshot: true` / `pdf: true` anywhere in the body. */
-export function flaggedPermissions(value: unknown): Permission[] {
-  if (Array.isArray(value)) return value.flatMap(flaggedPermissions);
-  if (!value || typeof value !== 'object') return [];
-  const out: Permission[] = [];
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const perm = FLAG_PERMISSIONS[k];
-    if (perm && v === true) out.push(perm);
-    else out.push(...flaggedPermissions(v));
-  }
-  return out;
-}
-
 export interface PolicyContext {
   permissions: readonly Permission[];
   /**
@@ -63,111 +35,74 @@ export interface PolicyContext {
   tenant?: string;
   maxUrls: number;
   allowPrivateTargets: boolean;
+  limits: OptionLimits;
 }
 
 export interface PolicyDecision {
-  /** The body to forward (URLs canonical, `engine` removed). */
+  /** The body to forward (re-serialisable, URLs canonical, `engine` removed). */
   body: Record<string, unknown>;
-  /** The checked target URLs (for audit counts and the edge engines). */
+  /** The checked target URLs (for audit counts, rate-limit weights and the edge engines). */
   urls: string[];
   engine: 'browser' | 'fetch' | undefined;
 }
 
-/** Paths (dotted) of fields that run code, anywhere in the value. `wait_for: "js:..."` counts. */
-export function findCodeFields(value: unknown, path = ''): string[] {
-  if (Array.isArray(value)) return value.flatMap((v, i) => findCodeFields(v, `${path}[${i}]`));
-  if (!value || typeof value !== 'object') return [];
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const p = path ? `${path}.${k}` : k;
-    const present = v !== null && v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0);
-    if (CODE_KEYS.has(k) && present) out.push(p);
-    else if (k === 'wait_for' && typeof v === 'string' && /^\s*js\s*:/i.test(v)) out.push(p);
-    else out.push(...findCodeFields(v, p));
+function insufficientScope(missing: Permission[], errors: CheckIssue[]): GatewayError {
+  return new GatewayError('insufficient_scope', `This request needs the permission "${missing.join('", "')}"`, {
+    headers: { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${missing.join(' ')}"` },
+    extras: { required: missing, errors: errors.map(({ path, message }) => ({ path, message })) },
+  });
+}
+
+/**
+ * Turns checker issues into the one error the client sees: a malformed, unknown or never-allowed
+ * field → 422 `validation_failed`; a refused target → 422 `url_not_allowed`; otherwise the missing
+ * permissions → 403 `insufficient_scope`. Every error lists the JSON paths.
+ */
+export function policyError(issues: CheckIssue[]): GatewayError {
+  const errors = (kinds: CheckIssue['kind'][]) => issues.filter((i) => kinds.includes(i.kind));
+  const invalid = errors(['invalid', 'unknown', 'never']);
+  if (invalid.length > 0) {
+    const list = invalid.map(({ path, message }) => ({ path, message }));
+    const summary = list.slice(0, 3).map((e) => `${e.path}: ${e.message}`).join('; ');
+    return new GatewayError('validation_failed', `Invalid request: ${summary}`, { extras: { errors: list } });
   }
-  return out;
-}
-
-function urlNotAllowed(field: string, reason: string): GatewayError {
-  return new GatewayError('url_not_allowed', `${field}: ${reason}`, { extras: { field, reason } });
-}
-
-/** Checks one URL-ish value; proxies written as `host:port` are read as http URLs. */
-function checked(field: string, raw: unknown, allowPrivateTargets: boolean, proxyLike = false): string {
-  if (typeof raw !== 'string') throw urlNotAllowed(field, 'must be a URL string');
-  const text = proxyLike && !raw.includes('://') ? `http://${raw}` : raw;
-  const r = checkTargetUrl(text, { allowPrivateTargets });
-  if (!r.ok) throw urlNotAllowed(field, r.reason);
-  return r.url.href;
-}
-
-/** Pure: `session_id` as the origin sees it: `<tenant>~<id>` (idempotent for the same tenant). */
-export function tenantSessionId(tenant: string, id: string): string {
-  const prefix = `${tenant}~`;
-  return id.startsWith(prefix) ? id : prefix + id;
-}
-
-/** Rewrites nested URL-ish fields (below the top level) to their checked canonical forms. */
-function checkNested(value: unknown, path: string, allow: boolean, tenant?: string): unknown {
-  if (Array.isArray(value)) return value.map((v, i) => checkNested(v, `${path}[${i}]`, allow, tenant));
-  if (!value || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const p = `${path}.${k}`;
-    if (HOST_REACH_KEYS.has(k) && v !== null && v !== undefined && v !== false) throw new GatewayError('validation_failed', `${p}: not allowed through the gateway (reaches into the crawler host)`, { extras: { errors: [{ path: p, message: 'not allowed' }] } });
-    if (NESTED_URL_KEYS.has(k) && typeof v === 'string' && v !== '') out[k] = checked(p, v, allow, k === 'server' || k.startsWith('proxy'));
-    else if (k === 'session_id' && tenant && typeof v === 'string' && v !== '') out[k] = tenantSessionId(tenant, v);
-    else out[k] = checkNested(v, p, allow, tenant);
+  const urls = errors(['url']);
+  if (urls.length > 0) {
+    const first = urls[0] as CheckIssue;
+    return new GatewayError('url_not_allowed', `${first.path}: ${first.message}`, {
+      extras: { field: first.path, reason: first.message, errors: urls.map(({ path, message }) => ({ path, message })) },
+    });
   }
-  return out;
+  const perms = errors(['permission']);
+  return insufficientScope([...new Set(perms.map((i) => i.permission as Permission))], perms);
 }
+
+const SHAPE: Record<CrawlRoute, BodyShape> = { crawl: 'crawl', md: 'md', html: 'html', screenshot: 'screenshot', pdf: 'pdf', execute_js: 'execute_js', job: 'job' };
 
 /**
  * The whole decision for one request. Throws the GatewayError the client sees: 403
  * `insufficient_scope`, 422 `too_many_urls` / `url_not_allowed` / `validation_failed`.
  */
-export function decideCrawlPolicy(route: CrawlRoute, input: Record<string, unknown>, ctx: PolicyContext): PolicyDecision {
-  for (const key of Object.keys(input)) {
-    if (IDENTITY_KEY.test(key)) {
-      throw new GatewayError('validation_failed', `${key}: identity fields are set by the gateway, not the request body`, { extras: { errors: [{ path: key, message: 'not allowed' }] } });
-    }
-    if (HOST_REACH_KEYS.has(key) && input[key] !== null && input[key] !== undefined && input[key] !== false) {
-      throw new GatewayError('validation_failed', `${key}: not allowed through the gateway (reaches into the crawler host)`, { extras: { errors: [{ path: key, message: 'not allowed' }] } });
-    }
+export function decideCrawlPolicy(route: CrawlRoute, input: Record<string, unknown>, ctx: PolicyContext, shape: BodyShape = SHAPE[route]): PolicyDecision {
+  const base = ROUTE_PERMISSION[route];
+  if (!ctx.permissions.includes(base)) throw insufficientScope([base], []);
+  if (Array.isArray(input.urls) && input.urls.length > ctx.maxUrls) {
+    throw new GatewayError('too_many_urls', `At most ${ctx.maxUrls} URLs per request (MAX_URLS); got ${input.urls.length}`, { extras: { limit: ctx.maxUrls } });
   }
-
-  const needed = new Set<Permission>([ROUTE_PERMISSION[route]]);
-  if (findCodeFields(input).length > 0) needed.add('crawl:js');
-  for (const p of flaggedPermissions(input)) needed.add(p);
-  const missing = [...needed].filter((p) => !ctx.permissions.includes(p));
-  if (missing.length > 0) {
-    throw new GatewayError('insufficient_scope', `This request needs the permission "${missing.join('", "')}"`, {
-      headers: { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${missing.join(' ')}"` },
-      extras: { required: missing },
-    });
-  }
-
-  const { engine, ...rest } = input;
-  const body: Record<string, unknown> = {};
-  let urls: string[] = [];
-  for (const [k, v] of Object.entries(rest)) {
-    if (k === 'urls' && Array.isArray(v)) {
-      if (v.length > ctx.maxUrls) {
-        throw new GatewayError('too_many_urls', `At most ${ctx.maxUrls} URLs per request (MAX_URLS); got ${v.length}`, { extras: { limit: ctx.maxUrls } });
-      }
-      urls = v.map((u, i) => checked(`urls[${i}]`, u, ctx.allowPrivateTargets));
-      body[k] = urls;
-    } else if (k === 'url') {
-      const u = checked('url', v, ctx.allowPrivateTargets);
-      urls = [u];
-      body[k] = u;
-    } else if (NESTED_URL_KEYS.has(k) && typeof v === 'string' && v !== '') {
-      body[k] = checked(k, v, ctx.allowPrivateTargets, k === 'server' || k.startsWith('proxy'));
-    } else if (k === 'session_id' && ctx.tenant && typeof v === 'string' && v !== '') {
-      body[k] = tenantSessionId(ctx.tenant, v);
-    } else {
-      body[k] = checkNested(v, k, ctx.allowPrivateTargets, ctx.tenant);
-    }
-  }
+  const checked = checkBody(shape, input, { permissions: ctx.permissions, tenant: ctx.tenant, allowPrivateTargets: ctx.allowPrivateTargets, limits: ctx.limits });
+  if (!checked.ok) throw policyError(checked.issues);
+  const { engine, ...body } = checked.value;
+  const urls = Array.isArray(body.urls) ? (body.urls as string[]) : typeof body.url === 'string' ? [body.url] : [];
   return { body, urls, engine: engine === 'browser' || engine === 'fetch' ? engine : undefined };
+}
+
+/** The policy context of a principal under a config (`maxUrls` defaults to MAX_URLS). */
+export function policyContextFor(principal: Principal, config: Config, maxUrls = config.MAX_URLS): PolicyContext {
+  return {
+    permissions: principal.permissions,
+    tenant: tenantOf(principal),
+    maxUrls,
+    allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS,
+    limits: { deepCrawlMaxPages: config.DEEP_CRAWL_MAX_PAGES, deepCrawlMaxDepth: config.DEEP_CRAWL_MAX_DEPTH, llmBaseUrls: config.LLM_BASE_URLS },
+  };
 }

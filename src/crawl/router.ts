@@ -22,9 +22,10 @@ import {
   TaskIdSchema,
 } from './schemas';
 import { enforcePolicy, handleCrawl, passThrough } from './handle';
+import { strictBody, strictJsonBody } from './strict-body';
 import { forwardToOrigin } from './origin/forward';
 import { ownsTask, recordTask } from './jobs';
-import { createJob } from '../jobs/service';
+import { createJob, type CreateJobInput } from '../jobs/service';
 import { crawl4aiTaskView, JOB_ID } from '../jobs/crawl4ai-task';
 import type { CrawlRoute } from './policy';
 import type { EdgeEngineKind } from './types';
@@ -38,7 +39,7 @@ function postRoute<S extends z.ZodType>(path: string, permission: Permission, sc
     summary,
     tags: ['Crawling'],
     ...protectedBy(permission),
-    middleware: [requirePermission(permission)] as const,
+    middleware: [requirePermission(permission), strictJsonBody(path)] as const,
     request: jsonBody(schema),
     responses: { 200: { description: 'The crawler\'s answer (Crawl4AI shape)', content: { [mediaType]: { schema: response } } }, ...ERRORS },
   });
@@ -71,8 +72,7 @@ export const crawlRouter = createRouter();
 for (const s of SPECS) {
   const def = postRoute(s.path, s.permission, s.schema, s.summary, s.response ?? AnyJsonSchema, s.mediaType);
   crawlRouter.openapi(def, async (c) => {
-    const body = c.req.valid('json' as never) as Record<string, unknown>;
-    return handleCrawl(c, body, { route: s.route, originPath: s.path, fallback: s.fallback, stream: s.stream });
+    return handleCrawl(c, strictBody(c), { route: s.route, originPath: s.path, fallback: s.fallback, stream: s.stream });
   });
 }
 
@@ -82,19 +82,26 @@ const jobCreate = createRoute({
   summary: 'Queue a crawl on the origin; the task belongs to the caller',
   tags: ['Crawling'],
   ...protectedBy('jobs:write'),
-  middleware: [requirePermission('jobs:write')] as const,
+  middleware: [requirePermission('jobs:write'), strictJsonBody('/crawl/job')] as const,
   request: jsonBody(CrawlJobRequestSchema),
   responses: { 202: { description: 'Queued', content: { 'application/json': { schema: TaskAcceptedSchema } } }, ...ERRORS },
 });
 
 crawlRouter.openapi(jobCreate, async (c) => {
-  const decision = enforcePolicy(c, 'job', c.req.valid('json'));
+  const body = strictBody(c);
+  const decision = enforcePolicy(c, 'job', body);
   if (!c.get('config').ORIGIN_URL || decision.engine) {
-    // No origin (or an edge engine named): the gateway's own job machinery runs it (docs/jobs.md).
-    const { webhook_config: _ignored, ...crawl } = c.req.valid('json');
-    const job = await createJob(c.env, c.get('config'), c.get('principal')!, { ...crawl, priority: 'normal' }, c.get('requestId'));
+    // No origin (or an edge engine named): the gateway's own job machinery runs it (docs/jobs.md),
+    // with the same checks as POST /jobs — the webhook included (its schema, ≥ 32-byte secret).
+    const { webhook_config: _ignored, webhook, urls, ...crawl } = decision.body;
+    const input: CreateJobInput = { ...crawl, urls: urls as string[], ...(decision.engine ? { engine: decision.engine } : {}), priority: 'normal' };
+    if (webhook) input.webhook = webhook as NonNullable<CreateJobInput['webhook']>;
+    const job = await createJob(c.env, c.get('config'), c.get('principal')!, input, c.get('requestId'));
     audit(c, { action: 'job_created', outcome: 'success', status: 202, details: { job_id: job.id, urls: job.total, engine: job.engine } });
     return c.json({ task_id: job.id }, 202);
+  }
+  if (decision.body.webhook !== undefined) {
+    throw new GatewayError('validation_failed', 'Invalid request: $.webhook: the origin\'s tasks take webhook_config; webhook is for the gateway\'s jobs', { extras: { errors: [{ path: '$.webhook', message: 'use webhook_config with an origin' }] } });
   }
   const principal = c.get('principal')!;
   const res = await forwardToOrigin(c, { method: 'POST', path: '/crawl/job', body: JSON.stringify(decision.body), contentType: 'application/json' });

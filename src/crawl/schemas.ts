@@ -1,9 +1,12 @@
 /**
  * Request and response schemas in Crawl4AI's Docker API shapes (deploy/docker/schemas.py), so
- * its clients work unchanged. Unknown fields Crawl4AI may add later pass through the schema; the
- * policy (policy.ts) then refuses identity-changing and file-writing ones and checks URLs.
+ * its clients work unchanged. They document the routes and check the top level; every field,
+ * nested ones included, is then checked against the crawl-option allow-list (options/table.ts),
+ * which refuses anything it does not list with 422 and its JSON path.
  */
 import { z } from '@hono/zod-openapi';
+import { MIN_WEBHOOK_SECRET_LENGTH } from '../webhooks/sign';
+import { WEBHOOK_EVENTS } from '../jobs/types';
 
 const MAX_URL_CHARS = 8192;
 
@@ -20,9 +23,19 @@ const engine = z.enum(['browser', 'fetch']).optional().openapi({ description: 'C
 const url = z.string().min(1).max(MAX_URL_CHARS);
 
 export const HookConfigSchema = z.object({
-  code: z.record(z.string(), z.string()),
+  hooks: z.array(z.object({ action: z.string(), params: z.record(z.string(), z.unknown()).optional() })).max(10).optional().openapi({ description: 'Crawl4AI 0.9 declarative hook actions (add_cookies / set_headers need crawl:headers)' }),
+  code: z.record(z.string(), z.string()).optional().openapi({ description: 'Crawl4AI ≤ 0.8 Python hooks: needs crawl:js' }),
   timeout: z.number().int().min(1).max(120).optional(),
 });
+
+/** The gateway job's webhook, one schema for `POST /jobs` and `POST /crawl/job` (docs/jobs.md). */
+export const JobWebhookSchema = z
+  .strictObject({
+    url: z.string().max(2048),
+    secret: z.string().min(MIN_WEBHOOK_SECRET_LENGTH).max(256).openapi({ description: 'HMAC-SHA-256 key for X-Crawlgate-Signature; stored sealed (AES-GCM), never in clear' }),
+    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(4).optional(),
+  })
+  .openapi('JobWebhook');
 
 export const CrawlRequestSchema = z
   .object({
@@ -39,6 +52,7 @@ export const CrawlJobRequestSchema = CrawlRequestSchema.extend({
   webhook_config: z
     .object({ webhook_url: url, webhook_data_in_payload: z.boolean().optional(), webhook_headers: z.record(z.string(), z.string()).optional() })
     .optional(),
+  webhook: JobWebhookSchema.optional().openapi({ description: 'Only for jobs the gateway runs (no ORIGIN_URL, or an `engine`): as on POST /jobs' }),
 }).openapi('CrawlJobRequest');
 
 export const MarkdownRequestSchema = z

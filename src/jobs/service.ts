@@ -9,7 +9,7 @@ import type { Config } from '../config';
 import type { Principal } from '../auth/principal';
 import { tenantOf } from '../auth/principal';
 import { GatewayError } from '../http/errors';
-import { decideCrawlPolicy } from '../crawl/policy';
+import { decideCrawlPolicy, policyContextFor } from '../crawl/policy';
 import { chooseEngine } from '../crawl/handle';
 import { checkTargetUrl } from '../crawl/egress';
 import { sealSecret } from '../webhooks/secret-box';
@@ -47,7 +47,7 @@ function sessionIdOf(body: Record<string, unknown>): string | null {
 export async function createJob(env: Env, config: Config, principal: Principal, input: CreateJobInput, requestId: string, now = Date.now()): Promise<{ id: string; total: number; engine: string }> {
   const { priority, webhook, ...crawl } = input;
   const tenant = tenantOf(principal);
-  const decision = decideCrawlPolicy('crawl', crawl, { permissions: principal.permissions, tenant, maxUrls: config.JOB_MAX_URLS, allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS });
+  const decision = decideCrawlPolicy('crawl', crawl, policyContextFor(principal, config, config.JOB_MAX_URLS));
   const engine = chooseEngine(config.ORIGIN_URL, decision.engine, 'fetch');
   if (engine === 'browser' && !env.BROWSER) throw new GatewayError('service_unavailable', 'The browser engine needs the BROWSER (Browser Rendering) binding');
   const id = newJobId();

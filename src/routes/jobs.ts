@@ -15,13 +15,13 @@ import { audit } from '../audit/audit';
 import { createRouter, jsonBody, problemResponses, protectedBy } from '../http/openapi';
 import { GatewayError } from '../http/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../http/cursor';
-import { ConfigObjectSchema } from '../crawl/schemas';
-import { MIN_WEBHOOK_SECRET_LENGTH } from '../webhooks/sign';
+import { ConfigObjectSchema, JobWebhookSchema } from '../crawl/schemas';
+import { strictJsonBody } from '../crawl/strict-body';
 import { controlJob, createJob, isAdmin, jobStatus, readScope, visibleJob, type JobAction } from '../jobs/service';
 import { JOB_ID, listJobRows, type JobRow } from '../jobs/job-index';
 import { d1JobResults, readResults } from '../jobs/results';
 import { usageReport } from '../jobs/usage';
-import { JOB_STATUSES, PRIORITIES, WEBHOOK_EVENTS } from '../jobs/types';
+import { JOB_STATUSES, PRIORITIES } from '../jobs/types';
 
 const JobIdSchema = z.string().regex(JOB_ID, 'must be a job id (job_...)');
 const AnyObject = z.record(z.string(), z.unknown());
@@ -33,13 +33,7 @@ const JobCreateSchema = z
     browser_config: ConfigObjectSchema.optional(),
     crawler_config: ConfigObjectSchema.optional(),
     priority: z.enum(PRIORITIES).default('normal'),
-    webhook: z
-      .strictObject({
-        url: z.string().max(2048),
-        secret: z.string().min(MIN_WEBHOOK_SECRET_LENGTH).max(256).openapi({ description: 'HMAC-SHA-256 key for X-Crawlgate-Signature; stored sealed (AES-GCM), never in clear' }),
-        events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(4).optional(),
-      })
-      .optional(),
+    webhook: JobWebhookSchema.optional(),
   })
   .catchall(z.unknown())
   .openapi('JobCreateRequest');
@@ -89,7 +83,7 @@ jobsRouter.openapi(
     summary: 'Submit a crawl job (up to JOB_MAX_URLS URLs)',
     tags: ['Jobs'],
     ...protectedBy('jobs:write'),
-    middleware: [requirePermission('jobs:write')] as const,
+    middleware: [requirePermission('jobs:write'), strictJsonBody('/jobs')] as const,
     request: jsonBody(JobCreateSchema),
     responses: { 202: { description: 'Accepted', content: { 'application/json': { schema: JobAcceptedSchema } } }, ...problemResponses(400, 401, 403, 413, 422, 429, 503) },
   }),

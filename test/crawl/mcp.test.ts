@@ -4,6 +4,7 @@ import { problem } from '../helpers/http';
 import { callAs, credentialFor, newRequestId, originSaw } from '../helpers/principal';
 import { inspectMcpMessage } from '../../src/crawl/mcp-policy';
 import { TEST_VARS } from '../helpers/test-vars';
+import { DEFAULT_OPTION_LIMITS } from '../../src/crawl/options/kinds';
 
 const user = credentialFor({ id: 'key_mcp_user', permissions: ['crawl:run'] });
 const other = credentialFor({ id: 'key_mcp_other', permissions: ['crawl:run'] });
@@ -101,10 +102,10 @@ describe('MCP over HTTP', () => {
 });
 
 describe('inspectMcpMessage (the WebSocket relay\'s check)', () => {
-  const ctx = { permissions: ['crawl:run'] as const, maxUrls: 100, allowPrivateTargets: false };
+  const ctx = { permissions: ['crawl:run'] as const, maxUrls: 100, allowPrivateTargets: false, limits: DEFAULT_OPTION_LIMITS };
   it('passes non-tool messages unchanged and checks tool calls in batches', () => {
     const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
-    expect(inspectMcpMessage(init, { ...ctx, permissions: [...ctx.permissions] })).toEqual({ ok: true, message: init });
+    expect(inspectMcpMessage(init, { ...ctx, permissions: [...ctx.permissions] })).toEqual({ ok: true, message: init, calls: [] });
     const batch = JSON.stringify([toolCall('md', { url: 'https://example.com/' }), toolCall('crawl', { urls: ['http://127.1/'] })]);
     const r = inspectMcpMessage(batch, { ...ctx, permissions: [...ctx.permissions] });
     expect(r.ok).toBe(false);

@@ -18,7 +18,7 @@ describe('code-running fields need crawl:js', () => {
   const cases: Array<[string, string, Record<string, unknown>]> = [
     ['hooks', '/crawl', { urls: ['https://example.com/'], hooks: { code: { on_page_context_created: 'async def hook(page, context, **kw): return page' } } }],
     ['js_code in crawler_config params', '/crawl', { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { js_code: ['document.title'] } } }],
-    ['js_code nested deeper', '/crawl/stream', { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { deep: { js_code: 'x()' } } } }],
+    ['js_code in a crawler_configs entry', '/crawl/stream', { urls: ['https://example.com/', 'https://example.org/'], crawler_configs: [{ type: 'CrawlerRunConfig', params: { js_code: 'x()' } }] }],
     ['wait_for js: condition', '/crawl', { urls: ['https://example.com/'], crawler_config: { params: { wait_for: 'js:() => window.ready' } } }],
     ['c4a_script', '/crawl', { urls: ['https://example.com/'], crawler_config: { params: { c4a_script: 'CLICK `#go`' } } }],
     ['/execute_js', '/execute_js', { url: 'https://example.com/', scripts: ['document.title'] }],
@@ -120,7 +120,6 @@ describe('SSRF through HTTP', () => {
     ['credentials + loopback in /html', '/html', { url: 'http://a@127.0.0.1:8080/' }],
     ['GCP metadata name in /pdf', '/pdf', { url: 'http://metadata.google.internal/' }],
     ['file scheme in /screenshot', '/screenshot', { url: 'file:///etc/passwd' }],
-    ['private LLM base_url in /md', '/md', { url: 'https://example.com/', f: 'llm', q: 'x', base_url: 'http://10.0.0.5:11434' }],
     ['private proxy in browser_config', '/crawl', { urls: ['https://example.com/'], browser_config: { type: 'BrowserConfig', params: { proxy: '192.168.1.10:3128' } } }],
     ['metadata webhook on a job', '/crawl/job', { urls: ['https://example.com/'], webhook_config: { webhook_url: 'http://169.254.169.254/' } }],
   ];
@@ -128,6 +127,12 @@ describe('SSRF through HTTP', () => {
   it.each(cases)('refuses %s with 422 url_not_allowed', async (_label, path, json) => {
     const rid = newRequestId('ssrf');
     await refused(await callAs(user, path, { json, headers: { 'X-Request-Id': rid } }), 422, 'url_not_allowed', rid);
+  });
+
+  it('refuses a caller-chosen LLM base_url in /md for everyone (422 validation_failed: it would receive the origin\'s key)', async () => {
+    const rid = newRequestId('mdbase');
+    const p = await refused(await callAs(user, '/md', { json: { url: 'https://example.com/', f: 'llm', q: 'x', base_url: 'http://10.0.0.5:11434' }, headers: { 'X-Request-Id': rid } }), 422, 'validation_failed', rid);
+    expect(p.errors).toContainEqual(expect.objectContaining({ path: '$.base_url' }));
   });
 
   it('ALLOW_PRIVATE_TARGETS (development) lets a private target through', async () => {

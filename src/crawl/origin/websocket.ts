@@ -1,9 +1,11 @@
 /**
  * WebSocket proxy to the origin (RFC 6455). The gateway terminates the client's socket and opens
  * its own to the origin with the origin credential and signed identity, then relays message by
- * message so each client message can be policy-checked before the origin sees it. Binary frames
- * from the client are refused (close 1003): MCP speaks JSON text, and an unread frame could
- * carry a tool call past the check.
+ * message so each client message is read, checked and re-serialised before the origin sees it
+ * (mcp-policy.ts). Bounds per socket: message size, messages waiting for their check, idle time.
+ * Binary frames close the socket (1003): MCP speaks JSON text, and an unread frame could carry a
+ * tool call past the check. A client that keeps sending text the gateway cannot read is closed
+ * with 1007 (invalid frame payload data).
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env';
@@ -11,13 +13,33 @@ import { GatewayError } from '../../http/errors';
 import { originFetchError, prepareOrigin } from './forward';
 import { jsonRpcRefusal, type McpInspection } from '../mcp-policy';
 
+/** Per-socket bounds (docs/crawling.md "MCP"). */
+export interface SocketLimits {
+  maxMessageBytes: number;
+  /** Client messages accepted but not yet checked and relayed; one more is refused. */
+  maxInFlight: number;
+  /** Silence (no message either way) after which both sockets are closed. */
+  idleMs: number;
+  /** Unreadable messages in a row after which the client socket is closed with 1007. */
+  maxUnreadable: number;
+}
+
+export const DEFAULT_SOCKET_LIMITS: SocketLimits = { maxMessageBytes: 1_048_576, maxInFlight: 8, idleMs: 300_000, maxUnreadable: 3 };
+
+export interface RelayHandlers {
+  /** Checks (and admits) one client message. */
+  inspect: (text: string) => Promise<McpInspection> | McpInspection;
+  /** Called for each refused message (audit). */
+  refused: (r: Extract<McpInspection, { ok: false }>) => void;
+}
+
 /** Close codes an endpoint may send (1005/1006/1015 are reserved for reporting only). */
 function sendableCode(code: number | undefined): number {
   return code !== undefined && (code === 1000 || (code >= 1001 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)) ? code : 1000;
 }
 
 /** Opens the origin socket and returns the 101 response carrying the client's end. */
-export async function proxyWebSocket(c: Context<AppEnv>, path: string, inspect: (text: string) => McpInspection): Promise<Response> {
+export async function proxyWebSocket(c: Context<AppEnv>, path: string, handlers: RelayHandlers, limits: SocketLimits = DEFAULT_SOCKET_LIMITS): Promise<Response> {
   const { target, headers, timeoutMs, requestId } = await prepareOrigin(c, { method: 'GET', path }, { websocket: true });
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
@@ -40,20 +62,78 @@ export async function proxyWebSocket(c: Context<AppEnv>, path: string, inspect: 
   const server = pair[1];
   server.accept();
 
+  let closed = false;
+  const closeBoth = (code: number, reason: string) => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(idle);
+    server.close(code, reason);
+    upstream.close(code === 1007 || code === 1009 ? 1000 : sendableCode(code), 'client closed');
+  };
+  let idle = setTimeout(() => closeBoth(1000, 'idle'), limits.idleMs);
+  const touch = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => closeBoth(1000, 'idle'), limits.idleMs);
+  };
+
+  // Messages are checked one after another, so they reach the origin in the order they were sent.
+  let queue: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  let unreadable = 0;
+  const refuse = (r: Extract<McpInspection, { ok: false }>, extra: Record<string, unknown> = {}) => {
+    handlers.refused(r);
+    if (!closed) server.send(jsonRpcRefusal(r.id, r.error, r.rpcCode, extra));
+  };
+
   server.addEventListener('message', (ev) => {
-    if (typeof ev.data !== 'string') {
-      server.close(1003, 'text messages only');
-      upstream.close(1000, 'client closed');
-      return;
+    touch();
+    if (typeof ev.data !== 'string') return closeBoth(1003, 'text messages only');
+    if (ev.data.length > limits.maxMessageBytes || new TextEncoder().encode(ev.data).byteLength > limits.maxMessageBytes) {
+      return closeBoth(1009, `messages are limited to ${limits.maxMessageBytes} bytes`);
     }
-    const r = inspect(ev.data);
-    if (r.ok) upstream.send(r.message);
-    else server.send(jsonRpcRefusal(r.id, r.error));
+    if (inFlight >= limits.maxInFlight) {
+      const err = new GatewayError('concurrency_limited', `At most ${limits.maxInFlight} messages may wait for their check on one socket`);
+      return refuse({ ok: false, error: err, id: null, rpcCode: -32001 });
+    }
+    const text = ev.data;
+    inFlight++;
+    queue = queue.then(async () => {
+      try {
+        const r = await handlers.inspect(text);
+        if (closed) return;
+        if (r.ok) {
+          unreadable = 0;
+          upstream.send(r.message);
+          return;
+        }
+        const retry = r.error.headers?.['Retry-After'];
+        refuse(r, retry ? { retry_after: Number(retry) } : {});
+        if (r.rpcCode === -32700 && ++unreadable >= limits.maxUnreadable) closeBoth(1007, 'unreadable messages');
+      } catch (err) {
+        console.error('mcp relay: checking a message failed', { error: String(err) });
+        closeBoth(1011, 'internal error');
+      } finally {
+        inFlight--;
+      }
+    });
   });
-  upstream.addEventListener('message', (ev) => server.send(ev.data));
-  server.addEventListener('close', (ev) => upstream.close(sendableCode(ev.code), ev.reason));
-  upstream.addEventListener('close', (ev) => server.close(sendableCode(ev.code), ev.reason));
-  server.addEventListener('error', () => upstream.close(1011, 'client error'));
-  upstream.addEventListener('error', () => server.close(1011, 'origin error'));
+  upstream.addEventListener('message', (ev) => {
+    touch();
+    if (!closed) server.send(ev.data);
+  });
+  server.addEventListener('close', (ev) => {
+    closed = true;
+    clearTimeout(idle);
+    upstream.close(sendableCode(ev.code), ev.reason);
+  });
+  upstream.addEventListener('close', (ev) => {
+    if (!closed) {
+      closed = true;
+      clearTimeout(idle);
+      server.close(sendableCode(ev.code), ev.reason);
+    }
+  });
+  server.addEventListener('error', () => closeBoth(1011, 'client error'));
+  upstream.addEventListener('error', () => closeBoth(1011, 'origin error'));
   return new Response(null, { status: 101, webSocket: client });
 }
