@@ -26,6 +26,7 @@ import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { registerDocs } from './routes/docs';
 import { adminKeysRouter } from './routes/admin/keys';
+import { ownKeysRouter } from './routes/keys';
 import { apiKeyValidateRouter } from './routes/auth-api-key';
 import { crawlRouter } from './crawl/router';
 import { mcpRouter } from './crawl/mcp';
@@ -71,6 +72,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   // Feature routers are mounted here, one line each:
   app.route('/', apiKeyValidateRouter); // /auth/api-key/validate
   app.route('/', adminKeysRouter);   // /admin/keys
+  app.route('/', ownKeysRouter); // /keys (self-service)
   app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
   app.route('/', mcpRouter); // /mcp/*
   app.route('/', adminAuditRouter); // /admin/audit

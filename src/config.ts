@@ -148,7 +148,8 @@ export const configSchema = z
     METRICS_ALLOW_CIDRS: cidrs('127.0.0.1/32,::1/128'),
     ADMIN_ALLOW_CIDRS: cidrs(''),
     ALLOW_PRIVATE_TARGETS: bool(false),
-    ACCESS_TOKEN_TTL: int(900, 60, 3600),
+    // SECURITY.md "Tokens": access tokens live minutes (at most 15); a larger value stops the Worker.
+    ACCESS_TOKEN_TTL: int(900, 60, 900),
     REFRESH_TOKEN_TTL: int(604800, 300, 90 * 86400),
     DEFAULT_RATE_LIMIT: rateLimit('100/minute'),
     IP_RATE_LIMIT: rateLimit('600/minute'),
@@ -165,6 +166,8 @@ export const configSchema = z
     LLM_BASE_URLS: list,
     ORIGIN_TIMEOUT_MS: int(300_000, 1000, 900_000),
     AUDIT_RETENTION_DAYS: int(90, 1, 3650),
+    // docs/api-keys.md "Self-service keys": live keys one owner may hold when created by a non-admin.
+    MAX_KEYS_PER_USER: int(10, 1, 1000),
     // Crawl jobs (docs/jobs.md): URLs per job, pages per work item, work items in flight in total /
     // per tenant / per job, attempts per page, first retry delay, work-item lease, retention.
     JOB_MAX_URLS: int(10_000, 1, 10_000),

@@ -17,6 +17,11 @@ export interface Principal {
   maxConcurrency?: number;
   /** Owner of a key (a username), for tenancy: a key acts for its owner's jobs. */
   owner?: string;
+  /**
+   * When the credential's source stops working (epoch ms): a key's `expires_at`, also carried by a
+   * JWT minted from that key. Absent = no expiry. What this principal grants may not outlive it.
+   */
+  expiresAt?: number;
   /** For JWT principals: the access token's id and expiry (seconds), for logout and revocation. */
   tokenId?: string;
   tokenExpiresAt?: number;

@@ -18,6 +18,8 @@ export const PERMISSIONS = [
   'jobs:read',
   'keys:read',
   'keys:manage',
+  /** Self-service keys (`/keys`): create and manage one's own keys, within one's own permissions. */
+  'keys:self',
   'users:manage',
   'audit:read',
   'metrics:read',
@@ -38,8 +40,8 @@ export const SCOPE_ALIASES: Record<string, Permission> = {
 
 export const DEFAULT_ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS.filter((p) => p !== 'crawl:js'),
-  operator: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'crawl:llm', 'crawl:proxy', 'crawl:headers', 'crawl:deep', 'jobs:write', 'jobs:read', 'keys:read', 'audit:read', 'metrics:read', 'playground:access'],
-  user: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read', 'playground:access'],
+  operator: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'crawl:llm', 'crawl:proxy', 'crawl:headers', 'crawl:deep', 'jobs:write', 'jobs:read', 'keys:read', 'keys:self', 'audit:read', 'metrics:read', 'playground:access'],
+  user: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read', 'keys:self', 'playground:access'],
   viewer: ['jobs:read', 'audit:read'],
 };
 

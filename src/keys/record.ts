@@ -74,6 +74,7 @@ export function principalOf(rec: ApiKeyRecord): Principal {
     ...(rec.rate_limit ? { rateLimit: rec.rate_limit } : {}),
     ...(rec.max_concurrency ? { maxConcurrency: rec.max_concurrency } : {}),
     ...(rec.owner ? { owner: rec.owner } : {}),
+    ...(rec.expires_at !== null ? { expiresAt: rec.expires_at } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { normalizeScopes, PERMISSIONS, SCOPE_ALIASES } from '../auth/rbac';
 import { parseRateLimit } from '../ratelimit/limit-spec';
+import { displayText } from '../http/display-text';
 
 const SCOPE_HELP = `one of ${[...PERMISSIONS, ...Object.keys(SCOPE_ALIASES)].join(', ')} (or a "group:*" wildcard)`;
 
@@ -27,7 +28,7 @@ export const OWNER_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
 
 export const CreateKeyBody = z
   .object({
-    name: z.string().trim().min(1).max(100).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters'),
+    name: displayText(100),
     scopes: scopeList,
     rate_limit: rateLimit.optional(),
     max_concurrency: z.number().int().min(1).max(1000).optional(),
@@ -110,3 +111,9 @@ export const ValidateKeySchema = z
     rate_limit: z.string().nullable(),
   })
   .openapi('ApiKeyValidation');
+
+/** Self-service creation (`POST /keys`): the owner is always the caller, so there is no `owner` field. */
+export const CreateOwnKeyBody = CreateKeyBody.omit({ owner: true }).strict().openapi('CreateOwnKeyRequest');
+
+/** Self-service listing: the caller's own keys, so no `owner` or `source`. */
+export const ListOwnKeysQuery = ListKeysQuery.omit({ owner: true, source: true });

@@ -11,6 +11,7 @@ import type { Config } from '../config';
 import { checkKeyFormat, displayPrefix } from './format';
 import { constantTimeEqual, digestKey } from './digest';
 import type { ApiKeyRecord } from './record';
+import { isDisplaySafe } from '../http/display-text';
 
 export interface SeedKey {
   id: string;
@@ -54,6 +55,7 @@ export function parseSeedKeys(json: string | undefined): { ok: true; keys: SeedK
     if (seen.has(key)) return { ok: false, problem: `${where}: "key" is the same as another entry's` };
     seen.add(key);
     if (v.name !== undefined && (typeof v.name !== 'string' || v.name.length > 200)) return { ok: false, problem: `${where}: "name" must be a string` };
+    if (typeof v.name === 'string' && !isDisplaySafe(v.name)) return { ok: false, problem: `${where}: "name" must not contain control, line-separator or format (bidi) characters` };
     let rateLimit: string | null = null;
     if (v.rate_limit !== undefined && v.rate_limit !== null) {
       const spec = typeof v.rate_limit === 'string' ? parseRateLimit(v.rate_limit) : null;

@@ -7,7 +7,7 @@ import type { Env } from '../env';
 import type { Permission } from '../auth/rbac';
 import { displayPrefix, generateApiKey, generateKeyId, type KeyEnvironment } from './format';
 import { digestKey } from './digest';
-import { findKeyById, insertKey, markRevoked, rotateKeyRows, setDisabled, type StoredKey } from './store';
+import { findKeyById, insertKey, insertKeyWithinCap, markRevoked, rotateKeyRows, setDisabled, type StoredKey } from './store';
 import { deleteMarker, forgetCachedKey, readMarker, writeMarker } from './cache';
 import type { ApiKeyRecord } from './record';
 import { findSeedKey, isSeedKeyId, listSeedKeys } from './seed';
@@ -54,9 +54,12 @@ async function newStoredKey(pepper: string, input: NewKeyInput, now: number, rot
   return { key, record, stored: { record, digest: await digestKey(pepper, key) } };
 }
 
-export async function createKey(env: Env, config: Config, input: NewKeyInput, now: number): Promise<IssuedKey> {
+/** Creates a key. With `maxPerOwner`, refuses (null) when the owner already holds that many live keys. */
+export async function createKey(env: Env, config: Config, input: NewKeyInput, now: number, maxPerOwner?: number): Promise<IssuedKey | null> {
   const { key, record, stored } = await newStoredKey(config.API_KEY_SALT, input, now, null);
-  await insertKey(env.DB, stored);
+  if (maxPerOwner !== undefined && input.owner !== null) {
+    if (!(await insertKeyWithinCap(env.DB, stored, maxPerOwner, now))) return null;
+  } else await insertKey(env.DB, stored);
   return { key, record };
 }
 

@@ -47,6 +47,22 @@ export async function insertKey(db: D1Database, key: StoredKey): Promise<void> {
   await db.prepare(`INSERT INTO api_keys (${COLUMNS}) VALUES (${COLUMNS.split(',').map(() => '?').join(', ')})`).bind(...insertValues(key)).run();
 }
 
+/**
+ * Inserts `key` only while its owner holds fewer than `max` live keys (active or disabled, not
+ * expired) — one statement, so two concurrent creations cannot both pass the cap. False = at the cap.
+ */
+export async function insertKeyWithinCap(db: D1Database, key: StoredKey, max: number, now: number): Promise<boolean> {
+  const placeholders = COLUMNS.split(',').map(() => '?').join(', ');
+  const res = await db
+    .prepare(
+      `INSERT INTO api_keys (${COLUMNS}) SELECT ${placeholders} WHERE (SELECT COUNT(*) FROM api_keys WHERE owner = ? ` +
+        `AND status IN ('active', 'disabled') AND (expires_at IS NULL OR expires_at > ?)) < ?`,
+    )
+    .bind(...insertValues(key), key.record.owner, now, max)
+    .run();
+  return (res.meta.changes ?? 0) === 1;
+}
+
 export async function findKeyByDigest(db: D1Database, digest: string): Promise<StoredKey | null> {
   const row = await db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE digest = ?`).bind(digest).first<ApiKeyRow>();
   return row ? fromRow(row) : null;

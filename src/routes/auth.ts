@@ -206,6 +206,14 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
       }
       const key = result.principal;
       const config = c.get('config');
+      const now = Date.now();
+      // The token never outlives its key (SECURITY.md "derived credentials die no later than their source").
+      const keyExp = key.expiresAt !== undefined ? Math.floor(key.expiresAt / 1000) : null;
+      const ttlSeconds = keyExp === null ? config.ACCESS_TOKEN_TTL : Math.min(config.ACCESS_TOKEN_TTL, keyExp - Math.floor(now / 1000));
+      if (ttlSeconds < 1) {
+        audit(c, { action: 'login_failed', outcome: 'denied', reason: 'expired', status: 401, actor: { id: key.id, kind: 'key', name: key.name } });
+        throw new GatewayError('invalid_credentials', 'Invalid API token');
+      }
       const access = await signAccessToken(await keyRing(config), {
         subject: key.id,
         claims: {
@@ -215,9 +223,10 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
           ...(key.rateLimit ? { rate_limit: key.rateLimit } : {}),
           ...(key.maxConcurrency ? { max_concurrency: key.maxConcurrency } : {}),
           ...(key.owner ? { owner: key.owner } : {}),
+          ...(keyExp !== null ? { key_exp: keyExp } : {}),
         },
-        ttlSeconds: config.ACCESS_TOKEN_TTL,
-        now: Date.now(),
+        ttlSeconds,
+        now,
       });
       audit(c, { action: 'login_succeeded', outcome: 'success', status: 200, actor: { id: key.id, kind: 'key', name: key.name }, details: { grant: 'api_key', jti: access.jti } });
       return c.json({ email: email ?? null, access_token: access.token, token_type: 'bearer' as const, expires_in: access.expiresIn, scope: key.permissions.join(' ') }, 200);

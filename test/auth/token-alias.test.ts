@@ -43,6 +43,43 @@ describe('POST /token', () => {
     expect((await problem(me)).code).toBe('token_revoked');
   });
 
+  it("never outlives its key: exp is capped at the key's expires_at and the token dies at that instant", async () => {
+    const expiresAt = Date.now() + 3_000;
+    const key = await newKey(['crawl'], { expires_at: new Date(expiresAt).toISOString() });
+    const res = await call('/token', { method: 'POST', json: { api_token: key.key } });
+    expect(res.status).toBe(200);
+    const body = await res.json<{ access_token: string; expires_in: number }>();
+    const claims = decodeJwt(body.access_token);
+    expect(claims.exp).toBe(Math.floor(expiresAt / 1000));
+    expect(claims.key_exp).toBe(Math.floor(expiresAt / 1000));
+    expect(body.expires_in).toBeLessThanOrEqual(3);
+    expect((await call('/auth/me', { headers: bearer(body.access_token) })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt - Date.now()) + 100));
+    // Past the key's expiry, inside the 30 s clock tolerance jose would still allow: refused.
+    const me = await call('/auth/me', { headers: bearer(body.access_token) });
+    expect(me.status).toBe(401);
+    expect((await problem(me)).code).toBe('token_expired');
+    // And the key itself no longer buys a token.
+    expect((await call('/token', { method: 'POST', json: { api_token: key.key } })).status).toBe(401);
+  });
+
+  it('a key that expires later than ACCESS_TOKEN_TTL still gets the configured lifetime', async () => {
+    const key = await newKey(['crawl'], { expires_at: new Date(Date.now() + 86_400_000).toISOString() });
+    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{ access_token: string }>();
+    const claims = decodeJwt(access_token);
+    expect((claims.exp as number) - (claims.iat as number)).toBe(900);
+  });
+
+  it('the derived token stops working while its key is disabled', async () => {
+    const key = await newKey(['crawl']);
+    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{ access_token: string }>();
+    const { token } = await adminToken();
+    expect((await call(`/admin/keys/${key.id}`, { method: 'PATCH', headers: bearer(token), json: { disabled: true } })).status).toBe(200);
+    const me = await call('/auth/me', { headers: bearer(access_token) });
+    expect(me.status).toBe(401);
+    expect((await problem(me)).code).toBe('token_revoked');
+  });
+
   it('refuses an invalid api_token with 401', async () => {
     const res = await call('/token', { method: 'POST', json: { email: 'x@example.com', api_token: 'cg_live_not_a_real_key' } });
     expect(res.status).toBe(401);

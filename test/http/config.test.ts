@@ -28,6 +28,9 @@ describe('config schema', () => {
     ['METRICS_ALLOW_CIDRS', '10.0.0.0/33', 'prefix length'],
     ['CORS_ORIGINS', 'app.example.com', 'not an origin'],
     ['ALLOW_PRIVATE_TARGETS', 'maybe', 'true or false'],
+    // SECURITY.md: access tokens live at most 15 minutes.
+    ['ACCESS_TOKEN_TTL', '901', 'from 60 to 900'],
+    ['MAX_KEYS_PER_USER', '0', 'from 1 to 1000'],
   ])('names %s when it is %s', (variable, value, message) => {
     const r = parseConfig({ ...valid, ADMIN_USERNAME: 'admin', [variable]: value });
     expect(r.ok).toBe(false);

@@ -31,4 +31,9 @@ export interface CrawlgateClaims {
   max_concurrency?: number;
   /** The key's owner (a username), copied at issue: the token acts for the same tenant as its key. */
   owner?: string;
+  /**
+   * The key's `expires_at` (NumericDate, whole seconds, rounded down), copied at issue. `exp` never
+   * exceeds it, and the token is refused from that instant whatever the clock tolerance allows.
+   */
+  key_exp?: number;
 }

@@ -17,10 +17,12 @@ import { keyRing } from './keys';
 import { checkAccessToken, type AccessPayload } from './access-token';
 
 /** Builds the principal for a verified token, or refuses it as revoked. */
-export async function principalFromAccess(env: Env, config: Config, p: AccessPayload): Promise<AuthResult> {
+export async function principalFromAccess(env: Env, config: Config, p: AccessPayload, now = Date.now()): Promise<AuthResult> {
   const base = { tokenId: p.jti, tokenExpiresAt: p.exp };
   if (p.cg_src === 'api_key') {
     const actor = { id: p.sub, kind: 'key' as const };
+    // A token minted from a key dies with the key's expiry, not CLOCK_TOLERANCE_S later.
+    if (p.key_exp !== undefined && (typeof p.key_exp !== 'number' || now >= p.key_exp * 1000)) return { ok: false, code: 'token_expired', reason: 'key_expired', actor };
     // Both markers in one KV bulk read (one round trip instead of two).
     const jtiKey = revokedJtiKey(p.jti);
     const keyKey = `revoked:key:${p.sub}`;
@@ -41,6 +43,7 @@ export async function principalFromAccess(env: Env, config: Config, p: AccessPay
       ...(typeof p.rate_limit === 'string' ? { rateLimit: p.rate_limit } : {}),
       ...(typeof p.max_concurrency === 'number' && Number.isSafeInteger(p.max_concurrency) && p.max_concurrency > 0 ? { maxConcurrency: p.max_concurrency } : {}),
       ...(typeof p.owner === 'string' && p.owner !== '' ? { owner: p.owner } : {}),
+      ...(typeof p.key_exp === 'number' ? { expiresAt: p.key_exp * 1000 } : {}),
       ...base,
     };
     return { ok: true, principal };
@@ -69,5 +72,5 @@ export const verifyAccessToken: CredentialVerifier = async (c, credential) => {
   const config = c.get('config');
   const check = await checkAccessToken(credential, await keyRing(config), { now: Date.now(), maxAgeSeconds: config.ACCESS_TOKEN_TTL });
   if (!check.ok) return { ok: false, code: check.expired ? 'token_expired' : 'invalid_token', reason: check.reason };
-  return principalFromAccess(c.env, config, check.payload);
+  return principalFromAccess(c.env, config, check.payload, Date.now());
 };

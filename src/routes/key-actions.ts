@@ -1,0 +1,107 @@
+/**
+ * The handlers behind both key entrances (`/admin/keys` and self-service `/keys`): the same
+ * service calls, views and audit rows, with the caller's `KeyAccess` deciding which keys it may
+ * touch and what it may grant (src/keys/access.ts). The secret key appears in exactly two answers
+ * (create, rotate), with `Cache-Control: no-store`; never in audit rows.
+ */
+import type { Context } from 'hono';
+import type { AppEnv } from '../env';
+import { GatewayError } from '../http/errors';
+import { audit } from '../audit/audit';
+import { keyView, type ApiKeyRecord } from '../keys/record';
+import { createKey, listConfiguredKeys, revokeKey, rotateKey, setKeyDisabled } from '../keys/service';
+import { listKeys } from '../keys/store';
+import { decodeCursor, encodeCursor } from '../keys/cursor';
+import { assertRegrant, keyLimitReached, keyNotFound, listOwner, newKeyFor, visibleKey, type CreateKeyFields, type KeyAccess } from '../keys/access';
+import type { KeyStatus } from '../keys/record';
+
+const keyRef = (r: ApiKeyRecord) => ({ key_id: r.id, name: r.name });
+
+function issuedResponse(c: Context<AppEnv>, access: KeyAccess, id: string): void {
+  // The key is in this body: no cache, proxy or browser may keep it (RFC 9111 §5.2.2.5).
+  c.header('Cache-Control', 'no-store');
+  c.header('Pragma', 'no-cache');
+  c.header('Location', `${access.base}/${id}`);
+}
+
+export async function createAction(c: Context<AppEnv>, access: KeyAccess, body: CreateKeyFields) {
+  const now = Date.now();
+  const { input, cap } = newKeyFor(c, access, body, now);
+  const issued = await createKey(c.env, c.get('config'), input, now, cap);
+  if (!issued) throw keyLimitReached(cap as number);
+  audit(c, { action: 'key_created', outcome: 'success', status: 201, details: { ...keyRef(issued.record), scopes: issued.record.scopes, expires_at: issued.record.expires_at, owner: issued.record.owner } });
+  issuedResponse(c, access, issued.record.id);
+  return { ...keyView(issued.record, now), key: issued.key };
+}
+
+export interface ListFields {
+  source?: 'stored' | 'config';
+  status?: KeyStatus;
+  owner?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export async function listAction(c: Context<AppEnv>, access: KeyAccess, q: ListFields) {
+  const now = Date.now();
+  const forced = listOwner(access);
+  // A non-admin lists its own keys only (seed keys have no owner); an owner filter naming another is empty.
+  if (forced === null || (forced !== undefined && q.owner !== undefined && q.owner !== forced)) return { keys: [], next_cursor: null };
+  if (q.source === 'config') {
+    if (forced !== undefined) return { keys: [], next_cursor: null };
+    const keys = (await listConfiguredKeys(c.env, c.get('config'))).filter((r) => !q.status || keyView(r, now).status === q.status);
+    return { keys: keys.map((r) => keyView(r, now)), next_cursor: null };
+  }
+  const after = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
+  if (after === null) {
+    throw new GatewayError('validation_failed', 'Invalid request: cursor: is not a cursor this API returned', { extras: { errors: [{ path: 'cursor', message: 'is not a cursor this API returned' }] } });
+  }
+  const limit = q.limit ?? 50;
+  const rows = await listKeys(c.env.DB, { status: q.status, owner: forced ?? q.owner, after, limit, now });
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const next = rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
+  return { keys: page.map((r) => keyView(r, now)), next_cursor: next };
+}
+
+export async function getAction(c: Context<AppEnv>, access: KeyAccess, id: string) {
+  return keyView(await visibleKey(c, access, id), Date.now());
+}
+
+export async function updateAction(c: Context<AppEnv>, access: KeyAccess, id: string, disabled: boolean) {
+  const rec = await visibleKey(c, access, id);
+  if (!disabled) assertRegrant(c, access, rec, 'key_enable');
+  const result = await setKeyDisabled(c.env, c.get('config'), id, disabled, Date.now());
+  if (!result.ok) {
+    if (result.reason === 'not_found') throw keyNotFound(id);
+    throw new GatewayError('conflict', disabled ? 'Only an active key can be disabled' : 'Only a disabled key can be re-enabled');
+  }
+  if (result.changed) audit(c, { action: 'key_changed', outcome: 'success', reason: disabled ? 'disabled' : 'enabled', status: 200, details: keyRef(result.record) });
+  return keyView(result.record, Date.now());
+}
+
+export async function rotateAction(c: Context<AppEnv>, access: KeyAccess, id: string, graceSeconds: number) {
+  const rec = await visibleKey(c, access, id);
+  assertRegrant(c, access, rec, 'key_rotate');
+  const now = Date.now();
+  const result = await rotateKey(c.env, c.get('config'), id, graceSeconds, access.principal.id, now);
+  if (!result.ok) {
+    if (result.reason === 'not_found') throw keyNotFound(id);
+    throw new GatewayError('conflict', id.startsWith('seed_')
+      ? 'Keys from API_KEYS are rotated by changing that secret; revoke this one with DELETE'
+      : 'Only an active, unexpired key can be rotated');
+  }
+  const { issued, old } = result;
+  audit(c, { action: 'key_rotated', outcome: 'success', status: 201, details: { ...keyRef(old), new_key_id: issued.record.id, grace_seconds: graceSeconds } });
+  issuedResponse(c, access, issued.record.id);
+  const oldView = keyView(old, now);
+  return { ...keyView(issued.record, now), key: issued.key, old_key: { id: old.id, status: oldView.status, grace_until: oldView.grace_until } };
+}
+
+export async function revokeAction(c: Context<AppEnv>, access: KeyAccess, id: string) {
+  await visibleKey(c, access, id);
+  const result = await revokeKey(c.env, c.get('config'), id, Date.now());
+  if (!result.ok) throw keyNotFound(id);
+  audit(c, { action: 'key_revoked', outcome: 'success', status: 200, ...(result.alreadyRevoked ? { reason: 'already_revoked' } : {}), details: keyRef(result.record) });
+  return keyView(result.record, Date.now());
+}
