@@ -101,3 +101,14 @@ export function accepts(accepted: readonly string[], mt: MediaType | null): bool
   if ((FORM_MEDIA_TYPES as readonly string[]).includes(mt.essence)) return isForm(mt);
   return true;
 }
+
+/**
+ * The one spelling handed to the readers behind the gate (Hono's and zod-openapi's validators match
+ * Content-Type with their own regular expressions): the essence, plus the boundary for multipart.
+ * Other parameters are ignored by every reader (a JSON or form charset has been checked to be UTF-8).
+ */
+export function canonicalMediaType(mt: MediaType): string {
+  if (mt.essence !== 'multipart/form-data') return mt.essence;
+  const boundary = mt.parameters.get('boundary') ?? '';
+  return /^[A-Za-z0-9'()+_,\-./:=?]+$/.test(boundary) ? `${mt.essence}; boundary=${boundary}` : `${mt.essence}; boundary="${boundary.replace(/["\\]/g, '\\$&')}"`;
+}

@@ -16,7 +16,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { GatewayError } from './errors';
-import { accepts, FORM_MEDIA_TYPES, isForm, isJson, JSON_MEDIA_TYPE, parseMediaType, type MediaType } from './media-type';
+import { accepts, canonicalMediaType, FORM_MEDIA_TYPES, isForm, isJson, JSON_MEDIA_TYPE, parseMediaType, type MediaType } from './media-type';
 import { requestRoute } from './request-target';
 import { parseStrictJson, type StrictJsonResult } from '../lib/strict-json';
 
@@ -171,20 +171,28 @@ export function bodyGate(acceptedTypes: AcceptedTypes): MiddlewareHandler<AppEnv
     const bytes = await readBodyWithin(raw.body, limit);
     const body = new RequestBody(bytes, mediaType);
     c.set('requestBody', body);
-    // Hono's own readers (c.req.text/arrayBuffer/parseBody, the zod validators) use these bytes;
-    // the Request keeps a copy-free view for code that reads `c.req.raw` directly.
-    primeBodyCache(c, 'arrayBuffer', Promise.resolve(arrayBufferOf(bytes)));
-    c.req.raw = new Request(raw, { body: bytes });
-
     const route = requestRoute(c);
     const accepted = route.template ? acceptedTypes(route.method, route.template) : undefined;
+    const sent = c.req.header('Content-Type');
     if (accepted && bytes.byteLength > 0 && !accepts(accepted, mediaType)) {
-      const sent = c.req.header('Content-Type');
       throw new GatewayError(
         'unsupported_media_type',
         `${sent ? `Content-Type "${sent.slice(0, 100)}" is` : 'A body without a Content-Type is'} not accepted here; send ${accepted.join(' or ')}`,
         { extras: { accepted } },
       );
+    }
+    // Hono's own readers (c.req.text/arrayBuffer/parseBody, the zod validators) use these bytes;
+    // the Request keeps a copy-free view for code that reads `c.req.raw` directly. An accepted
+    // media type is handed on in its one canonical spelling, so no reader behind this gate can read
+    // `application/json ; x="a;b"` differently from the parser here.
+    primeBodyCache(c, 'arrayBuffer', Promise.resolve(arrayBufferOf(bytes)));
+    const canonical = accepted && mediaType ? canonicalMediaType(mediaType) : null;
+    if (canonical !== null && canonical !== sent) {
+      const headers = new Headers(raw.headers);
+      headers.set('Content-Type', canonical);
+      c.req.raw = new Request(raw, { body: bytes, headers });
+    } else {
+      c.req.raw = new Request(raw, { body: bytes });
     }
     await next();
   };
