@@ -84,10 +84,10 @@ class Walker {
   }
 
   /** Checks `o` as an object of table type `type`; returns the rebuilt object. */
-  object(type: string, o: Plain, path: string, depth: number): Out {
+  object(type: string, o: Plain, path: string, depth: number, ownerPath = path): Out {
     const spec = own(TYPES, type);
     if (!spec) return this.issue(path, 'unknown', `unknown type "${type}"`);
-    if (spec.permission) this.need(spec.permission, path);
+    if (spec.permission) this.need(spec.permission, ownerPath);
     const out: Plain = {};
     for (const key of Object.keys(o)) {
       const p = path + pathSegment(key);
@@ -248,19 +248,19 @@ class Walker {
       if (typeof v.type !== 'string' || !spec.types.includes(v.type)) return this.issue(path + pathSegment('type'), 'unknown', `must be one of ${spec.types.join(', ')}`);
       const params = v.params ?? {};
       if (!isPlain(params)) return this.issue(path + pathSegment('params'), 'invalid', 'must be an object');
-      const r = this.object(v.type, params, path + pathSegment('params'), depth + 1);
+      const r = this.object(v.type, params, path + pathSegment('params'), depth + 1, path);
       return r === DROP ? DROP : { type: v.type, params: r };
     }
     if (!spec.plain) return this.issue(path, 'invalid', `must be a {"type": "${spec.types[0]}", "params": {...}} object`);
     const inner = dictWrapped(v);
     if (inner) {
-      const r = this.object(spec.plain, inner, path + pathSegment('value'), depth + 1);
+      const r = this.object(spec.plain, inner, path + pathSegment('value'), depth + 1, path);
       return r === DROP ? DROP : { type: 'dict', value: r };
     }
     if (Object.keys(v).length === 1 && isPlain(v.params)) {
       // `{"params": {...}}` without a type: Crawl4AI would silently ignore it; the gateway reads it
       // as the slot's type (as the edge engines do) and forwards it with that type named.
-      const r = this.object(spec.plain, v.params, path + pathSegment('params'), depth + 1);
+      const r = this.object(spec.plain, v.params, path + pathSegment('params'), depth + 1, path);
       return r === DROP ? DROP : { type: spec.plain, params: r };
     }
     return this.object(spec.plain, v, path, depth + 1);
