@@ -151,6 +151,9 @@ export const configSchema = z
     // SECURITY.md "Tokens": access tokens live minutes (at most 15); a larger value stops the Worker.
     ACCESS_TOKEN_TTL: int(900, 60, 900),
     REFRESH_TOKEN_TTL: int(604800, 300, 90 * 86400),
+    // docs/tokens.md "Grace window": a refresh token re-presented this soon after its rotation (two
+    // tabs refreshing at once) gets a fresh token instead of revoking the family. 0 turns it off.
+    REFRESH_REUSE_GRACE_SECONDS: int(10, 0, 60),
     DEFAULT_RATE_LIMIT: rateLimit('100/minute'),
     IP_RATE_LIMIT: rateLimit('600/minute'),
     LOGIN_RATE_LIMIT: rateLimit('5/minute'),

@@ -2,8 +2,11 @@
  * One Durable Object per refresh-token family (name `family:<family id>`), holding the hash of the
  * one live refresh token and the hashes already spent. Rotation is compare-and-set: a DO runs one
  * method at a time and these methods never await between read and write, so of two concurrent
- * refreshes with one token exactly one wins. Presenting a spent token is reuse (RFC 9700 §4.14.2):
- * the whole family is revoked. The alarm deletes everything once the family has expired.
+ * refreshes with one token exactly one wins the rotation. Presenting a spent token is reuse
+ * (RFC 9700 §4.14.2) and revokes the whole family — except within a short grace window right after
+ * the rotation, where the loser of such a race gets a fresh token of the same generation. No table
+ * is created until a family starts, so addressing an unknown family writes nothing. The alarm
+ * deletes everything once the family has expired.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
@@ -18,8 +21,11 @@ export interface FamilyState {
   revokedReason: string | null;
 }
 
+/** Extra live tokens one generation may gain inside the grace window (tabs refreshing at once). */
+export const MAX_GRACE_SIBLINGS = 4;
+
 export type RotateResult =
-  | { ok: true; family: FamilyState }
+  | { ok: true; family: FamilyState; grace: boolean }
   | { ok: false; reason: 'unknown_family' | 'wrong_token' | 'reused' | 'revoked' | 'expired'; family?: FamilyState };
 
 interface FamilyRow {
@@ -43,17 +49,30 @@ function sameString(a: string, b: string): boolean {
 }
 
 export class RefreshFamily extends DurableObject<Env> {
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS family (
+  /** Tables exist (created by `start`). Nothing is written before that: an unknown family leaves no storage. */
+  #ready = false;
+
+  #hasSchema(): boolean {
+    if (!this.#ready) {
+      this.#ready = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'family'").toArray().length > 0;
+    }
+    return this.#ready;
+  }
+
+  #ensureSchema(): void {
+    this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS family (
       family_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
       generation INTEGER NOT NULL, current_hash TEXT NOT NULL, revoked_at INTEGER, revoked_reason TEXT)`);
-    ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS spent (hash TEXT PRIMARY KEY, generation INTEGER NOT NULL, spent_at INTEGER NOT NULL)');
+    this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS spent (hash TEXT PRIMARY KEY, generation INTEGER NOT NULL, spent_at INTEGER NOT NULL)');
+    // Extra live tokens of the current generation, issued to concurrent refreshes inside the grace window.
+    this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS sibling (hash TEXT PRIMARY KEY, generation INTEGER NOT NULL, issued_at INTEGER NOT NULL)');
+    this.#ready = true;
   }
 
   /** Starts the family with its first token. Refuses to overwrite an existing family. */
   async start(input: { familyId: string; userId: string; tokenHash: string; now: number; expiresAt: number }): Promise<FamilyState> {
     if (this.#row()) throw new Error('family already exists');
+    this.#ensureSchema();
     this.ctx.storage.sql.exec(
       'INSERT INTO family (family_id, user_id, created_at, expires_at, generation, current_hash) VALUES (?, ?, ?, ?, 1, ?)',
       input.familyId, input.userId, input.now, input.expiresAt, input.tokenHash,
@@ -62,24 +81,40 @@ export class RefreshFamily extends DurableObject<Env> {
     return this.#state(this.#row() as FamilyRow);
   }
 
-  /** Spends `presentedHash` and makes `nextHash` the live token, or reports why not. */
-  async rotate(input: { presentedHash: string; nextHash: string; now: number }): Promise<RotateResult> {
+  /**
+   * Spends `presentedHash` and makes `nextHash` the live token, or reports why not.
+   * A token spent by the previous rotation at most `graceMs` ago (REFRESH_REUSE_GRACE_SECONDS) (two tabs refreshing with
+   * one cookie) gets `nextHash` as an extra live token of the current generation instead of revoking
+   * the family — at most MAX_GRACE_SIBLINGS times per generation (RFC 9700 §4.14.2 permits a grace).
+   */
+  async rotate(input: { presentedHash: string; nextHash: string; now: number; graceMs: number }): Promise<RotateResult> {
     const row = this.#row();
     if (!row) return { ok: false, reason: 'unknown_family' };
+    this.#ensureSchema(); // families started before the sibling table existed
     const family = this.#state(row);
     if (row.revoked_at !== null) return { ok: false, reason: 'revoked', family };
     if (input.now >= row.expires_at) return { ok: false, reason: 'expired', family };
-    if (sameString(row.current_hash, input.presentedHash)) {
-      this.ctx.storage.sql.exec('INSERT INTO spent (hash, generation, spent_at) VALUES (?, ?, ?)', input.presentedHash, row.generation, input.now);
-      this.ctx.storage.sql.exec('UPDATE family SET current_hash = ?, generation = generation + 1', input.nextHash);
-      return { ok: true, family: this.#state(this.#row() as FamilyRow) };
+    const sql = this.ctx.storage.sql;
+    const isSibling = sql.exec('SELECT 1 FROM sibling WHERE hash = ? AND generation = ?', input.presentedHash, row.generation).toArray().length > 0;
+    if (sameString(row.current_hash, input.presentedHash) || isSibling) {
+      // Every live token of this generation is superseded: the current one and any grace siblings.
+      sql.exec('INSERT OR IGNORE INTO spent (hash, generation, spent_at) VALUES (?, ?, ?)', row.current_hash, row.generation, input.now);
+      sql.exec('INSERT OR IGNORE INTO spent (hash, generation, spent_at) SELECT hash, generation, ? FROM sibling', input.now);
+      sql.exec('DELETE FROM sibling');
+      sql.exec('UPDATE family SET current_hash = ?, generation = generation + 1', input.nextHash);
+      return { ok: true, family: this.#state(this.#row() as FamilyRow), grace: false };
     }
-    const spent = this.ctx.storage.sql.exec('SELECT generation FROM spent WHERE hash = ?', input.presentedHash).toArray();
-    if (spent.length > 0) {
+    const spent = sql.exec<{ generation: number; spent_at: number }>('SELECT generation, spent_at FROM spent WHERE hash = ?', input.presentedHash).toArray()[0];
+    if (spent) {
+      const siblings = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM sibling WHERE generation = ?', row.generation).one().n;
+      if (spent.generation === row.generation - 1 && input.now - spent.spent_at < input.graceMs && siblings < MAX_GRACE_SIBLINGS) {
+        sql.exec('INSERT INTO sibling (hash, generation, issued_at) VALUES (?, ?, ?)', input.nextHash, row.generation, input.now);
+        return { ok: true, family, grace: true };
+      }
       this.#revoke('reuse_detected', input.now);
       return { ok: false, reason: 'reused', family: this.#state(this.#row() as FamilyRow) };
     }
-    // A token that was never issued in this family (forged or mistyped): refused, family kept.
+    // A token that was never issued in this family (mistyped, or forged with a stolen tag): refused, family kept.
     return { ok: false, reason: 'wrong_token', family };
   }
 
@@ -103,6 +138,7 @@ export class RefreshFamily extends DurableObject<Env> {
       return;
     }
     await this.ctx.storage.deleteAll();
+    this.#ready = false;
   }
 
   #revoke(reason: string, now: number): void {
@@ -110,6 +146,7 @@ export class RefreshFamily extends DurableObject<Env> {
   }
 
   #row(): FamilyRow | undefined {
+    if (!this.#hasSchema()) return undefined;
     return this.ctx.storage.sql.exec<FamilyRow>('SELECT * FROM family LIMIT 1').toArray()[0];
   }
 

@@ -10,7 +10,7 @@ import { getUserById } from '../users/store';
 import { permissionsForRoles } from './rbac';
 import { keyRing } from './jwt/keys';
 import { signAccessToken } from './jwt/issue';
-import { newFamilyId, newRefreshToken, parseRefreshToken } from './jwt/refresh-token';
+import { newFamilyId, newRefreshToken, parseRefreshToken, refreshTagKeys } from './jwt/refresh-token';
 import { familyStub, type FamilyState } from './refresh-family-do';
 
 /** The OAuth 2.0 token response (RFC 6749 §5.1) plus `refresh_expires_in`. */
@@ -60,7 +60,7 @@ async function pairFor(config: Config, user: UserRecord, family: FamilyState, re
 /** Login: a new family (absolute life REFRESH_TOKEN_TTL) and its first pair. */
 export async function startSession(env: Env, config: Config, user: UserRecord, now: number): Promise<Issued> {
   const familyId = newFamilyId();
-  const { token, hash } = await newRefreshToken(familyId);
+  const { token, hash } = await newRefreshToken(await refreshTagKeys(config), familyId);
   const family = await familyStub(env, familyId).start({
     familyId,
     userId: user.id,
@@ -72,16 +72,18 @@ export async function startSession(env: Env, config: Config, user: UserRecord, n
 }
 
 export type RefreshOutcome =
-  | { ok: true; issued: Issued; user: UserRecord }
+  | { ok: true; issued: Issued; user: UserRecord; grace: boolean }
   | { ok: false; reason: string; familyId?: string; userId?: string };
 
 /** Refresh grant: spend the presented token, issue the next pair. */
 export async function refreshSession(env: Env, config: Config, presented: string, now: number): Promise<RefreshOutcome> {
-  const parsed = await parseRefreshToken(presented);
+  const keys = await refreshTagKeys(config);
+  // Shape and family tag are checked before the family's Durable Object is addressed.
+  const parsed = await parseRefreshToken(keys, presented);
   if (!parsed) return { ok: false, reason: 'malformed' };
   const stub = familyStub(env, parsed.familyId);
-  const next = await newRefreshToken(parsed.familyId);
-  const rotated = await stub.rotate({ presentedHash: parsed.hash, nextHash: next.hash, now });
+  const next = await newRefreshToken(keys, parsed.familyId);
+  const rotated = await stub.rotate({ presentedHash: parsed.hash, nextHash: next.hash, now, graceMs: config.REFRESH_REUSE_GRACE_SECONDS * 1000 });
   if (!rotated.ok) return { ok: false, reason: rotated.reason, familyId: parsed.familyId, userId: rotated.family?.userId };
   const family = rotated.family;
   const user = await getUserById(env.DB, family.userId);
@@ -90,7 +92,7 @@ export async function refreshSession(env: Env, config: Config, presented: string
     await stub.revoke({ reason: 'user_invalidated', now });
     return { ok: false, reason: !user ? 'user_deleted' : user.disabled ? 'user_disabled' : 'tokens_invalidated', familyId: family.familyId, userId: family.userId };
   }
-  return { ok: true, issued: await pairFor(config, user, family, next.token, now), user };
+  return { ok: true, issued: await pairFor(config, user, family, next.token, now), user, grace: rotated.grace };
 }
 
 /**

@@ -9,8 +9,8 @@ import { documentDashboard } from './openapi-doc';
 import { Csrf, Page } from './layout';
 import { APP_CSS, APP_JS } from './static';
 import { checkOrigin, guardPost, readForm } from './guard';
-import { CLEAR_COOKIE, DashSession, SessionGone, gatewayFetch, newSessionCookie, toResult } from './session';
-import { newNonce } from './seal';
+import { CLEAR_COOKIE, DashSession, SessionGone, gatewayFetch, newSessionCookie, refreshedCookie, toResult } from './session';
+import { newNonce, SESSION_COOKIE } from './seal';
 import { FLASH, flashOf, forbidden, send, whoAmI } from './render';
 import { keyPages } from './pages-keys';
 import { overviewPage } from './pages-overview';
@@ -29,6 +29,19 @@ r.onError((err, c) => {
     return c.redirect(`/dashboard/login?m=${hadCookie ? 'expired' : 'signin'}`, 303);
   }
   throw err;
+});
+
+/**
+ * A refresh made while answering must reach the browser whatever the page returns: routes that hand
+ * back their own `Response` (job and audit exports) never see `c.header`. Responses that already set
+ * the session cookie (login, logout, a session that ended) keep theirs.
+ */
+r.use('/dashboard/*', async function keepRefreshedSession(c, next) {
+  await next();
+  const cookie = refreshedCookie(c);
+  if (!cookie) return;
+  const setCookies = (c.res.headers as unknown as { getSetCookie(): string[] }).getSetCookie();
+  if (!setCookies.some((h) => h.startsWith(`${SESSION_COOKIE}=`))) c.header('Set-Cookie', cookie, { append: true });
 });
 
 r.get('/dashboard/static/app.css', (c) => c.body(APP_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));

@@ -42,6 +42,17 @@ export function sessionCookie(value: string, maxAgeSeconds: number): string {
 
 export const CLEAR_COOKIE = `${SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0`;
 
+/** Session cookies re-sealed after a refresh, by the request being answered (see `refreshedCookie`). */
+const refreshed = new WeakMap<Request, string>();
+
+/**
+ * The re-sealed session cookie when answering `c` refreshed the tokens, so the router can add it to
+ * responses a page built itself (exports stream the API's `Response`), which `c.header` never reaches.
+ */
+export function refreshedCookie(c: Context<AppEnv>): string | undefined {
+  return refreshed.get(c.req.raw);
+}
+
 /** Cookie lifetime: the refresh token's (the access token is renewed inside it). */
 const COOKIE_MAX_AGE = 7 * 24 * 3600;
 
@@ -117,8 +128,11 @@ export class DashSession {
     if (!res.ok) throw new SessionGone('Your session has ended. Please sign in again.');
     const pair = await res.json<{ access_token: string; refresh_token: string }>();
     this.data = { ...this.data, access: pair.access_token, refresh: pair.refresh_token };
-    // The rotated pair must reach the browser, or the next request would present a spent refresh token.
-    this.c.header('Set-Cookie', await newSessionCookie(this.c, this.data), { append: true });
+    // The rotated pair must reach the browser, or the next request would present a spent refresh token
+    // (a false reuse alarm that signs the user out). The router adds it to every kind of response.
+    const cookie = await newSessionCookie(this.c, this.data);
+    refreshed.set(this.c.req.raw, cookie);
+    this.c.header('Set-Cookie', cookie, { append: true });
   }
 }
 

@@ -127,7 +127,7 @@ async function refreshGrant(c: Context<AppEnv>, refreshToken: string | undefined
     throw badRefresh();
   }
   audit(c, {
-    action: 'token_refreshed', outcome: 'success', status: 200,
+    action: 'token_refreshed', outcome: 'success', status: 200, ...(out.grace ? { reason: 'grace_window' } : {}),
     actor: { id: out.user.id, kind: 'user', name: out.user.username },
     details: { family: out.issued.familyId, jti: out.issued.jti },
   });

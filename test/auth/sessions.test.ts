@@ -37,16 +37,21 @@ describe('refresh tokens', () => {
     expect((await res.json<TokenPairBody>()).token_type).toBe('bearer');
   });
 
+  // With REFRESH_REUSE_GRACE_SECONDS=0 (no grace window; test/auth/refresh-hardening.test.ts covers the window).
+  const noGrace = envWith({ REFRESH_REUSE_GRACE_SECONDS: '0' });
+  const refreshNoGrace = (token: string, requestId?: string) =>
+    callWith(noGrace, '/auth/refresh', { method: 'POST', body: JSON.stringify({ refresh_token: token }), headers: { 'Content-Type': 'application/json', ...(requestId ? { 'X-Request-Id': requestId } : {}) } });
+
   it('reuse of a spent token revokes the whole family and writes refresh_reuse_detected', async () => {
     const user = await createUser();
     const first = await loginPair(user.username, user.password);
-    const second = await (await refresh(first.refresh_token)).json<TokenPairBody>();
+    const second = await (await refreshNoGrace(first.refresh_token)).json<TokenPairBody>();
     const rid = `reuse-${crypto.randomUUID()}`;
-    const reuse = await refresh(first.refresh_token, rid);
+    const reuse = await refreshNoGrace(first.refresh_token, rid);
     expect(reuse.status).toBe(401);
     expect((await problem(reuse)).code).toBe('invalid_token');
     // the legitimate holder's newer token is dead too: the family is revoked
-    expect((await refresh(second.refresh_token)).status).toBe(401);
+    expect((await refreshNoGrace(second.refresh_token)).status).toBe(401);
     const rows = await waitForAuditRows(rid);
     expect(rows.map((r) => r.action)).toContain('refresh_reuse_detected');
     expect(rows.find((r) => r.action === 'refresh_reuse_detected')?.actor_id).toBe(user.id);
@@ -55,7 +60,7 @@ describe('refresh tokens', () => {
   it('two concurrent refreshes with one token: exactly one succeeds', async () => {
     const user = await createUser();
     const pair = await loginPair(user.username, user.password);
-    const results = await Promise.all(Array.from({ length: 5 }, () => refresh(pair.refresh_token)));
+    const results = await Promise.all(Array.from({ length: 5 }, () => refreshNoGrace(pair.refresh_token)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect(results.filter((r) => r.status === 401)).toHaveLength(4);
   });
