@@ -158,6 +158,8 @@ export const configSchema = z
     ROUTE_RATE_LIMITS: jsonVar(parseRouteLimits),
     MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
     MAX_URLS: int(100, 1, 10_000),
+    // Bytes of results one edge `/crawl` answer may carry; past it, results are stubs pointing to /crawl/stream and /jobs.
+    EDGE_CRAWL_RESPONSE_BUDGET_BYTES: int(33_554_432, 16_384, 1_073_741_824),
     ORIGIN_TIMEOUT_MS: int(300_000, 1000, 900_000),
     AUDIT_RETENTION_DAYS: int(90, 1, 3650),
     // Crawl jobs (docs/jobs.md): URLs per job, pages per work item, work items in flight in total /
