@@ -5,6 +5,7 @@
 import type { CrawlResult } from '../types';
 import { extractPage } from './extract';
 import { generateMarkdown, PageNotes } from './markdown';
+import { parseHtml } from './markdown/html-tree';
 
 export interface PageInput {
   /** The URL the client asked for. */
@@ -25,12 +26,11 @@ export interface PageInput {
 export async function buildResult(input: PageInput): Promise<CrawlResult> {
   const notes = new PageNotes();
   if (input.extraMetadata?.truncated) notes.note('page_truncated', `the page was cut at the byte cap: ${input.extraMetadata.truncated}`);
-  const extracted = await extractPage(input.html, input.finalUrl, notes);
-  const markdown = generateMarkdown(extracted.cleanedHtml, { baseUrl: extracted.baseUrl, query: input.query, notes });
+  const extracted = extractPage(parseHtml(input.html, notes), input.finalUrl, notes);
+  const markdown = generateMarkdown(extracted.cleaned, { baseUrl: extracted.baseUrl, query: input.query, notes });
   const httpError = input.status !== null && input.status >= 400;
   const warnings = notes.size ? { warnings: notes.list() } : {};
   return {
-    ...warnings,
     url: input.url,
     success: !httpError,
     status_code: input.status,
@@ -45,6 +45,7 @@ export async function buildResult(input: PageInput): Promise<CrawlResult> {
     response_headers: input.headers,
     screenshot: null,
     pdf: null,
+    ...warnings,
   };
 }
 

@@ -61,6 +61,7 @@ interface Link {
 /** Rewrites links as numbered citations and builds the references list. */
 export function toCitations(markdown: string): Citations {
   const closeBracket = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 93 && !escaped(t, i));
+  const openBracket = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 91 && !escaped(t, i));
   const urlEnd = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 41 || isSpace(t.charCodeAt(i)));
   const angleEnd = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 62);
   const quoteEnd = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 34);
@@ -70,6 +71,9 @@ export function toCitations(markdown: string): Citations {
   const linkAt = (open: number): Link | null => {
     const close = closeBracket.next(open + 1);
     if (close <= open + 1 || markdown.charCodeAt(close + 1) !== 40 /* ( */) return null;
+    // the innermost brackets make the link: `[[[a](u)` cites `a`, not `[[a`
+    const inner = openBracket.next(open + 1);
+    if (inner !== -1 && inner < close) return null;
     let i = close + 2;
     let url: string;
     if (markdown.charCodeAt(i) === 60 /* < */) {

@@ -33,6 +33,8 @@ const IMPLIED_CLOSE: ReadonlyMap<string, readonly string[]> = new Map(Object.ent
   td: ['td', 'th'],
   th: ['td', 'th'],
   option: ['option'],
+  // a link never contains a link: a new <a> ends the open one (HTML Standard "in body", a start tag "a")
+  a: ['a'],
   thead: ['tbody', 'tfoot'],
   tbody: ['thead', 'tbody', 'tfoot', 'tr', 'td', 'th'],
   tfoot: ['thead', 'tbody', 'tr', 'td', 'th'],
@@ -245,7 +247,7 @@ export function parseHtml(html: string, notes?: PageNotes): ElementNode {
     }
     const implied = IMPLIED_CLOSE.get(tag);
     if (implied) {
-      const index = open.find(implied, true);
+      const index = open.find(implied, tag !== 'a');
       if (index > 0) open.closeFrom(index);
     }
     if (CLOSES_P.has(tag)) {

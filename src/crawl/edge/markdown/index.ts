@@ -3,7 +3,7 @@
  * references, and the filtered `fit_markdown` / `fit_html`. Pure.
  */
 import type { MarkdownResult } from '../../types';
-import { parseHtml } from './html-tree';
+import { parseHtml, type ElementNode } from './html-tree';
 import type { PageNotes } from './limits';
 import { htmlToMarkdown } from './html-to-markdown';
 import { toCitations } from './citations';
@@ -17,8 +17,8 @@ export interface GenerateMarkdownOptions {
 }
 
 /** Builds every markdown field of a CrawlResult from one parse of the HTML. */
-export function generateMarkdown(html: string, options: GenerateMarkdownOptions = {}): MarkdownResult {
-  const tree = parseHtml(html, options.notes);
+export function generateMarkdown(html: string | ElementNode, options: GenerateMarkdownOptions = {}): MarkdownResult {
+  const tree = typeof html === 'string' ? parseHtml(html, options.notes) : html;
   const raw = htmlToMarkdown(tree, { baseUrl: options.baseUrl, notes: options.notes });
   const { markdownWithCitations, referencesMarkdown } = toCitations(raw);
   const fit = fitContent(tree, options);
