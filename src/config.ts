@@ -167,6 +167,8 @@ export const configSchema = z
     DEEP_CRAWL_MAX_PAGES: int(20, 1, 10_000),
     DEEP_CRAWL_MAX_DEPTH: int(2, 1, 20),
     LLM_BASE_URLS: list,
+    // Bytes of results one edge `/crawl` answer may carry; past it, results are stubs pointing to /crawl/stream and /jobs.
+    EDGE_CRAWL_RESPONSE_BUDGET_BYTES: int(33_554_432, 16_384, 1_073_741_824),
     ORIGIN_TIMEOUT_MS: int(300_000, 1000, 900_000),
     AUDIT_RETENTION_DAYS: int(90, 1, 3650),
     // docs/api-keys.md "Self-service keys": live keys one owner may hold when created by a non-admin.

@@ -7,6 +7,7 @@ import type { AppEnv } from '../env';
 import { getEdgeEngine } from './edge';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngineKind } from './types';
 import type { CrawlRoute } from './policy';
+import { crawlWithinBudget } from './edge/response-budget';
 
 function params(v: unknown): Record<string, unknown> {
   if (v && typeof v === 'object' && 'params' in v) {
@@ -23,6 +24,11 @@ export function edgeOptions(body: Record<string, unknown>, allowPrivateTargets: 
 
 function options(c: Context<AppEnv>, body: Record<string, unknown>): EdgeCrawlOptions {
   return edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal);
+}
+
+/** The page caps that applied, for the single-page answers (`/md`, `/html`). */
+function warningsOf(r: CrawlResult): { warnings?: CrawlResult['warnings'] } {
+  return r.warnings?.length ? { warnings: r.warnings } : {};
 }
 
 async function first(it: AsyncIterable<CrawlResult>): Promise<CrawlResult> {
@@ -65,20 +71,16 @@ export async function runOnEdge(
   switch (route) {
     case 'crawl':
       if (stream) return new Response(ndjson(engine.crawl(urls, opts)), { headers: { 'Content-Type': 'application/x-ndjson' } });
-      {
-        const results: CrawlResult[] = [];
-        for await (const r of engine.crawl(urls, opts)) results.push(r);
-        return Response.json({ success: true, results });
-      }
+      return crawlWithinBudget(engine.crawl(urls, opts), urls, c.get('config').EDGE_CRAWL_RESPONSE_BUDGET_BYTES);
     case 'md': {
       const r = await first(engine.crawl([url], opts));
       const f = typeof body.f === 'string' ? body.f : 'fit';
       const markdown = f === 'raw' ? r.markdown?.raw_markdown : r.markdown?.fit_markdown || r.markdown?.raw_markdown;
-      return Response.json({ url, filter: f, query: body.q ?? null, cache: body.c ?? '0', markdown: markdown ?? '', success: r.success });
+      return Response.json({ url, filter: f, query: body.q ?? null, cache: body.c ?? '0', markdown: markdown ?? '', success: r.success, ...warningsOf(r) });
     }
     case 'html': {
       const r = await first(engine.crawl([url], opts));
-      return Response.json({ html: r.cleaned_html || r.html, url, success: r.success });
+      return Response.json({ html: r.cleaned_html || r.html, url, success: r.success, ...warningsOf(r) });
     }
     case 'screenshot': {
       const r = await engine.screenshot(url, opts);

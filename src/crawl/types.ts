@@ -35,6 +35,11 @@ export interface CrawlResult {
   screenshot: string | null;
   pdf: string | null;
   js_execution_result?: Record<string, unknown> | null;
+  /**
+   * Caps of the page pipeline that applied (docs/edge-engines.md "Hostile pages"): the result is
+   * complete up to them. Absent when none did. Not a Crawl4AI field (its clients ignore it).
+   */
+  warnings?: Array<{ code: string; detail: string }>;
 }
 
 export type EdgeEngineKind = 'browser' | 'fetch';

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunningServer } from './origin-server';
+import { HOSTILE_SHAPES, ordinaryPage } from './hostile-pages';
 
 const html = (title: string, body: string, head = '') =>
   `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${head}</head><body>${body}</body></html>`;
@@ -113,6 +114,13 @@ export async function startSiteServer(): Promise<RunningServer> {
       return;
     }
     if (path === '/') return send(200, html('Test site', '<h1>Hello</h1><p>A page.</p>'));
+    // /hostile/<shape>?kb=N: a page shape from test/helpers/hostile-pages.ts (or `ordinary`), about N KiB.
+    const hostile = /^\/hostile\/([\w-]+)$/.exec(path);
+    if (hostile) {
+      const bytes = Math.min(Number(url.searchParams.get('kb') ?? '64'), 8192) * 1024;
+      const make = hostile[1] === 'ordinary' ? ordinaryPage : Object.hasOwn(HOSTILE_SHAPES, hostile[1]!) ? HOSTILE_SHAPES[hostile[1]!] : undefined;
+      if (make) return send(200, make(bytes), 'text/html; charset=utf-8');
+    }
     if (path === '/links') return send(200, LINKS_PAGE, 'text/html; charset=utf-8', { 'X-Fixture': 'links' });
     if (path === '/js') return send(200, JS_PAGE);
     if (path === '/latin1') return send(200, latin1Page(), 'text/html');

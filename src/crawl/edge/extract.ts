@@ -1,24 +1,32 @@
 /**
- * One streaming pass of `HTMLRewriter` over a page: title and metadata (description, keywords,
- * author, `og:*`, `twitter:*`, …), links split internal/external (absolute, fragment-less,
- * deduplicated), media (images, videos, audios) and the cleaned HTML (scripts, styles, frames,
- * embedded objects, comments, inline event handlers and `javascript:` URLs removed).
+ * One walk over the parsed page: title and metadata (description, keywords, author, `og:*`,
+ * `twitter:*`, …), links split internal/external (absolute, fragment-less, deduplicated), media
+ * (images, videos, audios) and the cleaned tree (scripts, styles, frames, embedded objects,
+ * comments, inline event handlers, `style` and `javascript:` URLs removed), serialised as
+ * `cleaned_html`. It reads the tree of `parseHtml` — the same parse the markdown is made from —
+ * rather than a second HTMLRewriter pass: lol-html stops with "memory limit exceeded" on deeply
+ * nested pages, and one parse is cheaper than two. Linear; capped by `PAGE_LIMITS` (see `notes`).
  */
 import type { LinkItem, MediaItem } from '../types';
 import { resolveUrl } from './markdown/html-to-markdown';
+import { serializeHtml, textContent, type ElementNode, type TreeNode } from './markdown/html-tree';
+import { PAGE_LIMITS, type PageNotes } from './markdown/limits';
 
 export interface Extracted {
   title: string | null;
   metadata: Record<string, string | null>;
   links: { internal: LinkItem[]; external: LinkItem[] };
   media: { images: MediaItem[]; videos: MediaItem[]; audios: MediaItem[] };
+  /** The page without the removed elements and attributes (what `cleaned_html` serialises). */
+  cleaned: ElementNode;
   cleanedHtml: string;
   /** The URL relative references resolve against (the page URL or its `<base href>`). */
   baseUrl: string;
 }
 
-const REMOVED = 'script, style, iframe, frame, frameset, noscript, object, embed, template, link, base, applet';
-const URL_ATTRS = ['href', 'src', 'action', 'formaction', 'srcset', 'poster', 'xlink:href'];
+const REMOVED = new Set(['script', 'style', 'iframe', 'frame', 'frameset', 'noscript', 'object', 'embed', 'template', 'link', 'base', 'applet']);
+const URL_ATTRS = new Set(['href', 'src', 'action', 'formaction', 'srcset', 'poster', 'xlink:href']);
+const SCRIPT_URL = /^\s*(javascript|vbscript):/i;
 
 /** Hosts without `www.` are the same site when equal or one is a subdomain of the other. */
 export function isInternal(href: string, page: URL): boolean {
@@ -27,14 +35,31 @@ export function isInternal(href: string, page: URL): boolean {
   return host === pageHost || host.endsWith(`.${pageHost}`);
 }
 
-/** Extracts everything but markdown from a page's HTML. */
-export async function extractPage(html: string, pageUrl: string): Promise<Extracted> {
+function capped(text: string, notes: PageNotes | undefined, what: string): string {
+  if (text.length <= PAGE_LIMITS.maxTextField) return text;
+  notes?.note('text_field_truncated', `${what} longer than ${PAGE_LIMITS.maxTextField} characters were cut`);
+  return text.slice(0, PAGE_LIMITS.maxTextField);
+}
+
+function cleanAttrs(attrs: Record<string, string>): Record<string, string> {
+  const out = Object.create(null) as Record<string, string>;
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name.startsWith('on') || name === 'style') continue;
+    if (URL_ATTRS.has(name) && SCRIPT_URL.test(value.slice(0, 64))) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Extracts everything but markdown from a parsed page. */
+export function extractPage(root: ElementNode, pageUrl: string, notes?: PageNotes): Extracted {
   const page = new URL(pageUrl);
   let base = page;
-  let title = '';
-  let inTitle = false;
-  let titleDone = false;
-  const metadata: Record<string, string | null> = {};
+  let baseSet = false;
+  let title: string | null = null;
+  // no prototype: a <meta name="__proto__"> is just a key
+  const metadata = Object.create(null) as Record<string, string | null>;
+  let metadataCount = 0;
   const seenLinks = new Set<string>();
   const internal: LinkItem[] = [];
   const external: LinkItem[] = [];
@@ -42,108 +67,103 @@ export async function extractPage(html: string, pageUrl: string): Promise<Extrac
   const videos: MediaItem[] = [];
   const audios: MediaItem[] = [];
   const seenMedia = new Set<string>();
-  let currentLink: LinkItem | null = null;
 
-  const addMedia = (list: MediaItem[], type: string, raw: string | null, alt?: string | null) => {
-    const src = resolveUrl(raw ?? undefined, base);
+  const addMedia = (list: MediaItem[], type: string, raw: string | undefined, alt?: string) => {
+    const src = resolveUrl(raw, base);
     if (!src || src.startsWith('data:') || seenMedia.has(`${type} ${src}`)) return;
+    if (seenMedia.size >= PAGE_LIMITS.maxMedia) {
+      notes?.note('media_capped', `media past the first ${PAGE_LIMITS.maxMedia} were not listed`);
+      return;
+    }
     seenMedia.add(`${type} ${src}`);
-    list.push(alt ? { src, alt, type } : { src, type });
+    list.push(alt ? { src, alt: capped(alt, notes, 'alt texts'), type } : { src, type });
   };
 
-  const rewriter = new HTMLRewriter()
-    .on('base[href]', {
-      element(el) {
-        const href = resolveUrl(el.getAttribute('href') ?? undefined, page);
-        if (href && base === page) base = new URL(href);
-      },
-    })
-    .on('title', {
-      element(el) {
-        if (titleDone) return;
-        inTitle = true;
-        el.onEndTag(() => {
-          inTitle = false;
-          titleDone = true;
-        });
-      },
-      text(chunk) {
-        if (inTitle) title += chunk.text;
-      },
-    })
-    .on('meta', {
-      element(el) {
-        const key = (el.getAttribute('name') ?? el.getAttribute('property') ?? '').trim().toLowerCase();
-        const content = el.getAttribute('content');
-        if (key && content !== null && !(key in metadata)) metadata[key] = content.trim();
-        const charset = el.getAttribute('charset');
-        if (charset && !('charset' in metadata)) metadata.charset = charset;
-      },
-    })
-    .on('a[href]', {
-      element(el) {
-        const href = resolveUrl(el.getAttribute('href') ?? undefined, base);
-        if (!href || !/^https?:/i.test(href)) return;
-        const clean = href.split('#')[0]!;
-        if (seenLinks.has(clean)) return;
-        seenLinks.add(clean);
-        const item: LinkItem = { href: clean, text: '' };
-        const linkTitle = el.getAttribute('title');
-        if (linkTitle) item.title = linkTitle;
-        (isInternal(clean, page) ? internal : external).push(item);
-        currentLink = item;
-        el.onEndTag(() => {
-          item.text = item.text.replace(/\s+/g, ' ').trim();
-          currentLink = null;
-        });
-      },
-      text(chunk) {
-        if (currentLink) currentLink.text += chunk.text;
-      },
-    })
-    .on('img', {
-      element(el) {
-        addMedia(images, 'image', el.getAttribute('src') ?? el.getAttribute('data-src'), el.getAttribute('alt'));
-      },
-    })
-    .on('video[src], video source[src]', {
-      element(el) {
-        addMedia(videos, 'video', el.getAttribute('src'));
-      },
-    })
-    .on('audio[src], audio source[src]', {
-      element(el) {
-        addMedia(audios, 'audio', el.getAttribute('src'));
-      },
-    })
-    .on(REMOVED, {
-      element(el) {
-        el.remove();
-      },
-    })
-    .on('*', {
-      element(el) {
-        for (const [name = '', value = ''] of [...el.attributes]) {
-          const lower = name.toLowerCase();
-          if (lower.startsWith('on') || lower === 'style') el.removeAttribute(name);
-          else if (URL_ATTRS.includes(lower) && /^\s*(javascript|vbscript):/i.test(value)) el.removeAttribute(name);
-        }
-      },
-    })
-    .onDocument({
-      comments(comment) {
-        comment.remove();
-      },
-    });
+  const addLink = (el: ElementNode) => {
+    const href = resolveUrl(el.attrs.href, base);
+    if (!href || !/^https?:/i.test(href)) return;
+    const clean = href.split('#')[0]!;
+    if (seenLinks.has(clean)) return;
+    if (seenLinks.size >= PAGE_LIMITS.maxLinks) {
+      notes?.note('links_capped', `links past the first ${PAGE_LIMITS.maxLinks} were not listed`);
+      return;
+    }
+    seenLinks.add(clean);
+    const item: LinkItem = { href: clean, text: capped(textContent(el).replace(/\s+/g, ' ').trim(), notes, 'link texts') };
+    if (el.attrs.title) item.title = capped(el.attrs.title, notes, 'link titles');
+    (isInternal(clean, page) ? internal : external).push(item);
+  };
 
-  const cleanedHtml = await rewriter.transform(new Response(html, { headers: { 'Content-Type': 'text/html; charset=utf-8' } })).text();
-  const cleanTitle = title.replace(/\s+/g, ' ').trim() || null;
+  const visit = (el: ElementNode, inVideo: boolean, inAudio: boolean) => {
+    switch (el.tag) {
+      case 'base':
+        if (!baseSet && el.attrs.href) {
+          const href = resolveUrl(el.attrs.href, page);
+          if (href) {
+            base = new URL(href);
+            baseSet = true;
+          }
+        }
+        break;
+      case 'title':
+        title ??= textContent(el);
+        break;
+      case 'meta': {
+        const key = (el.attrs.name ?? el.attrs.property ?? '').trim().toLowerCase().slice(0, 256);
+        const content = el.attrs.content;
+        if (key && content !== undefined && !Object.hasOwn(metadata, key)) {
+          if (metadataCount >= PAGE_LIMITS.maxMetadata) notes?.note('metadata_capped', `<meta> entries past the first ${PAGE_LIMITS.maxMetadata} were not read`);
+          else {
+            metadataCount++;
+            metadata[key] = capped(content.trim(), notes, 'metadata values');
+          }
+        }
+        if (el.attrs.charset && !Object.hasOwn(metadata, 'charset')) metadata.charset = el.attrs.charset.slice(0, 64);
+        break;
+      }
+      case 'a':
+        if (el.attrs.href !== undefined) addLink(el);
+        break;
+      case 'img':
+        addMedia(images, 'image', el.attrs.src ?? el.attrs['data-src'], el.attrs.alt);
+        break;
+      case 'video':
+      case 'audio':
+      case 'source':
+        if (el.attrs.src !== undefined) {
+          if (el.tag === 'video' || (el.tag === 'source' && inVideo)) addMedia(videos, 'video', el.attrs.src);
+          else if (el.tag === 'audio' || (el.tag === 'source' && inAudio)) addMedia(audios, 'audio', el.attrs.src);
+        }
+        break;
+    }
+  };
+
+  /** Visits a subtree and returns its cleaned copy (null when the element is removed). */
+  const walk = (el: ElementNode, inVideo: boolean, inAudio: boolean): ElementNode | null => {
+    visit(el, inVideo, inAudio);
+    if (REMOVED.has(el.tag)) return null;
+    const video = inVideo || el.tag === 'video';
+    const audio = inAudio || el.tag === 'audio';
+    const children: TreeNode[] = [];
+    for (const child of el.children) {
+      if (child.type === 'text') children.push(child);
+      else {
+        const cleaned = walk(child, video, audio);
+        if (cleaned) children.push(cleaned);
+      }
+    }
+    return { type: 'element', tag: el.tag, attrs: el.tag === '#root' ? el.attrs : cleanAttrs(el.attrs), children };
+  };
+
+  const cleaned = walk(root, false, false)!;
+  const cleanTitle = title === null ? null : capped((title as string).replace(/\s+/g, ' ').trim(), notes, 'titles') || null;
   return {
     title: cleanTitle,
     metadata: { title: cleanTitle, ...metadata },
     links: { internal, external },
     media: { images, videos, audios },
-    cleanedHtml: cleanedHtml.trim(),
+    cleaned,
+    cleanedHtml: serializeHtml(cleaned).trim(),
     baseUrl: base.href,
   };
 }

@@ -4,7 +4,8 @@
  */
 import type { CrawlResult } from '../types';
 import { extractPage } from './extract';
-import { generateMarkdown } from './markdown';
+import { generateMarkdown, PageNotes } from './markdown';
+import { parseHtml } from './markdown/html-tree';
 
 export interface PageInput {
   /** The URL the client asked for. */
@@ -18,11 +19,17 @@ export interface PageInput {
   extraMetadata?: Record<string, string | null>;
 }
 
-/** A successful (HTTP status < 400) or HTTP-error result carrying the page's content. */
+/**
+ * A successful (HTTP status < 400) or HTTP-error result carrying the page's content. Linear in the
+ * page; the caps that applied (docs/edge-engines.md "Hostile pages") are listed in `warnings`.
+ */
 export async function buildResult(input: PageInput): Promise<CrawlResult> {
-  const extracted = await extractPage(input.html, input.finalUrl);
-  const markdown = generateMarkdown(extracted.cleanedHtml, { baseUrl: extracted.baseUrl, query: input.query });
+  const notes = new PageNotes();
+  if (input.extraMetadata?.truncated) notes.note('page_truncated', `the page was cut at the byte cap: ${input.extraMetadata.truncated}`);
+  const extracted = extractPage(parseHtml(input.html, notes), input.finalUrl, notes);
+  const markdown = generateMarkdown(extracted.cleaned, { baseUrl: extracted.baseUrl, query: input.query, notes });
   const httpError = input.status !== null && input.status >= 400;
+  const warnings = notes.size ? { warnings: notes.list() } : {};
   return {
     url: input.url,
     success: !httpError,
@@ -38,6 +45,7 @@ export async function buildResult(input: PageInput): Promise<CrawlResult> {
     response_headers: input.headers,
     screenshot: null,
     pdf: null,
+    ...warnings,
   };
 }
 

@@ -3,28 +3,131 @@
  * becomes `text⟨n⟩` (`![alt⟨n⟩]` for images), numbered once per distinct URL, and the references
  * list `⟨n⟩ url: title - text` follows under "## References" (as Crawl4AI's
  * DefaultMarkdownGenerator.convert_links_to_citations does). Pure.
+ *
+ * The links are found by one left-to-right scan, not a regular expression: the old
+ * `\[((?:\\.|[^\]\\])+)\]\(…\)` backtracked over the rest of the text at every `[`, so a page
+ * of 120,000 `[` took ~17 s. Every "where is the next X" question here is asked at positions that
+ * only move forward, so each answer is found by a cursor that never moves back (`Seeker`): the
+ * whole scan reads each character a bounded number of times.
  */
-const LINK_RE = /!?\[((?:\\.|[^\]\\])+)\]\((<[^>]*>|[^)\s]+)(?:\s+"([^"]*)")?\)/g;
-
 export interface Citations {
   markdownWithCitations: string;
   referencesMarkdown: string;
 }
 
+/** The next position ≥ `from` whose character satisfies `test`, for non-decreasing `from`. */
+class Seeker {
+  #at = -1;
+  #found = -1;
+
+  constructor(
+    private readonly text: string,
+    private readonly test: (text: string, index: number) => boolean,
+  ) {}
+
+  next(from: number): number {
+    if (from <= this.#found) return this.#found;
+    if (this.#found === -2) return -1;
+    let i = Math.max(from, this.#at + 1);
+    for (; i < this.text.length; i++) {
+      if (this.test(this.text, i)) {
+        this.#at = i;
+        this.#found = i;
+        return i;
+      }
+    }
+    this.#at = this.text.length;
+    this.#found = -2;
+    return -1;
+  }
+}
+
+/** Is the character at `i` escaped by an odd run of backslashes before it? */
+function escaped(text: string, i: number): boolean {
+  let n = 0;
+  for (let j = i - 1; j >= 0 && text.charCodeAt(j) === 92; j--) n++;
+  return n % 2 === 1;
+}
+
+const isSpace = (code: number) => code === 32 || code === 9 || code === 10 || code === 13 || code === 12 || code === 11;
+
+interface Link {
+  end: number;
+  label: string;
+  url: string;
+  title: string | undefined;
+}
+
 /** Rewrites links as numbered citations and builds the references list. */
 export function toCitations(markdown: string): Citations {
-  const refs = new Map<string, { n: number; desc: string }>();
-  const text = markdown.replace(LINK_RE, (whole: string, rawText: string, rawUrl: string, title: string | undefined) => {
-    const url = rawUrl.startsWith('<') ? rawUrl.slice(1, -1) : rawUrl;
-    const label = rawText.replace(/\\([[\]])/g, '$1');
-    let ref = refs.get(url);
-    if (!ref) {
-      const parts = [title, label !== title ? label : undefined].filter((p): p is string => Boolean(p));
-      ref = { n: refs.size + 1, desc: parts.length ? `: ${parts.join(' - ')}` : '' };
-      refs.set(url, ref);
+  const closeBracket = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 93 && !escaped(t, i));
+  const openBracket = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 91 && !escaped(t, i));
+  const urlEnd = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 41 || isSpace(t.charCodeAt(i)));
+  const angleEnd = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 62);
+  const quoteEnd = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 34);
+  const nonSpace = new Seeker(markdown, (t, i) => !isSpace(t.charCodeAt(i)));
+
+  /** A link whose `[` is at `open`, or null. */
+  const linkAt = (open: number): Link | null => {
+    const close = closeBracket.next(open + 1);
+    if (close <= open + 1 || markdown.charCodeAt(close + 1) !== 40 /* ( */) return null;
+    // the innermost brackets make the link: `[[[a](u)` cites `a`, not `[[a`
+    const inner = openBracket.next(open + 1);
+    if (inner !== -1 && inner < close) return null;
+    let i = close + 2;
+    let url: string;
+    if (markdown.charCodeAt(i) === 60 /* < */) {
+      const gt = angleEnd.next(i + 1);
+      if (gt === -1) return null;
+      url = markdown.slice(i + 1, gt);
+      i = gt + 1;
+    } else {
+      const stop = urlEnd.next(i);
+      const end = stop === -1 ? markdown.length : stop;
+      if (end === i) return null;
+      url = markdown.slice(i, end);
+      i = end;
     }
-    return whole.startsWith('!') ? `![${label}⟨${ref.n}⟩]` : `${label}⟨${ref.n}⟩`;
-  });
+    let title: string | undefined;
+    if (isSpace(markdown.charCodeAt(i))) {
+      const q = nonSpace.next(i);
+      if (q !== -1 && markdown.charCodeAt(q) === 34) {
+        const qe = quoteEnd.next(q + 1);
+        if (qe !== -1 && markdown.charCodeAt(qe + 1) === 41) {
+          title = markdown.slice(q + 1, qe);
+          i = qe + 1;
+        }
+      }
+    }
+    if (markdown.charCodeAt(i) !== 41 /* ) */) return null;
+    return { end: i + 1, label: markdown.slice(open + 1, close), url, title };
+  };
+
+  const refs = new Map<string, { n: number; desc: string }>();
+  const parts: string[] = [];
+  let copied = 0;
+  let pos = 0;
+  for (;;) {
+    const open = markdown.indexOf('[', pos);
+    if (open === -1) break;
+    const found = linkAt(open);
+    if (!found) {
+      pos = open + 1;
+      continue;
+    }
+    const image = open > 0 && markdown.charCodeAt(open - 1) === 33 /* ! */ && open - 1 >= copied;
+    parts.push(markdown.slice(copied, image ? open - 1 : open));
+    const label = found.label.replace(/\\([[\]])/g, '$1');
+    let ref = refs.get(found.url);
+    if (!ref) {
+      const desc = [found.title, label !== found.title ? label : undefined].filter((p): p is string => Boolean(p));
+      ref = { n: refs.size + 1, desc: desc.length ? `: ${desc.join(' - ')}` : '' };
+      refs.set(found.url, ref);
+    }
+    parts.push(image ? `![${label}⟨${ref.n}⟩]` : `${label}⟨${ref.n}⟩`);
+    copied = pos = found.end;
+  }
+  parts.push(markdown.slice(copied));
   const lines = [...refs.entries()].map(([url, { n, desc }]) => `⟨${n}⟩ ${url}${desc}\n`);
-  return { markdownWithCitations: text, referencesMarkdown: `\n\n## References\n\n${lines.join('')}` };
+  return { markdownWithCitations: parts.join(''), referencesMarkdown: `\n\n## References\n\n${lines.join('')}` };
 }

@@ -7,8 +7,9 @@
  *  3. With a query, keep only the markdown blocks that BM25 scores above zero for it
  *     (headings kept when a block under them is kept).
  */
-import { parseHtml, serializeHtml, textContent, type ElementNode, type TreeNode } from './html-tree';
+import { parseHtml, serializeHtml, type ElementNode, type TreeNode } from './html-tree';
 import { htmlToMarkdown } from './html-to-markdown';
+import { PAGE_LIMITS, type PageNotes } from './limits';
 
 const BOILERPLATE_TAGS = new Set(['nav', 'header', 'footer', 'aside', 'form', 'script', 'style', 'noscript', 'iframe', 'template', 'svg', 'button', 'dialog']);
 const BOILERPLATE_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementary', 'search', 'menu', 'menubar', 'dialog', 'alert']);
@@ -20,6 +21,8 @@ export interface FitOptions {
   baseUrl?: string;
   /** BM25 query (Crawl4AI `user_query`, /md's `q`). */
   query?: string;
+  /** Where caps that applied are recorded. */
+  notes?: PageNotes;
 }
 
 export interface FitResult {
@@ -27,68 +30,117 @@ export interface FitResult {
   fitMarkdown: string;
 }
 
-function linkTextLength(node: TreeNode): number {
-  if (node.type === 'text') return 0;
-  if (node.tag === 'a') return textContent(node).replace(/\s+/g, '').length;
-  return node.children.reduce((sum, child) => sum + linkTextLength(child), 0);
-}
-
 function isBoilerplate(node: ElementNode): boolean {
   if (BOILERPLATE_TAGS.has(node.tag)) return true;
   if (node.attrs.role && BOILERPLATE_ROLES.has(node.attrs.role.toLowerCase())) return true;
   if (node.attrs.hidden !== undefined || node.attrs['aria-hidden'] === 'true') return true;
-  return BOILERPLATE_NAME.test(`${node.attrs.class ?? ''} ${node.attrs.id ?? ''}`);
+  return BOILERPLATE_NAME.test(`${node.attrs.class ?? ''} ${node.attrs.id ?? ''}`.slice(0, 512));
 }
 
-function hasKeeper(node: ElementNode): boolean {
-  return node.children.some((c) => c.type === 'element' && (KEEP_ALWAYS.has(c.tag) || hasKeeper(c)));
+/** What the pruning rules need to know about a subtree, computed bottom-up in the same walk. */
+interface Stats {
+  /** Non-space characters of its text. */
+  chars: number;
+  /** Words of its text (runs split at element boundaries count apart: close enough for "fewer than 3"). */
+  words: number;
+  /** Non-space characters inside links. */
+  linkChars: number;
+  /** Whether an always-kept element (heading, code, image, …) is inside. */
+  keeper: boolean;
 }
 
-function prune(node: ElementNode): ElementNode {
+/** JavaScript's `\s`, by code. */
+export function isWhitespace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+function textStats(text: string): Stats {
+  let chars = 0;
+  let words = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const space = isWhitespace(text.charCodeAt(i));
+    if (!space) chars++;
+    if (!space && !inWord) words++;
+    inWord = !space;
+  }
+  return { chars, words, linkChars: 0, keeper: false };
+}
+
+/** Prunes one subtree; one visit per node, so linear however deep or wide the tree is. */
+function prune(node: ElementNode): { node: ElementNode; stats: Stats } {
   const kept: TreeNode[] = [];
+  const stats: Stats = { chars: 0, words: 0, linkChars: 0, keeper: false };
   for (const child of node.children) {
     if (child.type === 'text') {
       kept.push(child);
+      const s = textStats(child.text);
+      stats.chars += s.chars;
+      stats.words += s.words;
       continue;
     }
     if (isBoilerplate(child)) continue;
-    const pruned = prune(child);
-    if (PRUNABLE.has(pruned.tag) && !hasKeeper(pruned)) {
-      const text = textContent(pruned).replace(/\s+/g, '');
-      const words = textContent(pruned).trim().split(/\s+/).filter(Boolean).length;
-      if (text.length === 0) continue;
-      if (text.length < 400 && linkTextLength(pruned) / text.length > 0.6) continue;
-      if (words < 3 && pruned.tag !== 'td' && pruned.tag !== 'li') continue;
+    const { node: pruned, stats: sub } = prune(child);
+    if (PRUNABLE.has(pruned.tag) && !sub.keeper) {
+      if (sub.chars === 0) continue;
+      if (sub.chars < 400 && sub.linkChars / sub.chars > 0.6) continue;
+      if (sub.words < 3 && pruned.tag !== 'td' && pruned.tag !== 'li') continue;
     }
     kept.push(pruned);
+    if (pruned.tag !== 'script' && pruned.tag !== 'style') {
+      stats.chars += sub.chars;
+      stats.words += sub.words;
+      stats.linkChars += pruned.tag === 'a' ? sub.chars : sub.linkChars;
+    }
+    stats.keeper ||= KEEP_ALWAYS.has(pruned.tag) || sub.keeper;
   }
-  return { ...node, children: kept };
+  return { node: { ...node, children: kept }, stats };
 }
 
 function tokens(text: string): string[] {
   return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).map((t) => (t.length > 3 && t.endsWith('s') ? t.slice(0, -1) : t));
 }
 
-/** BM25 (k1 = 1.2, b = 0.75) score of each block for the query. */
-export function bm25Scores(blocks: string[], query: string, k1 = 1.2, b = 0.75): number[] {
-  const terms = [...new Set(tokens(query))];
-  const docs = blocks.map(tokens);
-  const avg = docs.reduce((s, d) => s + d.length, 0) / Math.max(docs.length, 1) || 1;
-  const df = new Map(terms.map((t) => [t, docs.filter((d) => d.includes(t)).length]));
-  return docs.map((doc) =>
-    terms.reduce((score, term) => {
-      const tf = doc.filter((t) => t === term).length;
-      if (tf === 0) return score;
-      const n = df.get(term) ?? 0;
-      const idf = Math.log((docs.length - n + 0.5) / (n + 0.5) + 1);
-      return score + (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * doc.length) / avg));
+/**
+ * BM25 (k1 = 1.2, b = 0.75) score of each block for the query: one pass over each block's tokens
+ * counting only the query's terms (at most `PAGE_LIMITS.maxQueryTerms` distinct ones).
+ */
+export function bm25Scores(blocks: string[], query: string, k1 = 1.2, b = 0.75, notes?: PageNotes): number[] {
+  let terms = [...new Set(tokens(query))];
+  if (terms.length > PAGE_LIMITS.maxQueryTerms) {
+    notes?.note('query_terms', `only the first ${PAGE_LIMITS.maxQueryTerms} distinct query terms were used`);
+    terms = terms.slice(0, PAGE_LIMITS.maxQueryTerms);
+  }
+  const index = new Map(terms.map((t, i) => [t, i]));
+  const lengths: number[] = [];
+  const freqs = blocks.map((block) => {
+    const tf = new Array<number>(terms.length).fill(0);
+    const doc = tokens(block);
+    lengths.push(doc.length);
+    for (const token of doc) {
+      const i = index.get(token);
+      if (i !== undefined) tf[i]!++;
+    }
+    return tf;
+  });
+  const avg = lengths.reduce((s, n) => s + n, 0) / Math.max(blocks.length, 1) || 1;
+  const df = terms.map((_, i) => freqs.filter((tf) => tf[i]! > 0).length);
+  return freqs.map((tf, d) =>
+    terms.reduce((score, _term, i) => {
+      const f = tf[i]!;
+      if (f === 0) return score;
+      const n = df[i]!;
+      const idf = Math.log((blocks.length - n + 0.5) / (n + 0.5) + 1);
+      return score + (idf * f * (k1 + 1)) / (f + k1 * (1 - b + (b * lengths[d]!) / avg));
     }, 0),
   );
 }
 
-function filterByQuery(markdown: string, query: string): string {
-  const blocks = markdown.split(/\n{2,}/);
-  const scores = bm25Scores(blocks, query);
+function filterByQuery(markdown: string, query: string, notes?: PageNotes): string {
+  const blocks = markdown.split(/\n\n+/);
+  const scores = bm25Scores(blocks, query, undefined, undefined, notes);
   const keep = blocks.map((_, i) => scores[i]! > 0);
   // keep the nearest heading above a kept block, so the excerpt stays readable
   let heading = -1;
@@ -101,12 +153,12 @@ function filterByQuery(markdown: string, query: string): string {
 
 /** Computes `fit_html` and `fit_markdown` from (cleaned) HTML. */
 export function fitContent(input: string | ElementNode, options: FitOptions = {}): FitResult {
-  const root = typeof input === 'string' ? parseHtml(input) : input;
-  const pruned = prune(root);
+  const root = typeof input === 'string' ? parseHtml(input, options.notes) : input;
+  const pruned = prune(root).node;
   const markdown = htmlToMarkdown(pruned, { baseUrl: options.baseUrl });
   const query = options.query?.trim();
   return {
     fitHtml: serializeHtml(pruned),
-    fitMarkdown: query ? filterByQuery(markdown, query) : markdown,
+    fitMarkdown: query ? filterByQuery(markdown, query, options.notes) : markdown,
   };
 }

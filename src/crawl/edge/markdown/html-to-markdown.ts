@@ -5,10 +5,14 @@
  * Pure: takes a parsed tree (or a string) and the page URL used to resolve relative links.
  */
 import { parseHtml, textContent, type ElementNode, type TreeNode } from './html-tree';
+import { MarkdownWriter } from './markdown-writer';
+import type { PageNotes } from './limits';
 
 export interface MarkdownOptions {
   /** The page URL: relative `href`/`src` are resolved against it (or its `<base href>`). */
   baseUrl?: string;
+  /** Where caps that applied are recorded. */
+  notes?: PageNotes;
 }
 
 const SKIP = new Set([
@@ -23,6 +27,7 @@ const BLOCK = new Set([
 interface Context {
   base: URL | null;
   inLink: boolean;
+  out: MarkdownWriter;
 }
 
 /** Resolves `href` against the base; returns null for unusable or script URLs. */
@@ -37,9 +42,12 @@ export function resolveUrl(href: string | undefined, base: URL | null): string |
   }
 }
 
-/** Converts HTML (string or parsed tree) to markdown. */
+/**
+ * Converts HTML (string or parsed tree) to markdown: one walk of the tree writing into a
+ * MarkdownWriter, so the work is linear in the tree whatever its shape.
+ */
 export function htmlToMarkdown(input: string | ElementNode, options: MarkdownOptions = {}): string {
-  const root = typeof input === 'string' ? parseHtml(input) : input;
+  const root = typeof input === 'string' ? parseHtml(input, options.notes) : input;
   let base: URL | null = null;
   try {
     base = options.baseUrl ? new URL(options.baseUrl) : null;
@@ -54,8 +62,9 @@ export function htmlToMarkdown(input: string | ElementNode, options: MarkdownOpt
       // an unusable <base href> is ignored, as browsers do
     }
   }
-  const raw = children(root, { base, inLink: false });
-  return tidy(raw);
+  const out = new MarkdownWriter(options.notes);
+  children(root, { base, inLink: false, out });
+  return out.toString();
 }
 
 function findBaseHref(node: ElementNode): string | null {
@@ -70,150 +79,183 @@ function findBaseHref(node: ElementNode): string | null {
   return null;
 }
 
-/** Trims line ends and collapses inner space runs, leaving fenced code as it is. */
-function tidy(markdown: string): string {
-  let fence: string | null = null;
-  return markdown
-    .split('\n')
-    .map((line) => {
-      const marker = /^ *(```|~~~)/.exec(line)?.[1];
-      if (marker && (fence === null || fence === marker)) fence = fence === null ? marker : null;
-      else if (fence !== null) return line;
-      return line.replace(/(\S) {2,}/g, '$1 ').replace(/[ \t]+$/, '');
-    })
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+function children(node: ElementNode, ctx: Context): void {
+  for (const child of node.children) convert(child, ctx);
 }
 
-function children(node: ElementNode, ctx: Context): string {
-  return node.children.map((child) => convert(child, ctx)).join('');
+function block(node: ElementNode, ctx: Context): void {
+  ctx.out.newline(2);
+  children(node, ctx);
+  ctx.out.newline(2);
 }
 
-function block(content: string): string {
-  const trimmed = content.trim();
-  return trimmed ? `\n\n${trimmed}\n\n` : '';
+function wrap(node: ElementNode, ctx: Context, marker: string): void {
+  const index = ctx.out.openMarker(marker);
+  children(node, ctx);
+  ctx.out.closeMarker(index, marker);
 }
 
-/** Wraps inline content in a marker, keeping the surrounding spaces outside it. */
-function wrap(content: string, marker: string): string {
-  const match = /^(\s*)([\s\S]*?)(\s*)$/.exec(content)!;
-  return match[2] ? `${match[1]}${marker}${match[2]}${marker}${match[3]}` : content;
-}
-
-function convert(node: TreeNode, ctx: Context): string {
-  if (node.type === 'text') return node.text.replace(/\s+/g, ' ');
+function convert(node: TreeNode, ctx: Context): void {
+  const out = ctx.out;
+  if (node.type === 'text') {
+    out.text(node.text.replace(/\s+/g, ' '));
+    return;
+  }
   const tag = node.tag;
-  if (SKIP.has(tag)) return '';
-  if (node.attrs.hidden !== undefined || node.attrs['aria-hidden'] === 'true') return '';
+  if (SKIP.has(tag)) return;
+  if (node.attrs.hidden !== undefined || node.attrs['aria-hidden'] === 'true') return;
   switch (tag) {
     case 'h1': case 'h2': case 'h3': case 'h4': case 'h5': case 'h6': {
-      const text = children(node, ctx).replace(/\s+/g, ' ').trim();
-      return text ? `\n\n${'#'.repeat(Number(tag[1]))} ${text}\n\n` : '';
+      out.newline(2);
+      const index = out.openMarker(`${'#'.repeat(Number(tag[1]))} `);
+      out.singleLine(() => children(node, ctx));
+      out.closeMarker(index, '');
+      out.newline(2);
+      return;
     }
     case 'br':
-      return '\n';
+      out.newline(1);
+      return;
     case 'hr':
-      return '\n\n---\n\n';
+      out.newline(2);
+      out.text('---');
+      out.newline(2);
+      return;
     case 'strong': case 'b':
-      return wrap(children(node, ctx), '**');
+      return wrap(node, ctx, '**');
     case 'em': case 'i':
-      return wrap(children(node, ctx), '*');
+      return wrap(node, ctx, '*');
     case 'del': case 's': case 'strike':
-      return wrap(children(node, ctx), '~~');
+      return wrap(node, ctx, '~~');
     case 'code': {
       const text = textContent(node).replace(/\s+/g, ' ');
-      if (!text.trim()) return '';
+      if (!text.trim()) return;
       const fence = text.includes('`') ? '``' : '`';
-      return `${fence}${text}${fence}`;
+      out.text(`${fence}${text}${fence}`);
+      return;
     }
     case 'pre':
-      return preBlock(node);
+      return preBlock(node, ctx);
     case 'a':
       return link(node, ctx);
     case 'img':
       return image(node, ctx);
-    case 'blockquote': {
-      const inner = tidy(children(node, ctx));
-      return inner ? `\n\n${inner.split('\n').map((l) => (l ? `> ${l}` : '>')).join('\n')}\n\n` : '';
-    }
+    case 'blockquote':
+      out.newline(2);
+      out.quote(() => children(node, ctx));
+      out.newline(2);
+      return;
     case 'ul': case 'ol':
       return list(node, ctx);
     case 'li':
-      return block(children(node, ctx));
+      return block(node, ctx);
     case 'table':
       return table(node, ctx);
     default:
-      return BLOCK.has(tag) ? block(children(node, ctx)) : children(node, ctx);
+      if (BLOCK.has(tag)) block(node, ctx);
+      else children(node, ctx);
   }
 }
 
-function preBlock(node: ElementNode): string {
+function preBlock(node: ElementNode, ctx: Context): void {
   const code = node.children.find((c): c is ElementNode => c.type === 'element' && c.tag === 'code');
-  const language = /(?:^|\s)(?:language|lang)-([\w+-]+)/.exec(code?.attrs.class ?? node.attrs.class ?? '')?.[1] ?? '';
-  const text = textContent(node).replace(/^\n/, '').replace(/\s+$/, '');
-  if (!text) return '';
+  const language = /(?:^|\s)(?:language|lang)-([\w+-]+)/.exec((code?.attrs.class ?? node.attrs.class ?? '').slice(0, 256))?.[1] ?? '';
+  const text = trimEndSpace(textContent(node).replace(/^\n/, ''));
+  if (!text) return;
   const fence = text.includes('```') ? '~~~' : '```';
-  return `\n\n${fence}${language}\n${text}\n${fence}\n\n`;
+  ctx.out.preformatted([`${fence}${language}`, ...text.split('\n'), fence]);
 }
 
-function link(node: ElementNode, ctx: Context): string {
-  const inner = children(node, { ...ctx, inLink: true }).replace(/\s+/g, ' ').trim();
+/** `text.replace(/\s+$/, '')` without the regex (which is quadratic on long inner space runs). */
+function trimEndSpace(text: string): string {
+  let end = text.length;
+  while (end > 0 && /\s/.test(text[end - 1]!)) end--;
+  return text.slice(0, end);
+}
+
+function link(node: ElementNode, ctx: Context): void {
+  const out = ctx.out;
   const href = resolveUrl(node.attrs.href, ctx.base);
-  if (ctx.inLink || !href || href.startsWith('data:')) return inner;
-  if (!inner) return '';
+  if (ctx.inLink || !href || href.startsWith('data:')) {
+    out.singleLine(() => children(node, ctx));
+    return;
+  }
   const title = node.attrs.title?.replace(/"/g, "'").trim();
   const target = /[\s()]/.test(href) ? `<${href}>` : href;
-  return `[${inner.replace(/[[\]]/g, '\\$&')}](${target}${title ? ` "${title}"` : ''})`;
+  const index = out.openMarker('[');
+  out.singleLine(() => out.escapingBrackets(() => children(node, { ...ctx, inLink: true })));
+  out.closeMarker(index, `](${target}${title ? ` "${title}"` : ''})`);
 }
 
-function image(node: ElementNode, ctx: Context): string {
+function image(node: ElementNode, ctx: Context): void {
   const src = resolveUrl(node.attrs.src ?? node.attrs['data-src'], ctx.base);
-  if (!src || src.startsWith('data:')) return '';
+  if (!src || src.startsWith('data:')) return;
   const alt = (node.attrs.alt ?? '').replace(/\s+/g, ' ').replace(/[[\]]/g, '').trim();
   const target = /[\s()]/.test(src) ? `<${src}>` : src;
-  return `![${alt}](${target})`;
+  ctx.out.text(`![${alt}](${target})`);
 }
 
-function list(node: ElementNode, ctx: Context): string {
+function list(node: ElementNode, ctx: Context): void {
+  const out = ctx.out;
   const ordered = node.tag === 'ol';
-  let number = Number.parseInt(node.attrs.start ?? '1', 10);
+  let number = Number.parseInt((node.attrs.start ?? '1').slice(0, 16), 10);
   if (!Number.isFinite(number)) number = 1;
-  const items: string[] = [];
+  const marker = () => (ordered ? `${number++}. ` : '- ');
+  out.newline(2);
   for (const child of node.children) {
     if (child.type !== 'element') continue;
-    const content = tidy(child.tag === 'li' ? children(child, ctx) : convert(child, ctx)).replace(/\n{2,}/g, '\n');
-    if (!content) continue;
-    const marker = ordered ? `${number++}. ` : '- ';
-    const indent = ' '.repeat(marker.length);
-    items.push(marker + content.split('\n').map((line, i) => (i === 0 || !line ? line : indent + line)).join('\n'));
+    out.listItem(marker, () => (child.tag === 'li' ? children(child, ctx) : convert(child, ctx)));
   }
-  return items.length ? `\n\n${items.join('\n')}\n\n` : '';
+  out.newline(2);
 }
 
-function rowsOf(node: ElementNode): ElementNode[] {
-  const rows: ElementNode[] = [];
+function rowsOf(node: ElementNode, rows: ElementNode[] = []): ElementNode[] {
   for (const child of node.children) {
     if (child.type !== 'element') continue;
     if (child.tag === 'tr') rows.push(child);
-    else if (child.tag === 'thead' || child.tag === 'tbody' || child.tag === 'tfoot') rows.push(...rowsOf(child));
+    else if (child.tag === 'thead' || child.tag === 'tbody' || child.tag === 'tfoot') rowsOf(child, rows);
   }
   return rows;
 }
 
-function table(node: ElementNode, ctx: Context): string {
+function cellsOf(tr: ElementNode): ElementNode[] {
+  return tr.children.filter((c): c is ElementNode => c.type === 'element' && (c.tag === 'td' || c.tag === 'th'));
+}
+
+/**
+ * A GFM table. Only the header row is padded to the widest row (GFM fills short body rows
+ * itself), so a wide first row cannot multiply the output by the number of rows.
+ */
+function table(node: ElementNode, ctx: Context): void {
+  const out = ctx.out;
   const rows = rowsOf(node)
-    .map((tr) =>
-      tr.children
-        .filter((c): c is ElementNode => c.type === 'element' && (c.tag === 'td' || c.tag === 'th'))
-        .map((cell) => tidy(children(cell, ctx)).replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|')),
-    )
+    .map(cellsOf)
     .filter((cells) => cells.length > 0);
-  if (rows.length === 0) return '';
-  const width = Math.max(...rows.map((r) => r.length));
-  const line = (cells: string[]) => `| ${Array.from({ length: width }, (_, i) => cells[i] ?? '').join(' | ')} |`;
-  const [head, ...body] = rows;
+  if (rows.length === 0) return;
+  const width = rows.reduce((max, r) => Math.max(max, r.length), 0);
+  out.newline(2);
   const caption = node.children.find((c): c is ElementNode => c.type === 'element' && c.tag === 'caption');
-  const title = caption ? `${tidy(children(caption, ctx))}\n\n` : '';
-  return `\n\n${title}${line(head!)}\n| ${Array.from({ length: width }, () => '---').join(' | ')} |\n${body.map(line).join('\n')}\n\n`;
+  if (caption) {
+    children(caption, ctx);
+    out.newline(2);
+  }
+  const writeRow = (cells: ElementNode[], pad: number) => {
+    out.newline(1);
+    out.text('|');
+    for (const cell of cells) {
+      out.space();
+      out.singleLine(() => out.escapingPipes(() => children(cell, ctx)));
+      out.space();
+      out.text('|');
+    }
+    for (let i = cells.length; i < pad; i++) out.text(' |');
+  };
+  rows.forEach((cells, i) => {
+    writeRow(cells, i === 0 ? width : 0);
+    if (i === 0) {
+      out.newline(1);
+      out.text(`|${' --- |'.repeat(width)}`);
+    }
+  });
+  out.newline(2);
 }

@@ -1,0 +1,253 @@
+/**
+ * An append-only markdown writer: the renderer walks the tree once and writes into it, so no
+ * subtree's markdown is ever re-read, trimmed or re-wrapped by its ancestors (which made the old
+ * string-returning renderer O(depth × size)). It keeps the layout rules of the old `tidy` pass:
+ * blank lines between blocks (at most one), single spaces inside lines, no trailing spaces, line
+ * prefixes for block quotes and list items, markers (emphasis, link brackets, heading hashes) kept
+ * around the content and out of the surrounding space — and written only when content follows.
+ */
+import { PAGE_LIMITS, type PageNotes } from './limits';
+
+/** A line prefix: `> ` for a quote; a list marker on the item's first line, its width in spaces after. */
+interface Prefix {
+  quote: boolean;
+  /** For an item: the marker to write on its first line (null once written). */
+  marker: (() => string) | null;
+  text: string;
+}
+
+/** A marker pair around inline content, opened lazily. */
+interface Opener {
+  open: string;
+  opened: boolean;
+}
+
+export class MarkdownWriter {
+  readonly #parts: string[] = [];
+  #written = false;
+  #atLineStart = true;
+  #pendingNewlines = 0;
+  #pendingSpace = false;
+  readonly #prefixes: Prefix[] = [];
+  #prefixText = '';
+  /** Prefixes in effect on the last content line, and the fewest open since (for blank-line prefixes). */
+  #lineDepth = 0;
+  #minDepthSinceLine = 0;
+  #ignoredPrefixes = 0;
+  readonly #openers: Opener[] = [];
+  #firstUnopened = 0;
+  #singleLine = 0;
+  #escapeBrackets = 0;
+  #escapePipes = 0;
+  #listItemDepth = 0;
+
+  constructor(private readonly notes?: PageNotes) {}
+
+  /** Inline text whose whitespace is already collapsed to single spaces. */
+  text(text: string): void {
+    if (!text) return;
+    const lead = text.charCodeAt(0) === 32;
+    const trail = text.length > 1 && text.charCodeAt(text.length - 1) === 32;
+    if (lead) this.#pendingSpace = true;
+    const core = text.slice(lead ? 1 : 0, trail ? -1 : text.length);
+    if (core) this.#content(core);
+    if (trail) this.#pendingSpace = true;
+  }
+
+  /** A space between inline runs (collapsed with its neighbours). */
+  space(): void {
+    this.#pendingSpace = true;
+  }
+
+  /** Asks for a line break (1) or a blank line (2) before the next content. */
+  newline(count: 1 | 2): void {
+    if (this.#singleLine > 0) {
+      this.#pendingSpace = true;
+      return;
+    }
+    const max = this.#listItemDepth > 0 ? 1 : 2;
+    this.#pendingNewlines = Math.max(this.#pendingNewlines, Math.min(count, max));
+  }
+
+  /** Lines written as they are (fenced code); in a single-line context they become inline text. */
+  preformatted(lines: string[]): void {
+    if (this.#singleLine > 0) {
+      this.text(lines.join(' ').replace(/\s+/g, ' '));
+      return;
+    }
+    this.newline(2);
+    lines.forEach((line, i) => {
+      if (i > 0) this.#pendingNewlines = 1;
+      if (line) this.#content(line, true);
+      else if (i > 0) this.#flushLines();
+    });
+    this.newline(2);
+  }
+
+  /** Starts a marker pair (`**`, `[`, `# `) that is written only if content follows. */
+  openMarker(open: string): number {
+    this.#openers.push({ open, opened: false });
+    return this.#openers.length - 1;
+  }
+
+  /** Ends the marker pair started at `index`; `close` is written if its opener was (returns whether). */
+  closeMarker(index: number, close: string | (() => string)): boolean {
+    const opener = this.#openers[index]!;
+    this.#openers.length = index;
+    if (this.#firstUnopened > index) this.#firstUnopened = index;
+    if (!opener.opened) return false;
+    const text = typeof close === 'string' ? close : close();
+    if (text) this.#raw(this.#escape(text));
+    return true;
+  }
+
+  /** Runs `fn` with newlines turned into spaces (headings, table cells, link text). */
+  singleLine(fn: () => void): void {
+    this.#singleLine++;
+    try {
+      fn();
+    } finally {
+      this.#singleLine--;
+    }
+  }
+
+  /** Runs `fn` with `[` and `]` escaped (link text). */
+  escapingBrackets(fn: () => void): void {
+    this.#escapeBrackets++;
+    try {
+      fn();
+    } finally {
+      this.#escapeBrackets--;
+    }
+  }
+
+  /** Runs `fn` with `|` escaped (table cells). */
+  escapingPipes(fn: () => void): void {
+    this.#escapePipes++;
+    try {
+      fn();
+    } finally {
+      this.#escapePipes--;
+    }
+  }
+
+  /** Runs `fn` inside a block quote (`> ` on each line). */
+  quote(fn: () => void): void {
+    this.#withPrefix({ quote: true, marker: null, text: '> ' }, fn);
+  }
+
+  /** Runs `fn` as a list item: `marker()` on its first line, its width in spaces on the next ones. */
+  listItem(marker: () => string, fn: () => void): void {
+    this.newline(1);
+    this.#listItemDepth++;
+    try {
+      this.#withPrefix({ quote: false, marker, text: '' }, fn);
+    } finally {
+      this.#listItemDepth--;
+    }
+  }
+
+  /** The markdown written so far. */
+  toString(): string {
+    return this.#parts.join('');
+  }
+
+  #withPrefix(prefix: Prefix, fn: () => void): void {
+    if (this.#singleLine > 0 || this.#prefixes.length >= PAGE_LIMITS.maxPrefixDepth) {
+      if (this.#singleLine === 0) this.notes?.note('prefix_depth', `quotes and list items nested deeper than ${PAGE_LIMITS.maxPrefixDepth} were not indented further`);
+      this.#ignoredPrefixes++;
+      try {
+        fn();
+      } finally {
+        this.#ignoredPrefixes--;
+      }
+      return;
+    }
+    this.#prefixes.push(prefix);
+    this.#updatePrefixText();
+    try {
+      fn();
+    } finally {
+      this.#prefixes.pop();
+      this.#minDepthSinceLine = Math.min(this.#minDepthSinceLine, this.#prefixes.length);
+      this.#updatePrefixText();
+    }
+  }
+
+  #updatePrefixText(): void {
+    this.#prefixText = this.#prefixes.map((p) => p.text).join('');
+  }
+
+  #escape(text: string): string {
+    let out = text;
+    if (this.#escapeBrackets > 0 && (out.includes('[') || out.includes(']'))) out = out.replace(/[[\]]/g, '\\$&');
+    if (this.#escapePipes > 0 && out.includes('|')) out = out.replace(/\|/g, '\\|');
+    return out;
+  }
+
+  #raw(text: string): void {
+    this.#parts.push(text);
+  }
+
+  /** Writes the pending line breaks (with the prefixes blank lines keep). */
+  #flushLines(): void {
+    if (this.#pendingNewlines > 0 && this.#written) {
+      this.#raw('\n');
+      if (this.#pendingNewlines > 1) {
+        const common = Math.min(this.#lineDepth, this.#minDepthSinceLine, this.#prefixes.length);
+        const blank = this.#prefixes
+          .slice(0, common)
+          .map((p) => (p.quote ? '> ' : p.text))
+          .join('')
+          .trimEnd();
+        this.#raw(`${blank}\n`);
+      }
+      this.#atLineStart = true;
+    }
+    this.#pendingNewlines = 0;
+  }
+
+  #content(text: string, verbatim = false): void {
+    this.#flushLines();
+    if (this.#atLineStart) {
+      if (this.#prefixes.some((p) => p.marker)) {
+        // a list item's first line: its marker takes the place of its indent
+        let line = '';
+        for (const prefix of this.#prefixes) {
+          if (!prefix.marker) {
+            line += prefix.text;
+            continue;
+          }
+          const marker = prefix.marker();
+          prefix.marker = null;
+          prefix.text = ' '.repeat(marker.length);
+          line += marker;
+        }
+        this.#updatePrefixText();
+        this.#raw(line);
+      } else {
+        this.#raw(this.#prefixText);
+      }
+      this.#atLineStart = false;
+      this.#pendingSpace = false;
+      this.#lineDepth = this.#prefixes.length;
+      this.#minDepthSinceLine = this.#prefixes.length;
+    } else if (this.#pendingSpace) {
+      this.#raw(' ');
+    }
+    this.#pendingSpace = false;
+    for (let i = this.#firstUnopened; i < this.#openers.length; i++) {
+      const opener = this.#openers[i]!;
+      opener.opened = true;
+      this.#raw(this.#escapeOpener(opener.open));
+    }
+    this.#firstUnopened = this.#openers.length;
+    this.#raw(verbatim ? text : this.#escape(text));
+    this.#written = true;
+  }
+
+  /** Openers are the renderer's own syntax: `[` of a link is not escaped, pipes still are. */
+  #escapeOpener(open: string): string {
+    return this.#escapePipes > 0 && open.includes('|') ? open.replace(/\|/g, '\\|') : open;
+  }
+}
