@@ -35,10 +35,12 @@ export interface LeasedBrowser {
 /** Sessions this isolate handed back, by tenant (an isolate-local hint; nothing else offers them). */
 const idleByTenant = new Map<string, string[]>();
 
-function takeIdle(tenant: string): string[] {
-  const ids = idleByTenant.get(tenant) ?? [];
-  idleByTenant.delete(tenant);
-  return ids;
+/** The tenant's most recently filed idle session, removed from the list (null: none). */
+function takeIdle(tenant: string): string | null {
+  const ids = idleByTenant.get(tenant);
+  const id = ids?.pop() ?? null;
+  if (ids && ids.length === 0) idleByTenant.delete(tenant);
+  return id;
 }
 
 function hasRoom(tenant: string): boolean {
@@ -49,19 +51,13 @@ function fileIdle(tenant: string, sessionId: string): void {
   idleByTenant.set(tenant, [...(idleByTenant.get(tenant) ?? []), sessionId]);
 }
 
-/** Connects to one of the tenant's idle sessions that is still alive, or answers null. */
+/**
+ * Connects to one of the tenant's idle sessions, newest first (the least likely to have hit its
+ * keep-alive), or answers null. No `sessions()` listing first: connecting to a session that has
+ * expired fails at once, so a listing would only add a round trip to every request.
+ */
 async function reuseTenantSession(binding: BrowserBinding, tenant: string): Promise<{ browser: Browser; sessionId: string } | null> {
-  const candidates = takeIdle(tenant);
-  if (candidates.length === 0) return null;
-  let alive: Set<string>;
-  try {
-    alive = new Set((await puppeteer.sessions(binding)).map((s) => s.sessionId));
-  } catch {
-    return null;
-  }
-  // Newest first: the most recently used session is the least likely to have expired.
-  for (const sessionId of candidates.reverse()) {
-    if (!alive.has(sessionId)) continue;
+  for (let sessionId = takeIdle(tenant); sessionId !== null; sessionId = takeIdle(tenant)) {
     try {
       return { browser: await puppeteer.connect(binding, sessionId), sessionId };
     } catch {
