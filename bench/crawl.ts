@@ -2,7 +2,10 @@
 // under `wrangler dev`: `/crawl` in batches and `/crawl/stream` in one request, for the fetch and
 // browser engines. Prints pages/s, p50/p95 per page and the Worker's memory growth (RSS of its
 // process tree). The seed's published figures: 11.06 pages/s, P95 650 ms, 267 MB for 500 pages.
-// Options: --pages N (500), --batch N (25).
+// Options: --pages N (500), --batch N (25), --engines fetch,browser (both).
+// Each row also prints the 1-minute load average at its start: on a shared machine a row measured
+// under a load above the core count is not comparable with one measured on a quiet one.
+import os from 'node:os';
 import path from 'node:path';
 import { startSiteServer } from '../test/helpers/site-server';
 // @ts-expect-error plain ESM helper without types
@@ -14,6 +17,11 @@ const arg = (name: string, dflt: number) => {
 };
 const PAGES = arg('pages', 500);
 const BATCH = arg('batch', 25);
+const ENGINES = (() => {
+  const i = process.argv.indexOf('--engines');
+  return i > 0 ? String(process.argv[i + 1]).split(',') : ['fetch', 'browser'];
+})();
+const load = () => os.loadavg()[0]!.toFixed(1);
 const KEY = 'sk-bench-crawl-T4wL3nB6cY1hD5fJ0gSQ8mZ2vK7pX9';
 
 
@@ -44,12 +52,13 @@ async function main() {
   const urls = Array.from({ length: PAGES }, (_, i) => `${siteUrl}/pages/${i + 1}`);
   const rows: string[] = [];
   try {
-    for (const engine of ['fetch', 'browser']) {
+    for (const engine of ENGINES) {
       // warm-up (browser launch, isolate) outside the measurement
       await (await fetch(`${gw.base}/crawl`, { method: 'POST', headers, body: JSON.stringify({ urls: [urls[0]], engine }) })).text();
 
       // /crawl in batches: per-page time = the batch's time / its pages
       const rss0 = rssMb(gw.pids());
+      const load0 = load();
       const perPage: number[] = [];
       let ok = 0;
       const t0 = Date.now();
@@ -63,10 +72,11 @@ async function main() {
         for (let k = 0; k < batch.length; k++) perPage.push(ms / batch.length);
       }
       const secs = (Date.now() - t0) / 1000;
-      rows.push(`| ${engine} | /crawl (batches of ${BATCH}) | ${ok}/${PAGES} | ${(PAGES / secs).toFixed(2)} | ${pct(perPage, 50).toFixed(0)} | ${pct(perPage, 95).toFixed(0)} | ${(rssMb(gw.pids()) - rss0).toFixed(0)} |`);
+      rows.push(`| ${engine} | /crawl (batches of ${BATCH}) | ${ok}/${PAGES} | ${(PAGES / secs).toFixed(2)} | ${pct(perPage, 50).toFixed(0)} | ${pct(perPage, 95).toFixed(0)} | ${(rssMb(gw.pids()) - rss0).toFixed(0)} | ${load0} |`);
 
       // /crawl/stream: one request, per-page time = gap between consecutive lines
       const rss1 = rssMb(gw.pids());
+      const load1 = load();
       const s = Date.now();
       const res = await fetch(`${gw.base}/crawl/stream`, { method: 'POST', headers, body: JSON.stringify({ urls, engine }) });
       const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -92,15 +102,15 @@ async function main() {
         }
       }
       const streamSecs = (Date.now() - s) / 1000;
-      rows.push(`| ${engine} | /crawl/stream (one request) | ${okStream}/${PAGES} | ${(PAGES / streamSecs).toFixed(2)} | ${pct(gaps, 50).toFixed(0)} | ${pct(gaps, 95).toFixed(0)} | ${(rssMb(gw.pids()) - rss1).toFixed(0)} |`);
+      rows.push(`| ${engine} | /crawl/stream (one request) | ${okStream}/${PAGES} | ${(PAGES / streamSecs).toFixed(2)} | ${pct(gaps, 50).toFixed(0)} | ${pct(gaps, 95).toFixed(0)} | ${(rssMb(gw.pids()) - rss1).toFixed(0)} | ${load1} |`);
     }
   } finally {
     gw.stop();
     await site.close();
   }
-  console.log(`\n${PAGES} pages of the local fixture through wrangler dev (seed: 11.06 pages/s, P95 650 ms, 267 MB)\n`);
-  console.log('| engine | route | ok | pages/s | p50 ms/page | p95 ms/page | RSS growth MB |');
-  console.log('|---|---|---:|---:|---:|---:|---:|');
+  console.log(`\n${PAGES} pages of the local fixture through wrangler dev (seed: 11.06 pages/s, P95 650 ms, 267 MB); ${os.cpus().length} cores\n`);
+  console.log('| engine | route | ok | pages/s | p50 ms/page | p95 ms/page | RSS growth MB | load avg (1 min) at start |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
 }
 

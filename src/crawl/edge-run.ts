@@ -4,6 +4,7 @@
  */
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
+import { tenantOf } from '../auth/principal';
 import { getEdgeEngine } from './edge';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngineKind } from './types';
 import type { CrawlRoute } from './policy';
@@ -23,7 +24,8 @@ export function edgeOptions(body: Record<string, unknown>, allowPrivateTargets: 
 }
 
 function options(c: Context<AppEnv>, body: Record<string, unknown>): EdgeCrawlOptions {
-  return edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal);
+  const principal = c.get('principal');
+  return { ...edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal), ...(principal ? { tenant: tenantOf(principal) } : {}) };
 }
 
 /** The page caps that applied, for the single-page answers (`/md`, `/html`). */

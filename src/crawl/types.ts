@@ -51,6 +51,8 @@ export interface EdgeCrawlOptions {
   allowPrivateTargets: boolean;
   /** Aborted when the client disconnects. */
   signal?: AbortSignal;
+  /** Whose request this is (`tenantOf(principal)`): the browser engine reuses a session only within one tenant; none = no reuse. */
+  tenant?: string;
   /** BM25 query for `fit_markdown` (`/md`'s `q`); else crawler_config's content_filter `user_query`. */
   query?: string;
 }

@@ -7,7 +7,7 @@
  */
 import type { Config } from '../config';
 import type { Env } from '../env';
-import type { Principal } from '../auth/principal';
+import { tenantOf, type Principal } from '../auth/principal';
 import { getEdgeEngine } from '../crawl/edge';
 import { failedResult } from '../crawl/edge/result';
 import { originTarget } from '../crawl/origin/forward';
@@ -59,7 +59,7 @@ async function viaOrigin(config: Config, work: BatchWork, url: string, requestId
 /** One page, on the job's engine. Never throws for a page's own failure. */
 export async function crawlPage(env: Env, config: Config, work: BatchWork, url: string, requestId: string, signal: AbortSignal): Promise<CrawlResult> {
   if (work.engine === 'origin') return viaOrigin(config, work, url, requestId, signal);
-  const options = edgeOptions(work.body, work.allowPrivateTargets, signal);
+  const options = { ...edgeOptions(work.body, work.allowPrivateTargets, signal), tenant: tenantOf(work.principal) };
   try {
     for await (const r of getEdgeEngine(env, work.engine).crawl([url], options)) return r;
     return failedResult(url, 'the edge engine returned no result');

@@ -12,7 +12,8 @@ import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../../src/crawl/
 
 const SITE = (env as unknown as { TEST_SITE_URL: string }).TEST_SITE_URL;
 const BROWSER = (env as unknown as { BROWSER: BrowserBinding }).BROWSER;
-const LOCAL: EdgeCrawlOptions = { browserParams: {}, crawlerParams: {}, allowPrivateTargets: true };
+/** One tenant for the whole file: sessions are reused only within a tenant. */
+const LOCAL: EdgeCrawlOptions = { browserParams: {}, crawlerParams: {}, allowPrivateTargets: true, tenant: 'user:usr_browser_engine_test' };
 const SLOW = { timeout: 60_000 };
 
 function engineWithEvents(options: Parameters<typeof createBrowserEngine>[1] = {}): { engine: EdgeEngine; events: SessionEvent[] } {
@@ -126,11 +127,29 @@ describe('browser engine: egress and errors', () => {
       checkUrl: (url) => checkTargetUrl(url, { allowPrivateTargets: new URL(url).host === site.host }),
     });
     const id = crypto.randomUUID();
-    const [result] = await crawlAll(engine, [`${SITE}/subresources/${id}`], { ...LOCAL, allowPrivateTargets: false, crawlerParams: { wait_until: 'load' } });
+    // text_mode false: images load (by default a text crawl would not request them at all)
+    const [result] = await crawlAll(engine, [`${SITE}/subresources/${id}`], {
+      ...LOCAL,
+      allowPrivateTargets: false,
+      browserParams: { text_mode: false },
+      crawlerParams: { wait_until: 'load' },
+    });
     expect(result!.success).toBe(true);
     const beacons = (await (await fetch(`${SITE}/beacons`)).json()) as string[];
     expect(beacons).toContain(`${id}-allowed`);
     expect(beacons).not.toContain(`${id}-refused`);
+  });
+
+  it('does not request images for a text crawl by default, and does with text_mode false or for a screenshot', SLOW, async () => {
+    const engine = createBrowserEngine(BROWSER);
+    const id = crypto.randomUUID();
+    const [text] = await crawlAll(engine, [`${SITE}/subresources/${id}-text`], { ...LOCAL, crawlerParams: { wait_until: 'load' } });
+    expect(text!.success).toBe(true);
+    expect(text!.media.images.map((i) => i.src)).toContain(`${SITE}/beacon?id=${id}-text-allowed`);
+    await crawlAll(engine, [`${SITE}/subresources/${id}-full`], { ...LOCAL, browserParams: { text_mode: false }, crawlerParams: { wait_until: 'load' } });
+    await engine.screenshot(`${SITE}/subresources/${id}-shot`, { ...LOCAL, crawlerParams: { wait_until: 'load' } });
+    const beacons = (await (await fetch(`${SITE}/beacons`)).json()) as string[];
+    expect(beacons.filter((b) => b.startsWith(id) && b.endsWith('-allowed')).sort()).toEqual([`${id}-full-allowed`, `${id}-shot-allowed`]);
   });
 
   it('closes the browser (not just the tab) when the client goes away mid-crawl', SLOW, async () => {

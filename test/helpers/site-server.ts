@@ -1,7 +1,7 @@
 /**
  * A small website (Node http server on 127.0.0.1) for the edge engines to crawl: links, media,
  * charsets, redirect chains (one to a private address), a JavaScript-rendered page, a big page,
- * a slow page and numbered article pages for the benchmark.
+ * a slow page, a browser-state probe (cookie + localStorage) and numbered article pages for the benchmark.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -172,6 +172,17 @@ export async function startSiteServer(): Promise<RunningServer> {
       return send(204, '', 'text/plain');
     }
     if (path === '/beacons') return send(200, JSON.stringify([...beacons]), 'application/json');
+    if (path === '/state') {
+      // Browser-state probe: prints the cookies the request carried and the localStorage value the
+      // page found, then sets both to `who` (a cookie by Set-Cookie, localStorage by script).
+      const who = (url.searchParams.get('who') ?? 'anon').replace(/[^\w-]/g, '');
+      const sent = (req.headers.cookie ?? 'none').replace(/[<>&]/g, '');
+      const script = `const seen = localStorage.getItem('who'); localStorage.setItem('who', '${who}');
+        document.getElementById('storage').textContent = 'Storage seen: ' + (seen ?? 'none');`;
+      return send(200, html(`State ${who}`, `<p id="cookies">Cookies sent: ${sent}</p><p id="storage">Storage seen: pending</p><script>${script}</script>`), 'text/html; charset=utf-8', {
+        'Set-Cookie': `who=${who}; Path=/; Max-Age=3600`,
+      });
+    }
     const article = /^\/pages\/(\d+)$/.exec(path);
     if (article) return send(200, articlePage(Number(article[1])));
     if (path.startsWith('/img/')) return send(404, '', 'text/plain');

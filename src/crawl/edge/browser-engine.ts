@@ -1,14 +1,18 @@
 /**
  * The `browser` edge engine: Chrome through the Browser Rendering binding (@cloudflare/puppeteer).
- * One session per request, shared by all its URLs with at most `concurrency` tabs open; the
- * session is handed back for reuse when the request ends well and closed when anything unexpected
+ * Isolation: every request (crawl, screenshot, PDF, execute_js, a job's page) runs in its own
+ * incognito browser context, closed when the request ends, inside a session that is only ever
+ * reused by the same tenant (browser-session.ts). Within a request, all its URLs share that
+ * context and its tabs, at most `concurrency` at once. The session is handed back for reuse when
+ * the request ends well and its context closed cleanly, and closed when anything unexpected
  * happens or the client goes away (try/finally). Results stream out as each page finishes.
  */
-import type { Page } from '@cloudflare/puppeteer';
+import type { BrowserContext, Page } from '@cloudflare/puppeteer';
 import { checkTargetUrl, type EgressResult } from '../egress';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../types';
 import { leaseBrowser, type BrowserBinding, type LeasedBrowser, type SessionEvent } from './browser-session';
 import { evaluateScript, openTab, pdfOf, renderInTab, renderPage, screenshotOf, type Tab } from './browser-page';
+import { blockedResources, type BlockableResource } from './browser-resources';
 import { EDGE_LIMITS, pageSettings, type PageSettings } from './crawl-options';
 import { completionOrder } from './pool';
 import { GatewayError } from '../../http/errors';
@@ -51,30 +55,36 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAb
 
 /**
  * Tabs reused across the URLs of one request (opening a tab costs about as much as loading a
- * small page); a tab whose navigation failed is closed rather than reused. All are closed at the
- * end so a session handed back for reuse carries no page of this request.
+ * small page); a tab whose navigation failed is closed rather than reused. Closing the request's
+ * context closes the rest.
  */
-function tabPool(leased: LeasedBrowser, settings: PageSettings, checkUrl: (url: string) => EgressResult) {
+function tabPool(context: BrowserContext, settings: PageSettings, checkUrl: (url: string) => EgressResult, blocked: ReadonlySet<BlockableResource>) {
   const idle: Tab[] = [];
-  const all = new Set<Tab>();
   return {
     async render(url: string): Promise<CrawlResult> {
-      const tab = idle.pop() ?? (await openTab(leased.browser, settings, checkUrl));
-      all.add(tab);
+      const tab = idle.pop() ?? (await openTab(context, settings, checkUrl, blocked));
       try {
         return await renderInTab(tab, url, { settings, checkUrl });
       } finally {
         if (tab.healthy) idle.push(tab);
-        else {
-          all.delete(tab);
-          await tab.page.close().catch(() => undefined);
-        }
+        else await tab.page.close().catch(() => undefined);
       }
     },
-    async closeAll(): Promise<void> {
-      await Promise.all([...all].map((tab) => tab.page.close().catch(() => undefined)));
-    },
   };
+}
+
+/** One request's browser: a session leased for its tenant and a fresh incognito context in it. */
+interface RequestBrowser {
+  context: BrowserContext;
+  /** Closes the context, then keeps the session for the tenant (`ok`) or closes it. */
+  end(outcome: 'ok' | 'error'): Promise<void>;
+}
+
+function unavailable(cause: unknown): GatewayError {
+  return new GatewayError('service_unavailable', 'The browser engine could not get a browser session; retry later or use "engine":"fetch"', {
+    cause,
+    headers: { 'Retry-After': '5' },
+  });
 }
 
 export function createBrowserEngine(binding: BrowserBinding, engineOptions: BrowserEngineOptions = {}): EdgeEngine {
@@ -82,42 +92,62 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
   const checkFor = (options: EdgeCrawlOptions) => (url: string) =>
     engineOptions.checkUrl ? engineOptions.checkUrl(url, options) : checkTargetUrl(url, { allowPrivateTargets: options.allowPrivateTargets });
 
-  /** Leases a browser; closes it at once if the client disconnects. */
+  /** Leases a browser for the request's tenant; closes it at once if the client disconnects. */
   async function lease(options: EdgeCrawlOptions): Promise<{ leased: LeasedBrowser; detach: () => void }> {
     options.signal?.throwIfAborted();
     let leased: LeasedBrowser;
     try {
-      leased = await leaseBrowser(binding, engineOptions.onSession);
+      leased = await leaseBrowser(binding, options.tenant ?? null, engineOptions.onSession);
     } catch (error) {
       // e.g. the account's concurrent-browser limit (429 from the binding) or no Chrome locally
-      throw new GatewayError('service_unavailable', 'The browser engine could not get a browser session; retry later or use "engine":"fetch"', {
-        cause: error,
-        headers: { 'Retry-After': '5' },
-      });
+      throw unavailable(error);
     }
     const onAbort = () => void leased.release('error');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     return { leased, detach: () => options.signal?.removeEventListener('abort', onAbort) };
   }
 
-  /** Runs `work` with a leased browser: disconnect on success, close on any error. */
-  async function withBrowser<T>(options: EdgeCrawlOptions, work: (leased: LeasedBrowser) => Promise<T>): Promise<T> {
+  /** A leased session with a new incognito context for this request only. */
+  async function open(options: EdgeCrawlOptions): Promise<RequestBrowser> {
     const { leased, detach } = await lease(options);
+    let context: BrowserContext;
+    try {
+      context = await leased.browser.createBrowserContext();
+    } catch (error) {
+      detach();
+      await leased.release('error');
+      throw unavailable(error);
+    }
+    return {
+      context,
+      async end(outcome) {
+        detach();
+        let final = options.signal?.aborted ? 'error' : outcome;
+        // A context that will not close may still hold this tenant's cookies: never reuse its browser.
+        await context.close().catch(() => (final = 'error'));
+        await leased.release(final);
+      },
+    };
+  }
+
+  /** Runs `work` in a request browser: the context is closed and the session released whatever happens. */
+  async function withBrowser<T>(options: EdgeCrawlOptions, work: (context: BrowserContext) => Promise<T>): Promise<T> {
+    const request = await open(options);
     let outcome: 'ok' | 'error' = 'error';
     try {
-      const value = await work(leased);
-      outcome = options.signal?.aborted ? 'error' : 'ok';
+      const value = await work(request.context);
+      outcome = 'ok';
       return value;
     } finally {
-      detach();
-      await leased.release(outcome);
+      await request.end(outcome);
     }
   }
 
   function single(url: string, options: EdgeCrawlOptions, after: (page: Page, result: CrawlResult) => Promise<void>): Promise<CrawlResult> {
     const settings = { ...pageSettings(options), screenshot: false, pdf: false };
-    return withBrowser(options, ({ browser }) =>
-      untilAborted(renderPage(browser, url, { settings, checkUrl: checkFor(options), after }), options.signal, () => failedResult(url, 'the request was cancelled')),
+    const blocked = blockedResources(options, true);
+    return withBrowser(options, (context) =>
+      untilAborted(renderPage(context, url, { settings, checkUrl: checkFor(options), blocked, after }), options.signal, () => failedResult(url, 'the request was cancelled')),
     );
   }
 
@@ -126,18 +156,16 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
     async *crawl(urls, options) {
       if (urls.length === 0) return;
       const settings = pageSettings(options);
-      const { leased, detach } = await lease(options);
-      const tabs = tabPool(leased, settings, checkFor(options));
+      const request = await open(options);
+      const tabs = tabPool(request.context, settings, checkFor(options), blockedResources(options, false));
       let outcome: 'ok' | 'error' = 'error';
       try {
         yield* completionOrder(urls, concurrency, (url) =>
           untilAborted(tabs.render(url), options.signal, () => failedResult(url, 'the request was cancelled')),
         );
-        outcome = options.signal?.aborted ? 'error' : 'ok';
+        outcome = 'ok';
       } finally {
-        detach();
-        await tabs.closeAll();
-        await leased.release(outcome);
+        await request.end(outcome);
       }
     },
     screenshot: (url, options) =>
