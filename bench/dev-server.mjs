@@ -7,11 +7,12 @@
 // Worker itself and a heap that grows without bound, on the same cores (docs/performance.md
 // "The collapse"). The CLI has no switch for it; wrangler's own API does (`dev.inspector: false`).
 //
-// Usage: node bench/dev-server.mjs <config> <port> <persist-dir> <vars-json>
-// Prints "ready" once the server answers; stops on SIGTERM.
+// Usage: node bench/dev-server.mjs <config> <port> <persist-dir> <vars-json> [inspector-port]
+// With an inspector port the proxy is on (for a CPU profile: the profiler turns the Network domain
+// off first, bench/cpu-split.mjs). Prints "ready" once the server answers; stops on SIGTERM.
 import { unstable_startWorker } from 'wrangler';
 
-const [config, port, persist, varsJson] = process.argv.slice(2);
+const [config, port, persist, varsJson, inspectorPort] = process.argv.slice(2);
 const vars = JSON.parse(varsJson ?? '{}');
 const bindings = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: 'plain_text', value: String(v) }]));
 
@@ -19,7 +20,7 @@ const worker = await unstable_startWorker({
   config,
   bindings,
   dev: {
-    inspector: false,
+    inspector: inspectorPort ? { hostname: '127.0.0.1', port: Number(inspectorPort) } : false,
     persist,
     logLevel: 'error',
     watch: false,
