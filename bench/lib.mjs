@@ -79,18 +79,26 @@ export function listeningPorts(pids) {
 /**
  * Starts `wrangler dev` for a config with vars; resolves once it is ready.
  * Returns the proxy port, the user Worker's own workerd port (found by probing), and a stop().
+ * `inspector: false` starts it through wrangler's API without the DevTools inspector proxy
+ * (bench/dev-server.mjs), unless `inspectorPort` asks for one (profiling); `extraArgs` then do not apply.
  */
-export async function startWrangler({ config, vars, persist, probePath = '/health', migrate = false, extraArgs = [] }) {
+export async function startWrangler({ config, vars, persist, probePath = '/health', migrate = false, extraArgs = [], inspector = true, inspectorPort }) {
   const persistTo = persist ?? mkdtempSync(path.join(tmpdir(), 'cg-bench-'));
   if (migrate) {
     const r = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo, '--config', config], { cwd: ROOT, env: ENV, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`migrations failed: ${r.stderr}`);
   }
   const port = await freePort();
-  const args = ['wrangler', 'dev', '--config', config, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistTo, '--log-level', 'error'];
-  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
-  args.push(...extraArgs);
-  const child = spawn('npx', args, { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let child;
+  if (inspector) {
+    const args = ['wrangler', 'dev', '--config', config, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistTo, '--log-level', 'error'];
+    for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+    args.push(...extraArgs);
+    child = spawn('npx', args, { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  } else {
+    // wrangler dev without its DevTools inspector proxy (bench/dev-server.mjs says why).
+    child = spawn(process.execPath, [path.join(ROOT, 'bench/dev-server.mjs'), config, String(port), persistTo, JSON.stringify(vars), ...(inspectorPort ? [String(inspectorPort)] : [])], { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  }
   // Keep the tail for error messages; everything goes to a log file for diagnosis.
   let output = '';
   const logFile = path.join(persistTo, 'wrangler.log');
@@ -114,6 +122,7 @@ export async function startWrangler({ config, vars, persist, probePath = '/healt
   const pids = processTree(child.pid);
   const workerd = pids.filter((p) => commOf(p) === 'workerd');
   let direct = null;
+  let directPid = null;
   const proxyRes = await fetch(base + probePath);
   const marker = proxyRes.headers.get('x-request-id');
   await proxyRes.arrayBuffer();
@@ -124,6 +133,7 @@ export async function startWrangler({ config, vars, persist, probePath = '/healt
       const body = await r.text();
       if (r.status < 500 && (marker ? r.headers.get('x-request-id') : body.length > 0)) {
         direct = p;
+        directPid = workerd.find((pid) => listeningPorts([pid]).includes(p)) ?? null;
         break;
       }
     } catch {}
@@ -132,6 +142,8 @@ export async function startWrangler({ config, vars, persist, probePath = '/healt
     base,
     logFile,
     direct: direct ? `http://127.0.0.1:${direct}` : null,
+    /** The workerd process that runs the user Worker (and, locally, its objects, D1 and KV). */
+    directPid,
     pids: () => processTree(child.pid),
     stop: () => {
       try {

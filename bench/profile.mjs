@@ -66,6 +66,9 @@ try {
     pending.set(++id, resolve);
     ws.send(JSON.stringify({ id, method, params }));
   });
+  // wrangler's inspector proxy turned the runtime's Network domain on: one event per subrequest
+  // through the proxy to Node (docs/performance.md "The collapse"); off while profiling.
+  await send('Network.disable');
   await send('Profiler.enable');
   await send('Profiler.setSamplingInterval', { interval: 200 });
   await send('Profiler.start');
