@@ -7,6 +7,7 @@ import type { AppEnv } from '../env';
 import { getEdgeEngine } from './edge';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngineKind } from './types';
 import type { CrawlRoute } from './policy';
+import { edgeGate } from '../polite/request-gate';
 
 function params(v: unknown): Record<string, unknown> {
   if (v && typeof v === 'object' && 'params' in v) {
@@ -22,7 +23,8 @@ export function edgeOptions(body: Record<string, unknown>, allowPrivateTargets: 
 }
 
 function options(c: Context<AppEnv>, body: Record<string, unknown>): EdgeCrawlOptions {
-  return edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal);
+  const opts = edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal);
+  return { ...opts, polite: edgeGate(c, body) };
 }
 
 async function first(it: AsyncIterable<CrawlResult>): Promise<CrawlResult> {

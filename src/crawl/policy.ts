@@ -139,6 +139,7 @@ export function decideCrawlPolicy(route: CrawlRoute, input: Record<string, unkno
   const needed = new Set<Permission>([ROUTE_PERMISSION[route]]);
   if (findCodeFields(input).length > 0) needed.add('crawl:js');
   for (const p of flaggedPermissions(input)) needed.add(p);
+  if (input.ignore_robots === true) needed.add('crawl:ignore-robots'); // docs/polite-crawling.md
   const missing = [...needed].filter((p) => !ctx.permissions.includes(p));
   if (missing.length > 0) {
     throw new GatewayError('insufficient_scope', `This request needs the permission "${missing.join('", "')}"`, {

@@ -1,3 +1,5 @@
+import type { PoliteGate } from '../polite/gate';
+
 /** Crawl4AI's result shape (shared/API.md "Crawling"): field names kept so its clients work. */
 export interface MarkdownResult {
   raw_markdown: string;
@@ -35,6 +37,8 @@ export interface CrawlResult {
   screenshot: string | null;
   pdf: string | null;
   js_execution_result?: Record<string, unknown> | null;
+  /** A stable machine reason for gateway refusals: `robots_disallowed`, `host_busy` (docs/polite-crawling.md). */
+  error_code?: string;
 }
 
 export type EdgeEngineKind = 'browser' | 'fetch';
@@ -46,6 +50,8 @@ export interface EdgeCrawlOptions {
   allowPrivateTargets: boolean;
   /** Aborted when the client disconnects. */
   signal?: AbortSignal;
+  /** Robots.txt, per-host pacing and request signing (src/polite/gate.ts); absent = plain fetches. */
+  polite?: PoliteGate;
   /** BM25 query for `fit_markdown` (`/md`'s `q`); else crawler_config's content_filter `user_query`. */
   query?: string;
 }
