@@ -177,6 +177,7 @@ export const configSchema = z
     HOST_MIN_DELAY_MS: int(1000, 0, 60_000),
     HOST_MAX_CONCURRENCY: int(2, 1, 100),
     HOST_MAX_CRAWL_DELAY_MS: int(10_000, 0, 600_000),
+    HOST_CIRCUIT_THRESHOLD: int(5, 1, 1000),
     CRAWLER_CONTACT_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
     CRAWLER_USER_AGENT: optionalString.pipe(z.string().max(512).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional()),
     SIGNATURE_AGENT_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),

@@ -117,7 +117,7 @@ export function createPoliteGate(env: Env, config: Config, o: PoliteGateOptions)
       url,
       respectRobots: o.respectRobots,
       userAgent,
-      limits: { minDelayMs: config.HOST_MIN_DELAY_MS, maxConcurrency: config.HOST_MAX_CONCURRENCY, maxCrawlDelayMs: config.HOST_MAX_CRAWL_DELAY_MS },
+      limits: { minDelayMs: config.HOST_MIN_DELAY_MS, maxConcurrency: config.HOST_MAX_CONCURRENCY, maxCrawlDelayMs: config.HOST_MAX_CRAWL_DELAY_MS, circuitThreshold: config.HOST_CIRCUIT_THRESHOLD },
       maxWaitMs: o.maxWaitMs,
       leaseMs: o.leaseMs,
       allowPrivateTargets: o.allowPrivateTargets,

@@ -39,6 +39,8 @@ export class HostPacer extends DurableObject<Env> {
   #parsed = new Map<string, { fetchedAt: number; parsed: ParsedRobots }>();
   #robotsFetches = new Map<string, Promise<RobotsRecord>>();
   #registered = false;
+  /** From the latest acquire (releases carry no limits). */
+  #circuitThreshold: number | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -60,6 +62,7 @@ export class HostPacer extends DurableObject<Env> {
   async acquire(req: AcquireRequest): Promise<AcquireAnswer> {
     const target = new URL(req.url);
     this.#host ??= target.host;
+    this.#circuitThreshold = req.limits.circuitThreshold;
     if (req.releases?.length) this.#applyReleases(req.releases);
     await this.#register();
     let crawlDelayMs: number | null = null;
@@ -156,7 +159,7 @@ export class HostPacer extends DurableObject<Env> {
     let ended = 0;
     for (const n of notes) {
       ended += this.#sql.exec('DELETE FROM leases WHERE id = ?', n.leaseId).rowsWritten;
-      this.#state = afterOutcome(this.#state, n, now);
+      this.#state = afterOutcome(this.#state, n, now, this.#circuitThreshold);
       if (n.status !== null) this.#counters.lastStatus = n.status;
     }
     this.#persist();

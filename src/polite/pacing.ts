@@ -19,11 +19,13 @@ export interface PacerState {
   openUntil: number;
   /** Times the circuit opened in a row (the open period doubles each time). */
   trips: number;
+  /** Consecutive 429s (the default backoff doubles with each). */
+  limited: number;
 }
 
-export const INITIAL_STATE: PacerState = { nextSlot: 0, backoffUntil: 0, failures: 0, circuit: 'closed', openUntil: 0, trips: 0 };
+export const INITIAL_STATE: PacerState = { nextSlot: 0, backoffUntil: 0, failures: 0, circuit: 'closed', openUntil: 0, trips: 0, limited: 0 };
 
-/** Consecutive failures that open the circuit. */
+/** Consecutive failures that open the circuit (HOST_CIRCUIT_THRESHOLD's default). */
 export const CIRCUIT_THRESHOLD = 5;
 export const CIRCUIT_OPEN_MS = 30_000;
 export const MAX_BACKOFF_MS = 10 * 60_000;
@@ -35,6 +37,8 @@ export interface PaceLimits {
   maxConcurrency: number;
   /** The longest robots Crawl-delay honoured (HOST_MAX_CRAWL_DELAY_MS). */
   maxCrawlDelayMs: number;
+  /** Consecutive 5xx / timeouts / network errors that open the circuit (HOST_CIRCUIT_THRESHOLD). */
+  circuitThreshold?: number;
 }
 
 /** Spacing between request starts: the configured minimum, raised by Crawl-delay up to the cap. */
@@ -84,24 +88,29 @@ export interface Outcome {
   failure?: 'timeout' | 'network' | 'cancelled';
 }
 
-/** The state after a request ended with `o` at `now`. */
-export function afterOutcome(s: PacerState, o: Outcome, now: number): PacerState {
+/**
+ * The state after a request ended with `o` at `now`. A 429 pauses the host for its Retry-After
+ * (RFC 6585 §4, RFC 9110 §10.2.3), else for an exponential default; a 503 pauses it only when it
+ * says for how long (a bare 503 may be one page's problem) and counts toward the circuit like
+ * any 5xx, timeout or network error.
+ */
+export function afterOutcome(s: PacerState, o: Outcome, now: number, threshold = CIRCUIT_THRESHOLD): PacerState {
   if (o.failure === 'cancelled') return s;
-  if (o.status === 429 || o.status === 503) {
-    // RFC 9110 §10.2.3 / RFC 6585 §4: honour Retry-After; else exponential from DEFAULT_BACKOFF_MS.
-    const failures = s.failures + 1;
-    const wait = Math.min(MAX_BACKOFF_MS, o.retryAfterMs ?? DEFAULT_BACKOFF_MS * 2 ** Math.min(failures - 1, 10));
-    const next = { ...s, failures, backoffUntil: Math.max(s.backoffUntil, now + wait) };
-    return o.status === 503 ? maybeTrip(next, now) : next;
+  let next: PacerState = s;
+  if (o.status === 429) {
+    const limited = s.limited + 1;
+    const wait = Math.min(MAX_BACKOFF_MS, o.retryAfterMs ?? DEFAULT_BACKOFF_MS * 2 ** Math.min(limited - 1, 10));
+    return { ...s, limited, backoffUntil: Math.max(s.backoffUntil, now + wait) };
   }
+  if (o.status === 503 && o.retryAfterMs !== undefined) next = { ...next, backoffUntil: Math.max(s.backoffUntil, now + Math.min(MAX_BACKOFF_MS, o.retryAfterMs)) };
   const failed = o.status === null || o.status >= 500;
-  if (!failed) return { ...s, failures: 0, circuit: 'closed', trips: 0, openUntil: 0 };
-  return maybeTrip({ ...s, failures: s.failures + 1 }, now);
+  if (!failed) return { ...next, failures: 0, limited: 0, circuit: 'closed', trips: 0, openUntil: 0 };
+  return maybeTrip({ ...next, failures: next.failures + 1 }, now, threshold);
 }
 
-function maybeTrip(s: PacerState, now: number): PacerState {
+function maybeTrip(s: PacerState, now: number, threshold: number): PacerState {
   const halfOpenProbeFailed = currentCircuit(s, now) === 'half_open';
-  if (s.failures < CIRCUIT_THRESHOLD && !halfOpenProbeFailed) return s;
+  if (s.failures < threshold && !halfOpenProbeFailed) return s;
   const openMs = Math.min(MAX_BACKOFF_MS, CIRCUIT_OPEN_MS * 2 ** Math.min(s.trips, 10));
   return { ...s, circuit: 'open', openUntil: now + openMs, trips: s.trips + 1 };
 }

@@ -50,7 +50,8 @@ export function jobGate(env: Env, config: Config, body: Record<string, unknown>,
     respectRobots: respectsRobots(config, body),
     allowPrivateTargets,
     ...(config.SIGNATURE_AGENT_URL ? { agentUrl: config.SIGNATURE_AGENT_URL } : {}),
-    maxWaitMs: JOB_MAX_WAIT_MS,
+    // Never so long that the job's own work-item lease (JOB_LEASE_MS) runs out while a page waits.
+    maxWaitMs: Math.min(JOB_MAX_WAIT_MS, Math.floor(config.JOB_LEASE_MS / 4)),
     leaseMs: LEASE_MS,
   });
 }

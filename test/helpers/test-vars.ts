@@ -30,6 +30,8 @@ export const TEST_VARS = {
   WEB_BOT_AUTH_KEYS: '[{"kty":"OKP","crv":"Ed25519","x":"70UJW6sv0TadivuG_c_QAnGjr8jDGh5rjTb5Qyyq_aI","d":"U5mKknCyHXi6MqPbTgPtOuXviKR4M5LvUoe-WksRnFw"}]',
   HOST_MIN_DELAY_MS: '0',
   HOST_MAX_CONCURRENCY: '100',
+  // The shared fixture site answers many deliberate 5xx (jobs retry tests): no circuit break there.
+  HOST_CIRCUIT_THRESHOLD: '1000',
   ROUTE_RATE_LIMITS: '{"api":"2000/second","playground":"2000/second","health":"2000/second"}',
 } as const;
 
