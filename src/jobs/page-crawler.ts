@@ -16,7 +16,7 @@ import type { CrawlResult } from '../crawl/types';
 import { edgeOptions } from '../crawl/edge-run';
 import type { BatchWork } from './types';
 import { jobGate } from '../polite/request-gate';
-import { politeOrigin } from '../polite/origin-check';
+import { politely } from '../polite/politely';
 
 async function viaOrigin(config: Config, work: BatchWork, url: string, requestId: string, signal: AbortSignal): Promise<CrawlResult> {
   if (!config.ORIGIN_URL || !config.ORIGIN_SECRET) return failedResult(url, 'no origin is configured (ORIGIN_URL)');
@@ -63,7 +63,7 @@ export async function crawlPage(env: Env, config: Config, work: BatchWork, url: 
   // docs/polite-crawling.md: robots.txt, host pacing and signatures for every job page.
   const polite = jobGate(env, config, work.body, work.allowPrivateTargets);
   try {
-    if (work.engine === 'origin') return await politeOrigin(polite, url, signal, () => viaOrigin(config, work, url, requestId, signal));
+    if (work.engine === 'origin') return await politely(polite, url, signal, () => viaOrigin(config, work, url, requestId, signal));
     const options = { ...edgeOptions(work.body, work.allowPrivateTargets, signal), polite };
     try {
       for await (const r of getEdgeEngine(env, work.engine).crawl([url], options)) return r;

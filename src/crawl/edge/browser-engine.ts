@@ -13,6 +13,7 @@ import { EDGE_LIMITS, pageSettings, type PageSettings } from './crawl-options';
 import { completionOrder } from './pool';
 import { GatewayError } from '../../http/errors';
 import { failedResult } from './result';
+import { politely } from '../../polite/politely';
 
 export interface BrowserEngineOptions {
   /** Tabs open at once for one request. */
@@ -54,12 +55,12 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAb
  * small page); a tab whose navigation failed is closed rather than reused. All are closed at the
  * end so a session handed back for reuse carries no page of this request.
  */
-function tabPool(leased: LeasedBrowser, settings: PageSettings, checkUrl: (url: string) => EgressResult) {
+function tabPool(leased: LeasedBrowser, settings: PageSettings, checkUrl: (url: string) => EgressResult, sign?: (url: string) => Promise<Record<string, string>>) {
   const idle: Tab[] = [];
   const all = new Set<Tab>();
   return {
     async render(url: string): Promise<CrawlResult> {
-      const tab = idle.pop() ?? (await openTab(leased.browser, settings, checkUrl));
+      const tab = idle.pop() ?? (await openTab(leased.browser, settings, checkUrl, sign));
       all.add(tab);
       try {
         return await renderInTab(tab, url, { settings, checkUrl });
@@ -116,8 +117,11 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
 
   function single(url: string, options: EdgeCrawlOptions, after: (page: Page, result: CrawlResult) => Promise<void>): Promise<CrawlResult> {
     const settings = { ...pageSettings(options), screenshot: false, pdf: false };
-    return withBrowser(options, ({ browser }) =>
-      untilAborted(renderPage(browser, url, { settings, checkUrl: checkFor(options), after }), options.signal, () => failedResult(url, 'the request was cancelled')),
+    const sign = options.polite?.sign;
+    return politely(options.polite, url, options.signal, () =>
+      withBrowser(options, ({ browser }) =>
+        untilAborted(renderPage(browser, url, { settings, checkUrl: checkFor(options), after, ...(sign ? { sign } : {}) }), options.signal, () => failedResult(url, 'the request was cancelled')),
+      ),
     );
   }
 
@@ -127,11 +131,11 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
       if (urls.length === 0) return;
       const settings = pageSettings(options);
       const { leased, detach } = await lease(options);
-      const tabs = tabPool(leased, settings, checkFor(options));
+      const tabs = tabPool(leased, settings, checkFor(options), options.polite?.sign);
       let outcome: 'ok' | 'error' = 'error';
       try {
         yield* completionOrder(urls, concurrency, (url) =>
-          untilAborted(tabs.render(url), options.signal, () => failedResult(url, 'the request was cancelled')),
+          politely(options.polite, url, options.signal, () => untilAborted(tabs.render(url), options.signal, () => failedResult(url, 'the request was cancelled'))),
         );
         outcome = options.signal?.aborted ? 'error' : 'ok';
       } finally {

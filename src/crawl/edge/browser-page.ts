@@ -26,6 +26,8 @@ export interface RenderOptions {
   checkUrl: (url: string) => EgressResult;
   /** Extra work on the loaded page (screenshot, PDF, scripts) that fills result fields. */
   after?: (page: Page, result: CrawlResult) => Promise<void>;
+  /** Web Bot Auth headers for a request URL (the polite gate's signer). */
+  sign?: (url: string) => Promise<Record<string, string>>;
 }
 
 /** Longest full-page screenshot, in CSS pixels (a huge page would make a huge PNG). */
@@ -61,7 +63,7 @@ export interface Tab {
 }
 
 /** Opens a tab whose every request (navigation, redirect hops, sub-resources) passes `checkUrl`. */
-export async function openTab(browser: Browser, settings: PageSettings, checkUrl: (url: string) => EgressResult): Promise<Tab> {
+export async function openTab(browser: Browser, settings: PageSettings, checkUrl: (url: string) => EgressResult, sign?: (url: string) => Promise<Record<string, string>>): Promise<Tab> {
   const page = await browser.newPage();
   const tab: Tab = { page, refused: null, healthy: true };
   try {
@@ -76,6 +78,12 @@ export async function openTab(browser: Browser, settings: PageSettings, checkUrl
     const target = request.url();
     if (/^(data|blob|about):/i.test(target)) return void request.continue().catch(() => undefined);
     const verdict = checkUrl(target);
+    // Web Bot Auth on every request the page makes (docs/polite-crawling.md), when keys are set.
+    if (verdict.ok && sign) {
+      return void sign(target)
+        .then((signed) => request.continue(Object.keys(signed).length ? { headers: { ...request.headers(), ...signed } } : undefined))
+        .catch(() => request.continue().catch(() => undefined));
+    }
     if (verdict.ok) return void request.continue().catch(() => undefined);
     if (request.isNavigationRequest() && request.frame() === page.mainFrame() && tab.refused === null) {
       tab.refused = `${request.redirectChain().length === 0 ? 'target' : `redirect to ${target}`} refused by the egress policy: ${verdict.reason}`;
@@ -142,7 +150,7 @@ export async function renderInTab(tab: Tab, url: string, options: RenderOptions)
 
 /** One URL in a fresh tab, closed afterwards. */
 export async function renderPage(browser: Browser, url: string, options: RenderOptions): Promise<CrawlResult> {
-  const tab = await openTab(browser, options.settings, options.checkUrl);
+  const tab = await openTab(browser, options.settings, options.checkUrl, options.sign);
   try {
     return await renderInTab(tab, url, options);
   } finally {
