@@ -26,6 +26,7 @@ export default defineConfig({
                 ...TEST_VARS,
                 ORIGIN_URL: `http://127.0.0.1:${inject('originPort')}`,
                 TEST_SITE_URL: `http://127.0.0.1:${inject('sitePort')}`,
+                TEST_POLITE_PORTS: inject('politePorts'),
                 TEST_MIGRATIONS: migrations,
               },
             },

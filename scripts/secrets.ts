@@ -11,7 +11,7 @@
  * once. Without --admin-password it prompts on a terminal, or generates a password and prints it.
  * Nothing secret is printed except what the operator must copy once (the generated password/key).
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync, chmodSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import initialize from '@phi-ag/argon2/node';
@@ -91,6 +91,12 @@ export function formatVars(vars: Record<string, string>): string {
   );
 }
 
+/** One fresh Ed25519 private JWK, as the JSON array WEB_BOT_AUTH_KEYS expects (prepend new keys to rotate). */
+export function webBotAuthKeys(): string {
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  return JSON.stringify([{ kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d }]);
+}
+
 export async function generate(opts: SecretsOptions & { adminPassword: string }) {
   const vars: Record<string, string> = {
     ENVIRONMENT: opts.environment,
@@ -102,6 +108,8 @@ export async function generate(opts: SecretsOptions & { adminPassword: string })
     ORIGIN_SECRET: randomBytes(32).toString('base64url'),
     ADMIN_USERNAME: opts.adminUser,
     ADMIN_PASSWORD_HASH: await hashPassword(opts.adminPassword),
+    // Web Bot Auth: the Ed25519 key that signs outgoing crawl requests (docs/polite-crawling.md).
+    WEB_BOT_AUTH_KEYS: webBotAuthKeys(),
   };
   let bootstrapKey: string | undefined;
   if (opts.bootstrapKey) {
@@ -146,7 +154,7 @@ async function main() {
   console.log('\nFor production, generate a separate file and upload it as secrets:');
   console.log('  npm run secrets -- --environment production --out .prod.vars --admin-password "<strong password>"');
   console.log('  npx wrangler secret bulk .prod.vars && rm .prod.vars');
-  console.log('or one at a time: npx wrangler secret put JWT_SECRET_KEY (and API_KEY_SALT, ORIGIN_SECRET, ADMIN_USERNAME, ADMIN_PASSWORD_HASH)');
+  console.log('or one at a time: npx wrangler secret put JWT_SECRET_KEY (and API_KEY_SALT, ORIGIN_SECRET, ADMIN_USERNAME, ADMIN_PASSWORD_HASH, WEB_BOT_AUTH_KEYS)');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -39,6 +39,7 @@ import { createExportsRouter } from './routes/exports';
 import type { JobResultsStore } from './exports/source';
 import { d1JobResults } from './jobs/results';
 import { jobsRouter } from './routes/jobs';
+import { politeRouter } from './routes/polite';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -80,6 +81,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', adminUsersRouter); // /admin/users
   app.route('/', playgroundRouter); // /playground
   app.route('/', dashboardRouter); // /dashboard/* (server-rendered UI over this same API)
+  app.route('/', politeRouter); // /.well-known/http-message-signatures-directory, /admin/hosts
   app.route('/', jobsRouter); // /jobs, /jobs/{id}[/results|/cancel|/pause|/resume], /usage
   app.route('/', createExportsRouter(options.jobResults ?? d1JobResults)); // /jobs/{id}/export, /exports*
   registerDocs(app);

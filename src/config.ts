@@ -10,6 +10,7 @@ import { parseRoleLimits, parseRouteLimits } from './ratelimit/policy';
 import { parseSeedKeys } from './keys/seed';
 import { parseRolePermissions } from './auth/rbac';
 import { parsePrivateJwks } from './auth/jwt/keys';
+import { parseBotAuthKeys, type BotAuthKey } from './polite/bot-auth-keys';
 
 const MIN_SECRET_BYTES = 32;
 const SECRET_HELP = 'generate one with `npm run secrets` (or `openssl rand -base64 48`) and set it with `wrangler secret put`';
@@ -184,6 +185,16 @@ export const configSchema = z
     JOB_RETRY_BASE_MS: int(1000, 10, 60_000),
     JOB_LEASE_MS: int(600_000, 1000, 900_000),
     JOB_RETENTION_DAYS: int(7, 1, 365),
+    // Polite crawling (docs/polite-crawling.md): robots.txt, per-host pacing, identity, Web Bot Auth.
+    RESPECT_ROBOTS: bool(true),
+    HOST_MIN_DELAY_MS: int(1000, 0, 60_000),
+    HOST_MAX_CONCURRENCY: int(2, 1, 100),
+    HOST_MAX_CRAWL_DELAY_MS: int(10_000, 0, 600_000),
+    HOST_CIRCUIT_THRESHOLD: int(5, 1, 1000),
+    CRAWLER_CONTACT_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+    CRAWLER_USER_AGENT: optionalString.pipe(z.string().max(512).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional()),
+    SIGNATURE_AGENT_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
+    WEB_BOT_AUTH_KEYS: jsonVar<BotAuthKey[]>(parseBotAuthKeys),
     // Optional JSON override of the role → permission table: {"operator":["crawl:*","jobs:*"]}.
     ROLE_PERMISSIONS: z
       .string()

@@ -10,6 +10,7 @@ import type { AuditLog } from './audit/audit-log-do';
 import type { MetricsAggregator } from './metrics/metrics-do';
 import type { CrawlJob } from './jobs/crawl-job-do';
 import type { JobScheduler } from './jobs/scheduler-do';
+import type { HostPacer } from './polite/host-pacer-do';
 
 /** Bindings declared in wrangler.toml plus every var and secret (all strings, parsed by `config.ts`). */
 export interface Env {
@@ -22,6 +23,7 @@ export interface Env {
   METRICS: DurableObjectNamespace<MetricsAggregator>;
   JOBS: DurableObjectNamespace<CrawlJob>;
   JOB_SCHEDULER: DurableObjectNamespace<JobScheduler>;
+  HOST_PACER: DurableObjectNamespace<HostPacer>;
   JOBS_QUEUE: Queue;
   RESULTS: R2Bucket;
   BROWSER?: Fetcher;

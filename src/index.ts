@@ -11,6 +11,7 @@ export { AuditLog } from './audit/audit-log-do';
 export { MetricsAggregator } from './metrics/metrics-do';
 export { CrawlJob } from './jobs/crawl-job-do';
 export { JobScheduler } from './jobs/scheduler-do';
+export { HostPacer } from './polite/host-pacer-do';
 
 export default {
   fetch: app.fetch,

@@ -14,6 +14,8 @@ export const PERMISSIONS = [
   'crawl:proxy',
   'crawl:headers',
   'crawl:deep',
+  // Lets a request turn off robots.txt (`"ignore_robots": true`); only admin holds it by default (docs/polite-crawling.md).
+  'crawl:ignore-robots',
   'jobs:write',
   'jobs:read',
   'keys:read',
@@ -23,6 +25,8 @@ export const PERMISSIONS = [
   'users:manage',
   'audit:read',
   'metrics:read',
+  // Per-target-host state (GET /admin/hosts): pacing, backoff, robots.txt cache. Admin by default.
+  'hosts:read',
   'playground:access',
 ] as const;
 
@@ -63,7 +67,8 @@ export function normalizeScopes(scopes: readonly string[]): Permission[] | null 
     else if (isPermission(s)) out.add(s);
     else if (s.endsWith(':*')) {
       const prefix = s.slice(0, -1);
-      const matched = PERMISSIONS.filter((p) => p.startsWith(prefix) && p !== 'crawl:js');
+      // `crawl:*` never implies the explicit grants: running code, ignoring robots.txt.
+      const matched = PERMISSIONS.filter((p) => p.startsWith(prefix) && p !== 'crawl:js' && p !== 'crawl:ignore-robots');
       if (matched.length === 0) return null;
       matched.forEach((p) => out.add(p));
     } else return null;

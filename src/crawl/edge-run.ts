@@ -9,6 +9,7 @@ import { getEdgeEngine } from './edge';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngineKind } from './types';
 import type { CrawlRoute } from './policy';
 import { crawlWithinBudget } from './edge/response-budget';
+import { edgeGate } from '../polite/request-gate';
 
 function params(v: unknown): Record<string, unknown> {
   if (v && typeof v === 'object' && 'params' in v) {
@@ -25,7 +26,8 @@ export function edgeOptions(body: Record<string, unknown>, allowPrivateTargets: 
 
 function options(c: Context<AppEnv>, body: Record<string, unknown>): EdgeCrawlOptions {
   const principal = c.get('principal');
-  return { ...edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal), ...(principal ? { tenant: tenantOf(principal) } : {}) };
+  const opts = edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal);
+  return { ...opts, ...(principal ? { tenant: tenantOf(principal) } : {}), polite: edgeGate(c, body) };
 }
 
 /** The page caps that applied, for the single-page answers (`/md`, `/html`). */

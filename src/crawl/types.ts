@@ -1,3 +1,5 @@
+import type { PoliteGate } from '../polite/gate';
+
 /** Crawl4AI's result shape (shared/API.md "Crawling"): field names kept so its clients work. */
 export interface MarkdownResult {
   raw_markdown: string;
@@ -40,6 +42,8 @@ export interface CrawlResult {
    * complete up to them. Absent when none did. Not a Crawl4AI field (its clients ignore it).
    */
   warnings?: Array<{ code: string; detail: string }>;
+  /** A stable machine reason for gateway refusals: `robots_disallowed`, `host_busy` (docs/polite-crawling.md). */
+  error_code?: string;
 }
 
 export type EdgeEngineKind = 'browser' | 'fetch';
@@ -53,6 +57,8 @@ export interface EdgeCrawlOptions {
   signal?: AbortSignal;
   /** Whose request this is (`tenantOf(principal)`): the browser engine reuses a session only within one tenant; none = no reuse. */
   tenant?: string;
+  /** Robots.txt, per-host pacing and request signing (src/polite/gate.ts); absent = plain fetches. */
+  polite?: PoliteGate;
   /** BM25 query for `fit_markdown` (`/md`'s `q`); else crawler_config's content_filter `user_query`. */
   query?: string;
 }

@@ -32,7 +32,9 @@ async function attemptPage(env: Env, config: Config, work: BatchWork, item: Work
   const started = Date.now();
   const result = await crawl(env, config, work, item.url, `${work.jobId}/${item.idx}/${item.attempts + 1}`, AbortSignal.timeout(config.ORIGIN_TIMEOUT_MS + 5000));
   const durationMs = Date.now() - started;
-  const verdict = finalVerdict(classifyResult(result, Date.now()), item.attempts + 1, config.JOB_MAX_ATTEMPTS);
+  const deferred = result.error_code === 'host_busy';
+  const classified = classifyResult(result, Date.now());
+  const verdict = deferred ? classified : finalVerdict(classified, item.attempts + 1, config.JOB_MAX_ATTEMPTS);
   const bytes = result.html?.length ?? 0;
   const error = verdict.kind === 'done' ? null : (result.error_message ?? `HTTP ${result.status_code ?? 'error'}`);
   const outcome: PageOutcome = {
@@ -43,6 +45,7 @@ async function attemptPage(env: Env, config: Config, work: BatchWork, item: Work
     bytes,
     error,
     ...(verdict.kind === 'retry' && verdict.retryAfterMs !== undefined ? { retryAfterMs: verdict.retryAfterMs } : {}),
+    ...(deferred ? { deferred: true } : {}),
   };
   const record: PageRecord | null =
     verdict.kind === 'retry' ? null : { idx: item.idx, url: item.url, success: verdict.kind === 'done', statusCode: result.status_code, attempts: item.attempts + 1, durationMs, bytes, error, result };

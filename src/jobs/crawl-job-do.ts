@@ -102,9 +102,10 @@ export class CrawlJob extends DurableObject<Env> {
       for (const o of outcomes) {
         const row = this.#sql.exec<{ attempts: number }>("SELECT attempts FROM pages WHERE idx = ? AND state = 'leased' AND batch = ?", o.idx, batchId).toArray()[0];
         if (!row) continue;
-        const attempts = row.attempts + 1;
+        const attempts = o.deferred ? row.attempts : row.attempts + 1;
         if (o.kind === 'retry') {
-          const at = now + retryDelayMs(attempts, config.JOB_RETRY_BASE_MS, Math.random(), o.retryAfterMs);
+          // A deferred page (host_busy) comes back when its host has a slot, without backoff growth.
+          const at = now + (o.deferred ? (o.retryAfterMs ?? 1000) + Math.round(Math.random() * 250) : retryDelayMs(attempts, config.JOB_RETRY_BASE_MS, Math.random(), o.retryAfterMs));
           this.#sql.exec("UPDATE pages SET state = 'pending', attempts = ?, next_at = ?, batch = NULL, lease_until = NULL, status_code = ?, error = ? WHERE idx = ?", attempts, at, o.statusCode, o.error, o.idx);
         } else {
           this.#sql.exec(

@@ -15,6 +15,8 @@ import { identityClaims, signIdentity } from '../crawl/origin/identity';
 import type { CrawlResult } from '../crawl/types';
 import { edgeOptions } from '../crawl/edge-run';
 import type { BatchWork } from './types';
+import { jobGate } from '../polite/request-gate';
+import { politely } from '../polite/politely';
 
 async function viaOrigin(config: Config, work: BatchWork, url: string, requestId: string, signal: AbortSignal): Promise<CrawlResult> {
   if (!config.ORIGIN_URL || !config.ORIGIN_SECRET) return failedResult(url, 'no origin is configured (ORIGIN_URL)');
@@ -58,12 +60,18 @@ async function viaOrigin(config: Config, work: BatchWork, url: string, requestId
 
 /** One page, on the job's engine. Never throws for a page's own failure. */
 export async function crawlPage(env: Env, config: Config, work: BatchWork, url: string, requestId: string, signal: AbortSignal): Promise<CrawlResult> {
-  if (work.engine === 'origin') return viaOrigin(config, work, url, requestId, signal);
-  const options = { ...edgeOptions(work.body, work.allowPrivateTargets, signal), tenant: tenantOf(work.principal) };
+  // docs/polite-crawling.md: robots.txt, host pacing and signatures for every job page.
+  const polite = jobGate(env, config, work.body, work.allowPrivateTargets);
   try {
-    for await (const r of getEdgeEngine(env, work.engine).crawl([url], options)) return r;
-    return failedResult(url, 'the edge engine returned no result');
-  } catch (err) {
-    return failedResult(url, `edge engine error: ${err instanceof Error ? err.message : String(err)}`);
+    if (work.engine === 'origin') return await politely(polite, url, signal, () => viaOrigin(config, work, url, requestId, signal));
+    const options = { ...edgeOptions(work.body, work.allowPrivateTargets, signal), tenant: tenantOf(work.principal), polite };
+    try {
+      for await (const r of getEdgeEngine(env, work.engine).crawl([url], options)) return r;
+      return failedResult(url, 'the edge engine returned no result');
+    } catch (err) {
+      return failedResult(url, `edge engine error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  } finally {
+    await polite.settle();
   }
 }

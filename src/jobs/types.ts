@@ -76,4 +76,6 @@ export interface PageOutcome {
   error: string | null;
   /** For `retry`: the server's Retry-After, when it sent one. */
   retryAfterMs?: number;
+  /** For `retry`: the page never reached its host (`host_busy`), so the attempt does not count. */
+  deferred?: boolean;
 }

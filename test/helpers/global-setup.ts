@@ -6,13 +6,18 @@
 import type { TestProject } from 'vitest/node';
 import { startOriginServer } from './origin-server';
 import { startSiteServer } from './site-server';
+import { startPoliteSites } from './polite-server';
 
 export default async function setup(project: TestProject) {
   const origin = await startOriginServer();
   const site = await startSiteServer();
   project.provide('originPort', origin.port);
   project.provide('sitePort', site.port);
+  // test/polite/: one listener per target host (own robots.txt, own arrival log).
+  const polite = await startPoliteSites(12);
+  project.provide('politePorts', polite.ports.join(','));
   return async () => {
+    await polite.close();
     await origin.close();
     await site.close();
   };
@@ -22,5 +27,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     originPort: number;
     sitePort: number;
+    politePorts: string;
   }
 }

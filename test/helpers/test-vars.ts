@@ -25,6 +25,13 @@ export const TEST_VARS = {
   JOB_BATCH_SIZE: '10',
   JOB_RETRY_BASE_MS: '50',
   JOB_LEASE_MS: '5000',
+  // Polite crawling: a test-only Web Bot Auth key (signs every edge request), and no spacing on the
+  // shared fixture site so suites that are not about pacing keep their speed; test/polite/ sets its own.
+  WEB_BOT_AUTH_KEYS: '[{"kty":"OKP","crv":"Ed25519","x":"70UJW6sv0TadivuG_c_QAnGjr8jDGh5rjTb5Qyyq_aI","d":"U5mKknCyHXi6MqPbTgPtOuXviKR4M5LvUoe-WksRnFw"}]',
+  HOST_MIN_DELAY_MS: '0',
+  HOST_MAX_CONCURRENCY: '100',
+  // The shared fixture site answers many deliberate 5xx (jobs retry tests): no circuit break there.
+  HOST_CIRCUIT_THRESHOLD: '1000',
   ROUTE_RATE_LIMITS: '{"api":"2000/second","playground":"2000/second","health":"2000/second"}',
 } as const;
 

@@ -17,6 +17,7 @@ import { EDGE_LIMITS, pageSettings, type PageSettings } from './crawl-options';
 import { completionOrder } from './pool';
 import { GatewayError } from '../../http/errors';
 import { failedResult } from './result';
+import { politely } from '../../polite/politely';
 
 export interface BrowserEngineOptions {
   /** Tabs open at once for one request. */
@@ -58,11 +59,11 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAb
  * small page); a tab whose navigation failed is closed rather than reused. Closing the request's
  * context closes the rest.
  */
-function tabPool(context: BrowserContext, settings: PageSettings, checkUrl: (url: string) => EgressResult, blocked: ReadonlySet<BlockableResource>) {
+function tabPool(context: BrowserContext, settings: PageSettings, checkUrl: (url: string) => EgressResult, blocked: ReadonlySet<BlockableResource>, sign?: (url: string) => Promise<Record<string, string>>) {
   const idle: Tab[] = [];
   return {
     async render(url: string): Promise<CrawlResult> {
-      const tab = idle.pop() ?? (await openTab(context, settings, checkUrl, blocked));
+      const tab = idle.pop() ?? (await openTab(context, settings, checkUrl, blocked, sign));
       try {
         return await renderInTab(tab, url, { settings, checkUrl });
       } finally {
@@ -146,8 +147,11 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
   function single(url: string, options: EdgeCrawlOptions, after: (page: Page, result: CrawlResult) => Promise<void>): Promise<CrawlResult> {
     const settings = { ...pageSettings(options), screenshot: false, pdf: false };
     const blocked = blockedResources(options, true);
-    return withBrowser(options, (context) =>
-      untilAborted(renderPage(context, url, { settings, checkUrl: checkFor(options), blocked, after }), options.signal, () => failedResult(url, 'the request was cancelled')),
+    const sign = options.polite?.sign;
+    return politely(options.polite, url, options.signal, () =>
+      withBrowser(options, (context) =>
+        untilAborted(renderPage(context, url, { settings, checkUrl: checkFor(options), blocked, after, ...(sign ? { sign } : {}) }), options.signal, () => failedResult(url, 'the request was cancelled')),
+      ),
     );
   }
 
@@ -157,11 +161,11 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
       if (urls.length === 0) return;
       const settings = pageSettings(options);
       const request = await open(options);
-      const tabs = tabPool(request.context, settings, checkFor(options), blockedResources(options, false));
+      const tabs = tabPool(request.context, settings, checkFor(options), blockedResources(options, false), options.polite?.sign);
       let outcome: 'ok' | 'error' = 'error';
       try {
         yield* completionOrder(urls, concurrency, (url) =>
-          untilAborted(tabs.render(url), options.signal, () => failedResult(url, 'the request was cancelled')),
+          politely(options.polite, url, options.signal, () => untilAborted(tabs.render(url), options.signal, () => failedResult(url, 'the request was cancelled'))),
         );
         outcome = 'ok';
       } finally {

@@ -30,6 +30,8 @@ export interface RenderOptions {
   blocked?: ReadonlySet<BlockableResource>;
   /** Extra work on the loaded page (screenshot, PDF, scripts) that fills result fields. */
   after?: (page: Page, result: CrawlResult) => Promise<void>;
+  /** Web Bot Auth headers for a request URL (the polite gate's signer). */
+  sign?: (url: string) => Promise<Record<string, string>>;
 }
 
 /** Longest full-page screenshot, in CSS pixels (a huge page would make a huge PNG). */
@@ -66,13 +68,15 @@ export interface Tab {
 
 /**
  * Opens a tab in `context` whose every request (navigation, redirect hops, sub-resources) passes
- * `checkUrl`, and whose requests for a `blocked` resource type are aborted before they are sent.
+ * `checkUrl`, whose requests for a `blocked` resource type are aborted before they are sent, and
+ * whose allowed requests carry Web Bot Auth headers from `sign` (when keys are set).
  */
 export async function openTab(
   context: BrowserContext,
   settings: PageSettings,
   checkUrl: (url: string) => EgressResult,
   blocked: ReadonlySet<BlockableResource> = new Set(),
+  sign?: (url: string) => Promise<Record<string, string>>,
 ): Promise<Tab> {
   const page = await context.newPage();
   const tab: Tab = { page, refused: null, healthy: true };
@@ -88,6 +92,12 @@ export async function openTab(
     if (/^(data|blob|about):/i.test(target)) return void request.continue().catch(() => undefined);
     if (blocked.has(request.resourceType() as BlockableResource)) return void request.abort('blockedbyclient').catch(() => undefined);
     const verdict = checkUrl(target);
+    // Web Bot Auth on every request the page makes (docs/polite-crawling.md), when keys are set.
+    if (verdict.ok && sign) {
+      return void sign(target)
+        .then((signed) => request.continue(Object.keys(signed).length ? { headers: { ...request.headers(), ...signed } } : undefined))
+        .catch(() => request.continue().catch(() => undefined));
+    }
     if (verdict.ok) return void request.continue().catch(() => undefined);
     if (request.isNavigationRequest() && request.frame() === page.mainFrame() && tab.refused === null) {
       tab.refused = `${request.redirectChain().length === 0 ? 'target' : `redirect to ${target}`} refused by the egress policy: ${verdict.reason}`;
@@ -154,7 +164,7 @@ export async function renderInTab(tab: Tab, url: string, options: RenderOptions)
 
 /** One URL in a fresh tab of `context`, closed afterwards. */
 export async function renderPage(context: BrowserContext, url: string, options: RenderOptions): Promise<CrawlResult> {
-  const tab = await openTab(context, options.settings, options.checkUrl, options.blocked);
+  const tab = await openTab(context, options.settings, options.checkUrl, options.blocked, options.sign);
   try {
     return await renderInTab(tab, url, options);
   } finally {

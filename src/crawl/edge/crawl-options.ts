@@ -74,7 +74,7 @@ export function pageSettings(options: EdgeCrawlOptions): PageSettings {
     waitFor: parseWaitFor(crawler.wait_for),
     waitUntil:
       waitUntil === 'load' || waitUntil === 'networkidle0' || waitUntil === 'networkidle2' ? waitUntil : waitUntil === 'networkidle' ? 'networkidle0' : 'domcontentloaded',
-    userAgent: typeof browser.user_agent === 'string' && browser.user_agent.length <= 512 ? browser.user_agent : DEFAULT_USER_AGENT,
+    userAgent: typeof browser.user_agent === 'string' && browser.user_agent.length <= 512 ? browser.user_agent : (options.polite?.userAgent ?? DEFAULT_USER_AGENT),
     screenshot: crawler.screenshot === true,
     pdf: crawler.pdf === true,
     jsCode: typeof jsCode === 'string' ? [jsCode] : Array.isArray(jsCode) ? jsCode.filter((s): s is string => typeof s === 'string') : [],

@@ -10,6 +10,7 @@ import { EDGE_LIMITS, pageSettings } from './crawl-options';
 import { fetchPage, PageFetchError } from './fetch-page';
 import { completionOrder } from './pool';
 import { buildResult, failedResult, headersObject } from './result';
+import { politeFailure } from '../../polite/results';
 
 export interface FetchEngineLimits {
   maxPageBytes: number;
@@ -35,6 +36,7 @@ export function createFetchEngine(limits: Partial<FetchEngineLimits> = {}): Edge
         maxRedirects,
         userAgent: settings.userAgent,
         signal: options.signal,
+        ...(options.polite ? { fetcher: options.polite.fetch } : {}),
       });
       const contentType = page.headers.get('Content-Type');
       const mime = (contentType ?? '').split(';')[0]!.trim();
@@ -55,7 +57,7 @@ export function createFetchEngine(limits: Partial<FetchEngineLimits> = {}): Edge
         extraMetadata,
       });
     } catch (error) {
-      if (error instanceof PageFetchError) return failedResult(url, error.message, error.status, error.url);
+      if (error instanceof PageFetchError) return politeFailure(failedResult(url, error.message, error.status, error.url), error);
       throw error;
     }
   }

@@ -10,10 +10,12 @@ import { checkTargetUrl, type EgressResult } from '../egress';
 /** Why a page could not be fetched; `status` is the last HTTP status seen, if any. */
 export class PageFetchError extends Error {
   constructor(
-    readonly kind: 'egress' | 'too_many_redirects' | 'timeout' | 'aborted' | 'network',
+    readonly kind: 'egress' | 'too_many_redirects' | 'timeout' | 'aborted' | 'network' | 'robots_disallowed' | 'host_busy',
     message: string,
     readonly status: number | null = null,
     readonly url: string | null = null,
+    /** For `host_busy`: when the host may have a slot (docs/polite-crawling.md). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'PageFetchError';
@@ -29,6 +31,8 @@ export interface FetchPageOptions {
   signal?: AbortSignal;
   /** The egress check for each hop; defaults to `checkTargetUrl` with `allowPrivateTargets`. */
   checkUrl?: (url: string) => EgressResult;
+  /** Sends each hop; defaults to `fetch`. The polite gate (robots, host pacing, signatures) plugs in here. */
+  fetcher?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 export interface FetchedPage {
@@ -117,7 +121,7 @@ export async function fetchPage(url: string, options: FetchPageOptions): Promise
         throw new PageFetchError('egress', `${what} refused by the egress policy: ${verdict.reason}`, lastStatus, current);
       }
       chain.push(verdict.url.href);
-      const response = await fetch(verdict.url.href, {
+      const response = await (options.fetcher ?? fetch)(verdict.url.href, {
         method: 'GET',
         redirect: 'manual',
         signal,

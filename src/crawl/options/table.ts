@@ -27,6 +27,10 @@ export const CRAWL4AI_CHECKED_VERSION = '0.9.2';
 const url: ValueSpec = { kind: 'url' };
 const engine = safe(oneOf('browser', 'fetch'), 'crawl at the edge instead of forwarding (the gateway\'s own field; never forwarded)');
 const HEADERS = 'crawl:headers' as const;
+/** robots.txt bypass (docs/polite-crawling.md): the gateway's own field, read by the edge engines and jobs. */
+const ignore_robots = safe(bool, 'skip robots.txt for this request (the gateway\'s own field; edge engines and jobs)', {
+  escalate: { cls: 'capability', permission: 'crawl:ignore-robots', applies: (v) => v === true, when: 'when true' },
+});
 
 const HOOK_TYPES: Record<string, TypeSpec> = {
   HookConfig: {
@@ -85,6 +89,7 @@ const ROUTE_TYPES: Record<string, TypeSpec> = {
       crawler_configs: safe(listOf(typed(['CrawlerRunConfig'], 'CrawlerRunConfig'), 100), 'per-URL CrawlerRunConfigs (matched by url_matcher)'),
       hooks: safe(obj('HookConfig'), 'hooks (declarative actions; Python code needs crawl:js)'),
       engine,
+      ignore_robots,
     },
   },
   'body:md': {
@@ -98,9 +103,10 @@ const ROUTE_TYPES: Record<string, TypeSpec> = {
       temperature: safe(num(0, 2), 'LLM temperature'),
       base_url: never('a caller-chosen LLM endpoint receiving the origin\'s provider key (removed in Crawl4AI 0.9)'),
       engine,
+      ignore_robots,
     },
   },
-  'body:html': { source: 'POST /html, MCP tool `html`', fields: { url: safe(url, 'target URL (egress-checked)'), engine } },
+  'body:html': { source: 'POST /html, MCP tool `html`', fields: { url: safe(url, 'target URL (egress-checked)'), engine, ignore_robots } },
   'body:screenshot': {
     source: 'POST /screenshot, MCP tool `screenshot`',
     fields: {
@@ -109,12 +115,13 @@ const ROUTE_TYPES: Record<string, TypeSpec> = {
       wait_for_images: safe(bool, 'waits for images'),
       output_path: never('a file path on the origin host (removed in Crawl4AI 0.9)'),
       engine,
+      ignore_robots,
     },
   },
-  'body:pdf': { source: 'POST /pdf, MCP tool `pdf`', fields: { url: safe(url, 'target URL (egress-checked)'), output_path: never('a file path on the origin host (removed in Crawl4AI 0.9)'), engine } },
+  'body:pdf': { source: 'POST /pdf, MCP tool `pdf`', fields: { url: safe(url, 'target URL (egress-checked)'), output_path: never('a file path on the origin host (removed in Crawl4AI 0.9)'), engine, ignore_robots } },
   'body:execute_js': {
     source: 'POST /execute_js, MCP tool `execute_js`',
-    fields: { url: safe(url, 'target URL (egress-checked)'), scripts: code(listOf(str(100_000), 50), 'JavaScript run on the page'), engine },
+    fields: { url: safe(url, 'target URL (egress-checked)'), scripts: code(listOf(str(100_000), 50), 'JavaScript run on the page'), engine, ignore_robots },
   },
   'body:job': {
     source: 'POST /crawl/job (Crawl4AI CrawlJobPayload; on the gateway\'s jobs also `webhook`)',
@@ -125,6 +132,7 @@ const ROUTE_TYPES: Record<string, TypeSpec> = {
       webhook_config: safe(obj('WebhookConfig'), 'Crawl4AI\'s task webhook (origin)'),
       webhook: safe(obj('JobWebhook'), 'the gateway job\'s signed webhook, as on POST /jobs'),
       engine,
+      ignore_robots,
     },
   },
   'body:ask': {

@@ -1,0 +1,237 @@
+/**
+ * `HostPacer` Durable Object: one per target host (`url.host`, docs/storage.md), shared by every
+ * tenant and isolate. It holds the host's pacing state (next slot, backoff, circuit), its live
+ * leases, and the robots.txt cache of the host's origins. One `acquire` call per page decides
+ * robots, spacing and the in-flight cap: it answers a lease with a start delay, a refusal, or
+ * `busy`; callers at the in-flight cap wait here (FIFO, across tenants) until a lease ends.
+ * A DO runs one call at a time between awaits, so every check-and-reserve is atomic.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from '../env';
+import { loadConfig } from '../config';
+import { botAuthHeaders } from './bot-auth';
+import { fetchRobots } from './robots-fetch';
+import { parseRobots, productToken, robotsVerdict, ROBOTS_STALE_MAX_MS, type ParsedRobots, type RobotsRecord } from './robots-rules';
+import { afterOutcome, currentCircuit, INITIAL_STATE, plan, reserve, spacingMs, type PacerState } from './pacing';
+import type { AcquireAnswer, AcquireRequest, HostSnapshot, ReleaseNote } from './pacer-types';
+
+/** Alarm cadence while leases are live; idle objects check once a day and delete themselves after 30. */
+const LEASE_SWEEP_MS = 5_000;
+const IDLE_CHECK_MS = 24 * 3600_000;
+const IDLE_DELETE_MS = ROBOTS_STALE_MAX_MS;
+
+interface Counters {
+  requests: number;
+  refused: number;
+  busy: number;
+  lastStatus: number | null;
+  lastSeen: number;
+}
+
+const iso = (t: number | null | undefined) => (t ? new Date(t).toISOString() : null);
+
+export class HostPacer extends DurableObject<Env> {
+  #sql: SqlStorage;
+  #state: PacerState = { ...INITIAL_STATE };
+  #host: string | null = null;
+  #counters: Counters = { requests: 0, refused: 0, busy: 0, lastStatus: null, lastSeen: 0 };
+  #waiters: (() => void)[] = [];
+  #parsed = new Map<string, { fetchedAt: number; parsed: ParsedRobots }>();
+  #robotsFetches = new Map<string, Promise<RobotsRecord>>();
+  #registered = false;
+  /** From the latest acquire (releases carry no limits). */
+  #circuitThreshold: number | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    this.#sql.exec(
+      `CREATE TABLE IF NOT EXISTS pacer (id INTEGER PRIMARY KEY CHECK (id = 1), host TEXT, state TEXT NOT NULL, counters TEXT NOT NULL);
+       CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+       CREATE TABLE IF NOT EXISTS robots (origin TEXT PRIMARY KEY, record TEXT NOT NULL);`,
+    );
+    const row = this.#sql.exec<{ host: string | null; state: string; counters: string }>('SELECT host, state, counters FROM pacer WHERE id = 1').toArray()[0];
+    if (row) {
+      this.#host = row.host;
+      this.#state = { ...INITIAL_STATE, ...(JSON.parse(row.state) as PacerState) };
+      this.#counters = { ...this.#counters, ...(JSON.parse(row.counters) as Counters) };
+    }
+  }
+
+  /** Robots, spacing and the in-flight cap for one page; see AcquireAnswer. */
+  async acquire(req: AcquireRequest): Promise<AcquireAnswer> {
+    const target = new URL(req.url);
+    this.#host ??= target.host;
+    this.#circuitThreshold = req.limits.circuitThreshold;
+    if (req.releases?.length) this.#applyReleases(req.releases);
+    await this.#register();
+    let crawlDelayMs: number | null = null;
+    if (req.respectRobots) {
+      const record = await this.#robots(target.origin, req);
+      const verdict = robotsVerdict(record, this.#parsedFor(target.origin, record), target.href, productToken(req.userAgent));
+      if (!verdict.allowed) {
+        this.#counters.refused++;
+        this.#persist();
+        return { kind: 'disallowed', reason: verdict.reason };
+      }
+      crawlDelayMs = verdict.crawlDelayMs;
+    }
+    const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+    for (;;) {
+      const now = Date.now();
+      const p = plan(this.#state, now, this.#inFlight(now), req.limits, Math.max(0, deadline - now));
+      if (p.kind === 'go') {
+        const leaseId = crypto.randomUUID();
+        this.#sql.exec('INSERT INTO leases (id, expires_at) VALUES (?, ?)', leaseId, p.startAt + req.leaseMs);
+        this.#state = reserve(this.#state, p.startAt, spacingMs(req.limits, crawlDelayMs));
+        this.#counters.requests++;
+        this.#counters.lastSeen = now;
+        this.#persist();
+        await this.#armAlarm(now + LEASE_SWEEP_MS);
+        return { kind: 'go', leaseId, waitMs: p.startAt - now };
+      }
+      if (p.kind === 'busy' || now >= deadline) {
+        this.#counters.busy++;
+        this.#persist();
+        if (p.kind === 'busy') return { kind: 'busy', retryAfterMs: p.retryAfterMs, reason: p.reason };
+        return { kind: 'busy', retryAfterMs: this.#nextExpiry(now) ?? 1000, reason: `host at its concurrency limit (${req.limits.maxConcurrency} in flight)` };
+      }
+      // At the cap: wait for a release (FIFO), the earliest lease expiry, or the deadline.
+      const until = Math.min(deadline, this.#nextExpiry(now) ?? deadline) - now;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.max(1, until));
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#waiters.push(done);
+      });
+    }
+  }
+
+  /** Ends leases with their outcomes (spacing, backoff and circuit follow from them). */
+  async release(notes: ReleaseNote[]): Promise<void> {
+    this.#applyReleases(notes);
+  }
+
+  /** The live state for admins. */
+  async snapshot(): Promise<HostSnapshot> {
+    const now = Date.now();
+    const robots = this.#sql.exec<{ origin: string; record: string }>('SELECT origin, record FROM robots ORDER BY origin').toArray().map((r) => {
+      const rec = JSON.parse(r.record) as RobotsRecord;
+      return { origin: r.origin, kind: rec.kind, status: rec.status, fetched_at: iso(rec.fetchedAt)!, expires_at: iso(rec.expiresAt)!, note: rec.note };
+    });
+    const s = this.#state;
+    return {
+      host: this.#host ?? '',
+      in_flight: this.#inFlight(now),
+      next_slot_at: s.nextSlot > now ? iso(s.nextSlot) : null,
+      backoff_until: s.backoffUntil > now ? iso(s.backoffUntil) : null,
+      circuit: currentCircuit(s, now),
+      consecutive_failures: s.failures,
+      circuit_open_until: s.circuit === 'open' && s.openUntil > now ? iso(s.openUntil) : null,
+      requests: this.#counters.requests,
+      robots_refusals: this.#counters.refused,
+      busy_refusals: this.#counters.busy,
+      last_status: this.#counters.lastStatus,
+      last_request_at: iso(this.#counters.lastSeen),
+      robots,
+    };
+  }
+
+  /** Ends expired leases (waking waiters), forgets long-idle hosts, updates the D1 index. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const expired = this.#sql.exec('DELETE FROM leases WHERE expires_at <= ?', now).rowsWritten;
+    this.#wake(expired);
+    if (this.#inFlight(now) > 0) return void (await this.ctx.storage.setAlarm(now + LEASE_SWEEP_MS));
+    if (this.#counters.lastSeen && now - this.#counters.lastSeen > IDLE_DELETE_MS) {
+      if (this.#host) await this.env.DB.prepare('DELETE FROM crawl_hosts WHERE host = ?').bind(this.#host).run();
+      await this.ctx.storage.deleteAll();
+      return;
+    }
+    if (this.#host) await this.env.DB.prepare('UPDATE crawl_hosts SET last_seen = max(last_seen, ?) WHERE host = ?').bind(this.#counters.lastSeen, this.#host).run();
+    await this.ctx.storage.setAlarm(now + IDLE_CHECK_MS);
+  }
+
+  #applyReleases(notes: ReleaseNote[]): void {
+    const now = Date.now();
+    let ended = 0;
+    for (const n of notes) {
+      ended += this.#sql.exec('DELETE FROM leases WHERE id = ?', n.leaseId).rowsWritten;
+      this.#state = afterOutcome(this.#state, n, now, this.#circuitThreshold);
+      if (n.status !== null) this.#counters.lastStatus = n.status;
+    }
+    this.#persist();
+    this.#wake(Math.max(ended, notes.length));
+  }
+
+  #wake(n: number): void {
+    for (let i = 0; i < n && this.#waiters.length > 0; i++) this.#waiters.shift()!();
+  }
+
+  #inFlight(now: number): number {
+    return this.#sql.exec<{ n: number }>('SELECT count(*) AS n FROM leases WHERE expires_at > ?', now).one().n;
+  }
+
+  #nextExpiry(now: number): number | null {
+    return this.#sql.exec<{ t: number | null }>('SELECT min(expires_at) AS t FROM leases WHERE expires_at > ?', now).one().t;
+  }
+
+  #persist(): void {
+    this.#sql.exec(
+      'INSERT INTO pacer (id, host, state, counters) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET host = excluded.host, state = excluded.state, counters = excluded.counters',
+      this.#host,
+      JSON.stringify(this.#state),
+      JSON.stringify(this.#counters),
+    );
+  }
+
+  async #armAlarm(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Adds the host to the D1 index once per object life (GET /admin/hosts lists from it). */
+  async #register(): Promise<void> {
+    if (this.#registered || !this.#host) return;
+    const now = Date.now();
+    await this.env.DB.prepare('INSERT INTO crawl_hosts (host, first_seen, last_seen) VALUES (?, ?, ?) ON CONFLICT (host) DO UPDATE SET last_seen = excluded.last_seen')
+      .bind(this.#host, now, now)
+      .run();
+    this.#registered = true;
+  }
+
+  /** The cached record for `origin`, fetched once (concurrent callers share the fetch) when missing or expired. */
+  async #robots(origin: string, req: AcquireRequest): Promise<RobotsRecord> {
+    const row = this.#sql.exec<{ record: string }>('SELECT record FROM robots WHERE origin = ?', origin).toArray()[0];
+    const cached = row ? (JSON.parse(row.record) as RobotsRecord) : null;
+    if (cached && cached.expiresAt > Date.now()) return cached;
+    let pending = this.#robotsFetches.get(origin);
+    if (!pending) {
+      const config = loadConfig(this.env);
+      const keys = config.ok ? config.config.WEB_BOT_AUTH_KEYS : [];
+      pending = fetchRobots(origin, {
+        userAgent: req.userAgent,
+        allowPrivateTargets: req.allowPrivateTargets,
+        sign: (url) => botAuthHeaders(url, 'GET', { keys, agentUrl: req.agentUrl }),
+        previous: cached,
+      }).then((record) => {
+        this.#sql.exec('INSERT INTO robots (origin, record) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET record = excluded.record', origin, JSON.stringify(record));
+        return record;
+      });
+      this.#robotsFetches.set(origin, pending);
+      void pending.finally(() => this.#robotsFetches.delete(origin));
+    }
+    return pending;
+  }
+
+  #parsedFor(origin: string, record: RobotsRecord): ParsedRobots | null {
+    if (record.kind !== 'rules') return null;
+    const hit = this.#parsed.get(origin);
+    if (hit && hit.fetchedAt === record.fetchedAt) return hit.parsed;
+    const parsed = parseRobots(origin, record.body);
+    this.#parsed.set(origin, { fetchedAt: record.fetchedAt, parsed });
+    return parsed;
+  }
+}

@@ -1,0 +1,56 @@
+/** The HostPacer object's RPC shapes (shared by the object, the gate and the admin route). */
+import type { CircuitState, Outcome, PaceLimits } from './pacing';
+import type { RobotsKind } from './robots-rules';
+
+export interface ReleaseNote extends Outcome {
+  leaseId: string;
+}
+
+export interface AcquireRequest {
+  /** The page URL (robots is matched on its path and query). */
+  url: string;
+  respectRobots: boolean;
+  userAgent: string;
+  limits: PaceLimits;
+  /** How long the caller can wait for a slot; longer → `busy`. */
+  maxWaitMs: number;
+  /** A lease not released by then ends by itself (a lost release never blocks the host). */
+  leaseMs: number;
+  allowPrivateTargets: boolean;
+  /** Signature-Agent for the robots.txt fetch. */
+  agentUrl?: string;
+  /** Outcomes of earlier requests from the same caller, applied first (saves a round trip). */
+  releases?: ReleaseNote[];
+}
+
+export type AcquireAnswer =
+  /** Start the request in `waitMs` ms and release `leaseId` when it ends. */
+  | { kind: 'go'; leaseId: string; waitMs: number }
+  | { kind: 'disallowed'; reason: string }
+  | { kind: 'busy'; retryAfterMs: number; reason: string };
+
+export interface RobotsSnapshot {
+  origin: string;
+  kind: RobotsKind;
+  status: number | null;
+  fetched_at: string;
+  expires_at: string;
+  note: string;
+}
+
+/** One host's live state for `GET /admin/hosts`. */
+export interface HostSnapshot {
+  host: string;
+  in_flight: number;
+  next_slot_at: string | null;
+  backoff_until: string | null;
+  circuit: CircuitState;
+  consecutive_failures: number;
+  circuit_open_until: string | null;
+  requests: number;
+  robots_refusals: number;
+  busy_refusals: number;
+  last_status: number | null;
+  last_request_at: string | null;
+  robots: RobotsSnapshot[];
+}
