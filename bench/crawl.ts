@@ -46,6 +46,9 @@ async function main() {
       IP_RATE_LIMIT: '999999999/minute',
       ROUTE_RATE_LIMITS: JSON.stringify({ api: '999999/second', playground: '999999/second', health: '999999/second' }),
       TRUSTED_HOSTS: '',
+      // The bench measures the engines, not politeness toward its one fixture host (docs/polite-crawling.md).
+      HOST_MIN_DELAY_MS: '0',
+      HOST_MAX_CONCURRENCY: '1000',
     },
   });
   const headers = { 'X-API-Key': KEY, 'Content-Type': 'application/json' };

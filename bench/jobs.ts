@@ -37,6 +37,9 @@ async function main() {
       IP_RATE_LIMIT: '999999999/minute',
       ROUTE_RATE_LIMITS: JSON.stringify({ api: '999999/second', playground: '999999/second', health: '999999/second' }),
       TRUSTED_HOSTS: '',
+      // The bench measures the engines, not politeness toward its one fixture host (docs/polite-crawling.md).
+      HOST_MIN_DELAY_MS: '0',
+      HOST_MAX_CONCURRENCY: '1000',
       MAX_BODY_BYTES: String(4 * 1048576),
     },
   });
