@@ -22,20 +22,29 @@ const hex = (ch: string) => ch.charCodeAt(0).toString(16).padStart(2, '0');
 /** Spells `target` (after its leading "/") with one operation per character, an optional dot segment and slash variations. */
 const spelling = (target: string) => {
   const path = target.slice(1);
+  // Half the spellings only encode (still the same route to a decoding router); half also change
+  // case, double-encode or add trailing junk (another route, or none).
+  const sameRoute = fc.record({
+    ops: fc.array(fc.constantFrom<CharOp>('keep', 'upper', 'lower'), { minLength: path.length, maxLength: path.length }),
+    lead: fc.constant('/'),
+    trail: fc.constant(''),
+  });
+  const anyRoute = fc.record({
+    ops: fc.array(fc.constantFrom<CharOp>('keep', 'keep', 'keep', 'upper', 'lower', 'case', 'double'), { minLength: path.length, maxLength: path.length }),
+    lead: fc.constantFrom('/', '/', '/', '//'),
+    trail: fc.constantFrom('', '', '', '/', '//', '/.', '/%2e', '%20', '%00'),
+  });
+  const dot = fc.option(
+    fc.record({
+      slash: fc.nat(),
+      prefix: fc.constantFrom('', 'x/', '%78/', 'auth/', 'md/'),
+      segment: fc.constantFrom('../', '%2e%2e/', '.%2E/', '%2E./', './', '%2e/', '..%2f', '%2e%2e%5c'),
+    }),
+    { nil: undefined },
+  );
   return fc
-    .record({
-      ops: fc.array(fc.constantFrom<CharOp>('keep', 'keep', 'keep', 'upper', 'lower', 'case', 'double'), { minLength: path.length, maxLength: path.length }),
-      dot: fc.option(
-        fc.record({
-          slash: fc.nat(),
-          prefix: fc.constantFrom('', 'x/', '%78/', 'auth/', 'md/'),
-          segment: fc.constantFrom('../', '%2e%2e/', '.%2E/', '%2E./', './', '%2e/', '..%2f', '%2e%2e%5c'),
-        }),
-        { nil: undefined },
-      ),
-      lead: fc.constantFrom('/', '/', '/', '//'),
-      trail: fc.constantFrom('', '', '', '/', '//', '/.', '/%2e', '%20', '%00'),
-    })
+    .tuple(fc.oneof(sameRoute, anyRoute), dot)
+    .map(([spell, d]) => ({ ...spell, dot: d }))
     .map(({ ops, dot, lead, trail }) => {
       let out = '';
       const slashes: number[] = [0];
