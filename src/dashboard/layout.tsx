@@ -17,9 +17,9 @@ export interface Me {
   limits: { rate_limit: string; max_concurrency: number | null };
 }
 
-const NAV: Array<{ href: string; label: string; needs: string | null }> = [
+const NAV: Array<{ href: string; label: string; needs: string | string[] | null }> = [
   { href: '/dashboard', label: 'Overview', needs: null },
-  { href: '/dashboard/keys', label: 'API keys', needs: 'keys:read' },
+  { href: '/dashboard/keys', label: 'API keys', needs: ['keys:read', 'keys:self'] },
   { href: '/dashboard/users', label: 'Users', needs: 'users:manage' },
   { href: '/dashboard/audit', label: 'Audit', needs: 'audit:read' },
   { href: '/dashboard/crawl', label: 'Crawl', needs: 'playground:access' },
@@ -45,7 +45,7 @@ export function Page(props: { title: string; me: Me | null; csrf?: string; flash
           <strong>crawlgate</strong>
           {me && (
             <nav>
-              {NAV.filter((n) => n.needs === null || me.permissions.includes(n.needs)).map((n) => (
+              {NAV.filter((n) => n.needs === null || [n.needs].flat().some((p) => me.permissions.includes(p))).map((n) => (
                 <a href={n.href}>{n.label}</a>
               ))}
               <form method="post" action="/dashboard/logout" class="inline">

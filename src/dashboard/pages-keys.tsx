@@ -1,4 +1,8 @@
-/** /dashboard/keys: list, create (key shown once), rotate with grace, revoke after a confirmation step. */
+/**
+ * /dashboard/keys: list, create (key shown once), rotate with grace, revoke after a confirmation step.
+ * Admins (and holders of keys:manage) work on /admin/keys; everyone else with keys:self works on
+ * their own keys through the self-service /keys API — the API decides what each may see and grant.
+ */
 import type { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { Csrf, Page } from './layout';
@@ -10,7 +14,19 @@ interface KeyRow { id: string; name: string; scopes: string[]; status: string; r
 
 const STATUSES = ['', 'active', 'expired', 'rotated', 'revoked', 'disabled'];
 
-const SCOPE_CHOICES = ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read', 'keys:read', 'audit:read', 'metrics:read'];
+const SCOPE_CHOICES = ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read', 'keys:read', 'keys:self', 'audit:read', 'metrics:read'];
+
+type Me = Parameters<typeof Page>[0]['me'];
+
+/** Which key API this user's pages call: the admin one for key managers, else their own keys. */
+function keysApi(me: NonNullable<Me>): '/admin/keys' | '/keys' {
+  return me.permissions.includes('keys:manage') || !me.permissions.includes('keys:self') ? '/admin/keys' : '/keys';
+}
+
+/** Scopes the form offers: for self-service only the ones the user holds (the API refuses the rest). */
+function scopeChoices(me: NonNullable<Me>): string[] {
+  return keysApi(me) === '/keys' ? SCOPE_CHOICES.filter((sc) => me.permissions.includes(sc)) : SCOPE_CHOICES;
+}
 
 /** Registers the key pages on the dashboard router. */
 export function keyPages(r: Hono<AppEnv>): void {
@@ -22,9 +38,9 @@ export function keyPages(r: Hono<AppEnv>): void {
     if (cursor) q.set('cursor', cursor);
     const status = c.req.query('status');
     if (status) q.set('status', status);
-    const list = await s.api<{ keys: KeyRow[]; next_cursor: string | null }>('GET', `/admin/keys?${q}`);
+    const list = await s.api<{ keys: KeyRow[]; next_cursor: string | null }>('GET', `${keysApi(me)}?${q}`);
     if (list.status === 403) return forbidden(c, me, csrf, list.error ?? 'Forbidden');
-    const canManage = me.permissions.includes('keys:manage');
+    const canManage = me.permissions.includes('keys:manage') || me.permissions.includes('keys:self');
     const keys = list.ok ? list.body.keys : [];
     return send(c, (
       <Page title="API keys" me={me} csrf={csrf} flash={flashOf(c)} error={list.error}>
@@ -36,7 +52,7 @@ export function keyPages(r: Hono<AppEnv>): void {
               <label>Name <input name="name" required maxlength={100} /></label>{' '}
               <label>Rate limit <input name="rate_limit" placeholder="1000/minute" /></label>{' '}
               <label>Expires <input name="expires_at" type="date" /></label>
-              <div>{SCOPE_CHOICES.map((sc) => <label><input type="checkbox" name={`scope_${sc}`} value="1" checked={sc === 'crawl:run'} /> {sc} </label>)}</div>
+              <div>{scopeChoices(me).map((sc) => <label><input type="checkbox" name={`scope_${sc}`} value="1" checked={sc === 'crawl:run'} /> {sc} </label>)}</div>
               <button type="submit">Create key</button>
             </form>
           </fieldset>
@@ -85,7 +101,7 @@ export function keyPages(r: Hono<AppEnv>): void {
     const body: Record<string, unknown> = { name: f.name ?? '', scopes };
     if (f.rate_limit) body.rate_limit = f.rate_limit;
     if (f.expires_at) body.expires_at = new Date(`${f.expires_at}T00:00:00Z`).toISOString();
-    const res = await g.session.api<{ key: string; id: string; name: string }>('POST', '/admin/keys', body);
+    const res = await g.session.api<{ key: string; id: string; name: string }>('POST', keysApi(me), body);
     if (res.status === 403) return forbidden(c, me, csrf, res.error ?? 'Forbidden');
     if (!res.ok) return send(c, <Page title="API keys" me={me} csrf={csrf} error={`Could not create the key: ${res.error}`}><p><a href="/dashboard/keys">Back</a></p></Page>, 422);
     // Shown once, rendered directly (not PRG) so the secret never appears in a URL; no-store (send).
@@ -110,9 +126,9 @@ export function keyPages(r: Hono<AppEnv>): void {
   r.post('/dashboard/keys/:id/revoke', async (c) => {
     const g = await guardPost(c);
     if (!g.ok) return forbidden(c, null, '', g.reason);
-    const res = await g.session.api('DELETE', `/admin/keys/${encodeURIComponent(c.req.param('id'))}`);
+    const { me, csrf } = await whoAmI(c, g.session);
+    const res = await g.session.api('DELETE', `${keysApi(me)}/${encodeURIComponent(c.req.param('id'))}`);
     if (!res.ok) {
-      const { me, csrf } = await whoAmI(c, g.session);
       return res.status === 403 ? forbidden(c, me, csrf, res.error ?? 'Forbidden') : send(c, <Page title="API keys" me={me} csrf={csrf} error={res.error}><a href="/dashboard/keys">Back</a></Page>, 422);
     }
     return c.redirect('/dashboard/keys?ok=revoked', 303);
@@ -123,14 +139,14 @@ export function keyPages(r: Hono<AppEnv>): void {
     if (!g.ok) return forbidden(c, null, '', g.reason);
     const { me, csrf } = await whoAmI(c, g.session);
     const grace = Number.parseInt(g.form.grace_seconds ?? '0', 10);
-    const res = await g.session.api<{ key: string; id: string; name: string }>('POST', `/admin/keys/${encodeURIComponent(c.req.param('id'))}/rotate`, { grace_seconds: Number.isFinite(grace) ? grace : 0 });
+    const res = await g.session.api<{ key: string; id: string; name: string }>('POST', `${keysApi(me)}/${encodeURIComponent(c.req.param('id'))}/rotate`, { grace_seconds: Number.isFinite(grace) ? grace : 0 });
     if (res.status === 403) return forbidden(c, me, csrf, res.error ?? 'Forbidden');
     if (!res.ok) return send(c, <Page title="API keys" me={me} csrf={csrf} error={`Could not rotate: ${res.error}`}><a href="/dashboard/keys">Back</a></Page>, 422);
     return send(c, <KeyOnce me={me} csrf={csrf} title="Key rotated" id={res.body.id} name={res.body.name} secret={res.body.key} />);
   });
 }
 
-function KeyOnce(props: { me: Parameters<typeof Page>[0]['me']; csrf: string; title: string; id: string; name: string; secret: string }) {
+function KeyOnce(props: { me: Me; csrf: string; title: string; id: string; name: string; secret: string }) {
   return (
     <Page title={props.title} me={props.me} csrf={props.csrf}>
       <p class="warn">Copy this key now. It is shown only once and cannot be recovered.</p>
