@@ -74,6 +74,7 @@ export function renderReport({ targets, results, split, rounds, duration, connec
       if (/API key \(workerd port\)/.test(t.name)) verdicts.push({ name: t.name, r, s, rounds });
     }
     if (!s.ok.length) {
+      if (/API key \(workerd port\)/.test(t.name)) verdicts.push({ name: t.name, unmeasured: true });
       lines.push(`| ${t.name} | not measured | | | | | | | | | ${s.failed.join('; ')} |`);
       continue;
     }
@@ -81,7 +82,11 @@ export function renderReport({ targets, results, split, rounds, duration, connec
       `| ${t.name} | ${fmt(s.rpsMedian)} | ${fmt(s.rpsMin)} | ${fmt(s.p50, 1)} | ${fmt(s.p95, 1)} | ${fmt(s.p99, 1)} | ${t.pids().length ? fmt(s.cpu, 2) : '—'} | ${ratio} | ${p50x} | ${s.flagged.join(', ')} | ${s.failed.join('; ')} |`,
     );
   }
-  for (const { name, r, s, rounds: n } of verdicts) {
+  for (const { name, r, s, rounds: n, unmeasured } of verdicts) {
+    if (unmeasured) {
+      lines.push('', `Target (${name}): no round measured: **not met**.`);
+      continue;
+    }
     const ok = r.median >= 0.5 && r.worst >= 0.4 && r.p50 <= 2 && s.flagged.length === 0 && s.ok.length === n;
     lines.push(
       '',
