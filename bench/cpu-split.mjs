@@ -7,7 +7,8 @@
 // runs, and assigns each sample by its stack: a sample with any frame from a Durable Object module
 // (the bundle marks every module with a `// src/...` comment) is the objects' (their JavaScript and
 // the SQLite calls they make); other JavaScript and the natives it calls are the Worker's own; GC is
-// reported apart. The process's other threads are the rest of workerd (D1/KV simulators, I/O).
+// reported apart. The D1/KV simulators are other isolates on the same thread: the profiler does not
+// see them, the thread's CPU (from /proc) includes them.
 import { readFileSync, readdirSync } from 'node:fs';
 import WebSocket from 'ws';
 
@@ -87,10 +88,10 @@ export function threadCpu(pid) {
 }
 
 /**
- * Profiles the isolate while `drive()` runs (it returns the number of requests served). Sampled
- * time is wall-clock time (on a busy machine a preempted thread still collects samples), so the
- * profile gives shares; the CPU comes from /proc: the busiest thread of the workerd process (the
- * one running the isolate) times each share, and the other threads apart.
+ * Profiles the isolate while `drive()` runs (it returns the number of requests served): the shares
+ * of the isolate's busy samples (Worker / objects / GC), its sampled busy time per request, and
+ * from /proc the CPU of workerd's busiest thread (the isolate's, which also runs the D1 and KV
+ * simulators) and of its other threads (inspector and profiler while profiling).
  */
 export async function cpuSplit({ inspectorPort, drive, pid }) {
   const insp = await connect(inspectorPort);
@@ -154,16 +155,16 @@ export async function cpuSplit({ inspectorPort, drive, pid }) {
   }
   const busy = Math.max(1, sums.worker + sums.objects + sums.gc);
   const perReq = (seconds) => (seconds * 1000) / Math.max(1, requests);
-  const js = perReq(jsThread);
+  const wallMs = (profile.endTime - profile.startTime) / 1000;
+  const sampleMs = wallMs / Math.max(1, profile.samples.length);
   return {
     requests,
     shares: { worker: sums.worker / busy, objects: sums.objects / busy, gc: sums.gc / busy },
-    workerMs: (js * sums.worker) / busy,
-    objectsMs: (js * sums.objects) / busy,
-    gcMs: (js * sums.gc) / busy,
-    jsThreadMs: js,
-    restMs: perReq(otherThreads),
-    processMs: perReq(jsThread + otherThreads),
-    topWorker: [...workerFns.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => [k, (js * v) / busy]),
+    // Sampled time is wall time: on a quiet machine it is the isolate's CPU; on a busy one preempted
+    // time is counted too. The main thread also runs the D1/KV simulators (other isolates).
+    isolateBusyMs: (busy * sampleMs) / Math.max(1, requests),
+    mainThreadMs: perReq(jsThread),
+    otherThreadsMs: perReq(otherThreads),
+    topWorker: [...workerFns.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => [k, (v * sampleMs) / Math.max(1, requests)]),
   };
 }
