@@ -46,9 +46,10 @@ async function main() {
       IP_RATE_LIMIT: '999999999/minute',
       ROUTE_RATE_LIMITS: JSON.stringify({ api: '999999/second', playground: '999999/second', health: '999999/second' }),
       TRUSTED_HOSTS: '',
-      // The bench measures the engines, not politeness toward its one fixture host (docs/polite-crawling.md).
+      // Every page goes through its host's HostPacer (robots.txt + slot + release): no spacing here,
+      // so the figures show the pacing object's cost per page, not the politeness delay itself.
       HOST_MIN_DELAY_MS: '0',
-      HOST_MAX_CONCURRENCY: '1000',
+      HOST_MAX_CONCURRENCY: '100',
     },
   });
   const headers = { 'X-API-Key': KEY, 'Content-Type': 'application/json' };

@@ -39,6 +39,7 @@ const HostSchema = z
 const directoryRoute = createRoute({
   method: 'get',
   path: DIRECTORY_PATH,
+  'x-permission': 'public',
   summary: 'Web Bot Auth key directory: the public keys that sign crawl requests (JWK Set, signed)',
   tags: ['Crawling'],
   responses: {
