@@ -28,6 +28,8 @@ export default defineConfig({
                 TEST_SITE_URL: `http://127.0.0.1:${inject('sitePort')}`,
                 TEST_MIGRATIONS: migrations,
               },
+              // A second, empty D1 for test/unit/tenant-migration.test.ts (migrations applied step by step).
+              d1Databases: { MIGRATION_TEST_DB: 'migration-test-db' },
             },
           })),
         ],

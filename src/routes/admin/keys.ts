@@ -15,6 +15,7 @@ import { audit } from '../../audit/audit';
 import { keyView, type ApiKeyRecord } from '../../keys/record';
 import { createKey, getKey, listConfiguredKeys, revokeKey, rotateKey, setKeyDisabled } from '../../keys/service';
 import { listKeys } from '../../keys/store';
+import { ownerNames, resolveOwner } from '../../users/owner';
 import { decodeCursor, encodeCursor } from '../../keys/cursor';
 import {
   CreateKeyBody, IssuedKeySchema, KeyIdParam, KeyListSchema, KeySchema, ListKeysQuery, RotateKeyBody, RotatedKeySchema, UpdateKeyBody,
@@ -94,12 +95,15 @@ export const adminKeysRouter = createRouter()
     const expiresAt = body.expires_at ? Date.parse(body.expires_at) : null;
     if (expiresAt !== null && expiresAt <= now) throw invalidField('expires_at', 'must be in the future');
     const principal = c.get('principal');
+    // The owner is stored as the user's immutable id (a re-created username is a new tenant).
+    const owner = body.owner === undefined ? null : await resolveOwner(c.env.DB, body.owner);
+    if (body.owner !== undefined && !owner) throw invalidField('owner', 'no such user');
     const issued = await createKey(c.env, c.get('config'), {
       name: body.name,
       scopes: normalizeScopes(body.scopes) ?? [], // schema already refused unknown scopes
       rateLimit: body.rate_limit ? (parseRateLimit(body.rate_limit)?.text ?? null) : null,
       maxConcurrency: body.max_concurrency ?? null,
-      owner: body.owner ?? null,
+      owner: owner?.id ?? null,
       expiresAt,
       environment: body.environment ?? 'live',
       createdBy: principal?.id ?? null,
@@ -107,7 +111,7 @@ export const adminKeysRouter = createRouter()
     audit(c, { action: 'key_created', outcome: 'success', status: 201, details: { ...keyRef(issued.record), scopes: issued.record.scopes, expires_at: issued.record.expires_at } });
     issuedResponse(c);
     c.header('Location', `/admin/keys/${issued.record.id}`);
-    return c.json({ ...keyView(issued.record, now), key: issued.key }, 201);
+    return c.json({ ...keyView(issued.record, now), owner_name: owner?.username ?? null, key: issued.key }, 201);
   })
   .openapi(listKeysRoute, async (c) => {
     const q = c.req.valid('query');
@@ -120,17 +124,20 @@ export const adminKeysRouter = createRouter()
     if (after === null) throw invalidField('cursor', 'is not a cursor this API returned');
     const limit = q.limit ?? 50;
     const now = Date.now();
-    const rows = await listKeys(c.env.DB, { status: q.status, owner: q.owner, after, limit, now });
+    const owner = q.owner === undefined ? undefined : ((await resolveOwner(c.env.DB, q.owner))?.id ?? q.owner);
+    const rows = await listKeys(c.env.DB, { status: q.status, owner, after, limit, now });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     const next = rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
-    return c.json({ keys: page.map((r) => keyView(r, now)), next_cursor: next }, 200);
+    const names = await ownerNames(c.env.DB, page.map((r) => r.owner));
+    return c.json({ keys: page.map((r) => ({ ...keyView(r, now), owner_name: r.owner ? (names.get(r.owner) ?? null) : null })), next_cursor: next }, 200);
   })
   .openapi(getKeyRoute, async (c) => {
     const { id } = c.req.valid('param');
     const rec = await getKey(c.env, c.get('config'), id);
     if (!rec) throw notFound(id);
-    return c.json(keyView(rec, Date.now()), 200);
+    const names = await ownerNames(c.env.DB, [rec.owner]);
+    return c.json({ ...keyView(rec, Date.now()), owner_name: rec.owner ? (names.get(rec.owner) ?? null) : null }, 200);
   })
   .openapi(updateKeyRoute, async (c) => {
     const { id } = c.req.valid('param');
