@@ -29,6 +29,8 @@ export default defineConfig({
                 TEST_POLITE_PORTS: inject('politePorts'),
                 TEST_MIGRATIONS: migrations,
               },
+              // A second, empty D1 for test/unit/tenant-migration.test.ts (migrations applied step by step).
+              d1Databases: { MIGRATION_TEST_DB: 'migration-test-db' },
             },
           })),
         ],

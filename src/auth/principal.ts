@@ -15,7 +15,11 @@ export interface Principal {
   rateLimit?: string;
   /** Max crawl requests in flight for this principal, when set on the key. */
   maxConcurrency?: number;
-  /** Owner of a key (a username), for tenancy: a key acts for its owner's jobs. */
+  /**
+   * Owner of a key, for tenancy: the owning user's immutable id (`usr_...`), never a username, so a
+   * deleted user's name created again is a new tenant. A key acts for its owner's jobs and exports.
+   * Migration 0009 marks keys whose owner was deleted before it ran `orphan:user:<name>`.
+   */
   owner?: string;
   /**
    * When the credential's source stops working (epoch ms): a key's `expires_at`, also carried by a
@@ -31,7 +35,15 @@ export interface Principal {
   viaKeyId?: string;
 }
 
-/** The tenant id used for ownership checks: a key acts for its owner when it has one. */
-export function tenantOf(p: Principal): string {
-  return p.kind === 'key' && p.owner ? `user:${p.owner}` : p.kind === 'user' ? `user:${p.name}` : `key:${p.id}`;
+/** A key owner as stored since migration 0009: a user id, or the marker of a user deleted before it. */
+export const OWNER_ID = /^(usr_[A-Za-z0-9_]{1,64}|orphan:user:[A-Za-z0-9._@-]{1,64})$/;
+
+/**
+ * The tenant every ownership check compares (jobs, results, exports, usage, origin tasks, MCP
+ * sessions): an immutable id, never a name. A user is its own tenant (`usr_...`); a key acts for its
+ * owner's id when it has one, else it is its own tenant (`key_...`, `seed_...`). Ids are random and
+ * never reused, so a re-created username starts empty (docs/storage.md, migration 0009).
+ */
+export function tenantOf(p: Pick<Principal, 'kind' | 'id' | 'owner'>): string {
+  return p.kind === 'key' && p.owner ? p.owner : p.id;
 }

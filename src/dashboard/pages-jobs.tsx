@@ -14,10 +14,14 @@ import { flashOf, forbidden, send, whoAmI } from './render';
 import { guardPost } from './guard';
 import { DashSession } from './session';
 
-interface JobSummary { job_id: string; status: string; priority: string; engine: string; total: number; done: number; failed: number; created_at: string }
+interface JobSummary { job_id: string; status: string; status_reason?: string | null; priority: string; engine: string; total: number; done: number; failed: number; created_at: string }
 
 const FORMATS = ['json', 'ndjson', 'csv', 'xml', 'markdown', 'html'] as const;
 const ACTIONS = { pause: 'Pause', resume: 'Resume', cancel: 'Cancel' } as const;
+const PAUSE_REASONS: Record<string, string> = {
+  principal_revoked: 'Paused by the gateway: the API key that created this job was revoked, expired or deleted, or its user was deleted. It crawls nothing more.',
+  principal_disabled: 'Paused by the gateway: the API key or user that created this job is disabled. It can be resumed once they are enabled again.',
+};
 const kb = (n: number) => (n >= 1_048_576 ? `${(n / 1_048_576).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} KB`);
 
 /** Pure: the URL list typed into the form (one per line, blanks and duplicates dropped). */
@@ -53,7 +57,7 @@ export function jobPages(r: Hono<AppEnv>): void {
               {jobs.map((j) => (
                 <tr>
                   <td><a href={`/dashboard/jobs/${j.job_id}`}><code>{j.job_id}</code></a></td>
-                  <td>{j.status}</td>
+                  <td>{j.status}{j.status_reason ? ` (${j.status_reason})` : ''}</td>
                   <td><progress max={j.total} value={j.done + j.failed}></progress> {j.done + j.failed}/{j.total}{j.failed ? ` (${j.failed} failed)` : ''}</td>
                   <td>{j.priority}</td><td>{j.engine}</td><td>{j.created_at.replace('T', ' ').slice(0, 19)}</td>
                 </tr>
@@ -87,10 +91,12 @@ export function jobPages(r: Hono<AppEnv>): void {
     const j = res.body;
     const live = j.status === 'queued' || j.status === 'running';
     const canWrite = me.permissions.includes('jobs:write');
-    const actions = (j.status === 'paused' ? ['resume', 'cancel'] : live ? ['pause', 'cancel'] : []) as (keyof typeof ACTIONS)[];
+    // A job paused for a revoked principal can never resume (the API answers 409): offer cancel only.
+    const actions = (j.status === 'paused' ? (j.status_reason === 'principal_revoked' ? ['cancel'] : ['resume', 'cancel']) : live ? ['pause', 'cancel'] : []) as (keyof typeof ACTIONS)[];
     return send(c, (
       <Page title={`Job ${j.job_id}`} me={me} csrf={csrf} flash={flashOf(c)} refreshSeconds={live ? 3 : undefined}>
-        <p><strong>{j.status}</strong> · priority {j.priority} · engine {j.engine}</p>
+        <p><strong>{j.status}</strong>{j.status_reason ? <> (<code>{j.status_reason}</code>)</> : ''} · priority {j.priority} · engine {j.engine}</p>
+        {j.status_reason && <p class="error">{PAUSE_REASONS[j.status_reason] ?? 'The gateway paused this job.'}</p>}
         <p><progress max={100} value={j.progress.percent}></progress> {j.progress.percent} %{j.progress.eta_seconds !== null && live ? ` · ETA ${j.progress.eta_seconds} s` : ''}{j.progress.pages_per_second !== null ? ` · ${j.progress.pages_per_second} pages/s` : ''}</p>
         <table>
           <tbody>

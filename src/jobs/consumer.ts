@@ -3,8 +3,10 @@
  * job's object (nothing, if the job was cancelled or the batch reclaimed), crawls its pages a few
  * at a time, records final pages in D1 (upserts: a batch that runs twice leaves one record per
  * page) together with the usage delta, reports every outcome to the job, and gives the slot back
- * to the scheduler. Any failure before the report retries the message; the job ignores a report
- * for a batch it no longer leases, so redelivery never counts a page twice.
+ * to the scheduler. Before crawling, the job's principal is re-checked (src/jobs/principal-check.ts):
+ * a revoked or disabled one pauses the job with the reason and the batch runs nothing. Any
+ * failure before the report retries the message; the job ignores a report for a batch it no
+ * longer leases, so redelivery never counts a page twice.
  */
 import type { Env } from '../env';
 import { loadConfig, type Config } from '../config';
@@ -15,6 +17,7 @@ import { usageStatement } from './usage';
 import { crawlPage as defaultCrawl } from './page-crawler';
 import { countJobPages, flushMetrics } from '../metrics/recorder';
 import { jobStub, schedulerStub } from './stubs';
+import { checkJobPrincipal, type PrincipalVerdict } from './principal-check';
 import type { BatchMessage, BatchWork, PageOutcome, WorkItem } from './types';
 
 /** Pages of one batch crawled at once. */
@@ -75,13 +78,27 @@ export async function runBatch(env: Env, config: Config, work: BatchWork, crawlP
   return attempted.map((a) => a.outcome);
 }
 
-async function handle(env: Env, config: Config, msg: BatchMessage): Promise<void> {
+/** One principal check per principal per queue delivery (its batches run concurrently). */
+type PrincipalChecks = Map<string, Promise<PrincipalVerdict>>;
+
+async function handle(env: Env, config: Config, msg: BatchMessage, checks: PrincipalChecks): Promise<void> {
   const job = jobStub(env, msg.jobId);
-  const work = await job.work(msg.batchId);
+  // The RPC stub types `work()` as never (its `body: Record<string, unknown>` is not Rpc.Serializable).
+  const work = (await job.work(msg.batchId)) as BatchWork | null;
   let wake = null;
   if (work) {
-    const outcomes = await runBatch(env, config, work);
-    wake = await job.report(msg.batchId, outcomes);
+    const key = `${work.principal.kind}:${work.principal.id}`;
+    let check = checks.get(key);
+    if (!check) checks.set(key, (check = checkJobPrincipal(env, config, work.principal, Date.now())));
+    const verdict = await check;
+    if (verdict.ok) {
+      const outcomes = await runBatch(env, config, work);
+      wake = await job.report(msg.batchId, outcomes);
+    } else {
+      // Nothing of this batch runs: its pages go back and the job pauses with the reason.
+      console.warn('jobs: principal may no longer act; pausing the job', { job: msg.jobId, reason: verdict.reason, detail: verdict.detail });
+      await job.suspend(msg.batchId, verdict.reason);
+    }
   }
   await schedulerStub(env).release(msg.batchId, wake);
 }
@@ -93,10 +110,11 @@ export async function consumeJobBatches(batch: MessageBatch<BatchMessage>, env: 
     batch.retryAll({ delaySeconds: 30 });
     return;
   }
+  const checks: PrincipalChecks = new Map();
   await Promise.all(
     batch.messages.map(async (m) => {
       try {
-        await handle(env, result.config, m.body);
+        await handle(env, result.config, m.body, checks);
         m.ack();
       } catch (err) {
         console.error('jobs: batch failed; retrying the message', { job: m.body.jobId, batch: m.body.batchId, attempt: m.attempts, error: String(err) });

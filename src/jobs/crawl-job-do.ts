@@ -24,8 +24,9 @@ import {
 import { WEBHOOK_SCHEMA, deliverDue, nextDeliveryAt, scheduleDelivery } from './job-webhooks';
 import { activeMsOf, buildSnapshot, type JobSnapshot, type JobState } from './job-snapshot';
 import { updateJobRow } from './job-index';
-import { PRIORITIES, TERMINAL_STATUSES, type BatchWork, type JobSpec, type JobStatus, type PageOutcome } from './types';
+import { PRIORITIES, TERMINAL_STATUSES, type BatchWork, type JobSpec, type JobStatus, type PageOutcome, type PrincipalReason } from './types';
 import { schedulerStub } from './stubs';
+import { checkJobPrincipal } from './principal-check';
 
 export type ClaimResult = { kind: 'batch'; batchId: string; count: number } | { kind: 'wait'; at: number } | { kind: 'none' };
 
@@ -119,13 +120,20 @@ export class CrawlJob extends DurableObject<Env> {
     return this.#afterChange(spec, now);
   }
 
-  async pause(now = Date.now()): Promise<JobSnapshot | { error: string }> {
+  /** Pauses on the owner's request, or (with a reason) because its principal may no longer act. */
+  async pause(now = Date.now(), reason: PrincipalReason | null = null): Promise<JobSnapshot | { error: string }> {
     const state = this.#state();
     if (!state) return { error: 'not_found' };
     if (state.status !== 'queued' && state.status !== 'running') return { error: `a ${state.status} job cannot be paused` };
-    this.#put('state', { ...state, status: 'paused', activeMs: activeMsOf(state, now), runningSince: null });
+    this.#put('state', { ...state, status: 'paused', statusReason: reason, activeMs: activeMsOf(state, now), runningSince: null });
     await this.#syncIndex(now);
     return this.snapshot(now) as Promise<JobSnapshot>;
+  }
+
+  /** A consumer found the job's principal revoked or disabled: its batch goes back unrun and the job pauses. */
+  async suspend(batchId: string, reason: PrincipalReason, now = Date.now()): Promise<void> {
+    releaseBatch(this.#sql, batchId);
+    await this.pause(now, reason);
   }
 
   async resume(now = Date.now()): Promise<JobSnapshot | { error: string }> {
@@ -133,7 +141,14 @@ export class CrawlJob extends DurableObject<Env> {
     const state = this.#state();
     if (!spec || !state) return { error: 'not_found' };
     if (state.status !== 'paused') return { error: `a ${state.status} job cannot be resumed` };
-    this.#put('state', { ...state, status: state.startedAt === null ? 'queued' : 'running', runningSince: state.startedAt === null ? null : now });
+    // Nobody (not even an admin) resumes a job for a principal that may no longer act.
+    const verdict = await checkJobPrincipal(this.env, this.#config(), spec.principal, now);
+    if (!verdict.ok) {
+      this.#put('state', { ...state, statusReason: verdict.reason });
+      await this.#syncIndex(now);
+      return { error: verdict.reason };
+    }
+    this.#put('state', { ...state, status: state.startedAt === null ? 'queued' : 'running', statusReason: null, runningSince: state.startedAt === null ? null : now });
     await this.#syncIndex(now);
     await schedulerStub(this.env).enqueue(spec.id, spec.tenant, PRIORITIES.indexOf(spec.priority), 0);
     return this.snapshot(now) as Promise<JobSnapshot>;
@@ -245,7 +260,7 @@ export class CrawlJob extends DurableObject<Env> {
   async #syncIndex(now: number, counts = countPages(this.#sql)): Promise<void> {
     const state = this.#state()!;
     try {
-      await updateJobRow(this.env.DB, this.#spec()!.id, { status: state.status, done: counts.done, failed: counts.failed, finishedAt: state.finishedAt }, now);
+      await updateJobRow(this.env.DB, this.#spec()!.id, { status: state.status, statusReason: state.statusReason ?? null, done: counts.done, failed: counts.failed, finishedAt: state.finishedAt }, now);
       if (state.indexDirty) this.#put('state', { ...this.#state()!, indexDirty: false });
     } catch (err) {
       console.error('jobs: D1 index update failed; the alarm retries', { job: this.#spec()!.id, error: String(err) });

@@ -12,6 +12,8 @@ export const ETA_WINDOW_MS = 30_000;
 
 export interface JobState {
   status: JobStatus;
+  /** Why the gateway paused the job (`principal_revoked`, `principal_disabled`); null/absent otherwise. */
+  statusReason?: string | null;
   startedAt: number | null;
   runningSince: number | null;
   activeMs: number;
@@ -24,6 +26,8 @@ export interface JobState {
 export interface JobSnapshot {
   job_id: string;
   status: JobStatus;
+  /** Set when the gateway paused the job: `principal_revoked` or `principal_disabled` (docs/jobs.md). */
+  status_reason: string | null;
   priority: JobSpec['priority'];
   engine: JobSpec['engine'];
   created_at: string;
@@ -51,6 +55,7 @@ export function buildSnapshot(sql: SqlStorage, spec: Omit<JobSpec, 'urls'>, stat
   return {
     job_id: spec.id,
     status: state.status,
+    status_reason: state.statusReason ?? null,
     priority: spec.priority,
     engine: spec.engine,
     created_at: new Date(spec.createdAt).toISOString(),

@@ -16,7 +16,7 @@ import { sealSecret } from '../webhooks/secret-box';
 import { deleteJobRow, findJobRow, insertJobRow, newJobId, type JobRow } from './job-index';
 import { jobStub } from './stubs';
 import type { JobSnapshot } from './job-snapshot';
-import type { JobSpec, Priority, WebhookEvent } from './types';
+import { PRINCIPAL_REASONS, type JobSpec, type Priority, type WebhookEvent } from './types';
 
 export interface CreateJobInput {
   urls: string[];
@@ -107,6 +107,9 @@ export async function controlJob(env: Env, principal: Principal, id: string, act
   const result = action === 'cancel' ? await stub.cancel() : action === 'pause' ? await stub.pause() : await stub.resume();
   if ('error' in result) {
     if (result.error === 'not_found') throw new GatewayError('not_found', 'No such job');
+    if ((PRINCIPAL_REASONS as readonly string[]).includes(result.error)) {
+      throw new GatewayError('conflict', `Cannot ${action} this job: the key or user that created it may no longer act (${result.error})`, { extras: { reason: result.error } });
+    }
     throw new GatewayError('conflict', `Cannot ${action} this job: ${result.error}`);
   }
   return result;

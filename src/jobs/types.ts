@@ -13,6 +13,10 @@ export type Priority = (typeof PRIORITIES)[number];
 export const WEBHOOK_EVENTS = ['completed', 'failed', 'cancelled', 'progress'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
+/** Why the gateway paused a job whose creator may no longer act (src/jobs/principal-check.ts). */
+export const PRINCIPAL_REASONS = ['principal_revoked', 'principal_disabled'] as const;
+export type PrincipalReason = (typeof PRINCIPAL_REASONS)[number];
+
 /** The part of the creator's identity a job keeps (never a credential). */
 export type JobPrincipal = Pick<Principal, 'kind' | 'id' | 'name' | 'roles' | 'permissions' | 'owner'>;
 

@@ -11,7 +11,8 @@
 import { tenantOf, type Principal } from '../auth/principal';
 import type { ApiKeyRecord } from './record';
 
-const USER_TENANT = 'user:';
+/** A tenant that is a user (since migration 0009 tenants are immutable ids: `usr_...`). */
+const USER_TENANT = 'usr_';
 
 /**
  * The `owner` a key minted by `p` must carry: the caller's own tenant, as the key record spells it.
@@ -20,11 +21,11 @@ const USER_TENANT = 'user:';
  */
 export function ownerFor(p: Principal): string | null {
   const tenant = tenantOf(p);
-  return tenant.startsWith(USER_TENANT) ? tenant.slice(USER_TENANT.length) : null;
+  return tenant.startsWith(USER_TENANT) ? tenant : null;
 }
 
 /** Does `p` own `rec` (same tenant)? Non-admins may read, rotate, disable or revoke only these. */
 export function owns(p: Principal, rec: Pick<ApiKeyRecord, 'id' | 'owner'>): boolean {
-  const keyTenant = tenantOf({ kind: 'key', id: rec.id, name: '', roles: [], permissions: [], ...(rec.owner ? { owner: rec.owner } : {}) });
+  const keyTenant = tenantOf({ kind: 'key', id: rec.id, ...(rec.owner ? { owner: rec.owner } : {}) });
   return tenantOf(p) === keyTenant;
 }

@@ -33,7 +33,7 @@ export const CreateKeyBody = z
     rate_limit: rateLimit.optional(),
     max_concurrency: z.number().int().min(1).max(1000).optional(),
     expires_at: z.iso.datetime({ offset: true }).optional().openapi({ example: '2027-01-01T00:00:00Z' }),
-    owner: z.string().regex(OWNER_PATTERN, 'must be 1-64 of A-Z a-z 0-9 . _ @ -').optional(),
+    owner: z.string().regex(OWNER_PATTERN, 'must be 1-64 of A-Z a-z 0-9 . _ @ -').optional().openapi({ description: "an existing user's username or id; stored as the user's id (usr_...)" }),
     environment: z.enum(['live', 'test']).optional().openapi({ description: 'cg_live_ (default) or cg_test_ prefix' }),
   })
   .strict()
@@ -75,7 +75,8 @@ export const KeySchema = z
     scopes: z.array(z.string()),
     rate_limit: z.string().nullable(),
     max_concurrency: z.number().int().nullable(),
-    owner: z.string().nullable(),
+    owner: z.string().nullable().openapi({ description: "the owning user's id (usr_...): the key acts for that tenant" }),
+    owner_name: z.string().nullable().optional().openapi({ description: "the owner's current username (a label; null when the user was deleted)" }),
     status: z.enum(['active', 'expired', 'rotated', 'revoked', 'disabled']),
     environment: z.enum(['live', 'test', 'seed']),
     created_at: z.string().nullable().openapi({ description: 'null for API_KEYS seed keys' }),

@@ -21,7 +21,7 @@ import { controlJob, createJob, isAdmin, jobStatus, readScope, visibleJob, type 
 import { JOB_ID, listJobRows, type JobRow } from '../jobs/job-index';
 import { d1JobResults, readResults } from '../jobs/results';
 import { usageReport } from '../jobs/usage';
-import { JOB_STATUSES, PRIORITIES } from '../jobs/types';
+import { JOB_STATUSES, PRINCIPAL_REASONS, PRIORITIES } from '../jobs/types';
 
 const JobIdSchema = z.string().regex(JOB_ID, 'must be a job id (job_...)');
 const AnyObject = z.record(z.string(), z.unknown());
@@ -43,6 +43,7 @@ const JobStatusSchema = AnyObject.openapi('JobStatus');
 const JobSummarySchema = z.object({
   job_id: z.string(),
   status: z.enum(JOB_STATUSES),
+  status_reason: z.enum(PRINCIPAL_REASONS).nullable().openapi({ description: 'why the gateway paused the job: its key or user was revoked/deleted or disabled' }),
   priority: z.enum(PRIORITIES),
   engine: z.string(),
   total: z.number(),
@@ -56,6 +57,7 @@ function summary(r: JobRow) {
   return {
     job_id: r.id,
     status: r.status,
+    status_reason: (r.status_reason ?? null) as (typeof PRINCIPAL_REASONS)[number] | null,
     priority: r.priority,
     engine: r.engine,
     total: r.total,

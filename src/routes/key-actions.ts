@@ -14,6 +14,7 @@ import { listKeys } from '../keys/store';
 import { decodeCursor, encodeCursor } from '../keys/cursor';
 import { assertRegrant, keyLimitReached, keyNotFound, listOwner, newKeyFor, visibleKey, type CreateKeyFields, type KeyAccess } from '../keys/access';
 import type { KeyStatus } from '../keys/record';
+import { ownerNames, resolveOwner } from '../users/owner';
 
 const keyRef = (r: ApiKeyRecord) => ({ key_id: r.id, name: r.name });
 
@@ -24,14 +25,37 @@ function issuedResponse(c: Context<AppEnv>, access: KeyAccess, id: string): void
   c.header('Location', `${access.base}/${id}`);
 }
 
-export async function createAction(c: Context<AppEnv>, access: KeyAccess, body: CreateKeyFields) {
+/** A key's owner label (the username) next to the stored id; null for none or a deleted user. */
+async function withOwnerNames<T extends { owner: string | null }>(c: Context<AppEnv>, views: T[]): Promise<(T & { owner_name: string | null })[]> {
+  const names = await ownerNames(c.env.DB, views.map((v) => v.owner));
+  return views.map((v) => ({ ...v, owner_name: v.owner ? (names.get(v.owner) ?? null) : null }));
+}
+
+async function withOwnerName<T extends { owner: string | null }>(c: Context<AppEnv>, view: T): Promise<T & { owner_name: string | null }> {
+  const names = await ownerNames(c.env.DB, [view.owner]);
+  return { ...view, owner_name: view.owner ? (names.get(view.owner) ?? null) : null };
+}
+
+/**
+ * `owner` on create names a user by username or `usr_...` id and is stored as the immutable id
+ * (docs/storage.md "Tenants"); an unknown user → 422 before anything is written.
+ */
+async function ownerById(c: Context<AppEnv>, body: CreateKeyFields): Promise<CreateKeyFields> {
+  if (body.owner === undefined) return body;
+  const owner = await resolveOwner(c.env.DB, body.owner);
+  if (!owner) throw new GatewayError('validation_failed', 'Invalid request: owner: no such user', { extras: { errors: [{ path: 'owner', message: 'no such user' }] } });
+  return { ...body, owner: owner.id };
+}
+
+export async function createAction(c: Context<AppEnv>, access: KeyAccess, fields: CreateKeyFields) {
   const now = Date.now();
+  const body = await ownerById(c, fields);
   const { input, cap } = newKeyFor(c, access, body, now);
   const issued = await createKey(c.env, c.get('config'), input, now, cap);
   if (!issued) throw keyLimitReached(cap as number);
   audit(c, { action: 'key_created', outcome: 'success', status: 201, details: { ...keyRef(issued.record), scopes: issued.record.scopes, expires_at: issued.record.expires_at, owner: issued.record.owner } });
   issuedResponse(c, access, issued.record.id);
-  return { ...keyView(issued.record, now), key: issued.key };
+  return { ...(await withOwnerName(c, keyView(issued.record, now))), key: issued.key };
 }
 
 export interface ListFields {
@@ -45,6 +69,8 @@ export interface ListFields {
 export async function listAction(c: Context<AppEnv>, access: KeyAccess, q: ListFields) {
   const now = Date.now();
   const forced = listOwner(access);
+  // An owner filter may name the user by username or id; tenancy is the id.
+  if (q.owner !== undefined) q = { ...q, owner: (await resolveOwner(c.env.DB, q.owner))?.id ?? q.owner };
   // A non-admin lists its own keys only (seed keys have no owner); an owner filter naming another is empty.
   if (forced === null || (forced !== undefined && q.owner !== undefined && q.owner !== forced)) return { keys: [], next_cursor: null };
   if (q.source === 'config') {
@@ -61,11 +87,11 @@ export async function listAction(c: Context<AppEnv>, access: KeyAccess, q: ListF
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const next = rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
-  return { keys: page.map((r) => keyView(r, now)), next_cursor: next };
+  return { keys: await withOwnerNames(c, page.map((r) => keyView(r, now))), next_cursor: next };
 }
 
 export async function getAction(c: Context<AppEnv>, access: KeyAccess, id: string) {
-  return keyView(await visibleKey(c, access, id), Date.now());
+  return withOwnerName(c, keyView(await visibleKey(c, access, id), Date.now()));
 }
 
 export async function updateAction(c: Context<AppEnv>, access: KeyAccess, id: string, disabled: boolean) {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { call, problem } from '../helpers/http';
-import { adminToken, bearer } from '../helpers/auth';
+import { adminToken, bearer, createUser } from '../helpers/auth';
 
 async function newKey(scopes: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; key: string }> {
   const { token } = await adminToken();
@@ -26,9 +26,10 @@ describe('POST /token', () => {
   });
 
   it("carries the key's rate limit, concurrency cap and owner, so a token never escapes its key's limits or tenant", async () => {
-    const key = await newKey(['crawl'], { rate_limit: '7/minute', max_concurrency: 2, owner: 'tok-owner' });
+    const owner = await createUser();
+    const key = await newKey(['crawl'], { rate_limit: '7/minute', max_concurrency: 2, owner: owner.username });
     const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{ access_token: string }>();
-    expect(decodeJwt(access_token)).toMatchObject({ rate_limit: '7/minute', max_concurrency: 2, owner: 'tok-owner' });
+    expect(decodeJwt(access_token)).toMatchObject({ rate_limit: '7/minute', max_concurrency: 2, owner: owner.id });
     const me = await (await call('/auth/me', { headers: bearer(access_token) })).json<{ limits: { rate_limit: string; max_concurrency: number } }>();
     expect(me.limits).toEqual({ rate_limit: '7/minute', max_concurrency: 2 });
   });

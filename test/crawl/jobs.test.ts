@@ -6,7 +6,7 @@ import { callAs, credentialFor, newRequestId, originSaw } from '../helpers/princ
 
 const perms = ['crawl:run', 'jobs:write', 'jobs:read'] as const;
 const alice = credentialFor({ id: 'usr_alice', name: 'alice', kind: 'user', permissions: [...perms] });
-const aliceKey = credentialFor({ id: 'key_alice_ci', name: 'ci', kind: 'key', owner: 'alice', permissions: [...perms] });
+const aliceKey = credentialFor({ id: 'key_alice_ci', name: 'ci', kind: 'key', owner: 'usr_alice', permissions: [...perms] });
 const bob = credentialFor({ id: 'usr_bob', name: 'bob', kind: 'user', permissions: [...perms] });
 const reader = credentialFor({ id: 'usr_reader', name: 'reader', kind: 'user', permissions: ['jobs:read'] });
 
@@ -22,7 +22,7 @@ describe('POST /crawl/job and GET /crawl/job/{task_id}', () => {
   it('records the task for its creator\'s tenant in D1', async () => {
     const id = await createJob(alice);
     const row = await (env as unknown as { DB: D1Database }).DB.prepare('SELECT tenant, principal_id FROM crawl_tasks WHERE task_id = ?').bind(id).first();
-    expect(row).toEqual({ tenant: 'user:alice', principal_id: 'usr_alice' });
+    expect(row).toEqual({ tenant: 'usr_alice', principal_id: 'usr_alice' });
   });
 
   it('lets the creator read the task (forwarded to the origin)', async () => {

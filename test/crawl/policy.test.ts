@@ -189,6 +189,6 @@ describe('browser sessions are per tenant', () => {
     const res = await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { session_id: 'login' } } }, headers: { 'X-Request-Id': rid } });
     expect(res.status).toBe(200);
     const sent = JSON.parse((await originSaw(rid))!.body);
-    expect(sent.crawler_config.params.session_id).toBe('key:key_policy_user~login');
+    expect(sent.crawler_config.params.session_id).toBe('key_policy_user~login');
   });
 });

@@ -10,19 +10,19 @@ import { callAs, credentialFor, jobs } from './app';
 import { bytesOf, decompress, expectedCsvCell, expectLossless, hostileRecord, parseCsvText, parseHtmlExport, parseMarkdownExport, sha256Hex, td } from './fixtures';
 
 const alice = credentialFor({ id: 'usr_alice', name: 'alice', permissions: ['jobs:read', 'jobs:write'] });
-const aliceKey = credentialFor({ id: 'key_alice1', kind: 'key', owner: 'alice', permissions: ['jobs:read'] });
+const aliceKey = credentialFor({ id: 'key_alice1', kind: 'key', owner: 'usr_alice', permissions: ['jobs:read'] });
 const mallory = credentialFor({ id: 'usr_mallory', name: 'mallory', permissions: ['jobs:read', 'jobs:write'] });
 const readOnly = credentialFor({ id: 'usr_reader', name: 'alice', permissions: ['jobs:read'] });
 const noJobs = credentialFor({ id: 'usr_nojobs', name: 'alice', permissions: ['crawl:run'] });
 
 const BIG = Array.from({ length: 1000 }, (_, i) => hostileRecord(i, i === 500));
-jobs.set('job-big', { tenant: 'user:alice', records: BIG });
-jobs.set('job-small', { tenant: 'user:alice', records: BIG.slice(0, 30) });
-jobs.set('job-mixed', { tenant: 'user:alice', records: [hostileRecord(1), { url: 'https://bad.example', success: 'no' }, hostileRecord(2), 'not a record'] });
+jobs.set('job-big', { tenant: 'usr_alice', records: BIG });
+jobs.set('job-small', { tenant: 'usr_alice', records: BIG.slice(0, 30) });
+jobs.set('job-mixed', { tenant: 'usr_alice', records: [hostileRecord(1), { url: 'https://bad.example', success: 'no' }, hostileRecord(2), 'not a record'] });
 // A store that breaks midway (e.g. D1 down): record 5 cannot be read.
 const base = BIG.slice(0, 10);
-jobs.set('job-broken', { tenant: 'user:alice', records: new Proxy(base, { get: (t, p, r) => { if (p === '5') throw new Error('results store unavailable'); return Reflect.get(t, p, r); } }) });
-jobs.set('job-mallory', { tenant: 'user:mallory', records: BIG.slice(0, 3) });
+jobs.set('job-broken', { tenant: 'usr_alice', records: new Proxy(base, { get: (t, p, r) => { if (p === '5') throw new Error('results store unavailable'); return Reflect.get(t, p, r); } }) });
+jobs.set('job-mallory', { tenant: 'usr_mallory', records: BIG.slice(0, 3) });
 
 describe('GET /jobs/{id}/export', () => {
   const cases: [ExportFormat, Exclude<ExportCompression, 'none'>][] = [
@@ -131,7 +131,7 @@ describe('POST /exports → GET /exports/{id} → download', () => {
     expectLossless('ndjson', td(await decompress(bytes, 'gzip')), BIG);
 
     const row = await env.DB.prepare('SELECT tenant, status, r2_key FROM exports WHERE id = ?').bind(export_id).first<{ tenant: string; status: string; r2_key: string }>();
-    expect(row).toEqual({ tenant: 'user:alice', status: 'completed', r2_key: `exports/${export_id}/${export_id}.ndjson.gz` });
+    expect(row).toEqual({ tenant: 'usr_alice', status: 'completed', r2_key: `exports/${export_id}/${export_id}.ndjson.gz` });
   });
 
   it('reports invalid records by index and reason in the manifest and writes only the valid ones', async () => {
@@ -167,7 +167,7 @@ describe('POST /exports → GET /exports/{id} → download', () => {
 
   it('needs jobs:write to create an export (403) and refuses unknown body fields (422)', async () => {
     expect((await callAs(readOnly, '/exports', { json: { job_id: 'job-small', format: 'json', compression: 'none' } })).status).toBe(403);
-    const res = await callAs(alice, '/exports', { json: { job_id: 'job-small', format: 'json', compression: 'none', tenant: 'user:mallory' } });
+    const res = await callAs(alice, '/exports', { json: { job_id: 'job-small', format: 'json', compression: 'none', tenant: 'usr_mallory' } });
     expect(res.status).toBe(422);
   });
 

@@ -22,6 +22,26 @@ const testVerifier: CredentialVerifier = async (_c, credential) => {
 /** The real app with test verifiers (module scope: one per test file's isolate). */
 export const testApp = createApp({ verifiers: { apiKey: testVerifier, jwt: testVerifier } });
 
+const inD1 = new Set<string>();
+
+/**
+ * Makes a test principal exist in D1 like a real one (a user row, or a key row and its owner's
+ * user row), once per isolate: running jobs re-check their creator there before each batch
+ * (src/jobs/principal-check.ts) and pause when it is gone. The username is the id (ids are unique).
+ */
+async function ensureInD1(p: Principal): Promise<void> {
+  if (inD1.has(p.id)) return;
+  const db = (env as unknown as { DB: D1Database }).DB;
+  const user = (id: string) =>
+    db.prepare("INSERT OR IGNORE INTO users (id, username, password_hash, roles, disabled, password_changed_at, created_at, updated_at) VALUES (?1, ?1, '!', '[]', 0, 0, 0, 0)").bind(id);
+  const statements = p.kind === 'user' ? [user(p.id)] : [
+    db.prepare("INSERT OR IGNORE INTO api_keys (id, digest, prefix, name, scopes, owner, status, environment, created_at) VALUES (?1, 'test-digest:' || ?1, 'cgtest', ?2, '[]', ?3, 'active', 'test', 0)").bind(p.id, p.name, p.owner ?? null),
+    ...(p.owner ? [user(p.owner)] : []),
+  ];
+  await db.batch(statements);
+  inD1.add(p.id);
+}
+
 /** Registers a principal and returns a credential that authenticates as it. */
 export function credentialFor(p: { id: string; permissions: Permission[]; kind?: Principal['kind']; name?: string; owner?: string; maxConcurrency?: number; rateLimit?: string; roles?: Principal['roles'] }): string {
   const credential = `cgtest_${p.id}_${crypto.randomUUID().replace(/-/g, '')}`;
@@ -45,6 +65,8 @@ export async function callAs(credential: string | null, path: string, options: C
     body = JSON.stringify(options.json);
   }
   if (credential) headers.set('Authorization', `Bearer ${credential}`);
+  const principal = credential ? principals.get(credential) : undefined;
+  if (principal) await ensureInD1(principal);
   if (options.ip) headers.set('CF-Connecting-IP', options.ip);
   const method = options.method ?? (body !== undefined && body !== null ? 'POST' : 'GET');
   const { vars: _vars, json: _json, ip: _ip, ...init } = options;

@@ -5,7 +5,7 @@ import { problem } from '../helpers/http';
 import { DEV, finished, newRun, runUrls, siteUrl, submit, waitFor } from './helpers';
 
 const alice = credentialFor({ rateLimit: '200/second', id: 'usr_acc_alice', name: 'acc-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
-const aliceKey = credentialFor({ rateLimit: '200/second', id: 'key_acc_alice', kind: 'key', owner: 'acc-alice', permissions: ['jobs:read'] });
+const aliceKey = credentialFor({ rateLimit: '200/second', id: 'key_acc_alice', kind: 'key', owner: 'usr_acc_alice', permissions: ['jobs:read'] });
 const bob = credentialFor({ rateLimit: '200/second', id: 'usr_acc_bob', name: 'acc-bob', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
 const admin = credentialFor({ rateLimit: '200/second', id: 'usr_acc_admin', name: 'acc-admin', kind: 'user', roles: ['admin'], permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
 const reader = credentialFor({ rateLimit: '200/second', id: 'usr_acc_reader', name: 'acc-reader', kind: 'user', permissions: ['jobs:read'] });
@@ -110,7 +110,7 @@ describe('usage', () => {
     const id = await submit(bob, { urls: [...runUrls(run, 4), siteUrl(`/flaky/${run}-x?fail=99&status=404`)], engine: 'fetch', crawler_config: { type: 'CrawlerRunConfig', params: { session_id: session } } });
     await waitFor(bob, id, finished);
     const usage = await (await callAs(bob, '/usage?hours=1')).json<{ tenant: string; totals: { pages: number; errors: number; bytes: number }; sessions: { session_id: string; state: string; pages: number; errors: number }[]; principals: { principal_id: string }[] }>();
-    expect(usage.tenant).toBe('user:acc-bob');
+    expect(usage.tenant).toBe('usr_acc_bob');
     expect(usage.totals.pages).toBeGreaterThanOrEqual(5);
     expect(usage.totals.errors).toBeGreaterThanOrEqual(1);
     expect(usage.totals.bytes).toBeGreaterThan(0);

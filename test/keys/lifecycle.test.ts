@@ -2,14 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { env as rawEnv } from 'cloudflare:workers';
 import type { Env } from '../../src/env';
 import { ADMIN_KEY, READER_KEY, createKey, send, sleep, validate, type IssuedKeyBody } from './helpers';
+import { createUser } from '../helpers/auth';
 
 const env = rawEnv as unknown as Env;
 
 describe('POST /admin/keys', () => {
   it('creates a key, shows it once with Cache-Control: no-store, and the key works at once', async () => {
+    const alice = await createUser();
     const res = await send('/admin/keys', {
       key: ADMIN_KEY,
-      json: { name: 'ci crawler', scopes: ['crawl', 'crawl:pdf'], rate_limit: '50/minute', max_concurrency: 3, owner: 'alice' },
+      json: { name: 'ci crawler', scopes: ['crawl', 'crawl:pdf'], rate_limit: '50/minute', max_concurrency: 3, owner: alice.username },
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('Cache-Control')).toBe('no-store');
@@ -17,7 +19,7 @@ describe('POST /admin/keys', () => {
     expect(res.headers.get('Location')).toBe(`/admin/keys/${body.id}`);
     expect(body.key).toMatch(/^cg_live_[0-9A-Za-z]{30}_[0-9A-Za-z]{6}$/);
     expect(body).toMatchObject({
-      name: 'ci crawler', scopes: ['crawl:run', 'crawl:pdf'], rate_limit: '50/minute', max_concurrency: 3, owner: 'alice',
+      name: 'ci crawler', scopes: ['crawl:run', 'crawl:pdf'], rate_limit: '50/minute', max_concurrency: 3, owner: alice.id, owner_name: alice.username,
       status: 'active', environment: 'live', created_by: 'seed_admin', prefix: body.key.slice(0, 12),
     });
     expect(body.id).toMatch(/^key_[0-9A-Za-z]{16}$/);
@@ -76,7 +78,7 @@ describe('POST /admin/keys', () => {
 
 describe('GET /admin/keys', () => {
   it('pages through keys newest first with an opaque cursor and filters by owner and status', async () => {
-    const owner = `pager-${crypto.randomUUID().slice(0, 8)}`;
+    const owner = (await createUser({ username: `pager-${crypto.randomUUID().slice(0, 8)}` })).username;
     const made: string[] = [];
     for (let i = 0; i < 5; i++) made.push((await createKey({ name: `page ${i}`, owner })).id);
     await send(`/admin/keys/${made[1]}`, { method: 'DELETE', key: ADMIN_KEY });

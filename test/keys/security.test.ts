@@ -8,6 +8,7 @@ import { verifyApiKey } from '../../src/keys/verify';
 import { digestKey } from '../../src/keys/digest';
 import { generateApiKey } from '../../src/keys/format';
 import { TEST_VARS } from '../helpers/test-vars';
+import { createUser } from '../helpers/auth';
 import { ADMIN_KEY, SEED_API_KEYS, SEED_CRAWL_KEY, createKey, keysEnv, send, sleep, validate, type IssuedKeyBody } from './helpers';
 
 const bindings = env as unknown as Env;
@@ -212,7 +213,8 @@ describe('seed keys from API_KEYS', () => {
   });
 
   it('hand the principal its rate_limit, max_concurrency and owner (generated keys too)', async () => {
-    const k = await createKey({ rate_limit: '7/second', max_concurrency: 2, owner: 'bob' });
+    const bob = await createUser();
+    const k = await createKey({ rate_limit: '7/second', max_concurrency: 2, owner: bob.username });
     const config = loadConfig(keysEnv);
     if (!config.ok) throw new Error('config');
     const probe = new Hono<AppEnv>().get('/', async (c) => {
@@ -222,7 +224,7 @@ describe('seed keys from API_KEYS', () => {
     const ctx = createExecutionContext();
     const r = await (await probe.fetch(new Request('https://x/'), keysEnv, ctx)).json();
     await waitOnExecutionContext(ctx);
-    expect(r).toEqual({ ok: true, principal: { kind: 'key', id: k.id, name: 'test key', roles: [], permissions: ['crawl:run'], rateLimit: '7/second', maxConcurrency: 2, owner: 'bob' } });
+    expect(r).toEqual({ ok: true, principal: { kind: 'key', id: k.id, name: 'test key', roles: [], permissions: ['crawl:run'], rateLimit: '7/second', maxConcurrency: 2, owner: bob.id } });
   });
 
   it('can be read and revoked from the admin API (revocation is a permanent KV marker), not rotated', async () => {

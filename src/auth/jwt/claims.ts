@@ -29,7 +29,7 @@ export interface CrawlgateClaims {
   rate_limit?: string;
   /** The key's crawl concurrency cap, copied at issue (so a token cannot escape its key's limits). */
   max_concurrency?: number;
-  /** The key's owner (a username), copied at issue: the token acts for the same tenant as its key. */
+  /** The key's owner (a user id, `usr_...`), copied at issue: the token acts for the same tenant as its key. */
   owner?: string;
   /**
    * The key's `expires_at` (NumericDate, whole seconds, rounded down), copied at issue. `exp` never

@@ -9,7 +9,7 @@
 import type { Env } from '../../env';
 import type { Config } from '../../config';
 import type { AuthResult, CredentialVerifier } from '../verifier';
-import type { Principal } from '../principal';
+import { OWNER_ID, type Principal } from '../principal';
 import { normalizeScopes, permissionsForRoles } from '../rbac';
 import { getUserById } from '../../users/store';
 import { revokedJtiKey } from '../session';
@@ -33,6 +33,8 @@ export async function principalFromAccess(env: Env, config: Config, p: AccessPay
     if (keyRevoked !== null) return { ok: false, code: 'token_revoked', reason: 'key_revoked', actor };
     const permissions = normalizeScopes((p.scope ?? '').split(' ').filter(Boolean));
     if (!permissions) return { ok: false, code: 'invalid_token', reason: 'bad_scope', actor };
+    // Tenancy is an id since migration 0009: a token minted before it names its owner by username.
+    if (p.owner !== undefined && (typeof p.owner !== 'string' || !OWNER_ID.test(p.owner))) return { ok: false, code: 'invalid_token', reason: 'owner_not_an_id', actor };
     const principal: Principal = {
       kind: 'key',
       id: p.sub,

@@ -1,0 +1,65 @@
+/**
+ * A running job acts for the principal that created it, so it re-checks that principal before each
+ * batch (and on resume) instead of crawling on with what was captured at creation (issue 17
+ * "Credentials bound what they mint"). The reads are the hot path's own, and cheap: a user's D1 row
+ * by primary key; for a key, its KV revocation marker (written first on revoke/disable/rotate) and
+ * its D1 row by primary key (status, expiry, rotation), plus its owner's user row.
+ *
+ *   user deleted, key revoked / expired / rotated out with no live successor, owner deleted → principal_revoked
+ *   user disabled, key disabled, owner disabled                                           → principal_disabled
+ *
+ * A rotated key's job follows the rotation chain: rotating a key is routine hygiene, and its
+ * successor is the same credential (same owner, scopes, limits), so the job runs on while the
+ * newest key in the chain is live.
+ */
+import type { Env } from '../env';
+import type { Config } from '../config';
+import { getUserById } from '../users/store';
+import { getKey } from '../keys/service';
+import { readMarker } from '../keys/cache';
+import { evaluateKey, type ApiKeyRecord, type KeyRejection } from '../keys/record';
+import type { JobPrincipal, PrincipalReason } from './types';
+
+export type PrincipalVerdict = { ok: true } | { ok: false; reason: PrincipalReason; detail: string };
+
+/** Rotations followed before giving up (a chain this long within one job's life is not routine). */
+const MAX_ROTATION_HOPS = 5;
+
+const OK: PrincipalVerdict = { ok: true };
+const revoked = (detail: string): PrincipalVerdict => ({ ok: false, reason: 'principal_revoked', detail });
+const disabled = (detail: string): PrincipalVerdict => ({ ok: false, reason: 'principal_disabled', detail });
+
+async function checkUser(db: D1Database, id: string, what: string): Promise<PrincipalVerdict> {
+  const user = await getUserById(db, id);
+  if (!user) return revoked(`${what} was deleted`);
+  if (user.disabled) return disabled(`${what} is disabled`);
+  return OK;
+}
+
+function keyVerdict(rejection: KeyRejection): PrincipalVerdict {
+  return rejection === 'disabled' ? disabled('the key that created the job is disabled') : revoked(`the key that created the job is ${rejection === 'rotation_grace_ended' ? 'rotated out' : rejection}`);
+}
+
+/** Pure apart from storage reads; `now` is passed in. */
+export async function checkJobPrincipal(env: Env, config: Config, principal: Pick<JobPrincipal, 'kind' | 'id'>, now: number): Promise<PrincipalVerdict> {
+  if (principal.kind === 'user') return checkUser(env.DB, principal.id, 'the user who created the job');
+  let id = principal.id;
+  for (let hop = 0; hop <= MAX_ROTATION_HOPS; hop++) {
+    const [record, marker] = await Promise.all([getKey(env, config, id), readMarker(env.REVOCATIONS, id)]);
+    if (!record) return revoked('the key that created the job no longer exists');
+    const rejection = evaluateKey(record, marker, now);
+    if (rejection === 'rotation_grace_ended' && record.rotated_to) {
+      id = record.rotated_to;
+      continue;
+    }
+    if (rejection) return keyVerdict(rejection);
+    return ownerVerdict(env.DB, record);
+  }
+  return revoked('the key that created the job was rotated too many times to follow');
+}
+
+async function ownerVerdict(db: D1Database, record: ApiKeyRecord): Promise<PrincipalVerdict> {
+  if (!record.owner) return OK;
+  if (!record.owner.startsWith('usr_')) return revoked("the key's owner was deleted");
+  return checkUser(db, record.owner, "the key's owner");
+}
