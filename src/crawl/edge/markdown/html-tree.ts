@@ -75,7 +75,12 @@ function isSpace(code: number): boolean {
 }
 
 /** Reads the attributes of a start tag's inside, one pass, with the attribute caps applied. */
+const NO_ATTRIBUTES: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
+const NESTING_NOTE = `elements nested deeper than ${PAGE_LIMITS.maxDepth} were made siblings`;
+
 function parseAttrs(source: string, notes: PageNotes | undefined): Record<string, string> {
+  // most tags have no attributes: share one frozen empty record instead of allocating one each
+  if (source.length === 0 || (source.length === 1 && source === '/')) return NO_ATTRIBUTES;
   // no prototype: an attribute named `constructor` or `__proto__` is just an attribute
   const attrs = Object.create(null) as Record<string, string>;
   let count = 0;
@@ -265,7 +270,7 @@ export function parseHtml(html: string, notes?: PageNotes): ElementNode {
       continue;
     }
     if (open.stack.length > PAGE_LIMITS.maxDepth) {
-      notes?.note('nesting_flattened', `elements nested deeper than ${PAGE_LIMITS.maxDepth} were made siblings`);
+      notes?.note('nesting_flattened', NESTING_NOTE);
       continue;
     }
     open.push(element);

@@ -8,6 +8,8 @@
  */
 import { PAGE_LIMITS, type PageNotes } from './limits';
 
+const PREFIX_NOTE = `quotes and list items nested deeper than ${PAGE_LIMITS.maxPrefixDepth} were not indented further`;
+
 /** A line prefix: `> ` for a quote; a list marker on the item's first line, its width in spaces after. */
 interface Prefix {
   quote: boolean;
@@ -154,7 +156,7 @@ export class MarkdownWriter {
 
   #withPrefix(prefix: Prefix, fn: () => void): void {
     if (this.#singleLine > 0 || this.#prefixes.length >= PAGE_LIMITS.maxPrefixDepth) {
-      if (this.#singleLine === 0) this.notes?.note('prefix_depth', `quotes and list items nested deeper than ${PAGE_LIMITS.maxPrefixDepth} were not indented further`);
+      if (this.#singleLine === 0) this.notes?.note('prefix_depth', PREFIX_NOTE);
       this.#ignoredPrefixes++;
       try {
         fn();
