@@ -3,11 +3,14 @@
  * (src/lib/strict-json.ts, depth ≤ 64) refuses it before any validator or recursive walker sees it.
  * The routes are taken from the app's own OpenAPI registry, so a new JSON route is covered too.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { app } from '../../src/app';
 import { PERMISSIONS } from '../../src/auth/rbac';
 import { problem } from '../helpers/http';
 import { callAs, credentialFor } from '../helpers/principal';
+
+// Several sequential requests with fresh Durable Objects each; the shared test machine can be slow.
+vi.setConfig({ testTimeout: 60_000 });
 
 const DEEP_ARRAY = '['.repeat(5000) + ']'.repeat(5000);
 const DEEP_OBJECT = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);

@@ -4,12 +4,15 @@
  * an encoded crawl path takes a concurrency lease, ambiguous spellings are refused, and a media type
  * the route does not read is refused (415) before any limiter reads the body.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { callWith, envWith } from '../helpers/app-env';
 import { problem } from '../helpers/http';
 import { callAs, credentialFor, newRequestId, originUrl } from '../helpers/principal';
 import { uniqueIp } from '../ratelimit/helpers';
 import type { Env } from '../../src/env';
+
+// Several sequential requests with fresh Durable Objects each; the shared test machine can be slow.
+vi.setConfig({ testTimeout: 60_000 });
 
 const FORM = 'application/x-www-form-urlencoded';
 
