@@ -19,7 +19,8 @@ describe('POST /auth/token (password grant)', () => {
     expect(body.token_type).toBe('bearer');
     expect(body.expires_in).toBe(900);
     expect(body.refresh_expires_in).toBe(604800);
-    expect(body.refresh_token).toMatch(/^cgrt\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43}$/);
+    // cgrt.<family>.<family tag (HMAC, docs/tokens.md)>.<secret>
+    expect(body.refresh_token).toMatch(/^cgrt\.[0-9a-f]{32}\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
     expect(body.scope.split(' ')).toContain('playground:access');
     const header = decodeProtectedHeader(body.access_token);
     expect(header).toMatchObject({ alg: 'HS256', typ: 'at+jwt' });

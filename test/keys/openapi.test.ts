@@ -13,6 +13,11 @@ describe('GET /openapi.json (key routes)', () => {
     expect(doc.paths['/admin/keys/{id}']?.delete?.['x-permission']).toBe('keys:manage');
     expect(doc.paths['/admin/keys/{id}/rotate']?.post?.['x-permission']).toBe('keys:manage');
     expect(doc.paths['/auth/api-key/validate']?.post).toBeDefined();
+    // Self-service keys: one permission for every verb; the create body has no owner field.
+    for (const [p, verbs] of [['/keys', ['get', 'post']], ['/keys/{id}', ['get', 'patch', 'delete']], ['/keys/{id}/rotate', ['post']]] as const) {
+      for (const v of verbs) expect(doc.paths[p]?.[v]?.['x-permission'], `${v} ${p}`).toBe('keys:self');
+    }
+    expect(Object.keys(doc.components.schemas.CreateOwnKeyRequest?.properties ?? {})).not.toContain('owner');
     expect(Object.keys(doc.components.schemas.ApiKey?.properties ?? {})).not.toContain('digest');
   });
 });
