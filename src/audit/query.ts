@@ -8,8 +8,10 @@ import { GatewayError } from '../http/errors';
 import type { AuditRow } from './types';
 
 export interface AuditFilter {
-  /** Matches `actor_id` or `actor_name`. */
+  /** Matches `actor_id` exactly: an id (`usr_...`, `key_...`, `seed_...`, `anonymous`), never a name. */
   actor?: string;
+  /** Matches `actor_kind`. */
+  actorKind?: string;
   action?: string;
   outcome?: string;
   /** Inclusive lower bound, UTC ms. */
@@ -24,6 +26,9 @@ export interface AuditCursor {
   ts: number;
   id: number;
 }
+
+/** What `actor=` accepts: the id forms actors are recorded under (users, generated keys, API_KEYS keys, anonymous). */
+export const ACTOR_ID = /^((usr|key|seed)_[A-Za-z0-9._@-]{1,100}|anonymous)$/;
 
 export const AUDIT_COLUMNS = 'id, ts, request_id, actor_id, actor_kind, actor_name, ip, method, route, action, outcome, reason, status, details, prev_hash, hash';
 
@@ -69,8 +74,13 @@ export function buildAuditQuery(filter: AuditFilter, cursor: AuditCursor | null,
     params.push(filter.ownActorId);
   }
   if (filter.actor !== undefined) {
-    where.push('(actor_id = ? OR actor_name = ?)');
-    params.push(filter.actor, filter.actor);
+    // Ids only: a display name is user-supplied and not unique (a key may be *named* "admin").
+    where.push('actor_id = ?');
+    params.push(filter.actor);
+  }
+  if (filter.actorKind !== undefined) {
+    where.push('actor_kind = ?');
+    params.push(filter.actorKind);
   }
   if (filter.action !== undefined) {
     where.push('action = ?');

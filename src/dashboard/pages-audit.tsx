@@ -1,4 +1,8 @@
-/** /dashboard/audit (audit:read via the API): filters, next page, export link, verify button (admin). */
+/**
+ * /dashboard/audit (audit:read via the API): filters, next page, export link, verify button (admin).
+ * Actors are shown as kind + id (a link that filters by it) with the name as a label, and filtered
+ * by id only: names are user-supplied and not unique.
+ */
 import type { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { Csrf, Page } from './layout';
@@ -6,9 +10,10 @@ import { forbidden, send, whoAmI } from './render';
 import { guardPost } from './guard';
 import { DashSession } from './session';
 
-interface AuditRow { ts: number; actor_name: string | null; actor_id: string; ip: string | null; method: string; route: string; action: string; outcome: string; reason: string | null; status: number | null }
+interface AuditRow { ts: number; actor_name: string | null; actor_id: string; actor_kind: string; ip: string | null; method: string; route: string; action: string; outcome: string; reason: string | null; status: number | null }
 
-const FILTERS = ['actor', 'action', 'outcome', 'since', 'until'] as const;
+const FILTERS = ['actor', 'actor_kind', 'action', 'outcome', 'since', 'until'] as const;
+const KINDS = ['', 'user', 'key', 'anonymous'];
 const OUTCOMES = ['', 'success', 'failure', 'denied', 'error'];
 
 /** Pure: the API query for the page's filters (empty values dropped). */
@@ -39,7 +44,8 @@ export function auditPages(r: Hono<AppEnv>): void {
     return send(c, (
       <Page title="Audit log" me={me} csrf={csrf} error={res.error}>
         <form method="get" action="/dashboard/audit">
-          <label>Actor <input name="actor" value={filters.get('actor') ?? ''} /></label>{' '}
+          <label>Actor id <input name="actor" value={filters.get('actor') ?? ''} placeholder="usr_… or key_…" /></label>{' '}
+          <label>Kind <select name="actor_kind">{KINDS.map((k) => <option value={k} selected={filters.get('actor_kind') === k}>{k || 'any'}</option>)}</select></label>{' '}
           <label>Action <input name="action" value={filters.get('action') ?? ''} placeholder="auth_failed" /></label>{' '}
           <label>Outcome <select name="outcome">{OUTCOMES.map((o) => <option value={o} selected={filters.get('outcome') === o}>{o || 'any'}</option>)}</select></label>{' '}
           <label>Since <input name="since" value={filters.get('since') ?? ''} placeholder="2026-11-01T00:00:00Z" /></label>{' '}
@@ -62,7 +68,7 @@ export function auditPages(r: Hono<AppEnv>): void {
               {rows.map((e) => (
                 <tr>
                   <td>{new Date(e.ts).toISOString().replace('T', ' ').slice(0, 19)}</td>
-                  <td>{e.actor_name ?? e.actor_id}</td><td>{e.ip ?? '—'}</td><td>{e.method} {e.route}</td>
+                  <td>{e.actor_kind} <a href={`/dashboard/audit?actor=${encodeURIComponent(e.actor_id)}`}><code>{e.actor_id}</code></a>{e.actor_name !== null ? <> ({e.actor_name})</> : ''}</td><td>{e.ip ?? '—'}</td><td>{e.method} {e.route}</td>
                   <td>{e.action}</td><td>{e.outcome}</td><td>{e.reason ?? ''}</td><td>{e.status ?? ''}</td>
                 </tr>
               ))}

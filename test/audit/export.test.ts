@@ -95,7 +95,7 @@ describe('GET /admin/audit/export', () => {
   });
 
   it('records who exported, as an audit_exported row', async () => {
-    const { res } = await callApp(app, `/admin/audit/export?format=csv&actor=nobody`, { credential: 'admin-cred', headers: { 'X-Request-Id': `req-export-${RUN}` } });
+    const { res } = await callApp(app, `/admin/audit/export?format=csv&actor=usr_nobody`, { credential: 'admin-cred', headers: { 'X-Request-Id': `req-export-${RUN}` } });
     expect(res.status).toBe(200);
     const { text } = await callApp(app, `/admin/audit?action=audit_exported&actor=${admin.id}`, { credential: 'admin-cred' });
     expect(JSON.parse(text).events[0]).toMatchObject({ request_id: `req-export-${RUN}`, outcome: 'success', details: { format: 'csv', own_only: false } });

@@ -33,14 +33,14 @@ beforeAll(async () => {
 });
 
 describe('GET /admin/audit', () => {
-  it('filters by actor (id or display name), newest first, with details parsed', async () => {
+  it('filters by actor id, newest first, with details parsed', async () => {
     const { res, body } = await list(`actor=${alice}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toMatch(/application\/json/);
     expect(body.events.map((e) => e.action)).toEqual(['logout', 'key_created', 'crawl_requested', 'login_succeeded']);
     expect(body.events[2]?.details).toEqual({ urls: 2 });
-    const byName = await list(`actor=alice-${RUN}`);
-    expect(byName.body.events.map((e) => e.action)).toEqual(['login_succeeded']);
+    // A display name is not a filter (names are not unique): 422 (test/audit/actor-filter.test.ts).
+    expect((await list(`actor=alice-${RUN}`)).res.status).toBe(422);
   });
 
   it('filters by action, outcome and time window (ISO and milliseconds)', async () => {

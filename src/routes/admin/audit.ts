@@ -11,7 +11,7 @@ import { GatewayError } from '../../http/errors';
 import { requirePermission } from '../../auth/require-permission';
 import { audit } from '../../audit/audit';
 import { AUDIT_ACTIONS } from '../../audit/types';
-import { decodeCursor, encodeCursor, ownActorRestriction, parseInstant, presentRow, readAuditPage, type AuditFilter } from '../../audit/query';
+import { ACTOR_ID, decodeCursor, encodeCursor, ownActorRestriction, parseInstant, presentRow, readAuditPage, type AuditFilter } from '../../audit/query';
 import { exportStream } from '../../audit/export';
 import { verifyAuditChain } from '../../audit/verify';
 import { auditLogStub } from '../../audit/writer';
@@ -21,7 +21,13 @@ export const EXPORT_MAX_ROWS = 100_000;
 
 const instant = z.string().max(40).openapi({ description: 'ISO 8601 date-time or UTC milliseconds', example: '2026-11-01T00:00:00Z' });
 const filterQuery = {
-  actor: z.string().min(1).max(256).optional().openapi({ description: 'actor id or display name' }),
+  actor: z
+    .string()
+    .max(256)
+    .regex(ACTOR_ID, 'must be an actor id (usr_..., key_..., seed_... or anonymous), not a name: look the id up in /admin/users or /admin/keys')
+    .optional()
+    .openapi({ description: 'actor id (usr_..., key_..., seed_..., anonymous); names are labels, not filters', example: 'usr_0123456789abcdef0123456789abcdef' }),
+  actor_kind: z.enum(['user', 'key', 'anonymous']).optional(),
   action: z.enum(AUDIT_ACTIONS).optional(),
   outcome: z.enum(['success', 'failure', 'denied', 'error']).optional(),
   since: instant.optional(),
@@ -127,7 +133,7 @@ const verifyRoute = createRoute({
 });
 
 /** Query → filter, with the viewer restriction applied server-side. */
-function filterFrom(c: Context<AppEnv>, q: { actor?: string; action?: string; outcome?: string; since?: string; until?: string }): AuditFilter {
+function filterFrom(c: Context<AppEnv>, q: { actor?: string; actor_kind?: string; action?: string; outcome?: string; since?: string; until?: string }): AuditFilter {
   const errors: Array<{ path: string; message: string }> = [];
   const since = q.since === undefined ? undefined : parseInstant(q.since);
   const until = q.until === undefined ? undefined : parseInstant(q.until);
@@ -138,6 +144,7 @@ function filterFrom(c: Context<AppEnv>, q: { actor?: string; action?: string; ou
   if (!principal) throw new GatewayError('invalid_credentials', 'Authentication required');
   return {
     actor: q.actor,
+    actorKind: q.actor_kind,
     action: q.action,
     outcome: q.outcome,
     since: since ?? undefined,
