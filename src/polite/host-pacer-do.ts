@@ -39,6 +39,7 @@ export class HostPacer extends DurableObject<Env> {
   #parsed = new Map<string, { fetchedAt: number; parsed: ParsedRobots }>();
   #robotsFetches = new Map<string, Promise<RobotsRecord>>();
   #registered = false;
+  #alarmAt: number | null | undefined;
   /** From the latest acquire (releases carry no limits). */
   #circuitThreshold: number | undefined;
 
@@ -142,6 +143,7 @@ export class HostPacer extends DurableObject<Env> {
   /** Ends expired leases (waking waiters), forgets long-idle hosts, updates the D1 index. */
   override async alarm(): Promise<void> {
     const now = Date.now();
+    this.#alarmAt = undefined;
     const expired = this.#sql.exec('DELETE FROM leases WHERE expires_at <= ?', now).rowsWritten;
     this.#wake(expired);
     if (this.#inFlight(now) > 0) return void (await this.ctx.storage.setAlarm(now + LEASE_SWEEP_MS));
@@ -187,9 +189,12 @@ export class HostPacer extends DurableObject<Env> {
     );
   }
 
+  /** Sets the alarm unless one is due sooner (the known alarm time is kept in memory: no read per page). */
   async #armAlarm(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt !== null && this.#alarmAt <= at && this.#alarmAt > Date.now()) return;
+    this.#alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   /** Adds the host to the D1 index once per object life (GET /admin/hosts lists from it). */

@@ -33,7 +33,11 @@ describe('npm run secrets', () => {
     expect(vars.ENVIRONMENT).toBe('development');
     expect(vars.ALLOW_PRIVATE_TARGETS).toBe('true'); // local pages crawlable in development only
     expect(vars.ADMIN_PASSWORD_HASH).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    expect(parseConfig(vars).ok).toBe(true);
+    const parsed = parseConfig(vars);
+    expect(parsed.ok).toBe(true);
+    // A Web Bot Auth signing key (docs/polite-crawling.md), parsed by the config, never printed.
+    expect(parsed.ok && parsed.config.WEB_BOT_AUTH_KEYS).toHaveLength(1);
+    expect(res.stdout).not.toContain((JSON.parse(vars.WEB_BOT_AUTH_KEYS as string) as Array<{ d: string }>)[0]!.d);
     const argon2 = await initialize();
     expect(argon2.tryVerify(vars.ADMIN_PASSWORD_HASH as string, 'correct horse battery staple').success).toBe(true);
     expect(argon2.tryVerify(vars.ADMIN_PASSWORD_HASH as string, 'wrong').success).toBe(false);

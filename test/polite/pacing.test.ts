@@ -87,3 +87,33 @@ describe('GET /admin/hosts', () => {
     expect((await callAs(crawler('admin-b'), '/admin/hosts')).status).toBe(403);
   });
 });
+
+describe('HostPacer cost per page (printed, not asserted)', () => {
+  it('one acquire (robots cached, slot free) and one release, measured on the local object', async () => {
+    const { env } = await import('cloudflare:workers');
+    const ns = (env as unknown as import('../../src/env').Env).HOST_PACER;
+    const h = HOSTS.units;
+    await setupHost(h, { robots: { status: 404 } });
+    const stub = ns.get(ns.idFromName(new URL(hostUrl(h)).host));
+    const request = (n: number) => ({
+      url: hostUrl(h, `/page/cost-${n}`),
+      respectRobots: true,
+      userAgent: 'crawlgate/0.1.0',
+      limits: { minDelayMs: 0, maxConcurrency: 100, maxCrawlDelayMs: 0 },
+      maxWaitMs: 1000,
+      leaseMs: 10_000,
+      allowPrivateTargets: true,
+    });
+    await stub.acquire(request(0)); // robots.txt fetched and cached here
+    const N = 50;
+    const started = performance.now();
+    for (let i = 1; i <= N; i++) {
+      const a = await stub.acquire(request(i));
+      expect(a.kind).toBe('go');
+      if (a.kind === 'go') await stub.release([{ leaseId: a.leaseId, status: 200 }]);
+    }
+    const perPage = (performance.now() - started) / N;
+    console.log(`HostPacer: acquire + release per page ${perPage.toFixed(2)} ms (local workerd, ${N} pages, robots.txt cached)`);
+    expect((await hostLog(h)).arrivals.map((x) => x.path)).toEqual(['/robots.txt']);
+  });
+});
