@@ -11,7 +11,7 @@ import { parseStrictJson } from '../lib/strict-json';
 import type { CrawlRoute, PolicyContext } from './policy';
 import { decideCrawlPolicy } from './policy';
 import type { BodyShape } from './options/table';
-import { strictJsonError } from './strict-body';
+import { jsonBodyError } from '../http/request-body';
 
 /** Crawl4AI's MCP tools (server.py `@mcp_tool`) → the route whose permission and body shape apply. */
 const TOOLS: Record<string, { route: CrawlRoute; shape: BodyShape }> = {
@@ -106,7 +106,7 @@ function checkOne(msg: unknown, path: string, ctx: PolicyContext, calls: ToolCal
  */
 export function inspectMcpMessage(text: string, ctx: PolicyContext): McpInspection {
   const parsed = parseStrictJson(text);
-  if (!parsed.ok) return { ok: false, error: strictJsonError(parsed), id: null, rpcCode: RPC.parse };
+  if (!parsed.ok) return { ok: false, error: jsonBodyError(parsed), id: null, rpcCode: RPC.parse };
   const value = parsed.value;
   const id = isPlain(value) && isId(value.id) ? value.id : null;
   const calls: ToolCallInfo[] = [];

@@ -9,25 +9,17 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { GatewayError } from '../http/errors';
 import { audit } from '../audit/audit';
-import { parseStrictJson, type StrictJsonResult } from '../lib/strict-json';
-
-/** The error for a refused text (shared with the MCP transports). */
-export function strictJsonError(r: Extract<StrictJsonResult, { ok: false }>): GatewayError {
-  const path = `$${r.path ?? ''}`;
-  if (r.reason === 'too_deep' || r.reason === 'too_large') {
-    return new GatewayError('validation_failed', `Invalid request: ${path}: ${r.message}`, { extras: { errors: [{ path, message: r.message }], reason: r.reason } });
-  }
-  return new GatewayError('invalid_json', `The body is not JSON the gateway accepts: ${r.message}`, { extras: { reason: r.reason, path, offset: r.offset } });
-}
+import { jsonBodyError, requestBody } from '../http/request-body';
 
 const parsed = new WeakMap<Request, unknown>();
 
 /** Route middleware: strict parse of the JSON body; refusals are audited with their reason. */
 export function strictJsonBody(route: string): MiddlewareHandler<AppEnv> {
   return async function strictJsonBodyMiddleware(c, next) {
-    const r = parseStrictJson(await c.req.text());
+    // The body as the gate read it once (src/http/request-body.ts); parsed at most once per request.
+    const r = requestBody(c).json();
     if (!r.ok) {
-      const err = strictJsonError(r);
+      const err = jsonBodyError(r);
       audit(c, { action: 'crawl_requested', outcome: 'denied', reason: r.reason, status: err.status, details: { route } });
       throw err;
     }

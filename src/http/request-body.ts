@@ -213,13 +213,18 @@ function arrayBufferOf(bytes: Uint8Array): ArrayBuffer {
     : (bytes.slice().buffer as ArrayBuffer);
 }
 
-/** The problem for a failed strict JSON reading: syntax → 400, a bound or ambiguity → 422. */
+/**
+ * The problem for a failed strict JSON reading, the same on every route and MCP transport: a text
+ * another parser could read differently (syntax, a duplicate key, a number that does not
+ * round-trip) → 400 `invalid_json`; over a bound (depth, value count) → 422 `validation_failed`.
+ */
 export function jsonBodyError(result: Extract<StrictJsonResult, { ok: false }>): GatewayError {
   const path = result.path ?? '$';
-  if (result.reason === 'syntax') {
-    return new GatewayError('invalid_json', `The request body is not valid JSON: ${result.message}`, { extras: { errors: [{ path, message: result.message }] } });
+  const errors = [{ path, message: result.message, reason: result.reason }];
+  if (result.reason === 'too_deep' || result.reason === 'too_large') {
+    return new GatewayError('validation_failed', `Invalid request: ${path}: ${result.message}`, { extras: { errors, reason: result.reason } });
   }
-  return new GatewayError('validation_failed', `Invalid request: ${path}: ${result.message}`, { extras: { errors: [{ path, message: result.message, reason: result.reason }] } });
+  return new GatewayError('invalid_json', `The request body is not JSON the gateway accepts: ${result.message}`, { extras: { errors, reason: result.reason, path, offset: result.offset } });
 }
 
 /**
