@@ -97,7 +97,7 @@ describe('POST /crawl forwarded to the origin', () => {
     expect(res.status).toBe(200);
     const token = (await originSaw(rid))!.headers['x-crawlgate-identity'] as string;
     const claims = await verifyIdentity(token, TEST_VARS.ORIGIN_SECRET);
-    expect(claims).toMatchObject({ iss: 'crawlgate', aud: 'crawlgate-origin', sub: 'key_forward_user', kind: 'key', tenant: 'key:key_forward_user', request_id: rid, htm: 'POST', htu: '/crawl' });
+    expect(claims).toMatchObject({ iss: 'crawlgate', aud: 'crawlgate-origin', sub: 'key_forward_user', kind: 'key', tenant: 'key_forward_user', request_id: rid, htm: 'POST', htu: '/crawl' });
     expect(claims.scopes).toEqual(['crawl:pdf', 'crawl:run', 'crawl:screenshot', 'jobs:read', 'jobs:write']);
     expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(60);
     await expect(verifyIdentity(token, 'another-secret-of-enough-length-0123456789')).rejects.toThrow('bad signature');

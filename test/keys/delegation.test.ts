@@ -30,12 +30,17 @@ describe('non-admin keys:manage on /admin/keys', () => {
   let manager: IssuedKeyBody; // owner mallory, keys:manage, 600/minute, 2 in flight, expires in 2 days
   let victim: IssuedKeyBody; // owner bob
   let stronger: IssuedKeyBody; // owner mallory, but with crawl:js
+  // Owners are users, stored by immutable id (docs/storage.md "Tenants").
+  let mallory: { id: string; username: string };
+  let bob: { id: string; username: string };
   const managerExpiry = Date.now() + 2 * DAY;
 
   beforeAll(async () => {
-    manager = await createKey({ name: 'mallory manager', owner: 'mallory', scopes: ['keys:manage', 'keys:read', 'crawl:run'], rate_limit: '600/minute', max_concurrency: 2, expires_at: new Date(managerExpiry).toISOString() });
-    victim = await createKey({ name: 'bob crawler', owner: 'bob', scopes: ['crawl:run', 'jobs:read'] });
-    stronger = await createKey({ name: 'mallory js', owner: 'mallory', scopes: ['crawl:js'] });
+    mallory = await createUser({ roles: ['user'] });
+    bob = await createUser({ roles: ['user'] });
+    manager = await createKey({ name: 'mallory manager', owner: mallory.username, scopes: ['keys:manage', 'keys:read', 'crawl:run'], rate_limit: '600/minute', max_concurrency: 2, expires_at: new Date(managerExpiry).toISOString() });
+    victim = await createKey({ name: 'bob crawler', owner: bob.username, scopes: ['crawl:run', 'jobs:read'] });
+    stronger = await createKey({ name: 'mallory js', owner: mallory.username, scopes: ['crawl:js'] });
   });
 
   const create = (json: Record<string, unknown>) => () => send('/admin/keys', { key: manager.key, json: { name: 'minted', scopes: ['crawl:run'], ...json } });
@@ -49,7 +54,7 @@ describe('non-admin keys:manage on /admin/keys', () => {
   });
 
   it('cannot mint a key for another owner', async () => {
-    const body = await expectRefusedWithoutWrites(403, create({ owner: 'bob' }));
+    const body = await expectRefusedWithoutWrites(403, create({ owner: bob.username }));
     expect(body.detail).toMatch(/keys you own/);
   });
 
@@ -71,7 +76,8 @@ describe('non-admin keys:manage on /admin/keys', () => {
     const res = await send('/admin/keys', { key: manager.key, json: { name: 'minted', scopes: ['crawl:run'] } });
     expect(res.status).toBe(201);
     const k = await res.json<IssuedKeyBody>();
-    expect(k.owner).toBe('mallory');
+    expect(k.owner).toBe(mallory.id);
+    expect(k.owner_name).toBe(mallory.username);
     expect(k.rate_limit).toBe('600/minute');
     expect(k.max_concurrency).toBe(2);
     expect(Date.parse(k.expires_at as string)).toBe(managerExpiry);
@@ -92,8 +98,8 @@ describe('non-admin keys:manage on /admin/keys', () => {
   it('lists only its own keys, whatever owner or source it asks for', async () => {
     const mine = await (await send('/admin/keys?limit=100', { key: manager.key })).json<{ keys: IssuedKeyBody[] }>();
     expect(mine.keys.length).toBeGreaterThan(0);
-    expect(mine.keys.every((k) => k.owner === 'mallory')).toBe(true);
-    const bobs = await (await send('/admin/keys?owner=bob', { key: manager.key })).json<{ keys: unknown[] }>();
+    expect(mine.keys.every((k) => k.owner === mallory.id)).toBe(true);
+    const bobs = await (await send(`/admin/keys?owner=${bob.username}`, { key: manager.key })).json<{ keys: unknown[] }>();
     expect(bobs.keys).toEqual([]);
     const seeds = await (await send('/admin/keys?source=config', { key: manager.key })).json<{ keys: unknown[] }>();
     expect(seeds.keys).toEqual([]);
@@ -116,7 +122,7 @@ describe('non-admin keys:manage on /admin/keys', () => {
   it('an admin user is not bound: any scope, any owner, any key', async () => {
     const admin = await createUser({ roles: ['admin'] });
     const token = await accessTokenFor(admin);
-    const res = await send('/admin/keys', { key: token, json: { name: 'for bob', scopes: ['crawl:js', 'users:manage'], owner: 'bob' } });
+    const res = await send('/admin/keys', { key: token, json: { name: 'for bob', scopes: ['crawl:js', 'users:manage'], owner: bob.username } });
     expect(res.status).toBe(201);
     expect((await send(`/admin/keys/${victim.id}`, { key: token })).status).toBe(200);
   });

@@ -15,14 +15,14 @@ async function keyRows(): Promise<string> {
 }
 
 describe('self-service keys: /keys', () => {
-  let alice: { username: string; token: string };
-  let bob: { username: string; token: string };
+  let alice: { id: string; username: string; token: string };
+  let bob: { id: string; username: string; token: string };
 
   beforeAll(async () => {
     const a = await createUser({ roles: ['user'] });
     const b = await createUser({ roles: ['user'] });
-    alice = { username: a.username, token: await accessTokenFor(a) };
-    bob = { username: b.username, token: await accessTokenFor(b) };
+    alice = { id: a.id, username: a.username, token: await accessTokenFor(a) };
+    bob = { id: b.id, username: b.username, token: await accessTokenFor(b) };
   });
 
   const mint = (token: string, json: Record<string, unknown> = {}) => send('/keys', { key: token, json: { name: 'my key', scopes: ['crawl:run'], ...json } });
@@ -33,13 +33,14 @@ describe('self-service keys: /keys', () => {
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     const k = await res.json<IssuedKeyBody>();
     expect(res.headers.get('Location')).toBe(`/keys/${k.id}`);
-    expect(k.owner).toBe(alice.username);
+    expect(k.owner).toBe(alice.id);
+    expect(k.owner_name).toBe(alice.username);
     expect(k.key).toMatch(/^cg_live_/);
     expect(k.rate_limit).toBe('100/minute'); // the user role's own limit (omitted → the caller's)
     expect((await send('/auth/api-key/validate', { method: 'POST', key: k.key })).status).toBe(200);
     const list = await (await send('/keys', { key: alice.token })).json<{ keys: IssuedKeyBody[] }>();
     expect(list.keys.map((x) => x.id)).toContain(k.id);
-    expect(list.keys.every((x) => x.owner === alice.username)).toBe(true);
+    expect(list.keys.every((x) => x.owner === alice.id)).toBe(true);
     expect(JSON.stringify(list)).not.toContain(k.key);
   });
 
@@ -75,7 +76,7 @@ describe('self-service keys: /keys', () => {
     const rotated = await send(`/keys/${k.id}/rotate`, { key: alice.token, method: 'POST', json: { grace_seconds: 0 } });
     expect(rotated.status).toBe(201);
     const next = await rotated.json<IssuedKeyBody>();
-    expect(next.owner).toBe(alice.username);
+    expect(next.owner).toBe(alice.id);
     expect((await send('/auth/api-key/validate', { method: 'POST', key: k.key })).status).toBe(401);
     expect((await send(`/keys/${next.id}`, { key: alice.token, method: 'PATCH', json: { disabled: true } })).status).toBe(200);
     expect((await send('/auth/api-key/validate', { method: 'POST', key: next.key })).status).toBe(401);
@@ -98,7 +99,7 @@ describe('self-service keys: /keys', () => {
     const selfKey = await (await mint(alice.token, { name: 'ci key manager', scopes: ['keys:self', 'crawl:run'] })).json<IssuedKeyBody>();
     const child = await send('/keys', { key: selfKey.key, json: { name: 'child', scopes: ['crawl:run'] } });
     expect(child.status).toBe(201);
-    expect((await child.json<IssuedKeyBody>()).owner).toBe(alice.username);
+    expect((await child.json<IssuedKeyBody>()).owner).toBe(alice.id);
     expect((await send('/keys', { key: selfKey.key, json: { name: 'child', scopes: ['crawl:pdf'] } })).status).toBe(403);
   });
 
