@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { call } from '../helpers/http';
+import { callWith, envWith } from '../helpers/app-env';
 import { adminToken, bearer, createUser, loginPair } from '../helpers/auth';
 import { scanAuditStorage } from '../helpers/audit-scan';
 import { waitForAuditRows } from '../helpers/audit';
@@ -26,7 +27,8 @@ describe('audit log after real sessions', () => {
     const next = await (await call('/auth/refresh', { method: 'POST', json: { refresh_token: pair.refresh_token } })).json<{ access_token: string; refresh_token: string }>();
     secrets.push(next.access_token, next.refresh_token);
     const reuseHeaders = rid('reuse');
-    await call('/auth/refresh', { method: 'POST', json: { refresh_token: pair.refresh_token }, headers: reuseHeaders });
+    // Reuse outside any grace window (REFRESH_REUSE_GRACE_SECONDS=0; the window has its own tests).
+    await callWith(envWith({ REFRESH_REUSE_GRACE_SECONDS: '0' }), '/auth/refresh', { method: 'POST', body: JSON.stringify({ refresh_token: pair.refresh_token }), headers: { 'Content-Type': 'application/json', ...reuseHeaders } });
 
     const { token: admin } = await adminToken();
     secrets.push(admin);
