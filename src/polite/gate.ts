@@ -26,6 +26,8 @@ export function crawlerUserAgent(config: Pick<Config, 'CRAWLER_USER_AGENT' | 'CR
 
 export interface PoliteGateOptions {
   respectRobots: boolean;
+  /** Origin mode: an unreachable robots.txt (no HTTP answer) is the origin's to judge. */
+  deferUnreachableRobots?: boolean;
   allowPrivateTargets: boolean;
   /** Where the key directory is served (Signature-Agent); omitted when unknown. */
   agentUrl?: string;
@@ -116,6 +118,7 @@ export function createPoliteGate(env: Env, config: Config, o: PoliteGateOptions)
     const request: AcquireRequest = {
       url,
       respectRobots: o.respectRobots,
+      ...(o.deferUnreachableRobots ? { deferUnreachableRobots: true } : {}),
       userAgent,
       limits: { minDelayMs: config.HOST_MIN_DELAY_MS, maxConcurrency: config.HOST_MAX_CONCURRENCY, maxCrawlDelayMs: config.HOST_MAX_CRAWL_DELAY_MS, circuitThreshold: config.HOST_CIRCUIT_THRESHOLD },
       maxWaitMs: o.maxWaitMs,

@@ -70,7 +70,8 @@ export class HostPacer extends DurableObject<Env> {
     if (req.respectRobots) {
       const record = await this.#robots(target.origin, req);
       const verdict = robotsVerdict(record, this.#parsedFor(target.origin, record), target.href, productToken(req.userAgent));
-      if (!verdict.allowed) {
+      const deferred = req.deferUnreachableRobots === true && record.kind === 'disallow_all' && record.status === null;
+      if (!verdict.allowed && !deferred) {
         this.#counters.refused++;
         this.#persist();
         return { kind: 'disallowed', reason: verdict.reason };

@@ -10,6 +10,11 @@ export interface AcquireRequest {
   /** The page URL (robots is matched on its path and query). */
   url: string;
   respectRobots: boolean;
+  /**
+   * Origin mode: when robots.txt cannot be reached from the gateway at all (network error, no
+   * HTTP answer), leave the decision to the origin crawler, whose network may differ.
+   */
+  deferUnreachableRobots?: boolean;
   userAgent: string;
   limits: PaceLimits;
   /** How long the caller can wait for a slot; longer → `busy`. */

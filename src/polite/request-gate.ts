@@ -45,9 +45,10 @@ export function edgeGate(c: Context<AppEnv>, body: Record<string, unknown>): Pol
 }
 
 /** The gate for one job page (the consumer awaits `settle()`). */
-export function jobGate(env: Env, config: Config, body: Record<string, unknown>, allowPrivateTargets: boolean): PoliteGate {
+export function jobGate(env: Env, config: Config, body: Record<string, unknown>, allowPrivateTargets: boolean, onOrigin = false): PoliteGate {
   return createPoliteGate(env, config, {
     respectRobots: respectsRobots(config, body),
+    deferUnreachableRobots: onOrigin,
     allowPrivateTargets,
     ...(config.SIGNATURE_AGENT_URL ? { agentUrl: config.SIGNATURE_AGENT_URL } : {}),
     // Never so long that the job's own work-item lease (JOB_LEASE_MS) runs out while a page waits.

@@ -77,10 +77,7 @@ describe('submission rules', () => {
 
 describe('engines and the Crawl4AI task API', () => {
   it('runs on the origin crawler when ORIGIN_URL is set and no engine is named, with the owner\'s signed identity', async () => {
-    // example.com's robots.txt is unreachable from the sandbox (no internet), which RFC 9309 reads as
-    // "disallow all" (docs/polite-crawling.md); this test is about the origin hand-off, so robots.txt is off.
-    const robotsFree = credentialFor({ rateLimit: '200/second', id: 'usr_acc_alice', name: 'acc-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write', 'crawl:ignore-robots'] });
-    const id = await submit(robotsFree, { urls: ['https://example.com/origin-1', 'https://example.com/origin-2'], ignore_robots: true });
+    const id = await submit(alice, { urls: ['https://example.com/origin-1', 'https://example.com/origin-2'] });
     const done = await waitFor(alice, id, finished);
     expect(done.engine).toBe('origin');
     expect(done.counts.done).toBe(2);
