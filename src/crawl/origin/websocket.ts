@@ -31,6 +31,10 @@ export interface RelayHandlers {
   inspect: (text: string) => Promise<McpInspection> | McpInspection;
   /** Called for each refused message (audit). */
   refused: (r: Extract<McpInspection, { ok: false }>) => void;
+  /** Sees each origin → client message (releases the leases of answered tool calls). */
+  fromOrigin?: (data: string | ArrayBuffer) => void;
+  /** Called once when the relay ends (either side closed, errored or went idle). */
+  ended?: () => void;
 }
 
 /** Close codes an endpoint may send (1005/1006/1015 are reserved for reporting only). */
@@ -63,10 +67,17 @@ export async function proxyWebSocket(c: Context<AppEnv>, path: string, handlers:
   server.accept();
 
   let closed = false;
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    handlers.ended?.();
+  };
   const closeBoth = (code: number, reason: string) => {
     if (closed) return;
     closed = true;
     clearTimeout(idle);
+    end();
     server.close(code, reason);
     upstream.close(code === 1007 || code === 1009 ? 1000 : sendableCode(code), 'client closed');
   };
@@ -119,14 +130,17 @@ export async function proxyWebSocket(c: Context<AppEnv>, path: string, handlers:
   });
   upstream.addEventListener('message', (ev) => {
     touch();
+    handlers.fromOrigin?.(ev.data);
     if (!closed) server.send(ev.data);
   });
   server.addEventListener('close', (ev) => {
     closed = true;
     clearTimeout(idle);
+    end();
     upstream.close(sendableCode(ev.code), ev.reason);
   });
   upstream.addEventListener('close', (ev) => {
+    end();
     if (!closed) {
       closed = true;
       clearTimeout(idle);
