@@ -187,6 +187,61 @@ describe('MCP over SSE (/mcp/messages) under the rate limits', () => {
   });
 });
 
+describe('MCP over SSE: weights and answers', () => {
+  it('a tool call weighs its URLs: with 6/minute, a 3-URL crawl passes, a second one is refused, 2 md calls pass', async () => {
+    const key = uniqueKey('sseweight', { rateLimit: '6/minute' });
+    const session = await openSession(key); // 1 token
+    const urls = ['https://example.com/a', 'https://example.com/b', 'https://example.com/c'];
+    const post = (id: number, name: string, args: Record<string, unknown>) => callAs(key, `/mcp/messages/?session_id=${session}`, { json: toolCall(id, name, args) });
+    expect((await post(1, 'crawl', { urls })).status).toBe(202);
+    const refused = await post(2, 'crawl', { urls });
+    expect(refused.status).toBe(429);
+    expect((await problem(refused)).code).toBe('rate_limited');
+    expect((await post(3, 'md', { url: urls[0] })).status).toBe(202);
+    expect((await post(4, 'md', { url: urls[1] })).status).toBe(202);
+    expect((await post(5, 'md', { url: urls[2] })).status).toBe(429);
+  });
+
+  it('the answer on the SSE stream releases the call\'s lease (cap 1: the next call is admitted once the answer has been read)', async () => {
+    const key = uniqueKey('sseanswer', { maxConcurrency: 1 });
+    const res = await callAs(key, '/mcp/sse');
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+    };
+    await readUntil('\n\n');
+    const session = /session_id=([0-9a-f]+)/.exec(text)![1]!;
+    const post = (id: number, url: string) => callAs(key, `/mcp/messages/?session_id=${session}`, { json: toolCall(id, 'md', { url }) });
+    // A held call (no answer) keeps the only slot.
+    expect((await post(1, 'https://hold.example/1')).status).toBe(202);
+    expect((await post(2, 'https://example.com/2')).status).toBe(429);
+    await reader.cancel();
+
+    const key2 = uniqueKey('sseanswer2', { maxConcurrency: 1 });
+    const res2 = await callAs(key2, '/mcp/sse');
+    const reader2 = res2.body!.pipeThrough(new TextDecoderStream()).getReader();
+    text = '';
+    while (!text.includes('\n\n')) text += (await reader2.read()).value ?? '';
+    const session2 = /session_id=([0-9a-f]+)/.exec(text)![1]!;
+    const post2 = (id: number) => callAs(key2, `/mcp/messages/?session_id=${session2}`, { json: toolCall(id, 'md', { url: `https://example.com/${id}` }) });
+    expect((await post2(1)).status).toBe(202);
+    while (!text.includes('"id":1')) text += (await reader2.read()).value ?? '';
+    // The release is deferred (≤ RELEASE_FLUSH_MS); poll a bounded number of times.
+    let status = 429;
+    for (let i = 2; i < 50 && status === 429; i++) {
+      await scheduler.wait(20);
+      status = (await post2(i)).status;
+    }
+    expect(status).toBe(202);
+    await reader2.cancel();
+  });
+});
+
 describe('sseAnswerReader', () => {
   it('reports the ids of JSON-RPC answers split across chunks, not requests or other events', () => {
     const ids: unknown[] = [];

@@ -16,6 +16,8 @@
  * message back as `{"echo": <message>, "id": <its JSON-RPC id>}` — except a tool call naming a
  * `hold.example` URL, which gets no answer until a `notifications/cancelled` for its id arrives
  * (then `{"jsonrpc":"2.0","id":…,"result":{"released":true}}`), so tests can hold calls in flight.
+ * `/mcp/messages/` answers 202 and writes the JSON-RPC answer (by id) on the session's `/mcp/sse`
+ * stream while it is open (2 s), again except for `hold.example` calls.
  */
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
@@ -64,6 +66,7 @@ export async function startOriginServer(): Promise<RunningServer> {
   const releases = new Map<string, () => void>();
   const tasks = new Set<string>();
   const wsMessages = new Map<string, string[]>();
+  const sseStreams = new Map<string, http.ServerResponse>();
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://origin.test');
@@ -133,14 +136,33 @@ export async function startOriginServer(): Promise<RunningServer> {
         }
         case '/mcp/schema':
           return json(res, 200, { tools: [{ name: 'crawl' }, { name: 'md' }], resources: [] });
-        case '/mcp/sse':
+        case '/mcp/sse': {
+          const session = randomBytes(16).toString('hex');
           res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', ...LEAKY });
-          res.write(`event: endpoint\ndata: /mcp/messages/?session_id=${randomBytes(16).toString('hex')}\n\n`);
-          setTimeout(() => res.end(), 2_000);
+          res.write(`event: endpoint\ndata: /mcp/messages/?session_id=${session}\n\n`);
+          sseStreams.set(session, res);
+          setTimeout(() => {
+            sseStreams.delete(session);
+            res.end();
+          }, 2_000);
           return;
-        case '/mcp/messages/':
+        }
+        case '/mcp/messages/': {
           res.writeHead(202, { 'Content-Type': 'text/plain', ...LEAKY });
-          return res.end('Accepted');
+          res.end('Accepted');
+          // The answer goes out on the session's SSE stream (not for hold.example calls).
+          const stream = sseStreams.get(url.searchParams.get('session_id') ?? '');
+          let msg: { id?: unknown; params?: { arguments?: { url?: string } } } = {};
+          try {
+            msg = JSON.parse(body) ?? {};
+          } catch {
+            return;
+          }
+          if (stream && msg.id !== undefined && !String(msg.params?.arguments?.url ?? '').includes('hold.example')) {
+            stream.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { content: [] } })}\n\n`);
+          }
+          return;
+        }
       }
       const job = /^\/crawl\/job\/([^/]+)$/.exec(url.pathname);
       if (job && req.method === 'GET') {
