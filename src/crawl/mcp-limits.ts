@@ -56,7 +56,7 @@ export class McpLimiter {
    * for earlier calls of the same batch are released (their tokens stay spent) and the whole
    * message is refused. `leaseId` names a call's lease (default: random).
    */
-  async admitMessage(calls: readonly ToolCallInfo[], leaseId: (call: ToolCallInfo) => string = () => crypto.randomUUID()): Promise<McpAdmission> {
+  async admitMessage(calls: readonly ToolCallInfo[], leaseId?: (call: ToolCallInfo) => string): Promise<McpAdmission> {
     const c = this.#c;
     const held: HeldLease[] = [];
     const refuse = async (error: GatewayError): Promise<McpAdmission> => {
@@ -71,7 +71,8 @@ export class McpLimiter {
     }
     const steps: Array<ToolCallInfo | null> = calls.length === 0 ? [null] : [...calls];
     for (const call of steps) {
-      const lease = call ? { id: leaseId(call), max: this.#limits.concurrency, ttlMs: this.#ttlMs } : undefined;
+      // Named leases (SSE: session + call id) must be new: a reused id would otherwise renew one lease for two calls.
+      const lease = call ? { id: leaseId ? leaseId(call) : crypto.randomUUID(), max: this.#limits.concurrency, ttlMs: this.#ttlMs, fresh: leaseId !== undefined } : undefined;
       let admitted;
       try {
         admitted = await admitPrincipal(ns, this.#limits, { cost: call ? callWeight(call) : 1, lease });
@@ -81,6 +82,10 @@ export class McpLimiter {
       try {
         c.set('rateLimits', appliedLimits(c).filter((a) => a.policy !== this.#limits.dimension));
         if (admitted.applied) enforce(c, [admitted.applied]);
+        if (admitted.lease?.lease?.duplicate) {
+          const message = 'A tool call with this JSON-RPC id is still running in this session; use a new id';
+          return refuse(new GatewayError('validation_failed', message, { extras: { errors: [{ path: '$.id', message }] } }));
+        }
         if (admitted.lease?.lease && !admitted.lease.lease.acquired) refuseConcurrency(c, admitted.lease.lease.max, admitted.lease.lease.active);
       } catch (err) {
         if (err instanceof GatewayError) return refuse(err);

@@ -148,7 +148,10 @@ for (const path of ['/mcp/messages', '/mcp/messages/']) {
     const inspected = inspectMcpMessage(text, policyContext(c));
     // Every post costs the principal's bucket like an HTTP request; a tool call weighs its URLs and takes a lease.
     const admitted = await new McpLimiter(c).admitMessage(inspected.ok ? inspected.calls : [], (call) => sseLeaseId(session_id, call.id));
-    if (!admitted.ok) throw admitted.error;
+    if (!admitted.ok) {
+      auditRefusal(c, 'mcp_messages', { ok: false, error: admitted.error, id: null, rpcCode: RPC.invalidRequest });
+      throw admitted.error;
+    }
     if (!inspected.ok) {
       auditRefusal(c, 'mcp_messages', inspected);
       throw inspected.error;

@@ -181,6 +181,9 @@ describe('MCP over SSE (/mcp/messages) under the rate limits', () => {
     expect((await problem(third)).code).toBe('concurrency_limited');
     expect(third.headers.get('Retry-After')).toBe('2');
     expect(await originSaw(rid3)).toBeNull();
+    // Reusing an id still in flight cannot share its lease (it would otherwise count once).
+    const reused = await callAs(key, `/mcp/messages/?session_id=${session}`, { json: toolCall(1, 'md', { url: 'https://example.com/x' }) });
+    expect(reused.status).toBe(422);
     // Messages without tool calls take no lease.
     const init = await callAs(key, `/mcp/messages/?session_id=${session}`, { json: { jsonrpc: '2.0', id: 9, method: 'tools/list' } });
     expect(init.status).toBe(202);
