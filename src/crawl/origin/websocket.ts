@@ -2,7 +2,9 @@
  * WebSocket proxy to the origin (RFC 6455). The gateway terminates the client's socket and opens
  * its own to the origin with the origin credential and signed identity, then relays message by
  * message so each client message is read, checked and re-serialised before the origin sees it
- * (mcp-policy.ts). Bounds per socket: message size, messages waiting for their check, idle time.
+ * (mcp-policy.ts) and admitted (mcp-limits.ts: rate bucket and lease per tool call, released by the
+ * origin's answer via `fromOrigin` or at `ended`). Bounds per socket: message size, messages
+ * waiting for their check, idle time.
  * Binary frames close the socket (1003): MCP speaks JSON text, and an unread frame could carry a
  * tool call past the check. A client that keeps sending text the gateway cannot read is closed
  * with 1007 (invalid frame payload data).
