@@ -41,6 +41,8 @@ export interface ToolCallInfo {
   tool: string;
   route: CrawlRoute;
   urls: number;
+  /** The call's JSON-RPC id (undefined for a notification): its answer releases the call's lease. */
+  id?: unknown;
 }
 
 export type McpInspection =
@@ -96,7 +98,7 @@ function checkOne(msg: unknown, path: string, ctx: PolicyContext, calls: ToolCal
     if (err instanceof GatewayError) throw new Refusal(err, err.code === 'validation_failed' ? RPC.invalidParams : RPC.refused);
     throw err;
   }
-  calls.push({ tool: name, route: tool.route, urls: decision.urls.length });
+  calls.push({ tool: name, route: tool.route, urls: decision.urls.length, ...(Object.hasOwn(msg, 'id') ? { id: msg.id } : {}) });
   return { ...msg, params: { ...params, arguments: decision.body } };
 }
 

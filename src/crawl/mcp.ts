@@ -12,7 +12,8 @@ import { GatewayError } from '../http/errors';
 import { audit } from '../audit/audit';
 import { forwardToOrigin } from './origin/forward';
 import { DEFAULT_SOCKET_LIMITS, proxyWebSocket } from './origin/websocket';
-import { inspectMcpMessage, type McpInspection } from './mcp-policy';
+import { inspectMcpMessage, RPC, type McpInspection } from './mcp-policy';
+import { McpLimiter, PendingToolCalls, sseAnswerReader } from './mcp-limits';
 import { passThrough } from './handle';
 import { ownsSession, recordSession } from './jobs';
 import { tenantOf, type Principal } from '../auth/principal';
@@ -30,10 +31,13 @@ function policyContext(c: Context<AppEnv>): PolicyContext {
 
 /** Every refused MCP message leaves an audit row with its reason (never its content). */
 function auditRefusal(c: Context<AppEnv>, route: string, r: Extract<McpInspection, { ok: false }>): void {
+  if (LIMIT_CODES.has(r.error.code)) return; // audited as `rate_limited` by src/ratelimit/enforce.ts, like the HTTP 429
   const action = r.error.code === 'insufficient_scope' ? 'permission_denied' : 'crawl_requested';
   const reason = typeof r.error.extras?.reason === 'string' && r.rpcCode === -32700 ? r.error.extras.reason : r.error.code;
   audit(c, { action, outcome: 'denied', reason, status: r.error.status, details: { route, rpc_code: r.rpcCode } });
 }
+
+const LIMIT_CODES = new Set(['rate_limited', 'concurrency_limited', 'limiter_unavailable']);
 
 const sse = createRoute({
   method: 'get',
@@ -87,10 +91,16 @@ const SESSION_IN_STREAM = /session_id=([A-Za-z0-9_-]{1,128})/;
  * to the caller's tenant before the client can see (and use) it. A failed write errors the stream:
  * fail closed rather than hand out an unbound session.
  */
-export function bindSessionIds(body: ReadableStream<Uint8Array>, db: D1Database, principal: Principal): ReadableStream<Uint8Array> {
+export function bindSessionIds(body: ReadableStream<Uint8Array>, db: D1Database, principal: Principal, releaseLease?: (leaseId: string) => void): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   let seen = '';
   let scanned = 0;
+  let session: string | null = null;
+  const answerDecoder = new TextDecoder();
+  // Each answer on the stream releases the lease its tool call took (sseLeaseId).
+  const answers = sseAnswerReader((id) => {
+    if (session && releaseLease) releaseLease(sseLeaseId(session, id));
+  });
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       async transform(chunk, controller) {
@@ -99,8 +109,12 @@ export function bindSessionIds(body: ReadableStream<Uint8Array>, db: D1Database,
           seen = (seen + decoder.decode(chunk, { stream: true })).slice(-4096);
           let m: RegExpExecArray | null;
           const re = new RegExp(SESSION_IN_STREAM.source, 'g');
-          while ((m = re.exec(seen)) !== null) await recordSession(db, m[1] as string, principal);
+          while ((m = re.exec(seen)) !== null) {
+            session ??= m[1] as string;
+            await recordSession(db, m[1] as string, principal);
+          }
         }
+        if (releaseLease) answers(answerDecoder.decode(chunk, { stream: true }));
         controller.enqueue(chunk);
       },
     }),
@@ -112,7 +126,8 @@ mcpRouter.openapi(sse, async (c) => {
   audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'mcp_sse', engine: 'origin', urls: 0 } });
   const res = await forwardToOrigin(c, { method: 'GET', path: '/mcp/sse' });
   if (!res.ok || !res.body) return res;
-  return new Response(bindSessionIds(res.body, c.env.DB, c.get('principal')!), { status: res.status, headers: res.headers });
+  const limiter = new McpLimiter(c);
+  return new Response(bindSessionIds(res.body, c.env.DB, c.get('principal')!, (id) => limiter.releaseById(id)), { status: res.status, headers: res.headers });
 });
 
 mcpRouter.openapi(schema, async (c) => {
@@ -125,17 +140,44 @@ for (const path of ['/mcp/messages', '/mcp/messages/']) {
     needOrigin(c);
     const { session_id } = c.req.valid('query');
     // Sessions belong to the tenant that opened them: another tenant's id reads as unknown.
-    if (!(await ownsSession(c.env.DB, session_id, c.get('principal')!))) throw new GatewayError('not_found', 'No such MCP session');
+    if (!(await ownsSession(c.env.DB, session_id, c.get('principal')!))) {
+      const charged = await new McpLimiter(c).admitMessage([]);
+      throw charged.ok ? new GatewayError('not_found', 'No such MCP session') : charged.error;
+    }
     const text = await c.req.text();
     const inspected = inspectMcpMessage(text, policyContext(c));
+    // Every post costs the principal's bucket like an HTTP request; a tool call weighs its URLs and takes a lease.
+    const admitted = await new McpLimiter(c).admitMessage(inspected.ok ? inspected.calls : [], (call) => sseLeaseId(session_id, call.id));
+    if (!admitted.ok) {
+      auditRefusal(c, 'mcp_messages', { ok: false, error: admitted.error, id: null, rpcCode: RPC.invalidRequest });
+      throw admitted.error;
+    }
     if (!inspected.ok) {
       auditRefusal(c, 'mcp_messages', inspected);
       throw inspected.error;
     }
     const search = new URL(c.req.url).search;
     // Crawl4AI mounts the SSE message endpoint at `/mcp/messages/`.
-    return forwardToOrigin(c, { method: 'POST', path: '/mcp/messages/', search, body: inspected.message, contentType: 'application/json' });
+    let res: Response;
+    try {
+      res = await forwardToOrigin(c, { method: 'POST', path: '/mcp/messages/', search, body: inspected.message, contentType: 'application/json' });
+    } catch (err) {
+      await Promise.all(admitted.leases.map((l) => l.release()));
+      throw err;
+    }
+    // The answer arrives on the SSE stream (which releases the lease, see bindSessionIds); a refused post has none.
+    if (!res.ok) await Promise.all(admitted.leases.map((l) => l.release()));
+    return res;
   });
+}
+
+/**
+ * The lease of an SSE tool call is named by its session and JSON-RPC id, so the SSE stream that
+ * carries the answer can release it. Long or absent ids get a random name (released by the TTL).
+ */
+function sseLeaseId(session: string, id: unknown): string {
+  const key = id === undefined ? '' : JSON.stringify(id);
+  return key && key.length <= 128 ? `mcp:${session}:${key}` : crypto.randomUUID();
 }
 
 mcpRouter.openapi(ws, async (c) => {
@@ -145,8 +187,20 @@ mcpRouter.openapi(ws, async (c) => {
   }
   audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'mcp_ws', engine: 'origin', urls: 0 } });
   const ctx = policyContext(c); // fixed at the handshake: the socket acts for this principal only
+  const limiter = new McpLimiter(c);
+  const pending = new PendingToolCalls();
   return proxyWebSocket(c, '/mcp/ws', {
-    inspect: (text) => inspectMcpMessage(text, ctx),
+    inspect: async (text) => {
+      const r = inspectMcpMessage(text, ctx);
+      // Only tool calls are charged on the socket: the upgrade already paid for the session.
+      if (!r.ok || r.calls.length === 0) return r;
+      const admitted = await limiter.admitMessage(r.calls);
+      if (!admitted.ok) return { ok: false, error: admitted.error, id: r.calls.length === 1 ? (r.calls[0]?.id ?? null) : null, rpcCode: RPC.refused };
+      pending.add(admitted.leases);
+      return r;
+    },
     refused: (r) => auditRefusal(c, 'mcp_ws', r),
+    fromOrigin: (data) => pending.answered(data),
+    ended: () => pending.releaseAll(),
   }, { ...DEFAULT_SOCKET_LIMITS, maxMessageBytes: c.get('config').MAX_BODY_BYTES });
 });

@@ -69,6 +69,14 @@ export function isCrawlRoute(req: RoutedRequest): boolean {
   return req.method === 'POST' && req.template !== null && CRAWL_ROUTES.includes(req.template);
 }
 
+/**
+ * `POST /mcp/messages[/]`: its handler admits each message against the principal's limits (a
+ * tool call weighs its URLs and holds a lease, src/crawl/mcp-limits.ts), so the middleware does not.
+ */
+export function isMcpMessageRoute(req: RoutedRequest): boolean {
+  return req.method === 'POST' && (req.template === '/mcp/messages' || req.template === '/mcp/messages/');
+}
+
 /** A login attempt: POST to a login route the router matched. */
 export function isLoginRoute(req: RoutedRequest): boolean {
   return req.method === 'POST' && req.template !== null && LOGIN_ROUTES.includes(req.template);

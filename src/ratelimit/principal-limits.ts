@@ -12,7 +12,8 @@ import type { AppEnv } from '../env';
 import { admit, defaultLimiterSource, releaseLease, renewLease, type LimiterNamespace } from './limiter-client';
 import { enforce, onLimiterFailure, refuseConcurrency } from './enforce';
 import { holdLeaseWhileStreaming, once } from './lease-body';
-import { isCrawlRoute, objectName, principalLimits, shardCount, shardSpec } from './policy';
+import { isCrawlRoute, isMcpMessageRoute, objectName, principalLimits, shardCount, shardSpec, type PrincipalLimits } from './policy';
+import type { AppliedLimit } from './headers';
 import type { RateLimitOptions } from './client-limits';
 import { requestRoute } from '../http/request-target';
 import type { AdmitResult, LeaseRequest } from './rate-limiter-do';
@@ -20,45 +21,68 @@ import type { AdmitResult, LeaseRequest } from './rate-limiter-do';
 /** A lease outlives the origin timeout by this margin before it expires on its own. */
 export const LEASE_MARGIN_MS = 60_000;
 
+/** What one admission against a principal's limits decided. */
+export interface PrincipalAdmission {
+  /** The object holding the principal's leases (release/renew go here). */
+  name: string;
+  /** The rate decision as the headers show it (the whole limit, not a shard's share). */
+  applied?: AppliedLimit & { dimension: string };
+  /** The lease answer when a lease was asked and the rate allowed it. */
+  lease: AdmitResult | null;
+}
+
+/**
+ * Admits one request of weight `cost` (default 1) against the principal's rate bucket and, when
+ * `lease` is given, its concurrency cap. Shared by the HTTP middleware and the MCP tool calls
+ * (src/crawl/mcp-limits.ts) so both spend the same bucket and leases. Throws when the limiter fails.
+ */
+export async function admitPrincipal(ns: LimiterNamespace, limits: PrincipalLimits, opts: { cost?: number; lease?: LeaseRequest } = {}): Promise<PrincipalAdmission> {
+  const { lease, cost } = opts;
+  const base = objectName(limits.dimension, limits.subject);
+  const shards = shardCount(limits.rate);
+  const spec = shardSpec(limits.rate, shards);
+  const check = { bucket: limits.dimension, spec, ...(cost !== undefined && cost !== 1 ? { cost } : {}) };
+  let rate: AdmitResult;
+  let leaseResult: AdmitResult | null = null;
+  if (shards === 1) {
+    rate = await admit(ns, base, { checks: [check], lease });
+    leaseResult = lease ? rate : null;
+  } else {
+    // Hot principal: the rate bucket lives on a random shard; the lease stays on the base object.
+    rate = await admit(ns, objectName(limits.dimension, limits.subject, Math.floor(Math.random() * shards)), { checks: [check] });
+    if (lease && rate.allowed) leaseResult = await admit(ns, base, { checks: [], lease });
+  }
+  const decision = rate.decisions[0];
+  // Report the whole limit, not the shard's share: remaining scales with the shard count.
+  const shown = decision && (shards === 1 ? decision : { ...decision, limit: limits.rate.limit, remaining: decision.remaining * shards });
+  return { name: base, applied: shown ? { policy: limits.dimension, dimension: limits.dimension, spec: limits.rate, decision: shown } : undefined, lease: leaseResult };
+}
+
 export function principalRateLimits(options: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
   const source = options.limiter ?? defaultLimiterSource;
   return async function principalRateLimitsMiddleware(c, next) {
     const principal = c.get('principal');
     if (!principal || c.req.method === 'OPTIONS') return next();
+    // MCP message posts are charged per message by their handler (tool calls weigh their URLs).
+    if (isMcpMessageRoute(requestRoute(c))) return next();
     const config = c.get('config');
     const limits = principalLimits(principal, config.DEFAULT_RATE_LIMIT, config.ROLE_RATE_LIMITS);
     // The route the router matched (not the raw URL): `POST /%6dd` is /md and takes a lease (#26).
     const lease: LeaseRequest | undefined = isCrawlRoute(requestRoute(c))
       ? { id: crypto.randomUUID(), max: limits.concurrency, ttlMs: config.ORIGIN_TIMEOUT_MS + LEASE_MARGIN_MS }
       : undefined;
-    const base = objectName(limits.dimension, limits.subject);
-    const shards = shardCount(limits.rate);
-    const spec = shardSpec(limits.rate, shards);
-    const check = { bucket: limits.dimension, spec };
-
     let ns: LimiterNamespace;
-    let rate: AdmitResult;
-    let leaseResult: AdmitResult | null = null;
+    let admitted: PrincipalAdmission;
     try {
       ns = source(c);
-      if (shards === 1) {
-        rate = await admit(ns, base, { checks: [check], lease });
-        leaseResult = lease ? rate : null;
-      } else {
-        // Hot principal: the rate bucket lives on a random shard; the lease stays on the base object.
-        rate = await admit(ns, objectName(limits.dimension, limits.subject, Math.floor(Math.random() * shards)), { checks: [check] });
-        if (lease && rate.allowed) leaseResult = await admit(ns, base, { checks: [], lease });
-      }
+      admitted = await admitPrincipal(ns, limits, { lease });
     } catch (err) {
       onLimiterFailure(c, lease ? 'concurrency' : limits.dimension, err);
       return next();
     }
-    const decision = rate.decisions[0];
-    if (decision) {
-      // Report the whole limit, not the shard's share: remaining scales with the shard count.
-      const shown = shards === 1 ? decision : { ...decision, limit: limits.rate.limit, remaining: decision.remaining * shards };
-      enforce(c, [{ policy: limits.dimension, dimension: limits.dimension, spec: limits.rate, decision: shown }]);
-    }
+    if (admitted.applied) enforce(c, [admitted.applied]);
+    const leaseResult = admitted.lease;
+    const base = admitted.name;
     if (!lease || !leaseResult?.lease) return next();
     if (!leaseResult.lease.acquired) refuseConcurrency(c, leaseResult.lease.max, leaseResult.lease.active);
     await runHoldingLease(c, next, ns, base, lease);

@@ -21,6 +21,8 @@ export interface LeaseRequest {
   id: string;
   max: number;
   ttlMs: number;
+  /** Refuse (with `duplicate`) when a live lease already has this id, rather than renew it (MCP call ids). */
+  fresh?: boolean;
 }
 
 export interface LeaseDecision {
@@ -30,6 +32,8 @@ export interface LeaseDecision {
   max: number;
   /** When denied: milliseconds until the oldest live lease expires at the latest. */
   retryAfterMs: number;
+  /** A `fresh` lease whose id is already live. */
+  duplicate?: boolean;
 }
 
 export interface AdmitRequest {
@@ -161,6 +165,7 @@ export class RateLimiter extends DurableObject<Env> {
     this.ctx.storage.sql.exec('DELETE FROM leases WHERE expires_at <= ?', now);
     const rows = this.ctx.storage.sql.exec<{ id: string; expires_at: number }>('SELECT id, expires_at FROM leases ORDER BY expires_at').toArray();
     const holds = rows.some((r) => r.id === req.id);
+    if (holds && req.fresh) return { acquired: false, active: rows.length, max: req.max, retryAfterMs: 0, duplicate: true };
     if (holds || rows.length < req.max) {
       return { acquired: true, active: holds ? rows.length : rows.length + 1, max: req.max, retryAfterMs: 0 };
     }

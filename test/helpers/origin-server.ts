@@ -12,7 +12,12 @@
  * (or 30 s) before the rest, so a test can show the first line arrived before the origin finished.
  * Every answer carries Set-Cookie, Server and X-Powered-By for the gateway to strip.
  * `/mcp/ws` is a minimal RFC 6455 server (text frames only): it records the handshake headers and
- * echoes each message back as `{"echo": <message>}`.
+ * every text message (`GET /__ws?request_id=<id>` → the messages as a JSON array) and echoes each
+ * message back as `{"echo": <message>, "id": <its JSON-RPC id>}` — except a tool call naming a
+ * `hold.example` URL, which gets no answer until a `notifications/cancelled` for its id arrives
+ * (then `{"jsonrpc":"2.0","id":…,"result":{"released":true}}`), so tests can hold calls in flight.
+ * `/mcp/messages/` answers 202 and writes the JSON-RPC answer (by id) on the session's `/mcp/sse`
+ * stream while it is open (2 s), again except for `hold.example` calls.
  */
 import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
@@ -60,6 +65,8 @@ export async function startOriginServer(): Promise<RunningServer> {
   const recorded = new Map<string, Recorded>();
   const releases = new Map<string, () => void>();
   const tasks = new Set<string>();
+  const wsMessages = new Map<string, string[]>();
+  const sseStreams = new Map<string, http.ServerResponse>();
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://origin.test');
@@ -67,6 +74,7 @@ export async function startOriginServer(): Promise<RunningServer> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
+      if (url.pathname === '/__ws') return json(res, 200, wsMessages.get(url.searchParams.get('request_id') ?? '') ?? []);
       const requestId = String(req.headers['x-request-id'] ?? '');
       if (!url.pathname.startsWith('/__') && requestId) {
         recorded.set(requestId, { method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body });
@@ -128,14 +136,33 @@ export async function startOriginServer(): Promise<RunningServer> {
         }
         case '/mcp/schema':
           return json(res, 200, { tools: [{ name: 'crawl' }, { name: 'md' }], resources: [] });
-        case '/mcp/sse':
+        case '/mcp/sse': {
+          const session = randomBytes(16).toString('hex');
           res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', ...LEAKY });
-          res.write(`event: endpoint\ndata: /mcp/messages/?session_id=${randomBytes(16).toString('hex')}\n\n`);
-          setTimeout(() => res.end(), 2_000);
+          res.write(`event: endpoint\ndata: /mcp/messages/?session_id=${session}\n\n`);
+          sseStreams.set(session, res);
+          setTimeout(() => {
+            sseStreams.delete(session);
+            res.end();
+          }, 2_000);
           return;
-        case '/mcp/messages/':
+        }
+        case '/mcp/messages/': {
           res.writeHead(202, { 'Content-Type': 'text/plain', ...LEAKY });
-          return res.end('Accepted');
+          res.end('Accepted');
+          // The answer goes out on the session's SSE stream (not for hold.example calls).
+          const stream = sseStreams.get(url.searchParams.get('session_id') ?? '');
+          let msg: { id?: unknown; params?: { arguments?: { url?: string } } } = {};
+          try {
+            msg = JSON.parse(body) ?? {};
+          } catch {
+            return;
+          }
+          if (stream && msg.id !== undefined && !String(msg.params?.arguments?.url ?? '').includes('hold.example')) {
+            stream.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { content: [] } })}\n\n`);
+          }
+          return;
+        }
       }
       const job = /^\/crawl\/job\/([^/]+)$/.exec(url.pathname);
       if (job && req.method === 'GET') {
@@ -152,6 +179,36 @@ export async function startOriginServer(): Promise<RunningServer> {
     if (req.url !== '/mcp/ws' || !key) return socket.destroy();
     const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    const seen: string[] = [];
+    if (requestId) wsMessages.set(requestId, seen);
+    const held = new Set<string>();
+    const sendText = (text: string) => {
+      const out = Buffer.from(text);
+      const head = out.length < 126 ? Buffer.from([0x81, out.length]) : Buffer.from([0x81, 126, out.length >> 8, out.length & 0xff]);
+      socket.write(Buffer.concat([head, out]));
+    };
+    const onText = (text: string) => {
+      seen.push(text);
+      let msg: { id?: unknown; method?: string; params?: { arguments?: { url?: string; urls?: string[] }; requestId?: unknown } } = {};
+      try {
+        const v: unknown = JSON.parse(text);
+        if (v && typeof v === 'object' && !Array.isArray(v)) msg = v as typeof msg;
+      } catch {
+        // not JSON: echoed as is
+      }
+      const args = msg.params?.arguments;
+      const targets = [args?.url ?? '', ...(args?.urls ?? [])];
+      if (msg.method === 'tools/call' && targets.some((u) => String(u).includes('hold.example'))) {
+        held.add(JSON.stringify(msg.id));
+        return;
+      }
+      if (msg.method === 'notifications/cancelled') {
+        const key = JSON.stringify(msg.params?.requestId);
+        if (held.delete(key)) sendText(JSON.stringify({ jsonrpc: '2.0', id: msg.params?.requestId, result: { released: true } }));
+        return;
+      }
+      sendText(JSON.stringify('id' in msg ? { echo: text, id: msg.id } : { echo: text }));
+    };
     let buf = Buffer.alloc(0);
     socket.on('data', (data: Buffer) => {
       buf = Buffer.concat([buf, data]);
@@ -176,11 +233,7 @@ export async function startOriginServer(): Promise<RunningServer> {
           socket.end(Buffer.from([0x88, 0x00]));
           return;
         }
-        if (opcode === 1) {
-          const out = Buffer.from(JSON.stringify({ echo: payload.toString('utf8') }));
-          const head = out.length < 126 ? Buffer.from([0x81, out.length]) : Buffer.from([0x81, 126, out.length >> 8, out.length & 0xff]);
-          socket.write(Buffer.concat([head, out]));
-        }
+        if (opcode === 1) onText(payload.toString('utf8'));
       }
     });
     socket.on('error', () => socket.destroy());

@@ -62,6 +62,19 @@ describe('RateLimiter Durable Object', () => {
     expect((await stub.acquireLease('d', 2, 1000, t + 1020)).acquired).toBe(true);
   });
 
+  it('a `fresh` lease whose id is live is refused as a duplicate and spends nothing (an MCP call id reused in flight)', async () => {
+    const stub = fresh();
+    const t = Date.now() + 3_600_000;
+    const check = { bucket: 'k', spec: spec('10/minute') };
+    expect((await stub.admit({ checks: [check], lease: { id: 'mcp:s:1', max: 5, ttlMs: 60_000, fresh: true }, now: t })).allowed).toBe(true);
+    const again = await stub.admit({ checks: [check], lease: { id: 'mcp:s:1', max: 5, ttlMs: 60_000, fresh: true }, now: t });
+    expect(again).toMatchObject({ allowed: false, lease: { acquired: false, duplicate: true, active: 1 } });
+    // The refused admit stored nothing: the next token leaves 10 - 1 (first) - 1 (this one) = 8.
+    expect((await stub.admit({ checks: [check], now: t })).decisions[0]?.remaining).toBe(8);
+    // Without `fresh` the same id renews the lease (the HTTP path's behaviour).
+    expect((await stub.admit({ checks: [], lease: { id: 'mcp:s:1', max: 5, ttlMs: 60_000 }, now: t })).lease).toMatchObject({ acquired: true, active: 1 });
+  });
+
   it('frees leases carried by an admit before deciding it (a piggybacked release), even when the admit is refused', async () => {
     const stub = fresh();
     const t = Date.now() + 3_600_000;

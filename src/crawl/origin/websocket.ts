@@ -2,7 +2,9 @@
  * WebSocket proxy to the origin (RFC 6455). The gateway terminates the client's socket and opens
  * its own to the origin with the origin credential and signed identity, then relays message by
  * message so each client message is read, checked and re-serialised before the origin sees it
- * (mcp-policy.ts). Bounds per socket: message size, messages waiting for their check, idle time.
+ * (mcp-policy.ts) and admitted (mcp-limits.ts: rate bucket and lease per tool call, released by the
+ * origin's answer via `fromOrigin` or at `ended`). Bounds per socket: message size, messages
+ * waiting for their check, idle time.
  * Binary frames close the socket (1003): MCP speaks JSON text, and an unread frame could carry a
  * tool call past the check. A client that keeps sending text the gateway cannot read is closed
  * with 1007 (invalid frame payload data).
@@ -31,6 +33,10 @@ export interface RelayHandlers {
   inspect: (text: string) => Promise<McpInspection> | McpInspection;
   /** Called for each refused message (audit). */
   refused: (r: Extract<McpInspection, { ok: false }>) => void;
+  /** Sees each origin → client message (releases the leases of answered tool calls). */
+  fromOrigin?: (data: string | ArrayBuffer) => void;
+  /** Called once when the relay ends (either side closed, errored or went idle). */
+  ended?: () => void;
 }
 
 /** Close codes an endpoint may send (1005/1006/1015 are reserved for reporting only). */
@@ -63,10 +69,17 @@ export async function proxyWebSocket(c: Context<AppEnv>, path: string, handlers:
   server.accept();
 
   let closed = false;
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    handlers.ended?.();
+  };
   const closeBoth = (code: number, reason: string) => {
     if (closed) return;
     closed = true;
     clearTimeout(idle);
+    end();
     server.close(code, reason);
     upstream.close(code === 1007 || code === 1009 ? 1000 : sendableCode(code), 'client closed');
   };
@@ -119,14 +132,17 @@ export async function proxyWebSocket(c: Context<AppEnv>, path: string, handlers:
   });
   upstream.addEventListener('message', (ev) => {
     touch();
+    handlers.fromOrigin?.(ev.data);
     if (!closed) server.send(ev.data);
   });
   server.addEventListener('close', (ev) => {
     closed = true;
     clearTimeout(idle);
+    end();
     upstream.close(sendableCode(ev.code), ev.reason);
   });
   upstream.addEventListener('close', (ev) => {
+    end();
     if (!closed) {
       closed = true;
       clearTimeout(idle);
