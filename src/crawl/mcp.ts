@@ -18,6 +18,7 @@ import { passThrough } from './handle';
 import { ownsSession, recordSession } from './jobs';
 import { tenantOf, type Principal } from '../auth/principal';
 import { policyContextFor, type PolicyContext } from './policy';
+import { requestUrl } from '../http/request-target';
 
 const ERRORS = problemResponses(401, 403, 413, 422, 429, 502, 503, 504);
 
@@ -156,7 +157,7 @@ for (const path of ['/mcp/messages', '/mcp/messages/']) {
       auditRefusal(c, 'mcp_messages', inspected);
       throw inspected.error;
     }
-    const search = new URL(c.req.url).search;
+    const search = requestUrl(c).search;
     // Crawl4AI mounts the SSE message endpoint at `/mcp/messages/`.
     let res: Response;
     try {

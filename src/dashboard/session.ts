@@ -7,6 +7,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import { openSession, sealSession, SESSION_COOKIE, type SessionData } from './seal';
+import { requestUrl } from '../http/request-target';
 
 /** The session is gone (missing, tampered, refresh refused): the router redirects to the login page. */
 export class SessionGone extends Error {
@@ -68,7 +69,7 @@ export async function gatewayFetch(c: Context<AppEnv>, method: string, path: str
     headers.set('Content-Type', 'application/json');
     body = JSON.stringify(opts.json);
   }
-  const origin = new URL(c.req.url).origin;
+  const origin = requestUrl(c).origin;
   return app.fetch(new Request(origin + path, { method, headers, body }), c.env, c.executionCtx);
 }
 

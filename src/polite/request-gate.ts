@@ -8,6 +8,7 @@ import type { AppEnv, Env } from '../env';
 import type { Config } from '../config';
 import { EDGE_LIMITS } from '../crawl/edge/crawl-options';
 import { createPoliteGate, type PoliteGate } from './gate';
+import { requestUrl } from '../http/request-target';
 
 /** The request option that turns robots.txt off (needs `crawl:ignore-robots`). */
 export const IGNORE_ROBOTS_OPTION = 'ignore_robots';
@@ -37,7 +38,7 @@ export function edgeGate(c: Context<AppEnv>, body: Record<string, unknown>): Pol
   return createPoliteGate(c.env, config, {
     respectRobots: respectsRobots(config, body),
     allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS,
-    agentUrl: config.SIGNATURE_AGENT_URL ?? new URL(c.req.url).origin,
+    agentUrl: config.SIGNATURE_AGENT_URL ?? requestUrl(c).origin,
     maxWaitMs: EDGE_MAX_WAIT_MS,
     leaseMs: LEASE_MS,
     ...(waitUntil ? { waitUntil } : {}),

@@ -12,6 +12,7 @@ import type { AppEnv } from '../../env';
 import { GatewayError } from '../../http/errors';
 import { clientResponseHeaders, originRequestHeaders } from './headers';
 import { identityClaims, signIdentity } from './identity';
+import { requestUrl } from '../../http/request-target';
 
 export interface ForwardRequest {
   method: string;
@@ -79,7 +80,7 @@ export async function prepareOrigin(c: Context<AppEnv>, req: ForwardRequest, opt
       identityToken,
       requestId,
       clientIp: c.get('clientIp'),
-      proto: new URL(c.req.url).protocol === 'http:' ? 'http' : 'https',
+      proto: requestUrl(c).protocol === 'http:' ? 'http' : 'https',
     },
     options,
   );
