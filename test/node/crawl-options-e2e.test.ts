@@ -6,35 +6,21 @@
  * MCP SSE messages or over the MCP WebSocket; the legitimate Crawl4AI payloads reach it exactly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
-import net, { createServer, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import { TEST_VARS } from '../helpers/test-vars';
+import { startDevServer, type DevServer } from '../helpers/wrangler-dev';
 import { LEGIT_BODIES } from '../crawl/options-fixtures';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', CI: 'true' };
 const KEY = 'sk-e2e-crawler-4Tz8Qm2Lx7Vb1Nc6Rk9Wd3Hs5';
-let child: ChildProcess;
+let server: DevServer | undefined;
 let origin: http.Server;
 let base = '';
 const seen: Array<{ path: string; body: string }> = [];
 const originSockets = new Set<Socket>();
 let sessionCounter = 0;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function frame(opcode: number, payload: Buffer, mask: boolean): Buffer {
   const len = payload.length;
@@ -161,38 +147,13 @@ async function openSocket(urlPath: string): Promise<{ send: (text: string) => vo
 
 beforeAll(async () => {
   const originPort = await startOrigin();
-  const persist = mkdtempSync(path.join(tmpdir(), 'cg-opts-'));
-  const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env, encoding: 'utf8' });
-  expect(migrate.status, migrate.stderr).toBe(0);
-  const port = await freePort();
   const apiKeys = JSON.stringify({ crawler: { key: KEY, name: 'crawler', rate_limit: '1000/minute', scopes: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read'] } });
-  const vars = Object.entries({ ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', API_KEYS: apiKeys, ORIGIN_URL: `http://127.0.0.1:${originPort}` }).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-  child = spawn('npx', ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, ...vars], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${output}`)), 240_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (/Ready on/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`wrangler dev exited ${code}:\n${output}`)));
-  });
-  base = `http://127.0.0.1:${port}`;
+  server = await startDevServer({ vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', API_KEYS: apiKeys, ORIGIN_URL: `http://127.0.0.1:${originPort}` }, persistPrefix: 'cg-opts-', readyTimeoutMs: 240_000 });
+  base = server.base;
 }, 300_000);
 
 afterAll(async () => {
-  if (child?.pid) {
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
+  server?.stop();
   for (const s of originSockets) s.destroy();
   origin?.closeAllConnections();
   await new Promise((r) => origin?.close(r));

@@ -5,74 +5,35 @@
  * works) and revokes it. Screenshots go to $TEST_ARTIFACTS_DIR.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { TEST_VARS } from '../helpers/test-vars';
+import { startDevServer, type DevServer } from '../helpers/wrangler-dev';
 import { hashPassword } from '../../scripts/secrets';
 
 const CHROMIUM = '/usr/bin/chromium';
-const root = path.resolve(import.meta.dirname, '../..');
-const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', CI: 'true' };
 const ADMIN = 'keys-admin';
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}-browser`;
-let child: ChildProcess | undefined;
+let server: DevServer | undefined;
 let browser: Browser | undefined;
 let base = '';
 /** Screenshots of each step, kept as test artifacts (gitignored). */
 const ARTIFACTS = process.env.TEST_ARTIFACTS_DIR ?? path.join(tmpdir(), 'crawlgate-dashboard-keys-screenshots');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) return;
   mkdirSync(ARTIFACTS, { recursive: true });
-  const persist = mkdtempSync(path.join(tmpdir(), 'cg-dash-'));
-  const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env, encoding: 'utf8' });
-  expect(migrate.status, migrate.stderr).toBe(0);
-  const port = await freePort();
-  const vars = Object.entries({ ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', ADMIN_USERNAME: ADMIN, ADMIN_PASSWORD_HASH: await hashPassword(PASSWORD), ORIGIN_URL: '', ALLOW_PRIVATE_TARGETS: 'true' })
-    .flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-  child = spawn('npx', ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, ...vars], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${output}`)), 240_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (/Ready on/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child?.stdout?.on('data', onData);
-    child?.stderr?.on('data', onData);
-    child?.on('exit', (code) => reject(new Error(`wrangler dev exited ${code}:\n${output}`)));
-  });
-  base = `http://127.0.0.1:${port}`;
+  server = await startDevServer({ vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', ADMIN_USERNAME: ADMIN, ADMIN_PASSWORD_HASH: await hashPassword(PASSWORD), ORIGIN_URL: '', ALLOW_PRIVATE_TARGETS: 'true' }, persistPrefix: 'cg-dash-', readyTimeoutMs: 240_000 });
+  base = server.base;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
-  // wrangler dev runs workerd children: stop the whole process group, or they outlive the test run.
-  if (child?.pid) {
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
+  server?.stop();
 });
 
 describe.skipIf(!existsSync(CHROMIUM))('self-service keys in chromium', () => {

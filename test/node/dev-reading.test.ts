@@ -6,59 +6,21 @@
  * library normalises the request line before workerd reads it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { connect } from 'node:net';
 import { TEST_VARS } from '../helpers/test-vars';
+import { startDevServer, type DevServer } from '../helpers/wrangler-dev';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', CI: 'true' };
-let child: ChildProcess;
+let server: DevServer | undefined;
 let port = 0;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 beforeAll(async () => {
-  const persist = mkdtempSync(path.join(tmpdir(), 'cg-reading-'));
-  const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env, encoding: 'utf8' });
-  expect(migrate.status, migrate.stderr).toBe(0);
-  port = await freePort();
-  const vars = Object.entries({ ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', LOGIN_RATE_LIMIT: '2/minute' }).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-  child = spawn('npx', ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, ...vars], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${output}`)), 90_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (/Ready on/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`wrangler dev exited ${code}:\n${output}`)));
-  });
+  server = await startDevServer({ vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', LOGIN_RATE_LIMIT: '2/minute' }, persistPrefix: 'cg-reading-', readyTimeoutMs: 90_000 });
+  port = server.port;
 });
 
 afterAll(() => {
-  if (child?.pid) {
-    try {
-      process.kill(-child.pid, 'SIGTERM'); // the process group: wrangler's workerd children too
-    } catch {
-      // already gone
-    }
-  }
+  server?.stop();
 });
 
 /** Sends one HTTP/1.1 request with the request target exactly as given; resolves to status + body. */

@@ -4,64 +4,23 @@
  * with a JSON-schema validator (which cannot run inside workerd: it compiles code at run time).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { TEST_VARS } from '../helpers/test-vars';
+import { startDevServer, type DevServer } from '../helpers/wrangler-dev';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', CI: 'true' };
-let child: ChildProcess;
+let server: DevServer | undefined;
 const OPS_KEY = 'sk-e2e-ops-7Hq2Lm9Xv4Rt8Bn3Kc6Wz1Pd5';
 let base = '';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
-  const persist = mkdtempSync(path.join(tmpdir(), 'cg-dev-'));
-  const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env, encoding: 'utf8' });
-  expect(migrate.status, migrate.stderr).toBe(0);
-  const port = await freePort();
   const apiKeys = JSON.stringify({ ops: { key: OPS_KEY, name: 'ops', rate_limit: '100/minute', scopes: ['metrics:read'] } });
-  const vars = Object.entries({ ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', API_KEYS: apiKeys }).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-  child = spawn('npx', ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, ...vars], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${output}`)), 90_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (/Ready on/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`wrangler dev exited ${code}:\n${output}`)));
-  });
-  base = `http://127.0.0.1:${port}`;
+  server = await startDevServer({ vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', API_KEYS: apiKeys }, persistPrefix: 'cg-dev-', readyTimeoutMs: 90_000 });
+  base = server.base;
 });
 
 afterAll(() => {
-  // wrangler dev runs workerd children: stop the whole process group, or they outlive the test run.
-  if (child?.pid) {
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
+  server?.stop();
 });
 
 describe('wrangler dev', () => {
