@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { problem } from '../helpers/http';
+import { openMcpSession } from '../helpers/mcp';
 import { callAs, credentialFor, newRequestId, originSaw, originUrl } from '../helpers/principal';
 import { waitForAuditRows } from '../helpers/audit';
 import { sseAnswerReader } from '../../src/crawl/mcp-limits';
@@ -42,20 +43,6 @@ async function openSocket(credential: string, rid: string) {
 async function originMessages(rid: string): Promise<Array<{ method?: string; id?: unknown }>> {
   const res = await fetch(`${originUrl()}/__ws?request_id=${encodeURIComponent(rid)}`);
   return ((await res.json()) as string[]).map((t) => JSON.parse(t));
-}
-
-async function openSession(credential: string): Promise<string> {
-  const res = await callAs(credential, '/mcp/sse');
-  expect(res.status).toBe(200);
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let text = '';
-  while (!text.includes('\n\n')) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  await reader.cancel();
-  return /session_id=([0-9a-f]+)/.exec(text)![1]!;
 }
 
 describe('MCP over WebSocket under the rate limits', () => {
@@ -146,7 +133,7 @@ describe('MCP over WebSocket under the rate limits', () => {
 describe('MCP over SSE (/mcp/messages) under the rate limits', () => {
   it('a key limited to 6/minute: opening the session costs 1, 5 tool calls reach the origin, the rest get 429 with Retry-After', async () => {
     const key = uniqueKey('sserate', { rateLimit: '6/minute' });
-    const session = await openSession(key);
+    const session = await openMcpSession(key);
     const statuses: number[] = [];
     const rids: string[] = [];
     let refusal: Response | null = null;
@@ -171,7 +158,7 @@ describe('MCP over SSE (/mcp/messages) under the rate limits', () => {
 
   it('a concurrency cap of 2 holds for SSE tool calls awaiting their answer', async () => {
     const key = uniqueKey('sseconc', { maxConcurrency: 2 });
-    const session = await openSession(key);
+    const session = await openMcpSession(key);
     const post = (id: number, rid: string) => callAs(key, `/mcp/messages/?session_id=${session}`, { json: toolCall(id, 'md', { url: `https://example.com/${id}` }), headers: { 'X-Request-Id': rid } });
     expect((await post(1, newRequestId('sse1'))).status).toBe(202);
     expect((await post(2, newRequestId('sse2'))).status).toBe(202);
@@ -193,7 +180,7 @@ describe('MCP over SSE (/mcp/messages) under the rate limits', () => {
 describe('MCP over SSE: weights and answers', () => {
   it('a tool call weighs its URLs: with 6/minute, a 3-URL crawl passes, a second one is refused, 2 md calls pass', async () => {
     const key = uniqueKey('sseweight', { rateLimit: '6/minute' });
-    const session = await openSession(key); // 1 token
+    const session = await openMcpSession(key); // 1 token
     const urls = ['https://example.com/a', 'https://example.com/b', 'https://example.com/c'];
     const post = (id: number, name: string, args: Record<string, unknown>) => callAs(key, `/mcp/messages/?session_id=${session}`, { json: toolCall(id, name, args) });
     expect((await post(1, 'crawl', { urls })).status).toBe(202);

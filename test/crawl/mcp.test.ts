@@ -1,6 +1,7 @@
 /** MCP endpoints: forwarded with gateway auth; tool calls get the HTTP routes' policy. */
 import { describe, expect, it } from 'vitest';
 import { problem } from '../helpers/http';
+import { openMcpSession } from '../helpers/mcp';
 import { callAs, credentialFor, newRequestId, originSaw } from '../helpers/principal';
 import { inspectMcpMessage } from '../../src/crawl/mcp-policy';
 import { TEST_VARS } from '../helpers/test-vars';
@@ -8,21 +9,6 @@ import { DEFAULT_OPTION_LIMITS } from '../../src/crawl/options/kinds';
 
 const user = credentialFor({ id: 'key_mcp_user', permissions: ['crawl:run'] });
 const other = credentialFor({ id: 'key_mcp_other', permissions: ['crawl:run'] });
-
-/** Opens /mcp/sse as `credential` and returns the session id from the endpoint event. */
-async function openSession(credential: string): Promise<string> {
-  const res = await callAs(credential, '/mcp/sse');
-  expect(res.status).toBe(200);
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let text = '';
-  while (!text.includes('\n\n')) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  await reader.cancel();
-  return /session_id=([0-9a-f]+)/.exec(text)![1]!;
-}
 
 function toolCall(name: string, args: Record<string, unknown>) {
   return { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: args } };
@@ -46,7 +32,7 @@ describe('MCP over HTTP', () => {
   });
 
   it('binds the SSE session to its opener: another tenant posting into it gets 404', async () => {
-    const session = await openSession(user);
+    const session = await openMcpSession(user);
     const rid = newRequestId('mcpother');
     const res = await callAs(other, `/mcp/messages/?session_id=${session}`, { json: toolCall('md', { url: 'https://example.com/' }), headers: { 'X-Request-Id': rid } });
     expect(res.status).toBe(404);
@@ -62,7 +48,7 @@ describe('MCP over HTTP', () => {
   });
 
   it('forwards an allowed tool call with its session id', async () => {
-    const session = await openSession(user);
+    const session = await openMcpSession(user);
     const rid = newRequestId('mcpok');
     const res = await callAs(user, `/mcp/messages/?session_id=${session}`, { json: toolCall('md', { url: 'https://example.com' }), headers: { 'X-Request-Id': rid } });
     expect(res.status).toBe(202);
@@ -72,7 +58,7 @@ describe('MCP over HTTP', () => {
   });
 
   it('refuses execute_js through MCP without crawl:js', async () => {
-    const session = await openSession(user);
+    const session = await openMcpSession(user);
     const rid = newRequestId('mcpjs');
     const res = await callAs(user, `/mcp/messages/?session_id=${session}`, { json: toolCall('execute_js', { url: 'https://example.com/', scripts: ['1'] }), headers: { 'X-Request-Id': rid } });
     expect(res.status).toBe(403);
@@ -81,7 +67,7 @@ describe('MCP over HTTP', () => {
   });
 
   it('refuses a private target through an MCP crawl tool', async () => {
-    const session = await openSession(user);
+    const session = await openMcpSession(user);
     const rid = newRequestId('mcpssrf');
     const res = await callAs(user, `/mcp/messages/?session_id=${session}`, { json: toolCall('crawl', { urls: ['http://169.254.169.254/'] }), headers: { 'X-Request-Id': rid } });
     expect(res.status).toBe(422);
@@ -89,7 +75,7 @@ describe('MCP over HTTP', () => {
   });
 
   it('refuses unknown tools (fail closed)', async () => {
-    const session = await openSession(user);
+    const session = await openMcpSession(user);
     const res = await callAs(user, `/mcp/messages/?session_id=${session}`, { json: toolCall('config_dump', { code: 'x' }) });
     expect(res.status).toBe(403);
   });
