@@ -1,5 +1,6 @@
 /** Who is calling: the result of authentication, read by authorization, rate limits and audit. */
 import type { Permission, Role } from './rbac';
+import { GatewayError } from '../http/errors';
 
 export type PrincipalKind = 'user' | 'key';
 
@@ -46,4 +47,14 @@ export const OWNER_ID = /^(usr_[A-Za-z0-9_]{1,64}|orphan:user:[A-Za-z0-9._@-]{1,
  */
 export function tenantOf(p: Pick<Principal, 'kind' | 'id' | 'owner'>): string {
   return p.kind === 'key' && p.owner ? p.owner : p.id;
+}
+
+/**
+ * The authenticated principal of a request behind `protectedRoute`/`requirePermission`. Throws
+ * 401 when called on a request nobody authenticated, which only a wiring mistake can cause.
+ */
+export function principalOf(c: { get(key: 'principal'): Principal | undefined }): Principal {
+  const p = c.get('principal');
+  if (!p) throw new GatewayError('invalid_credentials', 'Authentication required');
+  return p;
 }

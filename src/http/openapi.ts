@@ -3,7 +3,9 @@
  * validates the request and documents it in `/openapi.json`. Validation failures become
  * 422 `validation_failed` problems listing each field path.
  */
-import { OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
+import { OpenAPIHono, createRoute, z, type RouteConfig } from '@hono/zod-openapi';
+import { requirePermission } from '../auth/require-permission';
+import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import type { Permission } from '../auth/rbac';
 import { GatewayError } from './errors';
@@ -83,4 +85,26 @@ export function protectedBy(permission: Permission | Permission[] | 'authenticat
 /** A required JSON body (required: validation runs even without a JSON content type). */
 export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
   return { body: { required: true, description, content: { 'application/json': { schema } } } };
+}
+
+type ProtectedConfig = Omit<RouteConfig, 'security'> & {
+  /** The permission(s) the route needs; `'authenticated'` = any valid credential. */
+  permission: Permission | Permission[] | 'authenticated';
+};
+
+/**
+ * The one way to declare a protected route: the permission is stated once and yields both the
+ * OpenAPI `security`/`x-permission` and the `requirePermission` middleware, which runs first (before
+ * the route's own middleware and before the body is read). The shared security suite
+ * (test/security/every-route.test.ts) drives the 401/403/429 cases from `x-permission`.
+ */
+export function protectedRoute<const C extends ProtectedConfig>(config: C) {
+  const { permission, middleware, ...rest } = config;
+  const perms = permission === 'authenticated' ? [] : Array.isArray(permission) ? permission : [permission];
+  const own = middleware === undefined ? [] : Array.isArray(middleware) ? middleware : [middleware];
+  return createRoute({
+    ...rest,
+    ...protectedBy(permission),
+    middleware: [requirePermission(...perms), ...own] as const,
+  } as Omit<C, 'permission' | 'middleware'> & { middleware: MiddlewareHandler<AppEnv>[] });
 }

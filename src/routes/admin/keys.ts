@@ -4,9 +4,8 @@
  * (src/keys/delegation.ts) sees every key; any other holder of keys:read / keys:manage is bound to
  * its own keys and can grant only what it holds (src/keys/access.ts).
  */
-import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, jsonBody, problemResponses, protectedBy } from '../../http/openapi';
-import { requirePermission } from '../../auth/require-permission';
+import { z } from '@hono/zod-openapi';
+import { createRouter, jsonBody, problemResponses, protectedRoute } from '../../http/openapi';
 import { keyAccess } from '../../keys/access';
 import { createAction, getAction, listAction, revokeAction, rotateAction, updateAction } from '../key-actions';
 import {
@@ -17,50 +16,44 @@ const BASE = '/admin/keys';
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const tags = ['Administration'];
 
-const createKeyRoute = createRoute({
+const createKeyRoute = protectedRoute({
   method: 'post', path: '/admin/keys', tags, summary: 'Create an API key (the key is shown once)',
-  middleware: [requirePermission('keys:manage')] as const,
-  ...protectedBy('keys:manage'),
+  permission: 'keys:manage',
   request: jsonBody(CreateKeyBody),
   responses: { 201: json(IssuedKeySchema, 'Created; `key` is shown only in this response'), ...problemResponses(400, 401, 403, 409, 422, 429) },
 });
 
-const listKeysRoute = createRoute({
+const listKeysRoute = protectedRoute({
   method: 'get', path: '/admin/keys', tags, summary: 'List API keys, newest first (cursor pagination)',
-  middleware: [requirePermission('keys:read')] as const,
-  ...protectedBy('keys:read'),
+  permission: 'keys:read',
   request: { query: ListKeysQuery },
   responses: { 200: json(KeyListSchema, 'One page of keys; never a key or digest'), ...problemResponses(401, 403, 422, 429) },
 });
 
-const getKeyRoute = createRoute({
+const getKeyRoute = protectedRoute({
   method: 'get', path: '/admin/keys/{id}', tags, summary: 'Read one API key',
-  middleware: [requirePermission('keys:read')] as const,
-  ...protectedBy('keys:read'),
+  permission: 'keys:read',
   request: { params: KeyIdParam },
   responses: { 200: json(KeySchema, 'The key record'), ...problemResponses(401, 403, 404, 429) },
 });
 
-const updateKeyRoute = createRoute({
+const updateKeyRoute = protectedRoute({
   method: 'patch', path: '/admin/keys/{id}', tags, summary: 'Disable or re-enable an API key',
-  middleware: [requirePermission('keys:manage')] as const,
-  ...protectedBy('keys:manage'),
+  permission: 'keys:manage',
   request: { params: KeyIdParam, ...jsonBody(UpdateKeyBody) },
   responses: { 200: json(KeySchema, 'The updated key'), ...problemResponses(400, 401, 403, 404, 409, 422, 429) },
 });
 
-const rotateKeyRoute = createRoute({
+const rotateKeyRoute = protectedRoute({
   method: 'post', path: '/admin/keys/{id}/rotate', tags, summary: 'Rotate an API key; the old one works until the grace ends',
-  middleware: [requirePermission('keys:manage')] as const,
-  ...protectedBy('keys:manage'),
+  permission: 'keys:manage',
   request: { params: KeyIdParam, body: { required: false, content: { 'application/json': { schema: RotateKeyBody } } } },
   responses: { 201: json(RotatedKeySchema, 'The successor key (shown once) and the old key\'s grace end'), ...problemResponses(400, 401, 403, 404, 409, 422, 429) },
 });
 
-const revokeKeyRoute = createRoute({
+const revokeKeyRoute = protectedRoute({
   method: 'delete', path: '/admin/keys/{id}', tags, summary: 'Revoke an API key everywhere (idempotent)',
-  middleware: [requirePermission('keys:manage')] as const,
-  ...protectedBy('keys:manage'),
+  permission: 'keys:manage',
   request: { params: KeyIdParam },
   responses: { 200: json(KeySchema, 'The revoked key'), ...problemResponses(401, 403, 404, 429) },
 });
