@@ -1,13 +1,11 @@
 /**
  * Crawl4AI-compatible crawl routes (shared/API.md "Crawling"). Each route authenticates and checks
- * its base permission before the body is read, then hands the validated body to `handleCrawl`.
+ * its permission before the body is read (`protectedRoute`), the strict JSON reader parses the body
+ * once (`strictJsonBody`), then one service call answers: `handleCrawl` (policy → origin or edge
+ * engine) or the task services in ./crawl-job.ts.
  */
-import { createRoute, z } from '@hono/zod-openapi';
-import type { Permission } from '../auth/rbac';
-import { requirePermission } from '../auth/require-permission';
-import { createRouter, jsonBody, problemResponses, protectedBy } from '../http/openapi';
-import { GatewayError } from '../http/errors';
-import { audit } from '../audit/audit';
+import { z } from '@hono/zod-openapi';
+import { jsonBody, createRouter, problemResponses, protectedRoute } from '../http/openapi';
 import {
   AnyJsonSchema,
   CrawlJobRequestSchema,
@@ -21,126 +19,81 @@ import {
   TaskAcceptedSchema,
   TaskIdSchema,
 } from './schemas';
-import { enforcePolicy, handleCrawl, passThrough } from './handle';
+import { handleCrawl, passThrough } from './handle';
 import { strictBody, strictJsonBody } from './strict-body';
-import { forwardToOrigin } from './origin/forward';
-import { ownsTask, recordTask } from './jobs';
-import { createJob, type CreateJobInput } from '../jobs/service';
-import { crawl4aiTaskView, JOB_ID } from '../jobs/crawl4ai-task';
-import type { CrawlRoute } from './policy';
-import type { EdgeEngineKind } from './types';
+import { crawlJobStatus, submitCrawlJob } from './crawl-job';
 
+const tags = ['Crawling'];
 const ERRORS = problemResponses(400, 401, 403, 413, 422, 429, 502, 503, 504);
+/** The crawler's answer, in Crawl4AI's shape. */
+const answer = (schema: z.ZodType = AnyJsonSchema, mediaType = 'application/json') => ({
+  200: { description: 'The crawler\'s answer (Crawl4AI shape)', content: { [mediaType]: { schema } } },
+  ...ERRORS,
+});
 
-function postRoute<S extends z.ZodType>(path: string, permission: Permission, schema: S, summary: string, response: z.ZodType, mediaType = 'application/json') {
-  return createRoute({
-    method: 'post',
-    path,
-    summary,
-    tags: ['Crawling'],
-    ...protectedBy(permission),
-    middleware: [requirePermission(permission), strictJsonBody(path)] as const,
-    request: jsonBody(schema),
-    responses: { 200: { description: 'The crawler\'s answer (Crawl4AI shape)', content: { [mediaType]: { schema: response } } }, ...ERRORS },
-  });
-}
+const crawlRoute = protectedRoute({
+  method: 'post', path: '/crawl', tags, summary: 'Crawl URLs; results as JSON',
+  permission: 'crawl:run', middleware: [strictJsonBody('/crawl')],
+  request: jsonBody(CrawlRequestSchema), responses: answer(CrawlResponseSchema),
+});
 
-interface Spec {
-  path: string;
-  route: CrawlRoute;
-  permission: Permission;
-  schema: z.ZodType;
-  summary: string;
-  fallback: EdgeEngineKind;
-  stream?: boolean;
-  response?: z.ZodType;
-  mediaType?: string;
-}
+const crawlStreamRoute = protectedRoute({
+  method: 'post', path: '/crawl/stream', tags, summary: 'Crawl URLs; one NDJSON result a line',
+  permission: 'crawl:run', middleware: [strictJsonBody('/crawl/stream')],
+  request: jsonBody(CrawlRequestSchema), responses: answer(AnyJsonSchema, 'application/x-ndjson'),
+});
 
-const SPECS: Spec[] = [
-  { path: '/crawl', route: 'crawl', permission: 'crawl:run', schema: CrawlRequestSchema, summary: 'Crawl URLs; results as JSON', fallback: 'fetch', response: CrawlResponseSchema },
-  { path: '/crawl/stream', route: 'crawl', permission: 'crawl:run', schema: CrawlRequestSchema, summary: 'Crawl URLs; one NDJSON result a line', fallback: 'fetch', stream: true, mediaType: 'application/x-ndjson' },
-  { path: '/md', route: 'md', permission: 'crawl:run', schema: MarkdownRequestSchema, summary: 'Markdown of one page', fallback: 'fetch' },
-  { path: '/html', route: 'html', permission: 'crawl:run', schema: HtmlRequestSchema, summary: 'Preprocessed HTML of one page', fallback: 'fetch' },
-  { path: '/screenshot', route: 'screenshot', permission: 'crawl:screenshot', schema: ScreenshotRequestSchema, summary: 'Full-page PNG (base64)', fallback: 'browser' },
-  { path: '/pdf', route: 'pdf', permission: 'crawl:pdf', schema: PdfRequestSchema, summary: 'PDF of one page (base64)', fallback: 'browser' },
-  { path: '/execute_js', route: 'execute_js', permission: 'crawl:js', schema: ExecuteJsRequestSchema, summary: 'Run scripts on a page; returns its CrawlResult', fallback: 'browser' },
-];
+const markdownRoute = protectedRoute({
+  method: 'post', path: '/md', tags, summary: 'Markdown of one page',
+  permission: 'crawl:run', middleware: [strictJsonBody('/md')],
+  request: jsonBody(MarkdownRequestSchema), responses: answer(),
+});
 
-export const crawlRouter = createRouter();
+const htmlRoute = protectedRoute({
+  method: 'post', path: '/html', tags, summary: 'Preprocessed HTML of one page',
+  permission: 'crawl:run', middleware: [strictJsonBody('/html')],
+  request: jsonBody(HtmlRequestSchema), responses: answer(),
+});
 
-for (const s of SPECS) {
-  const def = postRoute(s.path, s.permission, s.schema, s.summary, s.response ?? AnyJsonSchema, s.mediaType);
-  crawlRouter.openapi(def, async (c) => {
-    return handleCrawl(c, strictBody(c), { route: s.route, originPath: s.path, fallback: s.fallback, stream: s.stream });
-  });
-}
+const screenshotRoute = protectedRoute({
+  method: 'post', path: '/screenshot', tags, summary: 'Full-page PNG (base64)',
+  permission: 'crawl:screenshot', middleware: [strictJsonBody('/screenshot')],
+  request: jsonBody(ScreenshotRequestSchema), responses: answer(),
+});
 
-const jobCreate = createRoute({
-  method: 'post',
-  path: '/crawl/job',
-  summary: 'Queue a crawl on the origin; the task belongs to the caller',
-  tags: ['Crawling'],
-  ...protectedBy('jobs:write'),
-  middleware: [requirePermission('jobs:write'), strictJsonBody('/crawl/job')] as const,
+const pdfRoute = protectedRoute({
+  method: 'post', path: '/pdf', tags, summary: 'PDF of one page (base64)',
+  permission: 'crawl:pdf', middleware: [strictJsonBody('/pdf')],
+  request: jsonBody(PdfRequestSchema), responses: answer(),
+});
+
+const executeJsRoute = protectedRoute({
+  method: 'post', path: '/execute_js', tags, summary: 'Run scripts on a page; returns its CrawlResult',
+  permission: 'crawl:js', middleware: [strictJsonBody('/execute_js')],
+  request: jsonBody(ExecuteJsRequestSchema), responses: answer(),
+});
+
+const crawlJobRoute = protectedRoute({
+  method: 'post', path: '/crawl/job', tags, summary: 'Queue a crawl on the origin; the task belongs to the caller',
+  permission: 'jobs:write', middleware: [strictJsonBody('/crawl/job')],
   request: jsonBody(CrawlJobRequestSchema),
   responses: { 202: { description: 'Queued', content: { 'application/json': { schema: TaskAcceptedSchema } } }, ...ERRORS },
 });
 
-crawlRouter.openapi(jobCreate, async (c) => {
-  const body = strictBody(c);
-  const decision = enforcePolicy(c, 'job', body);
-  if (!c.get('config').ORIGIN_URL || decision.engine) {
-    // No origin (or an edge engine named): the gateway's own job machinery runs it (docs/jobs.md),
-    // with the same checks as POST /jobs — the webhook included (its schema, ≥ 32-byte secret).
-    const { webhook_config: _ignored, webhook, urls, ...crawl } = decision.body;
-    const input: CreateJobInput = { ...crawl, urls: urls as string[], ...(decision.engine ? { engine: decision.engine } : {}), priority: 'normal' };
-    if (webhook) input.webhook = webhook as NonNullable<CreateJobInput['webhook']>;
-    const job = await createJob(c.env, c.get('config'), c.get('principal')!, input, c.get('requestId'));
-    audit(c, { action: 'job_created', outcome: 'success', status: 202, details: { job_id: job.id, urls: job.total, engine: job.engine } });
-    return c.json({ task_id: job.id }, 202);
-  }
-  if (decision.body.webhook !== undefined) {
-    throw new GatewayError('validation_failed', 'Invalid request: $.webhook: the origin\'s tasks take webhook_config; webhook is for the gateway\'s jobs', { extras: { errors: [{ path: '$.webhook', message: 'use webhook_config with an origin' }] } });
-  }
-  const principal = c.get('principal')!;
-  const res = await forwardToOrigin(c, { method: 'POST', path: '/crawl/job', body: JSON.stringify(decision.body), contentType: 'application/json' });
-  if (res.status < 200 || res.status >= 300) return passThrough(res);
-  const text = await res.text();
-  let taskId: unknown;
-  try {
-    taskId = (JSON.parse(text) as { task_id?: unknown }).task_id;
-  } catch {
-    taskId = undefined;
-  }
-  if (typeof taskId !== 'string' || !TaskIdSchema.safeParse(taskId).success) {
-    throw new GatewayError('origin_unavailable', 'The origin answered without a usable task_id');
-  }
-  // Fail closed: a task we could not record would be unreadable (or worse, unowned).
-  await recordTask(c.env.DB, taskId, principal);
-  audit(c, { action: 'job_created', outcome: 'success', status: res.status, details: { task_id: taskId, urls: decision.urls.length } });
-  const headers = new Headers(res.headers);
-  headers.delete('content-length');
-  return passThrough(new Response(text, { status: res.status, headers }));
-});
-
-const jobStatus = createRoute({
-  method: 'get',
-  path: '/crawl/job/{task_id}',
-  summary: 'Status and result of one of the caller\'s tasks',
-  tags: ['Crawling'],
-  ...protectedBy('jobs:read'),
-  middleware: [requirePermission('jobs:read')] as const,
+const crawlJobStatusRoute = protectedRoute({
+  method: 'get', path: '/crawl/job/{task_id}', tags, summary: 'Status and result of one of the caller\'s tasks',
+  permission: 'jobs:read',
   request: { params: z.object({ task_id: TaskIdSchema }) },
   responses: { 200: { description: 'Task status (Crawl4AI shape)', content: { 'application/json': { schema: AnyJsonSchema } } }, ...problemResponses(401, 403, 404, 422, 429, 502, 503, 504) },
 });
 
-crawlRouter.openapi(jobStatus, async (c) => {
-  const { task_id } = c.req.valid('param');
-  if (JOB_ID.test(task_id)) return c.json(await crawl4aiTaskView(c.env, c.get('principal')!, task_id), 200);
-  if (!c.get('config').ORIGIN_URL) throw new GatewayError('not_found', 'No such task');
-  // BOLA (OWASP API1:2023): another tenant's task answers exactly like an unknown one.
-  if (!(await ownsTask(c.env.DB, task_id, c.get('principal')!))) throw new GatewayError('not_found', 'No such task');
-  return passThrough(await forwardToOrigin(c, { method: 'GET', path: `/crawl/job/${encodeURIComponent(task_id)}` }));
-});
-
+export const crawlRouter = createRouter()
+  .openapi(crawlRoute, (c) => handleCrawl(c, strictBody(c), { route: 'crawl', originPath: '/crawl', fallback: 'fetch' }))
+  .openapi(crawlStreamRoute, (c) => handleCrawl(c, strictBody(c), { route: 'crawl', originPath: '/crawl/stream', fallback: 'fetch', stream: true }))
+  .openapi(markdownRoute, (c) => handleCrawl(c, strictBody(c), { route: 'md', originPath: '/md', fallback: 'fetch' }))
+  .openapi(htmlRoute, (c) => handleCrawl(c, strictBody(c), { route: 'html', originPath: '/html', fallback: 'fetch' }))
+  .openapi(screenshotRoute, (c) => handleCrawl(c, strictBody(c), { route: 'screenshot', originPath: '/screenshot', fallback: 'browser' }))
+  .openapi(pdfRoute, (c) => handleCrawl(c, strictBody(c), { route: 'pdf', originPath: '/pdf', fallback: 'browser' }))
+  .openapi(executeJsRoute, (c) => handleCrawl(c, strictBody(c), { route: 'execute_js', originPath: '/execute_js', fallback: 'browser' }))
+  .openapi(crawlJobRoute, async (c) => passThrough(await submitCrawlJob(c, strictBody(c))))
+  .openapi(crawlJobStatusRoute, async (c) => passThrough(await crawlJobStatus(c, c.req.valid('param').task_id)));
