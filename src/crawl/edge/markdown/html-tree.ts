@@ -335,26 +335,40 @@ export function findElement(node: ElementNode, tag: string): ElementNode | null 
 
 const ESCAPE_ATTR: Record<string, string> = { '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' };
 const ESCAPE_TEXT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+const TEXT_SPECIAL = /[&<>]/;
+const ATTR_SPECIAL = /[&"<>]/;
 
-/** Serializes a tree back to HTML (used for `fit_html`); one output array, linear in the tree. */
-export function serializeHtml(node: TreeNode): string {
-  const parts: string[] = [];
-  serializeInto(node, parts);
-  return parts.join('');
+function escapeText(text: string): string {
+  return TEXT_SPECIAL.test(text) ? text.replace(/[&<>]/g, (c) => ESCAPE_TEXT[c]!) : text;
 }
 
-function serializeInto(node: TreeNode, parts: string[]): void {
-  if (node.type === 'text') {
-    parts.push(node.text.replace(/[&<>]/g, (c) => ESCAPE_TEXT[c]!));
-    return;
-  }
-  const isRoot = node.tag === '#root';
+function escapeAttr(value: string): string {
+  return ATTR_SPECIAL.test(value) ? value.replace(/[&"<>]/g, (c) => ESCAPE_ATTR[c]!) : value;
+}
+
+/**
+ * Serializes a tree back to HTML (`cleaned_html`, `fit_html`): one walk appending to one string
+ * (V8 keeps the appends as a rope and flattens it once), so it is linear in the tree and makes no
+ * per-node arrays or escaped copies of text that needs no escaping.
+ */
+export function serializeHtml(node: TreeNode): string {
+  return node.type === 'text' ? escapeText(node.text) : serializeElement(node, '');
+}
+
+function serializeElement(node: ElementNode, out: string): string {
+  const tag = node.tag;
+  const isRoot = tag === '#root';
   if (!isRoot) {
-    parts.push(`<${node.tag}`);
-    for (const [k, v] of Object.entries(node.attrs)) parts.push(` ${k}="${v.replace(/[&"<>]/g, (c) => ESCAPE_ATTR[c]!)}"`);
-    parts.push('>');
-    if (VOID.has(node.tag)) return;
+    out += `<${tag}`;
+    const attrs = node.attrs;
+    for (const name in attrs) out += ` ${name}="${escapeAttr(attrs[name]!)}"`;
+    out += '>';
+    if (VOID.has(tag)) return out;
   }
-  for (const child of node.children) serializeInto(child, parts);
-  if (!isRoot) parts.push(`</${node.tag}>`);
+  const kids = node.children;
+  for (let i = 0; i < kids.length; i++) {
+    const child = kids[i]!;
+    out = child.type === 'text' ? out + escapeText(child.text) : serializeElement(child, out);
+  }
+  return isRoot ? out : `${out}</${tag}>`;
 }
