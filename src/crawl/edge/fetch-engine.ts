@@ -68,7 +68,13 @@ export function createFetchEngine(limits: Partial<FetchEngineLimits> = {}): Edge
   return {
     kind: 'fetch',
     async *crawl(urls, options) {
-      yield* completionOrder(urls, concurrency, (url) => crawlOne(url, options));
+      // The polite gate batches the host pacer calls of these pages (src/polite/host-lanes.ts).
+      options.polite?.expect(urls);
+      try {
+        yield* completionOrder(urls, concurrency, (url) => crawlOne(url, options));
+      } finally {
+        options.polite?.finish();
+      }
     },
     screenshot: (url) => needsBrowser(url, 'a screenshot'),
     pdf: (url) => needsBrowser(url, 'a PDF'),
