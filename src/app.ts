@@ -21,6 +21,7 @@ import { ipAllowList } from './http/ip-rules';
 import { authenticate, type AuthenticateOptions } from './auth/authenticate';
 import { clientRateLimits } from './ratelimit/client-limits';
 import { principalRateLimits } from './ratelimit/principal-limits';
+import { meterUsage } from './metering/meter-middleware';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
@@ -67,6 +68,8 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.use('*', authenticate({ optional: true, verifiers: options.verifiers }));
   // Rate limits per principal (key / user) and crawl concurrency leases go here.
   app.use('*', principalRateLimits());
+  // Metered requests (crawl routes, jobs): pages, bytes, time and credits, settled when the response ends.
+  app.use('*', meterUsage());
 
   app.route('/', healthRouter);
   app.route('/', metricsRouter);

@@ -11,6 +11,7 @@ import { parseSeedKeys } from './keys/seed';
 import { parseRolePermissions } from './auth/rbac';
 import { parsePrivateJwks } from './auth/jwt/keys';
 import { parseBotAuthKeys, type BotAuthKey } from './polite/bot-auth-keys';
+import { parseCreditCosts, type CreditCosts } from './metering/costs';
 
 const MIN_SECRET_BYTES = 32;
 const SECRET_HELP = 'generate one with `npm run secrets` (or `openssl rand -base64 48`) and set it with `wrangler secret put`';
@@ -195,6 +196,8 @@ export const configSchema = z
     CRAWLER_USER_AGENT: optionalString.pipe(z.string().max(512).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional()),
     SIGNATURE_AGENT_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
     WEB_BOT_AUTH_KEYS: jsonVar<BotAuthKey[]>(parseBotAuthKeys),
+    // Metering (docs/metering.md): credits per page by engine / route; JSON, zod-checked.
+    CREDIT_COSTS: jsonVar<CreditCosts>(parseCreditCosts),
     // Optional JSON override of the role → permission table: {"operator":["crawl:*","jobs:*"]}.
     ROLE_PERMISSIONS: z
       .string()

@@ -10,6 +10,7 @@ import { decideCrawlPolicy, policyContextFor, type CrawlRoute, type PolicyDecisi
 import { forwardToOrigin } from './origin/forward';
 import { runOnEdge } from './edge-run';
 import type { EdgeEngineKind } from './types';
+import { meterEngine } from '../metering/meter';
 
 export type EngineChoice = 'origin' | EdgeEngineKind;
 
@@ -52,6 +53,7 @@ export async function handleCrawl(c: Context<AppEnv>, body: Record<string, unkno
   const decision = enforcePolicy(c, o.route, body);
   const engine = chooseEngine(c.get('config').ORIGIN_URL, decision.engine, o.fallback);
   audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: o.route, urls: decision.urls.length, engine } });
+  meterEngine(c, engine);
   if (engine === 'origin') {
     return forwardToOrigin(c, { method: 'POST', path: o.originPath, body: JSON.stringify(decision.body), contentType: 'application/json' });
   }

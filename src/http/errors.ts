@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   invalid_token: { status: 401, title: 'Invalid token' },
   token_expired: { status: 401, title: 'Token expired' },
   token_revoked: { status: 401, title: 'Token revoked' },
+  quota_exhausted: { status: 402, title: 'Quota exhausted' },
   insufficient_scope: { status: 403, title: 'Insufficient scope' },
   forbidden: { status: 403, title: 'Forbidden' },
   ip_not_allowed: { status: 403, title: 'Client address not allowed' },
