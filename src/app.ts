@@ -41,6 +41,7 @@ import type { JobResultsStore } from './exports/source';
 import { d1JobResults } from './jobs/results';
 import { jobsRouter } from './routes/jobs';
 import { politeRouter } from './routes/polite';
+import { createMcpRouter, mcpChallenge } from './mcp/router';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -65,6 +66,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.use('/admin/*', ipAllowList((c) => c.get('config').ADMIN_ALLOW_CIDRS));
   // Rate limits that need no principal (per IP, per route group, login attempts) go here.
   app.use('*', clientRateLimits());
+  app.use('/mcp', mcpChallenge()); // a 401 at /mcp names the OAuth protected resource metadata (RFC 9728)
   app.use('*', authenticate({ optional: true, verifiers: options.verifiers }));
   // Rate limits per principal (key / user) and crawl concurrency leases go here.
   app.use('*', principalRateLimits());
@@ -78,7 +80,8 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', adminKeysRouter);   // /admin/keys
   app.route('/', ownKeysRouter); // /keys (self-service)
   app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
-  app.route('/', mcpRouter); // /mcp/*
+  app.route('/', mcpRouter); // /mcp/* (relay to the origin's MCP)
+  app.route('/', createMcpRouter(() => app)); // /mcp (the gateway's own MCP server; tool calls re-enter this app)
   app.route('/', adminAuditRouter); // /admin/audit
   app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
   app.route('/', adminUsersRouter); // /admin/users

@@ -15,18 +15,34 @@ import type { AuthResult, CredentialVerifier } from './verifier';
 import type { AuditActor } from '../audit/types';
 import { verifyApiKey } from '../keys/verify';
 import { verifyAccessToken } from './jwt/verify-access';
+import { dispatchedPrincipal } from './dispatch';
+import { isOAuthToken, verifyOAuthToken } from '../oauth/verify';
 
 export interface AuthenticateOptions {
   /** When true, a request without any credential passes through anonymous. */
   optional?: boolean;
-  verifiers?: { apiKey: CredentialVerifier; jwt: CredentialVerifier };
+  verifiers?: { apiKey: CredentialVerifier; jwt: CredentialVerifier; oauth?: CredentialVerifier };
 }
 
-const DEFAULT_VERIFIERS = { apiKey: verifyApiKey, jwt: verifyAccessToken };
+const DEFAULT_VERIFIERS = { apiKey: verifyApiKey, jwt: verifyAccessToken, oauth: verifyOAuthToken };
+
+function executionContextOf(c: Context<AppEnv>): unknown {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined; // no execution context (a unit test calling the app directly)
+  }
+}
 
 /** Resolves the caller, or throws the 401 the client sees. Usable outside middleware (e.g. /metrics). */
 export async function resolvePrincipal(c: Context<AppEnv>, options: AuthenticateOptions = {}): Promise<boolean> {
   if (c.get('principal')) return true; // already authenticated earlier in this request
+  // An in-process dispatch (an MCP tool call → its route) acts as the principal the outer request verified.
+  const inner = dispatchedPrincipal(executionContextOf(c));
+  if (inner) {
+    c.set('principal', inner);
+    return true;
+  }
   const verifiers = options.verifiers ?? DEFAULT_VERIFIERS;
   let credential;
   try {
@@ -41,7 +57,9 @@ export async function resolvePrincipal(c: Context<AppEnv>, options: Authenticate
   }
   let result: AuthResult;
   try {
-    result = await (credential.kind === 'jwt' ? verifiers.jwt : verifiers.apiKey)(c, credential.value);
+    // OAuth access tokens (`<user>:<grant>:<secret>`, src/oauth/verify.ts) look like neither a JWS nor a key.
+    const verify = credential.kind === 'jwt' ? verifiers.jwt : isOAuthToken(credential.value) ? (verifiers.oauth ?? verifyOAuthToken) : verifiers.apiKey;
+    result = await verify(c, credential.value);
   } catch (err) {
     if (err instanceof GatewayError && err.status >= 500) throw err; // e.g. limiter/store down: not an auth failure
     console.error('verifier threw', { kind: credential.kind, error: String(err) });

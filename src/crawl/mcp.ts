@@ -19,6 +19,7 @@ import { ownsSession, recordSession } from './jobs';
 import { tenantOf, type Principal } from '../auth/principal';
 import { policyContextFor, type PolicyContext } from './policy';
 import { requestUrl } from '../http/request-target';
+import { listedTools } from '../mcp/tools';
 
 const ERRORS = problemResponses(401, 403, 413, 422, 429, 502, 503, 504);
 
@@ -132,7 +133,8 @@ mcpRouter.openapi(sse, async (c) => {
 });
 
 mcpRouter.openapi(schema, async (c) => {
-  needOrigin(c);
+  // Without an origin the gateway serves MCP itself (POST /mcp): its tools and their input schemas.
+  if (!c.get('config').ORIGIN_URL) return c.json({ tools: listedTools() as unknown as Record<string, unknown>[] }, 200);
   return passThrough(await forwardToOrigin(c, { method: 'GET', path: '/mcp/schema' }));
 });
 
