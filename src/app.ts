@@ -40,6 +40,7 @@ import type { JobResultsStore } from './exports/source';
 import { d1JobResults } from './jobs/results';
 import { jobsRouter } from './routes/jobs';
 import { politeRouter } from './routes/polite';
+import { crawl4aiRouter } from './crawl/crawl4ai-routes';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -76,6 +77,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', ownKeysRouter); // /keys (self-service)
   app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
   app.route('/', mcpRouter); // /mcp/*
+  app.route('/', crawl4aiRouter); // /llm/*, /ask, /config/dump, /schema, /hooks/info, /artifacts/{id}, /monitor/*
   app.route('/', adminAuditRouter); // /admin/audit
   app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
   app.route('/', adminUsersRouter); // /admin/users

@@ -29,6 +29,7 @@ import { createJob, type CreateJobInput } from '../jobs/service';
 import { crawl4aiTaskView, JOB_ID } from '../jobs/crawl4ai-task';
 import type { CrawlRoute } from './policy';
 import type { EdgeEngineKind } from './types';
+import { toOrigin } from './origin-body';
 
 const ERRORS = problemResponses(400, 401, 403, 413, 422, 429, 502, 503, 504);
 
@@ -104,7 +105,7 @@ crawlRouter.openapi(jobCreate, async (c) => {
     throw new GatewayError('validation_failed', 'Invalid request: $.webhook: the origin\'s tasks take webhook_config; webhook is for the gateway\'s jobs', { extras: { errors: [{ path: '$.webhook', message: 'use webhook_config with an origin' }] } });
   }
   const principal = c.get('principal')!;
-  const res = await forwardToOrigin(c, { method: 'POST', path: '/crawl/job', body: JSON.stringify(decision.body), contentType: 'application/json' });
+  const res = await forwardToOrigin(c, { method: 'POST', path: '/crawl/job', body: JSON.stringify(toOrigin(c, 'job', decision.body)), contentType: 'application/json' });
   if (res.status < 200 || res.status >= 300) return passThrough(res);
   const text = await res.text();
   let taskId: unknown;
