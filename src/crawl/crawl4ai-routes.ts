@@ -65,26 +65,6 @@ const hasOrigin = (c: Context<AppEnv>) => Boolean(c.get('config').ORIGIN_URL);
 
 export const crawl4aiRouter = createRouter();
 
-// ---------- GET /llm/{url}: answer a question about one page ----------
-const LlmQuery = z.object({ q: z.string().min(1).max(2000), provider: Provider.optional(), temperature: z.coerce.number().min(0).max(2).optional() });
-const llmRoute = protectedRoute({
-  // `{url{.+}}`: the target keeps its slashes (`/llm/https://example.com`), as in Crawl4AI's `{url:path}`.
-  method: 'get', path: '/llm/{url{.+}}', tags, summary: 'Ask an LLM about one page (provider by name)', permission: 'crawl:llm',
-  request: { query: LlmQuery },
-  responses: { ...json('`{"answer"}` from the origin'), ...ERRORS },
-});
-crawl4aiRouter.openapi(llmRoute, async (c) => {
-  const query = c.req.valid('query');
-  refuseBaseUrl(requestUrl(c).searchParams.has('base_url'), '$query.base_url');
-  const target = llmTarget(c, c.req.param('url') ?? '', '$path.url');
-  if (!hasOrigin(c)) throw noLlm();
-  const search = new URLSearchParams({ q: query.q });
-  if (query.provider) search.set('provider', query.provider);
-  if (query.temperature !== undefined) search.set('temperature', String(query.temperature));
-  audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'llm', urls: 1, engine: 'origin' } });
-  return passThrough(await forwardToOrigin(c, { method: 'GET', path: `/llm/${encodeURIComponent(target)}`, search: `?${search}` }));
-});
-
 // ---------- POST /llm/job, GET /llm/job/{task_id} ----------
 const HeaderMap = z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), z.string().max(4096).regex(/^[^\u0000-\u001f\u007f]*$/)).refine((m) => Object.keys(m).length <= 20, 'at most 20 headers');
 const LlmJobBody = z
@@ -141,6 +121,27 @@ crawl4aiRouter.openapi(llmJobStatus, async (c) => {
   // BOLA (OWASP API1:2023): another tenant's task reads like an unknown one.
   if (!(await ownsTask(c.env.DB, task_id, principalOf(c)))) throw new GatewayError('not_found', 'No such task');
   return passThrough(await forwardToOrigin(c, { method: 'GET', path: `/llm/job/${encodeURIComponent(task_id)}` }));
+});
+
+// ---------- GET /llm/{url}: answer a question about one page ----------
+// After the /llm/job routes, as in Crawl4AI (its job router is mounted before /llm/{url:path}).
+const LlmQuery = z.object({ q: z.string().min(1).max(2000), provider: Provider.optional(), temperature: z.coerce.number().min(0).max(2).optional() });
+const llmRoute = protectedRoute({
+  // `{url{.+}}`: the target keeps its slashes (`/llm/https://example.com`), as in Crawl4AI's `{url:path}`.
+  method: 'get', path: '/llm/{url{.+}}', tags, summary: 'Ask an LLM about one page (provider by name)', permission: 'crawl:llm',
+  request: { query: LlmQuery },
+  responses: { ...json('`{"answer"}` from the origin'), ...ERRORS },
+});
+crawl4aiRouter.openapi(llmRoute, async (c) => {
+  const query = c.req.valid('query');
+  refuseBaseUrl(requestUrl(c).searchParams.has('base_url'), '$query.base_url');
+  const target = llmTarget(c, c.req.param('url') ?? '', '$path.url');
+  if (!hasOrigin(c)) throw noLlm();
+  const search = new URLSearchParams({ q: query.q });
+  if (query.provider) search.set('provider', query.provider);
+  if (query.temperature !== undefined) search.set('temperature', String(query.temperature));
+  audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'llm', urls: 1, engine: 'origin' } });
+  return passThrough(await forwardToOrigin(c, { method: 'GET', path: `/llm/${encodeURIComponent(target)}`, search: `?${search}` }));
 });
 
 // ---------- GET /ask: Crawl4AI library context for AI assistants ----------

@@ -27,10 +27,10 @@ const QUERY_VALUE = /^[A-Za-z0-9_.:-]{0,64}$/;
 export const MONITOR_READS = ['/monitor/health', '/monitor/requests', '/monitor/browsers', '/monitor/endpoints/stats', '/monitor/timeline', '/monitor/logs/janitor', '/monitor/logs/errors'] as const;
 export const MONITOR_ACTIONS = ['/monitor/actions/cleanup', '/monitor/actions/kill_browser', '/monitor/actions/restart_browser', '/monitor/stats/reset'] as const;
 
-/** Pure: every URL-like value (and every `url`/`urls` field) replaced, for non-admin readers. */
+/** Pure: every URL (inside any text too, and every `url`/`urls` field) replaced, for non-admin readers. */
 export function redactUrls(value: unknown, depth = 0): unknown {
   if (depth > 32) return null;
-  if (typeof value === 'string') return /^(https?:|raw:|wss?:)/i.test(value.trim()) ? '[redacted]' : value;
+  if (typeof value === 'string') return /^\s*raw:/i.test(value) ? '[redacted]' : value.replace(/\b(?:https?|wss?|ftp):\/\/[^\s"'<>]*/gi, '[redacted]');
   if (Array.isArray(value)) return value.map((v) => redactUrls(v, depth + 1));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
