@@ -42,6 +42,7 @@ import { d1JobResults } from './jobs/results';
 import { jobsRouter } from './routes/jobs';
 import { politeRouter } from './routes/polite';
 import { createMcpRouter, mcpChallenge } from './mcp/router';
+import { crawl4aiRouter } from './crawl/crawl4ai-routes';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -82,6 +83,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
   app.route('/', mcpRouter); // /mcp/* (relay to the origin's MCP)
   app.route('/', createMcpRouter(() => app)); // /mcp (the gateway's own MCP server; tool calls re-enter this app)
+  app.route('/', crawl4aiRouter); // /llm/*, /ask, /config/dump, /schema, /hooks/info, /artifacts/{id}, /monitor/*
   app.route('/', adminAuditRouter); // /admin/audit
   app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
   app.route('/', adminUsersRouter); // /admin/users

@@ -11,6 +11,7 @@ import type { CrawlRoute } from './policy';
 import { crawlWithinBudget } from './edge/response-budget';
 import { edgeGate } from '../polite/request-gate';
 import { meterPage, meterPages } from '../metering/meter';
+import { edgeHookActions } from './edge/hook-actions';
 
 function params(v: unknown): Record<string, unknown> {
   if (v && typeof v === 'object' && 'params' in v) {
@@ -21,13 +22,15 @@ function params(v: unknown): Record<string, unknown> {
 }
 
 /** Engine options from a Crawl4AI body (its `browser_config` / `crawler_config` params); shared with the jobs consumer. */
-export function edgeOptions(body: Record<string, unknown>, allowPrivateTargets: boolean, signal?: AbortSignal): EdgeCrawlOptions {
-  return { browserParams: params(body.browser_config), crawlerParams: params(body.crawler_config), allowPrivateTargets, ...(signal ? { signal } : {}) };
+export function edgeOptions(body: Record<string, unknown>, allowPrivateTargets: boolean, signal?: AbortSignal, strictHooks = false): EdgeCrawlOptions {
+  const hooks = edgeHookActions(body, strictHooks);
+  return { browserParams: params(body.browser_config), crawlerParams: params(body.crawler_config), allowPrivateTargets, ...(signal ? { signal } : {}), ...(hooks.length ? { hooks } : {}) };
 }
 
 function options(c: Context<AppEnv>, body: Record<string, unknown>): EdgeCrawlOptions {
   const principal = c.get('principal');
-  const opts = edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal);
+  // A hook action the edge does not run is a 422 here, before any page is loaded.
+  const opts = edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal, true);
   return { ...opts, ...(principal ? { tenant: tenantOf(principal) } : {}), polite: edgeGate(c, body) };
 }
 

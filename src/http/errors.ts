@@ -26,10 +26,13 @@ export const ERROR_CODES = {
   validation_failed: { status: 422, title: 'Validation failed' },
   url_not_allowed: { status: 422, title: 'Target URL not allowed' },
   too_many_urls: { status: 422, title: 'Too many URLs' },
+  // docs/crawling.md "Origin profile": a field the configured Crawl4AI release refuses, stopped before any origin call.
+  origin_refuses_field: { status: 400, title: 'Field refused by the origin' },
   rate_limited: { status: 429, title: 'Rate limit exceeded' },
   concurrency_limited: { status: 429, title: 'Too many requests in flight' },
   misconfigured: { status: 500, title: 'Gateway misconfigured' },
   internal_error: { status: 500, title: 'Internal error' },
+  not_implemented: { status: 501, title: 'Not implemented here' },
   origin_unavailable: { status: 502, title: 'Origin unavailable' },
   limiter_unavailable: { status: 503, title: 'Rate limiter unavailable' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
