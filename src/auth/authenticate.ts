@@ -13,21 +13,28 @@ import { extractCredential } from './credentials';
 import { requestUrl } from '../http/request-target';
 import type { AuthResult, CredentialVerifier } from './verifier';
 import type { AuditActor } from '../audit/types';
-import { verifyApiKey } from '../keys/verify';
-import { verifyAccessToken } from './jwt/verify-access';
+
+/** The verifier for each kind of credential. The app (src/app.ts) names them: API keys and JWTs. */
+export interface CredentialVerifiers {
+  apiKey: CredentialVerifier;
+  jwt: CredentialVerifier;
+}
 
 export interface AuthenticateOptions {
   /** When true, a request without any credential passes through anonymous. */
   optional?: boolean;
-  verifiers?: { apiKey: CredentialVerifier; jwt: CredentialVerifier };
+  /**
+   * Required where a credential is first read: the app's own `authenticate({ optional: true, verifiers })`.
+   * Later calls on the same request (requirePermission, /metrics) find the principal already set, or no
+   * credential at all; one that still meets a credential without verifiers refuses it (fail closed).
+   */
+  verifiers?: CredentialVerifiers;
 }
-
-const DEFAULT_VERIFIERS = { apiKey: verifyApiKey, jwt: verifyAccessToken };
 
 /** Resolves the caller, or throws the 401 the client sees. Usable outside middleware (e.g. /metrics). */
 export async function resolvePrincipal(c: Context<AppEnv>, options: AuthenticateOptions = {}): Promise<boolean> {
   if (c.get('principal')) return true; // already authenticated earlier in this request
-  const verifiers = options.verifiers ?? DEFAULT_VERIFIERS;
+  const verifiers = options.verifiers;
   let credential;
   try {
     credential = extractCredential(c.req.raw.headers, requestUrl(c));
@@ -39,6 +46,7 @@ export async function resolvePrincipal(c: Context<AppEnv>, options: Authenticate
     if (options.optional) return false;
     fail(c, new GatewayError('invalid_credentials', 'Authentication required: send Authorization: Bearer <key or token>'), 'missing_credential');
   }
+  if (!verifiers) fail(c, new GatewayError('invalid_credentials', genericDetail('invalid_credentials')), 'no_verifier');
   let result: AuthResult;
   try {
     result = await (credential.kind === 'jwt' ? verifiers.jwt : verifiers.apiKey)(c, credential.value);

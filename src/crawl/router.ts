@@ -24,7 +24,7 @@ import {
 import { enforcePolicy, handleCrawl, passThrough } from './handle';
 import { strictBody, strictJsonBody } from './strict-body';
 import { forwardToOrigin } from './origin/forward';
-import { ownsTask, recordTask } from './jobs';
+import { ownsTask, recordTask } from './origin/ownership';
 import { createJob, type CreateJobInput } from '../jobs/service';
 import { crawl4aiTaskView, JOB_ID } from '../jobs/crawl4ai-task';
 import type { CrawlRoute } from './policy';
