@@ -19,6 +19,9 @@ import { bodyGate, acceptedTypesOf } from './http/request-body';
 import { requestTarget } from './http/request-target';
 import { ipAllowList } from './http/ip-rules';
 import { authenticate, type AuthenticateOptions } from './auth/authenticate';
+import { verifyApiKey } from './keys/verify';
+import { verifyAccessToken } from './auth/jwt/verify-access';
+import { verifyOAuthToken } from './oauth/verify';
 import { clientRateLimits } from './ratelimit/client-limits';
 import { principalRateLimits } from './ratelimit/principal-limits';
 import { meterUsage } from './metering/meter-middleware';
@@ -35,7 +38,7 @@ import { adminAuditRouter } from './routes/admin/audit';
 import { authRouter } from './routes/auth';
 import { adminUsersRouter } from './routes/admin/users';
 import { playgroundRouter } from './routes/playground';
-import { dashboardRouter } from './dashboard/router';
+import { createDashboardRouter } from './dashboard/router';
 import { createExportsRouter } from './routes/exports';
 import type { JobResultsStore } from './exports/source';
 import { d1JobResults } from './jobs/results';
@@ -68,7 +71,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   // Rate limits that need no principal (per IP, per route group, login attempts) go here.
   app.use('*', clientRateLimits());
   app.use('/mcp', mcpChallenge()); // a 401 at /mcp names the OAuth protected resource metadata (RFC 9728)
-  app.use('*', authenticate({ optional: true, verifiers: options.verifiers }));
+  app.use('*', authenticate({ optional: true, verifiers: options.verifiers ?? { apiKey: verifyApiKey, jwt: verifyAccessToken, oauth: verifyOAuthToken } }));
   // Rate limits per principal (key / user) and crawl concurrency leases go here.
   app.use('*', principalRateLimits());
   // Metered requests (crawl routes, jobs): pages, bytes, time and credits, settled when the response ends.
@@ -88,7 +91,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
   app.route('/', adminUsersRouter); // /admin/users
   app.route('/', playgroundRouter); // /playground
-  app.route('/', dashboardRouter); // /dashboard/* (server-rendered UI over this same API)
+  app.route('/', createDashboardRouter(app.fetch)); // /dashboard/* (server-rendered UI over this same API)
   app.route('/', politeRouter); // /.well-known/http-message-signatures-directory, /admin/hosts
   app.route('/', jobsRouter); // /jobs, /jobs/{id}[/results|/cancel|/pause|/resume], /usage
   app.route('/', createExportsRouter(options.jobResults ?? d1JobResults)); // /jobs/{id}/export, /exports*

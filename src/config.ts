@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { parseCidrList, type Cidr } from './http/cidr';
 import { parseRateLimit, type RateLimitSpec } from './ratelimit/limit-spec';
 import { parseRoleLimits, parseRouteLimits } from './ratelimit/policy';
-import { parseSeedKeys } from './keys/seed';
+import { parseSeedKeys } from './keys/seed-keys';
 import { parseRolePermissions } from './auth/rbac';
-import { parsePrivateJwks } from './auth/jwt/keys';
+import { parsePrivateJwks } from './auth/jwt/private-jwks';
 import { parseBotAuthKeys, type BotAuthKey } from './polite/bot-auth-keys';
 import { parseCreditCosts, type CreditCosts } from './metering/costs';
 

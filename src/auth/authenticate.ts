@@ -13,18 +13,27 @@ import { extractCredential } from './credentials';
 import { requestUrl } from '../http/request-target';
 import type { AuthResult, CredentialVerifier } from './verifier';
 import type { AuditActor } from '../audit/types';
-import { verifyApiKey } from '../keys/verify';
-import { verifyAccessToken } from './jwt/verify-access';
 import { dispatchedPrincipal } from './dispatch';
-import { isOAuthToken, verifyOAuthToken } from '../oauth/verify';
+import { isOAuthToken } from '../oauth/verify';
+
+/** The verifier for each kind of credential. The app (src/app.ts) names them: API keys, JWTs, OAuth tokens. */
+export interface CredentialVerifiers {
+  apiKey: CredentialVerifier;
+  jwt: CredentialVerifier;
+  /** OAuth access tokens issued to MCP clients (src/oauth/verify.ts); without it such a token is refused. */
+  oauth?: CredentialVerifier;
+}
 
 export interface AuthenticateOptions {
   /** When true, a request without any credential passes through anonymous. */
   optional?: boolean;
-  verifiers?: { apiKey: CredentialVerifier; jwt: CredentialVerifier; oauth?: CredentialVerifier };
+  /**
+   * Required where a credential is first read: the app's own `authenticate({ optional: true, verifiers })`.
+   * Later calls on the same request (requirePermission, /metrics) find the principal already set, or no
+   * credential at all; one that still meets a credential without verifiers refuses it (fail closed).
+   */
+  verifiers?: CredentialVerifiers;
 }
-
-const DEFAULT_VERIFIERS = { apiKey: verifyApiKey, jwt: verifyAccessToken, oauth: verifyOAuthToken };
 
 function executionContextOf(c: Context<AppEnv>): unknown {
   try {
@@ -43,7 +52,7 @@ export async function resolvePrincipal(c: Context<AppEnv>, options: Authenticate
     c.set('principal', inner);
     return true;
   }
-  const verifiers = options.verifiers ?? DEFAULT_VERIFIERS;
+  const verifiers = options.verifiers;
   let credential;
   try {
     credential = extractCredential(c.req.raw.headers, requestUrl(c));
@@ -55,10 +64,11 @@ export async function resolvePrincipal(c: Context<AppEnv>, options: Authenticate
     if (options.optional) return false;
     fail(c, new GatewayError('invalid_credentials', 'Authentication required: send Authorization: Bearer <key or token>'), 'missing_credential');
   }
+  if (!verifiers) fail(c, new GatewayError('invalid_credentials', genericDetail('invalid_credentials')), 'no_verifier');
   let result: AuthResult;
   try {
     // OAuth access tokens (`<user>:<grant>:<secret>`, src/oauth/verify.ts) look like neither a JWS nor a key.
-    const verify = credential.kind === 'jwt' ? verifiers.jwt : isOAuthToken(credential.value) ? (verifiers.oauth ?? verifyOAuthToken) : verifiers.apiKey;
+    const verify = credential.kind === 'jwt' ? verifiers.jwt : isOAuthToken(credential.value) ? (verifiers.oauth ?? verifiers.apiKey) : verifiers.apiKey;
     result = await verify(c, credential.value);
   } catch (err) {
     if (err instanceof GatewayError && err.status >= 500) throw err; // e.g. limiter/store down: not an auth failure

@@ -11,7 +11,7 @@ import { audit } from '../audit/audit';
 import { enforcePolicy } from './handle';
 import { forwardToOrigin } from './origin/forward';
 import { toOrigin } from './origin-body';
-import { ownsTask, recordTask } from './jobs';
+import { ownsTask, recordTask } from './origin/ownership';
 import { TaskIdSchema } from './schemas';
 import { createJob, type CreateJobInput } from '../jobs/service';
 import { crawl4aiTaskView, JOB_ID } from '../jobs/crawl4ai-task';

@@ -15,7 +15,7 @@ import { DEFAULT_SOCKET_LIMITS, proxyWebSocket } from './origin/websocket';
 import { inspectMcpMessage, RPC, type McpInspection } from './mcp-policy';
 import { McpLimiter, PendingToolCalls, sseAnswerReader } from './mcp-limits';
 import { passThrough } from './handle';
-import { ownsSession, recordSession } from './jobs';
+import { ownsSession, recordSession } from './origin/ownership';
 import { tenantOf, type Principal } from '../auth/principal';
 import { policyContextFor, type PolicyContext } from './policy';
 import { requestUrl } from '../http/request-target';
