@@ -10,6 +10,7 @@
 import type { LinkItem, MediaItem } from '../types';
 import { resolveUrl } from './markdown/html-to-markdown';
 import { serializeHtml, textContent, type ElementNode, type TreeNode } from './markdown/html-tree';
+import { NO_ATTRIBUTES } from './markdown/html-lexer';
 import { PAGE_LIMITS, type PageNotes } from './markdown/limits';
 
 export interface Extracted {
@@ -49,6 +50,7 @@ function dropsAttr(name: string, value: string): boolean {
 
 /** The attributes without the dropped ones: the same object when none is dropped (most elements). */
 function cleanAttrs(attrs: Record<string, string>): Record<string, string> {
+  if (attrs === NO_ATTRIBUTES) return attrs;
   let dropping = false;
   for (const name in attrs) {
     if (dropsAttr(name, attrs[name]!)) {
