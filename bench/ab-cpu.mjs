@@ -88,7 +88,7 @@ try {
       await quiesce(s.directPid);
       const r = await cpuSplit({ inspectorPort: s.inspectorPort, pid: s.directPid, drive: async () => (await drive(s.url)).total });
       console.log(`split ${side}: worker ${(r.shares.worker * 100).toFixed(0)}% objects ${(r.shares.objects * 100).toFixed(0)}% gc ${(r.shares.gc * 100).toFixed(0)}%; sampled busy ${r.isolateBusyMs.toFixed(2)} ms/req, main thread ${r.mainThreadMs.toFixed(2)} ms/req`);
-      for (const [k, v] of r.topWorker) console.log(`   ${v.toFixed(3)} ms  ${k}`);
+      for (const [k, v] of r.topWorker.slice(0, Number(opt("top", 12)))) console.log(`   ${v.toFixed(3)} ms  ${k}`);
     }
   }
 } finally {

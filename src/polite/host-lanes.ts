@@ -2,7 +2,7 @@
  * One request's pages on one host, batched into few `HostPacer` calls (issue #25): pages that ask for
  * a slot at about the same time go in one `acquireMany` call; a finished page's release rides along
  * with the next call, or goes after RELEASE_FLUSH_MS, or at once when the request has nothing else
- * running on the host; and when the request said which pages come next (`expect`), the first call
+ * running on the host or the object said other callers were waiting at the host's cap; and when the request said which pages come next (`expect`), the first call
  * also leases those ahead — only if the host has no spacing and free slots, so a lease ahead costs
  * the host nothing but a slot held a little early (conservative for the in-flight cap). A page with
  * a bad outcome (429, 5xx, timeout, network) gives back the unused leases ahead, so the next pages
@@ -51,6 +51,7 @@ export class HostLane {
   #releaseTimer = false;
   #spaced = false;
   #finished = false;
+  #contended = false;
 
   constructor(
     private readonly stub: PacerStub,
@@ -81,7 +82,8 @@ export class HostLane {
     this.#releases.push({ leaseId, ...outcome });
     if (bad(outcome)) this.#giveBackAhead();
     if (this.#parked.length) this.#waiting.push(...this.#parked.splice(0));
-    if (this.#waiting.length || this.#live <= 0) this.#schedule();
+    // Others waiting at the host's cap need this slot now: no holding back then.
+    if (this.#waiting.length || this.#live <= 0 || this.#contended) this.#schedule();
     else this.#armReleaseTimer();
   }
 
@@ -151,6 +153,7 @@ export class HostLane {
     this.#calling = false;
     const now = Date.now();
     this.#spaced ||= answer.spaced;
+    this.#contended = answer.contended;
     batch.forEach((w, i) => {
       const a = answer.answers[i] ?? { kind: 'busy', retryAfterMs: 1000, reason: 'no answer from the host pacer' };
       if (a.kind === 'later') return void this.#parked.push(w);
@@ -173,7 +176,7 @@ export class HostLane {
     // Parked pages with none of our leases left to end would wait forever: ask again now.
     if (this.#parked.length && this.#live <= 0) this.#waiting.push(...this.#parked.splice(0));
     if (this.#finished) this.#giveBackAhead(false);
-    if (this.#waiting.length || (this.#releases.length && this.#live <= 0)) await this.#flush();
+    if (this.#waiting.length || (this.#releases.length && (this.#live <= 0 || this.#contended))) await this.#flush();
     else if (this.#releases.length) this.#armReleaseTimer();
   }
 

@@ -92,7 +92,7 @@ export class HostPacer extends DurableObject<Env> {
       } else ahead.push(answer);
     }
     this.#persist();
-    return { answers, ahead, spaced };
+    return { answers, ahead, spaced, contended: this.#waiters.length > 0 };
   }
 
   /** Robots for one page: its Crawl-delay, or the refusal. */

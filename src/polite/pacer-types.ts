@@ -52,6 +52,8 @@ export interface AcquireManyAnswer {
   ahead: (AcquireAnswer | null)[];
   /** True when the host's spacing is above zero: pages cannot be leased ahead (do not ask again). */
   spaced: boolean;
+  /** Callers were waiting at the host's cap when this answer left: releases should not be held back. */
+  contended: boolean;
 }
 
 export type AcquireAnswer =
