@@ -12,7 +12,7 @@
  *  - `/monitor/*`: monitor-routes.ts.
  */
 import { z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { createRouter, jsonBody, problemResponses, protectedRoute } from '../http/openapi';
 import { GatewayError } from '../http/errors';
@@ -127,13 +127,21 @@ crawl4aiRouter.openapi(llmJobStatus, async (c) => {
 // After the /llm/job routes, as in Crawl4AI (its job router is mounted before /llm/{url:path}).
 const LlmQuery = z.object({ q: z.string().min(1).max(2000), provider: Provider.optional(), temperature: z.coerce.number().min(0).max(2).optional() });
 const llmRoute = protectedRoute({
-  // `{url{.+}}`: the target keeps its slashes (`/llm/https://example.com`), as in Crawl4AI's `{url:path}`.
-  method: 'get', path: '/llm/{url{.+}}', tags, summary: 'Ask an LLM about one page (provider by name)', permission: 'crawl:llm',
-  request: { query: LlmQuery },
+  method: 'get', path: '/llm/{url}', tags, summary: 'Ask an LLM about one page (provider by name)', permission: 'crawl:llm',
+  request: { params: z.object({ url: z.string().openapi({ description: 'The target; keeps its slashes (`/llm/https://example.com`)' }) }), query: LlmQuery },
   responses: { ...json('`{"answer"}` from the origin'), ...ERRORS },
 });
-crawl4aiRouter.openapi(llmRoute, async (c) => {
-  const query = c.req.valid('query');
+// Documented as `/llm/{url}`, routed as `/llm/:url{.+}`: the target keeps its slashes, as in
+// Crawl4AI's `{url:path}` (zod-openapi's `{param}` cannot say that).
+crawl4aiRouter.openAPIRegistry.registerPath(llmRoute);
+const [llmGuard] = llmRoute.middleware as unknown as MiddlewareHandler<AppEnv>[]; // requirePermission('crawl:llm')
+crawl4aiRouter.get('/llm/:url{.+}', llmGuard as MiddlewareHandler<AppEnv>, async (c) => {
+  const parsed = LlmQuery.safeParse(c.req.query());
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((i) => ({ path: `$query.${i.path.join('.')}`, message: i.message }));
+    throw new GatewayError('validation_failed', `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { extras: { errors } });
+  }
+  const query = parsed.data;
   refuseBaseUrl(requestUrl(c).searchParams.has('base_url'), '$query.base_url');
   const target = llmTarget(c, c.req.param('url') ?? '', '$path.url');
   if (!hasOrigin(c)) throw noLlm();
@@ -141,7 +149,7 @@ crawl4aiRouter.openapi(llmRoute, async (c) => {
   if (query.provider) search.set('provider', query.provider);
   if (query.temperature !== undefined) search.set('temperature', String(query.temperature));
   audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'llm', urls: 1, engine: 'origin' } });
-  return passThrough(await forwardToOrigin(c, { method: 'GET', path: `/llm/${encodeURIComponent(target)}`, search: `?${search}` }));
+  return forwardToOrigin(c, { method: 'GET', path: `/llm/${encodeURIComponent(target)}`, search: `?${search}` });
 });
 
 // ---------- GET /ask: Crawl4AI library context for AI assistants ----------
