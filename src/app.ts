@@ -46,6 +46,7 @@ import { jobsRouter } from './routes/jobs';
 import { politeRouter } from './routes/polite';
 import { createMcpRouter, mcpChallenge } from './mcp/router';
 import { crawl4aiRouter } from './crawl/crawl4ai-routes';
+import { usageRouter } from './routes/usage';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -94,6 +95,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', createDashboardRouter(app.fetch)); // /dashboard/* (server-rendered UI over this same API)
   app.route('/', politeRouter); // /.well-known/http-message-signatures-directory, /admin/hosts
   app.route('/', jobsRouter); // /jobs, /jobs/{id}[/results|/cancel|/pause|/resume], /usage
+  app.route('/', usageRouter); // /admin/keys/{id}/usage, /keys/{id}/usage, /admin/users/{username}/usage, /usage/export
   app.route('/', createExportsRouter(options.jobResults ?? d1JobResults)); // /jobs/{id}/export, /exports*
   registerDocs(app);
 
