@@ -41,6 +41,9 @@ import { d1JobResults } from './jobs/results';
 import { jobsRouter } from './routes/jobs';
 import { politeRouter } from './routes/polite';
 import { createMcpRouter, mcpChallenge } from './mcp/router';
+import { oauthRouter } from './oauth/router';
+import { consentRouter } from './oauth/consent';
+import { grantsRouter } from './routes/grants';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -79,6 +82,9 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
   app.route('/', mcpRouter); // /mcp/* (relay to the origin's MCP)
   app.route('/', createMcpRouter(() => app)); // /mcp (the gateway's own MCP server; tool calls re-enter this app)
+  app.route('/', oauthRouter); // /.well-known/oauth-*, /oauth/register, /oauth/token (OAuth 2.1 for MCP clients)
+  app.route('/', consentRouter); // /oauth/authorize (sign in + consent)
+  app.route('/', grantsRouter); // /grants, /admin/grants
   app.route('/', adminAuditRouter); // /admin/audit
   app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
   app.route('/', adminUsersRouter); // /admin/users
