@@ -47,6 +47,9 @@ import { politeRouter } from './routes/polite';
 import { createMcpRouter, mcpChallenge } from './mcp/router';
 import { crawl4aiRouter } from './crawl/crawl4ai-routes';
 import { usageRouter } from './routes/usage';
+import { oauthRouter } from './oauth/router';
+import { consentRouter } from './oauth/consent';
+import { grantsRouter } from './routes/grants';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -88,6 +91,9 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.route('/', mcpRouter); // /mcp/* (relay to the origin's MCP)
   app.route('/', createMcpRouter(() => app)); // /mcp (the gateway's own MCP server; tool calls re-enter this app)
   app.route('/', crawl4aiRouter); // /llm/*, /ask, /config/dump, /schema, /hooks/info, /artifacts/{id}, /monitor/*
+  app.route('/', oauthRouter); // /.well-known/oauth-*, /oauth/register, /oauth/token (OAuth 2.1 for MCP clients)
+  app.route('/', consentRouter); // /oauth/authorize (sign in + consent)
+  app.route('/', grantsRouter); // /grants, /admin/grants
   app.route('/', adminAuditRouter); // /admin/audit
   app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
   app.route('/', adminUsersRouter); // /admin/users

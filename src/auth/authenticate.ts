@@ -10,7 +10,7 @@ import { audit } from '../audit/audit';
 import { denialAuditDecision } from '../audit/aggregate';
 import { countAuthFailure } from '../metrics/recorder';
 import { extractCredential } from './credentials';
-import { requestUrl } from '../http/request-target';
+import { requestRoute, requestUrl } from '../http/request-target';
 import type { AuthResult, CredentialVerifier } from './verifier';
 import type { AuditActor } from '../audit/types';
 import { dispatchedPrincipal } from './dispatch';
@@ -35,6 +35,8 @@ export interface AuthenticateOptions {
   verifiers?: CredentialVerifiers;
 }
 
+const OAUTH_CLIENT_ROUTES = new Set(['/oauth/token', '/oauth/register']);
+
 function executionContextOf(c: Context<AppEnv>): unknown {
   try {
     return c.executionCtx;
@@ -52,6 +54,9 @@ export async function resolvePrincipal(c: Context<AppEnv>, options: Authenticate
     c.set('principal', inner);
     return true;
   }
+  // The OAuth token and registration endpoints authenticate OAuth *clients* (e.g. `Authorization: Basic`,
+  // RFC 6749 §2.3.1), which the provider checks; they are not gateway credentials.
+  if (options.optional && OAUTH_CLIENT_ROUTES.has(requestRoute(c).template ?? '')) return false;
   const verifiers = options.verifiers;
   let credential;
   try {
