@@ -4,7 +4,7 @@
  */
 import type { Env } from './env';
 import { loadConfig, type Config } from './config';
-import { auditRetentionTask } from './audit/retention';
+import { auditCheckpointTask, auditRetentionTask } from './audit/retention';
 import { purgeOldJobs } from './jobs/retention';
 
 export type HousekeepingTask = (env: Env, config: Config, now: number) => Promise<unknown>;
@@ -12,6 +12,8 @@ export type HousekeepingTask = (env: Env, config: Config, now: number) => Promis
 export const HOUSEKEEPING_TASKS: Record<string, HousekeepingTask> = {};
 HOUSEKEEPING_TASKS.audit_retention = auditRetentionTask;
 HOUSEKEEPING_TASKS.job_retention = purgeOldJobs;
+// After audit_retention: the checkpoint signs the boundaries it just moved.
+HOUSEKEEPING_TASKS.audit_checkpoint = auditCheckpointTask;
 
 export async function runHousekeeping(env: Env, now: number): Promise<Record<string, string>> {
   const result = loadConfig(env);
