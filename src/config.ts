@@ -175,6 +175,13 @@ export const configSchema = z
     // docs/crawling.md "Origin profile": which Crawl4AI server release ORIGIN_URL runs (what it refuses, how bodies are forwarded).
     ORIGIN_PROFILE: z.enum(['crawl4ai-0.9', 'crawl4ai-0.8'], { error: 'must be crawl4ai-0.9 or crawl4ai-0.8' }).default('crawl4ai-0.9'),
     AUDIT_RETENTION_DAYS: int(90, 1, 3650),
+    // Audit at scale (docs/audit.md "Shards", docs/scale.md): hash chains (AuditLog objects) chosen by
+    // a stable hash of the tenant; allowed-request events go to R2 segments of at most this many
+    // seconds, kept AUDIT_ARCHIVE_RETENTION_DAYS; AUDIT_CHECKPOINT_KEY signs the checkpoints of all heads.
+    AUDIT_SHARDS: int(4, 1, 256),
+    AUDIT_SEGMENT_SECONDS: int(60, 1, 3600),
+    AUDIT_ARCHIVE_RETENTION_DAYS: int(30, 1, 3650),
+    AUDIT_CHECKPOINT_KEY: optionalString,
     // docs/api-keys.md "Self-service keys": live keys one owner may hold when created by a non-admin.
     MAX_KEYS_PER_USER: int(10, 1, 1000),
     // Crawl jobs (docs/jobs.md): URLs per job, pages per work item, work items in flight in total /

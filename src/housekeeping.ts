@@ -5,7 +5,7 @@
  */
 import type { Env } from './env';
 import { loadConfig, type Config } from './config';
-import { auditRetentionTask } from './audit/retention';
+import { auditCheckpointTask, auditRetentionTask } from './audit/retention';
 import { purgeOldJobs } from './jobs/retention';
 import { purgeOwnershipRows } from './crawl/origin/ownership';
 
@@ -13,6 +13,8 @@ export type HousekeepingTask = (env: Env, config: Config, now: number) => Promis
 
 export const HOUSEKEEPING_TASKS: Record<string, HousekeepingTask> = {
   audit_retention: auditRetentionTask,
+  // After audit_retention: the checkpoint signs the boundaries it just moved.
+  audit_checkpoint: auditCheckpointTask,
   job_retention: purgeOldJobs,
   crawl_ownership_retention: (env, _config, now) => purgeOwnershipRows(env.DB, now),
 };
