@@ -10,6 +10,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import { GatewayError } from '../http/errors';
+import { principalOf } from '../auth/principal';
 import { defaultLimiterSource, releaseLease, type LimiterNamespace, type LimiterSource } from '../ratelimit/limiter-client';
 import { admitPrincipal, LEASE_MARGIN_MS } from '../ratelimit/principal-limits';
 import { objectName, principalLimits, type PrincipalLimits } from '../ratelimit/policy';
@@ -38,7 +39,7 @@ export class McpLimiter {
     const config = c.get('config');
     this.#c = c;
     this.#source = source;
-    this.#limits = principalLimits(c.get('principal')!, config.DEFAULT_RATE_LIMIT, config.ROLE_RATE_LIMITS);
+    this.#limits = principalLimits(principalOf(c), config.DEFAULT_RATE_LIMIT, config.ROLE_RATE_LIMITS);
     this.#ttlMs = config.ORIGIN_TIMEOUT_MS + LEASE_MARGIN_MS;
   }
 

@@ -3,11 +3,10 @@
  * `/mcp/sse` (SSE, streamed), `/mcp/messages[/]` (JSON-RPC posts, tool calls policy-checked),
  * `/mcp/schema`, and `/mcp/ws` (WebSocket proxied message by message, tool calls policy-checked).
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
-import { requirePermission } from '../auth/require-permission';
-import { createRouter, problemResponses, protectedBy } from '../http/openapi';
+import { createRouter, problemResponses, protectedRoute } from '../http/openapi';
 import { GatewayError } from '../http/errors';
 import { audit } from '../audit/audit';
 import { forwardToOrigin } from './origin/forward';
@@ -16,7 +15,7 @@ import { inspectMcpMessage, RPC, type McpInspection } from './mcp-policy';
 import { McpLimiter, PendingToolCalls, sseAnswerReader } from './mcp-limits';
 import { passThrough } from './handle';
 import { ownsSession, recordSession } from './origin/ownership';
-import { tenantOf, type Principal } from '../auth/principal';
+import { principalOf, tenantOf, type Principal } from '../auth/principal';
 import { policyContextFor, type PolicyContext } from './policy';
 import { requestUrl } from '../http/request-target';
 import { listedTools } from '../mcp/tools';
@@ -28,7 +27,7 @@ function needOrigin(c: Context<AppEnv>): void {
 }
 
 function policyContext(c: Context<AppEnv>): PolicyContext {
-  return policyContextFor(c.get('principal')!, c.get('config'));
+  return policyContextFor(principalOf(c), c.get('config'));
 }
 
 /** Every refused MCP message leaves an audit row with its reason (never its content). */
@@ -41,48 +40,39 @@ function auditRefusal(c: Context<AppEnv>, route: string, r: Extract<McpInspectio
 
 const LIMIT_CODES = new Set(['rate_limited', 'concurrency_limited', 'limiter_unavailable']);
 
-const sse = createRoute({
-  method: 'get',
-  path: '/mcp/sse',
-  summary: 'MCP over Server-Sent Events (streamed from the origin)',
-  tags: ['MCP'],
-  ...protectedBy('crawl:run'),
-  middleware: [requirePermission('crawl:run')],
+const tags = ['MCP'];
+
+const mcpSseRoute = protectedRoute({
+  method: 'get', path: '/mcp/sse', tags, summary: 'MCP over Server-Sent Events (streamed from the origin)',
+  permission: 'crawl:run',
   responses: { 200: { description: 'SSE stream', content: { 'text/event-stream': { schema: z.string() } } }, ...ERRORS },
 });
 
-const schema = createRoute({
-  method: 'get',
-  path: '/mcp/schema',
-  summary: 'The MCP tools and resources the origin offers',
-  tags: ['MCP'],
-  ...protectedBy('crawl:run'),
-  middleware: [requirePermission('crawl:run')],
+const mcpSchemaRoute = protectedRoute({
+  method: 'get', path: '/mcp/schema', tags, summary: 'The MCP tools and resources the origin offers',
+  permission: 'crawl:run',
   responses: { 200: { description: 'Schema', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } }, ...ERRORS },
 });
 
-const ws = createRoute({
-  method: 'get',
-  path: '/mcp/ws',
-  summary: 'MCP over WebSocket (Upgrade: websocket)',
-  tags: ['MCP'],
-  ...protectedBy('crawl:run'),
-  middleware: [requirePermission('crawl:run')],
+const mcpWsRoute = protectedRoute({
+  method: 'get', path: '/mcp/ws', tags, summary: 'MCP over WebSocket (Upgrade: websocket)',
+  permission: 'crawl:run',
   responses: { 101: { description: 'Switching protocols' }, ...problemResponses(400, 401, 403, 426, 429, 502, 503, 504) },
 });
 
-function messagesRoute(path: string) {
-  return createRoute({
-    method: 'post',
-    path,
-    summary: 'MCP JSON-RPC messages for an SSE session (`?session_id=`)',
-    tags: ['MCP'],
-    ...protectedBy('crawl:run'),
-    middleware: [requirePermission('crawl:run')],
-    request: { query: z.object({ session_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) }) },
+const SessionQuery = z.object({ session_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/) });
+
+/** `/mcp/messages` and `/mcp/messages/` (Crawl4AI's own spelling): the same route twice. */
+function mcpMessagesRouteAt<const P extends string>(path: P) {
+  return protectedRoute({
+    method: 'post', path, tags, summary: 'MCP JSON-RPC messages for an SSE session (`?session_id=`)',
+    permission: 'crawl:run',
+    request: { query: SessionQuery },
     responses: { 202: { description: 'Accepted' }, ...ERRORS },
   });
 }
+const mcpMessagesRoute = mcpMessagesRouteAt('/mcp/messages');
+const mcpMessagesSlashRoute = mcpMessagesRouteAt('/mcp/messages/');
 
 export const mcpRouter = createRouter();
 
@@ -123,56 +113,58 @@ export function bindSessionIds(body: ReadableStream<Uint8Array>, db: D1Database,
   );
 }
 
-mcpRouter.openapi(sse, async (c) => {
+mcpRouter.openapi(mcpSseRoute, async (c) => {
   needOrigin(c);
   audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'mcp_sse', engine: 'origin', urls: 0 } });
   const res = await forwardToOrigin(c, { method: 'GET', path: '/mcp/sse' });
   if (!res.ok || !res.body) return res;
   const limiter = new McpLimiter(c);
-  return new Response(bindSessionIds(res.body, c.env.DB, c.get('principal')!, (id) => limiter.releaseById(id)), { status: res.status, headers: res.headers });
+  return new Response(bindSessionIds(res.body, c.env.DB, principalOf(c), (id) => limiter.releaseById(id)), { status: res.status, headers: res.headers });
 });
 
-mcpRouter.openapi(schema, async (c) => {
+mcpRouter.openapi(mcpSchemaRoute, async (c) => {
   // Without an origin the gateway serves MCP itself (POST /mcp): its tools and their input schemas.
   if (!c.get('config').ORIGIN_URL) return c.json({ tools: listedTools() as unknown as Record<string, unknown>[] }, 200);
   return passThrough(await forwardToOrigin(c, { method: 'GET', path: '/mcp/schema' }));
 });
 
-for (const path of ['/mcp/messages', '/mcp/messages/']) {
-  mcpRouter.openapi(messagesRoute(path), async (c) => {
-    needOrigin(c);
-    const { session_id } = c.req.valid('query');
-    // Sessions belong to the tenant that opened them: another tenant's id reads as unknown.
-    if (!(await ownsSession(c.env.DB, session_id, c.get('principal')!))) {
-      const charged = await new McpLimiter(c).admitMessage([]);
-      throw charged.ok ? new GatewayError('not_found', 'No such MCP session') : charged.error;
-    }
-    const text = await c.req.text();
-    const inspected = inspectMcpMessage(text, policyContext(c));
-    // Every post costs the principal's bucket like an HTTP request; a tool call weighs its URLs and takes a lease.
-    const admitted = await new McpLimiter(c).admitMessage(inspected.ok ? inspected.calls : [], (call) => sseLeaseId(session_id, call.id));
-    if (!admitted.ok) {
-      auditRefusal(c, 'mcp_messages', { ok: false, error: admitted.error, id: null, rpcCode: RPC.invalidRequest });
-      throw admitted.error;
-    }
-    if (!inspected.ok) {
-      auditRefusal(c, 'mcp_messages', inspected);
-      throw inspected.error;
-    }
-    const search = requestUrl(c).search;
-    // Crawl4AI mounts the SSE message endpoint at `/mcp/messages/`.
-    let res: Response;
-    try {
-      res = await forwardToOrigin(c, { method: 'POST', path: '/mcp/messages/', search, body: inspected.message, contentType: 'application/json' });
-    } catch (err) {
-      await Promise.all(admitted.leases.map((l) => l.release()));
-      throw err;
-    }
-    // The answer arrives on the SSE stream (which releases the lease, see bindSessionIds); a refused post has none.
-    if (!res.ok) await Promise.all(admitted.leases.map((l) => l.release()));
-    return res;
-  });
+/** A JSON-RPC post for an SSE session: the session's owner only, policy-checked, rate-limited, leased. */
+async function relayMcpMessage(c: Context<AppEnv, string, { out: { query: z.infer<typeof SessionQuery> } }>): Promise<Response> {
+  needOrigin(c);
+  const { session_id } = c.req.valid('query');
+  // Sessions belong to the tenant that opened them: another tenant's id reads as unknown.
+  if (!(await ownsSession(c.env.DB, session_id, principalOf(c)))) {
+    const charged = await new McpLimiter(c).admitMessage([]);
+    throw charged.ok ? new GatewayError('not_found', 'No such MCP session') : charged.error;
+  }
+  const text = await c.req.text();
+  const inspected = inspectMcpMessage(text, policyContext(c));
+  // Every post costs the principal's bucket like an HTTP request; a tool call weighs its URLs and takes a lease.
+  const admitted = await new McpLimiter(c).admitMessage(inspected.ok ? inspected.calls : [], (call) => sseLeaseId(session_id, call.id));
+  if (!admitted.ok) {
+    auditRefusal(c, 'mcp_messages', { ok: false, error: admitted.error, id: null, rpcCode: RPC.invalidRequest });
+    throw admitted.error;
+  }
+  if (!inspected.ok) {
+    auditRefusal(c, 'mcp_messages', inspected);
+    throw inspected.error;
+  }
+  const search = requestUrl(c).search;
+  // Crawl4AI mounts the SSE message endpoint at `/mcp/messages/`.
+  let res: Response;
+  try {
+    res = await forwardToOrigin(c, { method: 'POST', path: '/mcp/messages/', search, body: inspected.message, contentType: 'application/json' });
+  } catch (err) {
+    await Promise.all(admitted.leases.map((l) => l.release()));
+    throw err;
+  }
+  // The answer arrives on the SSE stream (which releases the lease, see bindSessionIds); a refused post has none.
+  if (!res.ok) await Promise.all(admitted.leases.map((l) => l.release()));
+  return res;
 }
+
+mcpRouter.openapi(mcpMessagesRoute, (c) => relayMcpMessage(c));
+mcpRouter.openapi(mcpMessagesSlashRoute, (c) => relayMcpMessage(c));
 
 /**
  * The lease of an SSE tool call is named by its session and JSON-RPC id, so the SSE stream that
@@ -183,7 +175,7 @@ function sseLeaseId(session: string, id: unknown): string {
   return key && key.length <= 128 ? `mcp:${session}:${key}` : crypto.randomUUID();
 }
 
-mcpRouter.openapi(ws, async (c) => {
+mcpRouter.openapi(mcpWsRoute, async (c) => {
   needOrigin(c);
   if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
     throw new GatewayError('bad_request', 'This endpoint needs a WebSocket upgrade (Upgrade: websocket)');

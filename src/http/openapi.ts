@@ -5,7 +5,7 @@
  */
 import { OpenAPIHono, createRoute, z, type RouteConfig } from '@hono/zod-openapi';
 import { requirePermission } from '../auth/require-permission';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import type { Permission } from '../auth/rbac';
 import { GatewayError } from './errors';
@@ -73,8 +73,8 @@ export function problemResponses(...statuses: number[]) {
   return out;
 }
 
-/** The OpenAPI fields of a protected route: security schemes, permission, and the shared auth errors. */
-export function protectedBy(permission: Permission | Permission[] | 'authenticated') {
+/** The OpenAPI fields of a protected route: security schemes and permission (used by `protectedRoute`). */
+function protectedBy(permission: Permission | Permission[] | 'authenticated') {
   const perms = Array.isArray(permission) ? permission : [permission];
   return {
     security: [{ bearerAuth: [] }, { apiKeyHeader: [] }] as Array<Record<string, string[]>>,
@@ -90,6 +90,13 @@ export function jsonBody<T extends z.ZodType>(schema: T, description?: string) {
 type ProtectedConfig = Omit<RouteConfig, 'security'> & {
   /** The permission(s) the route needs; `'authenticated'` = any valid credential. */
   permission: Permission | Permission[] | 'authenticated';
+  /**
+   * Lets a request through the guard without a credential when true (e.g. /metrics from an
+   * allow-listed address). The OpenAPI document still states the permission.
+   */
+  allowWithout?: (c: Context<AppEnv>) => boolean;
+  /** Middleware that runs before the guard and may answer without it (e.g. a redirect). */
+  before?: MiddlewareHandler<AppEnv>[];
 };
 
 /**
@@ -99,12 +106,19 @@ type ProtectedConfig = Omit<RouteConfig, 'security'> & {
  * (test/security/every-route.test.ts) drives the 401/403/429 cases from `x-permission`.
  */
 export function protectedRoute<const C extends ProtectedConfig>(config: C) {
-  const { permission, middleware, ...rest } = config;
+  const { permission, middleware, allowWithout, before, ...rest } = config;
   const perms = permission === 'authenticated' ? [] : Array.isArray(permission) ? permission : [permission];
   const own = middleware === undefined ? [] : Array.isArray(middleware) ? middleware : [middleware];
+  const required = requirePermission(...perms);
+  const guard: MiddlewareHandler<AppEnv> = allowWithout
+    ? async function guardUnlessAllowed(c, next) {
+        if (allowWithout(c)) return next();
+        return required(c, next);
+      }
+    : required;
   return createRoute({
     ...rest,
     ...protectedBy(permission),
-    middleware: [requirePermission(...perms), ...own] as const,
-  } as Omit<C, 'permission' | 'middleware'> & { middleware: MiddlewareHandler<AppEnv>[] });
+    middleware: [...(before ?? []), guard, ...own] as const,
+  } as Omit<C, 'permission' | 'middleware' | 'allowWithout' | 'before'> & { middleware: MiddlewareHandler<AppEnv>[] });
 }

@@ -3,30 +3,28 @@
  * Answers `{"valid":true,"key_id","scopes"}` for a valid API key; anything else is the same 401
  * every invalid key gets. A JWT is not an API key, so it is refused here too.
  */
-import { createRoute } from '@hono/zod-openapi';
-import { createRouter, problemResponses, protectedBy } from '../http/openapi';
+import { createRouter, problemResponses, protectedRoute } from '../http/openapi';
 import { GatewayError } from '../http/errors';
-import { resolvePrincipal } from '../auth/authenticate';
+import { principalOf } from '../auth/principal';
 import { audit } from '../audit/audit';
 import { ValidateKeySchema } from '../keys/schemas';
 import { findSeedKey, isSeedKeyId } from '../keys/seed';
 
-const validateRoute = createRoute({
+const validateKeyRoute = protectedRoute({
   method: 'post',
   path: '/auth/api-key/validate',
   tags: ['Authentication'],
   summary: 'Check the presented API key (seed compatibility)',
-  ...protectedBy('authenticated'),
+  permission: 'authenticated',
   responses: {
     200: { description: 'The key is valid', content: { 'application/json': { schema: ValidateKeySchema } } },
     ...problemResponses(400, 401, 429),
   },
 });
 
-export const apiKeyValidateRouter = createRouter().openapi(validateRoute, async (c) => {
-  if (!c.get('principal')) await resolvePrincipal(c);
-  const p = c.get('principal');
-  if (!p || p.kind !== 'key') {
+export const apiKeyValidateRouter = createRouter().openapi(validateKeyRoute, async (c) => {
+  const p = principalOf(c);
+  if (p.kind !== 'key') {
     audit(c, { action: 'key_validated', outcome: 'denied', reason: 'not_an_api_key', status: 401 });
     throw new GatewayError('invalid_credentials', 'Invalid credentials');
   }

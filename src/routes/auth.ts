@@ -6,12 +6,12 @@
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
-import { createRouter, jsonBody, problemResponses, protectedBy } from '../http/openapi';
+import { createRouter, jsonBody, problemResponses, protectedRoute } from '../http/openapi';
 import { GatewayError } from '../http/errors';
 import { requestBody } from '../http/request-body';
 import { isForm, isJson } from '../http/media-type';
 import { audit } from '../audit/audit';
-import { requirePermission } from '../auth/require-permission';
+import { principalOf } from '../auth/principal';
 import { argon2Verifier, type PasswordVerifier } from '../auth/password';
 import { checkLogin } from '../users/login';
 import { endSession, refreshSession, startSession } from '../auth/session';
@@ -54,21 +54,19 @@ const refreshRoute = createRoute({
   },
 });
 
-const logoutRoute = createRoute({
+const logoutRoute = protectedRoute({
   method: 'post',
   path: '/auth/logout',
   summary: 'Revoke the presented access token and its refresh family',
-  ...protectedBy('authenticated'),
-  middleware: [requirePermission()] as const,
+  permission: 'authenticated',
   responses: { 204: { description: 'Logged out' }, ...problemResponses(400, 401) },
 });
 
-const meRoute = createRoute({
+const meRoute = protectedRoute({
   method: 'get',
   path: '/auth/me',
   summary: 'Who the credential belongs to: kind, roles, permissions, limits',
-  ...protectedBy('authenticated'),
-  middleware: [requirePermission()] as const,
+  permission: 'authenticated',
   responses: { 200: { description: 'The principal', content: { 'application/json': { schema: MeSchema } } }, ...problemResponses(401) },
 });
 
@@ -165,8 +163,8 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
       return refreshGrant(c, input.refresh_token);
     })
     .openapi(logoutRoute, async (c) => {
-      const p = c.get('principal');
-      if (!p?.tokenId || p.tokenExpiresAt === undefined) {
+      const p = principalOf(c);
+      if (!p.tokenId || p.tokenExpiresAt === undefined) {
         throw new GatewayError('bad_request', 'Logout ends a JWT session; revoke API keys with DELETE /admin/keys/{id}');
       }
       await endSession(c.env, { jti: p.tokenId, expiresAt: p.tokenExpiresAt, ...(p.sessionId ? { familyId: p.sessionId } : {}) }, Date.now());
@@ -174,8 +172,7 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
       return c.body(null, 204);
     })
     .openapi(meRoute, (c) => {
-      const p = c.get('principal');
-      if (!p) throw new GatewayError('invalid_credentials', 'Authentication required');
+      const p = principalOf(c);
       return c.json(
         {
           principal: { id: p.id, name: p.name },

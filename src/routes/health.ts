@@ -1,7 +1,7 @@
 /** GET /health: liveness for load balancers; `?deep=1` (metrics:read) also checks D1, KV and the origin. */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Env } from '../env';
-import { createRouter, problemResponses, protectedBy } from '../http/openapi';
+import { createRouter, problemResponses } from '../http/openapi';
 import { VERSION } from '../version';
 import { resolvePrincipal } from '../auth/authenticate';
 import { assertPermission } from '../auth/require-permission';
@@ -15,7 +15,7 @@ const HealthSchema = z
   })
   .openapi('Health');
 
-const route = createRoute({
+const healthRoute = createRoute({
   method: 'get',
   path: '/health',
   summary: 'Liveness and (with deep=1) dependency checks',
@@ -54,7 +54,7 @@ export async function deepChecks(env: Env, originUrl: string | undefined) {
   return checks;
 }
 
-export const healthRouter = createRouter().openapi(route, async (c) => {
+export const healthRouter = createRouter().openapi(healthRoute, async (c) => {
   const base = { timestamp: new Date().toISOString(), version: VERSION };
   const { deep } = c.req.valid('query');
   if (deep === '1' || deep === 'true') {

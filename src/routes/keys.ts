@@ -5,9 +5,8 @@
  * another tenant's id is a 404. A new key is owned by the caller, grants at most what the caller
  * holds, and counts against MAX_KEYS_PER_USER (docs/api-keys.md "Self-service keys").
  */
-import { createRoute, z } from '@hono/zod-openapi';
-import { createRouter, jsonBody, problemResponses, protectedBy } from '../http/openapi';
-import { requirePermission } from '../auth/require-permission';
+import { z } from '@hono/zod-openapi';
+import { createRouter, jsonBody, problemResponses, protectedRoute } from '../http/openapi';
 import { keyAccess } from '../keys/access';
 import { createAction, getAction, listAction, revokeAction, rotateAction, updateAction } from './key-actions';
 import {
@@ -17,40 +16,45 @@ import {
 const BASE = '/keys';
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const tags = ['Self-service keys'];
-const guard = { middleware: [requirePermission('keys:self')], ...protectedBy('keys:self') };
 
-const createOwnKey = createRoute({
-  method: 'post', path: '/keys', tags, summary: 'Create one of your own API keys (shown once; scopes and limits within your own)', ...guard,
+const createOwnKey = protectedRoute({
+  method: 'post', path: '/keys', tags, summary: 'Create one of your own API keys (shown once; scopes and limits within your own)',
+  permission: 'keys:self',
   request: jsonBody(CreateOwnKeyBody),
   responses: { 201: json(IssuedKeySchema, 'Created; `key` is shown only in this response'), ...problemResponses(400, 401, 403, 409, 422, 429) },
 });
 
-const listOwnKeys = createRoute({
-  method: 'get', path: '/keys', tags, summary: 'List your own API keys, newest first (cursor pagination)', ...guard,
+const listOwnKeys = protectedRoute({
+  method: 'get', path: '/keys', tags, summary: 'List your own API keys, newest first (cursor pagination)',
+  permission: 'keys:self',
   request: { query: ListOwnKeysQuery },
   responses: { 200: json(KeyListSchema, 'One page of your keys'), ...problemResponses(401, 403, 422, 429) },
 });
 
-const getOwnKey = createRoute({
-  method: 'get', path: '/keys/{id}', tags, summary: 'Read one of your API keys', ...guard,
+const getOwnKey = protectedRoute({
+  method: 'get', path: '/keys/{id}', tags, summary: 'Read one of your API keys',
+  permission: 'keys:self',
   request: { params: KeyIdParam },
   responses: { 200: json(KeySchema, 'The key record'), ...problemResponses(401, 403, 404, 429) },
 });
 
-const updateOwnKey = createRoute({
-  method: 'patch', path: '/keys/{id}', tags, summary: 'Disable or re-enable one of your API keys', ...guard,
+const updateOwnKey = protectedRoute({
+  method: 'patch', path: '/keys/{id}', tags, summary: 'Disable or re-enable one of your API keys',
+  permission: 'keys:self',
   request: { params: KeyIdParam, ...jsonBody(UpdateKeyBody) },
   responses: { 200: json(KeySchema, 'The updated key'), ...problemResponses(400, 401, 403, 404, 409, 422, 429) },
 });
 
-const rotateOwnKey = createRoute({
-  method: 'post', path: '/keys/{id}/rotate', tags, summary: 'Rotate one of your API keys; the old one works until the grace ends', ...guard,
+const rotateOwnKey = protectedRoute({
+  method: 'post', path: '/keys/{id}/rotate', tags, summary: 'Rotate one of your API keys; the old one works until the grace ends',
+  permission: 'keys:self',
   request: { params: KeyIdParam, body: { required: false, content: { 'application/json': { schema: RotateKeyBody } } } },
   responses: { 201: json(RotatedKeySchema, 'The successor key (shown once) and the old key\'s grace end'), ...problemResponses(400, 401, 403, 404, 409, 422, 429) },
 });
 
-const revokeOwnKey = createRoute({
-  method: 'delete', path: '/keys/{id}', tags, summary: 'Revoke one of your API keys everywhere (idempotent)', ...guard,
+const revokeOwnKey = protectedRoute({
+  method: 'delete', path: '/keys/{id}', tags, summary: 'Revoke one of your API keys everywhere (idempotent)',
+  permission: 'keys:self',
   request: { params: KeyIdParam },
   responses: { 200: json(KeySchema, 'The revoked key'), ...problemResponses(401, 403, 404, 429) },
 });

@@ -5,11 +5,13 @@
  * bearer token is redirected there); this route is the authenticated landing page the seed's client
  * reaches with its bearer token.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { html } from 'hono/html';
-import { createRouter, problemResponses, protectedBy } from '../http/openapi';
+import type { AppEnv } from '../env';
+import { createRouter, problemResponses, protectedRoute } from '../http/openapi';
 import { requestUrl } from '../http/request-target';
-import { assertPermission } from '../auth/require-permission';
+import { principalOf } from '../auth/principal';
 import type { Permission } from '../auth/rbac';
 
 const CRAWL_ROUTES: Array<{ path: string; permission: Permission; what: string }> = [
@@ -29,11 +31,21 @@ const PlaygroundSchema = z
   })
   .openapi('Playground');
 
-const route = createRoute({
+/**
+ * A browser with a dashboard session (and no bearer token) gets the interactive crawl page; the
+ * dashboard checks the session and playground:access itself. Bearer callers are unchanged.
+ */
+const toDashboardWithSession: MiddlewareHandler<AppEnv> = async function toDashboardWithSession(c, next) {
+  if (!c.get('principal') && /(?:^|;\s*)__Host-cg_session=/.test(c.req.header('Cookie') ?? '')) return c.redirect('/dashboard/crawl', 303);
+  await next();
+};
+
+const playgroundRoute = protectedRoute({
   method: 'get',
   path: '/playground',
   summary: 'The playground landing page: what the caller may crawl, as HTML or JSON (Accept)',
-  ...protectedBy('playground:access'),
+  permission: 'playground:access',
+  before: [toDashboardWithSession],
   responses: {
     200: {
       description: 'HTML page, or JSON with Accept: application/json',
@@ -44,13 +56,8 @@ const route = createRoute({
   },
 });
 
-export const playgroundRouter = createRouter().openapi(route, async (c) => {
-  // A browser with a dashboard session (and no bearer token) gets the interactive crawl page; the
-  // dashboard checks the session and playground:access itself. Bearer callers are unchanged.
-  if (!c.get('principal') && /(?:^|;\s*)__Host-cg_session=/.test(c.req.header('Cookie') ?? '')) return c.redirect('/dashboard/crawl', 303);
-  assertPermission(c, 'playground:access');
-  const p = c.get('principal');
-  if (!p) throw new Error('unreachable: assertPermission requires a principal');
+export const playgroundRouter = createRouter().openapi(playgroundRoute, async (c) => {
+  const p = principalOf(c);
   const routes = CRAWL_ROUTES.map((r) => ({ ...r, allowed: p.permissions.includes(r.permission) }));
   const body = { principal: { id: p.id, name: p.name, kind: p.kind }, routes };
   if ((c.req.header('Accept') ?? '').includes('application/json')) return c.json(body, 200);

@@ -6,8 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../env';
 import type { Context } from 'hono';
-import { createRouter, problemResponses, protectedBy } from '../http/openapi';
-import { requirePermission } from '../auth/require-permission';
+import { createRouter, problemResponses, protectedRoute } from '../http/openapi';
 import { GatewayError } from '../http/errors';
 import { decodeKeysetCursor, encodeKeysetCursor } from '../http/cursor';
 import { directoryResponse } from '../polite/bot-auth';
@@ -48,13 +47,12 @@ const directoryRoute = createRoute({
   },
 });
 
-const listRoute = createRoute({
+const listHostsRoute = protectedRoute({
   method: 'get',
   path: '/admin/hosts',
   summary: 'Target hosts with their live pacing state and robots.txt cache, most recently used first',
   tags: ['Administration'],
-  ...protectedBy('hosts:read'),
-  middleware: [requirePermission('hosts:read')] as const,
+  permission: 'hosts:read',
   request: { query: z.object({ cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(50).default(20) }) },
   responses: {
     200: { description: 'One page of hosts', content: { 'application/json': { schema: z.object({ hosts: z.array(HostSchema), next_cursor: z.string().nullable() }) } } },
@@ -62,13 +60,12 @@ const listRoute = createRoute({
   },
 });
 
-const oneRoute = createRoute({
+const getHostRoute = protectedRoute({
   method: 'get',
   path: '/admin/hosts/{host}',
   summary: 'One target host\'s live state',
   tags: ['Administration'],
-  ...protectedBy('hosts:read'),
-  middleware: [requirePermission('hosts:read')] as const,
+  permission: 'hosts:read',
   request: { params: z.object({ host: z.string().max(300) }) },
   responses: { 200: { description: 'The host', content: { 'application/json': { schema: HostSchema } } }, ...problemResponses(401, 403, 404) },
 });
@@ -93,7 +90,7 @@ export const politeRouter = createRouter()
     const { body, headers } = await directoryResponse(c.req.url, keys);
     return c.body(body, 200, headers) as never;
   })
-  .openapi(listRoute, async (c) => {
+  .openapi(listHostsRoute, async (c) => {
     const { cursor, limit } = c.req.valid('query');
     const after = cursor ? decodeKeysetCursor(cursor, HOST) : null;
     if (cursor && !after) throw new GatewayError('validation_failed', 'cursor: not a cursor from this list', { extras: { errors: [{ path: 'cursor', message: 'invalid' }] } });
@@ -106,7 +103,7 @@ export const politeRouter = createRouter()
     const next = rows.length > limit && last ? encodeKeysetCursor({ createdAt: last.last_seen, id: last.host }) : null;
     return c.json({ hosts: await Promise.all(page.map((r) => present(c, r))), next_cursor: next }, 200);
   })
-  .openapi(oneRoute, async (c) => {
+  .openapi(getHostRoute, async (c) => {
     const host = c.req.valid('param').host.toLowerCase();
     const row = await c.env.DB.prepare('SELECT host, first_seen, last_seen FROM crawl_hosts WHERE host = ?').bind(host).first<HostRow>();
     if (!row) throw new GatewayError('not_found', 'No such host');

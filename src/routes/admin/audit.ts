@@ -3,12 +3,12 @@
  * export (NDJSON / CSV), and chain verification. Everyone here needs `audit:read`; holders without
  * the admin or operator role see only their own events (enforced in SQL, not in the client).
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env';
-import { createRouter, problemResponses, protectedBy } from '../../http/openapi';
+import { createRouter, problemResponses, protectedRoute } from '../../http/openapi';
 import { GatewayError } from '../../http/errors';
-import { requirePermission } from '../../auth/require-permission';
+import { principalOf } from '../../auth/principal';
 import { audit } from '../../audit/audit';
 import { AUDIT_ACTIONS } from '../../audit/types';
 import { ACTOR_ID, decodeCursor, encodeCursor, ownActorRestriction, parseInstant, presentRow, type AuditFilter } from '../../audit/query';
@@ -54,12 +54,11 @@ const AuditEventSchema = z
   })
   .openapi('AuditEvent');
 
-const listRoute = createRoute({
+const listRoute = protectedRoute({
   method: 'get',
   path: '/admin/audit',
   summary: 'Audit events, newest first (viewers: their own only)',
-  ...protectedBy('audit:read'),
-  middleware: [requirePermission('audit:read')] as const,
+  permission: 'audit:read',
   request: {
     query: z.object({
       ...filterQuery,
@@ -76,12 +75,11 @@ const listRoute = createRoute({
   },
 });
 
-const exportRoute = createRoute({
+const exportRoute = protectedRoute({
   method: 'get',
   path: '/admin/audit/export',
   summary: 'Stream audit events as NDJSON or CSV (RFC 4180), newest first',
-  ...protectedBy('audit:read'),
-  middleware: [requirePermission('audit:read')] as const,
+  permission: 'audit:read',
   request: {
     query: z.object({
       ...filterQuery,
@@ -112,13 +110,12 @@ const VerifySchema = z
   })
   .openapi('AuditVerifyReport');
 
-const verifyRoute = createRoute({
+const verifyRoute = protectedRoute({
   method: 'get',
   path: '/admin/audit/verify',
   summary: 'Recompute the hash chain and report the first broken link (admin)',
-  ...protectedBy('audit:read'),
+  permission: 'audit:read',
   'x-role': 'admin',
-  middleware: [requirePermission('audit:read')] as const,
   request: {
     query: z.object({
       after: z.coerce.number().int().min(0).optional().openapi({ description: 'continue after this row (a previous report\'s next_after)' }),
@@ -139,8 +136,7 @@ function filterFrom(c: Context<AppEnv>, q: { actor?: string; actor_kind?: string
   if (since === null) errors.push({ path: 'since', message: 'must be an ISO 8601 date-time or UTC milliseconds' });
   if (until === null) errors.push({ path: 'until', message: 'must be an ISO 8601 date-time or UTC milliseconds' });
   if (errors.length) throw new GatewayError('validation_failed', `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { extras: { errors } });
-  const principal = c.get('principal');
-  if (!principal) throw new GatewayError('invalid_credentials', 'Authentication required');
+  const principal = principalOf(c);
   return {
     actor: q.actor,
     actorKind: q.actor_kind,
@@ -175,8 +171,7 @@ export const adminAuditRouter = createRouter()
     });
   })
   .openapi(verifyRoute, async (c) => {
-    const p = c.get('principal');
-    if (!p?.roles.includes('admin')) {
+    if (!principalOf(c).roles.includes('admin')) {
       audit(c, { action: 'permission_denied', outcome: 'denied', reason: 'role:admin', status: 403 });
       throw new GatewayError('forbidden', 'Verifying the audit chain needs the admin role');
     }

@@ -4,13 +4,13 @@
  * or disable invalidates every token the user holds (`tokens_valid_after`). An admin cannot
  * disable or delete their own account, so the last admin cannot lock everyone out by mistake.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env';
-import { createRouter, jsonBody, problemResponses, protectedBy } from '../../http/openapi';
+import { createRouter, jsonBody, problemResponses, protectedRoute } from '../../http/openapi';
 import { GatewayError } from '../../http/errors';
 import { audit } from '../../audit/audit';
-import { requirePermission } from '../../auth/require-permission';
+import { principalOf } from '../../auth/principal';
 import { ROLES } from '../../auth/rbac';
 import { hashPassword, MAX_PASSWORD_BYTES } from '../../auth/password';
 import { ensureBootstrapAdmin } from '../../users/bootstrap';
@@ -47,34 +47,38 @@ const PatchUserSchema = z
   .refine((b) => b.roles !== undefined || b.password !== undefined || b.disabled !== undefined || b.budget !== undefined, 'name at least one of roles, password, disabled, budget');
 const UsernameParam = z.object({ username: Username.openapi({ param: { name: 'username', in: 'path' } }) });
 
-const guard = { ...protectedBy('users:manage'), middleware: [requirePermission('users:manage')] };
 const userJson = { content: { 'application/json': { schema: UserSchema } } };
 
-const createRouteDef = createRoute({
-  method: 'post', path: '/admin/users', summary: 'Create a user', ...guard,
+const createUserRoute = protectedRoute({
+  method: 'post', path: '/admin/users', summary: 'Create a user',
+  permission: 'users:manage',
   request: jsonBody(CreateUserSchema),
   responses: { 201: { description: 'Created', ...userJson }, ...problemResponses(401, 403, 409, 422) },
 });
-const listRouteDef = createRoute({
-  method: 'get', path: '/admin/users', summary: 'List users (cursor = last username seen)', ...guard,
+const listUsersRoute = protectedRoute({
+  method: 'get', path: '/admin/users', summary: 'List users (cursor = last username seen)',
+  permission: 'users:manage',
   request: { query: z.object({ cursor: Username.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
   responses: {
     200: { description: 'A page of users', content: { 'application/json': { schema: z.object({ users: z.array(UserSchema), next_cursor: z.string().nullable() }) } } },
     ...problemResponses(401, 403, 422),
   },
 });
-const getRouteDef = createRoute({
-  method: 'get', path: '/admin/users/{username}', summary: 'Read a user', ...guard,
+const getUserRoute = protectedRoute({
+  method: 'get', path: '/admin/users/{username}', summary: 'Read a user',
+  permission: 'users:manage',
   request: { params: UsernameParam },
   responses: { 200: { description: 'The user', ...userJson }, ...problemResponses(401, 403, 404) },
 });
-const patchRouteDef = createRoute({
-  method: 'patch', path: '/admin/users/{username}', summary: 'Change roles, password or disabled (password/disable end all sessions)', ...guard,
+const updateUserRoute = protectedRoute({
+  method: 'patch', path: '/admin/users/{username}', summary: 'Change roles, password or disabled (password/disable end all sessions)',
+  permission: 'users:manage',
   request: { params: UsernameParam, ...jsonBody(PatchUserSchema) },
   responses: { 200: { description: 'The changed user', ...userJson }, ...problemResponses(401, 403, 404, 409, 422) },
 });
-const deleteRouteDef = createRoute({
-  method: 'delete', path: '/admin/users/{username}', summary: 'Delete a user (their tokens stop working at once)', ...guard,
+const deleteUserRoute = protectedRoute({
+  method: 'delete', path: '/admin/users/{username}', summary: 'Delete a user (their tokens stop working at once)',
+  permission: 'users:manage',
   request: { params: UsernameParam },
   responses: { 204: { description: 'Deleted' }, ...problemResponses(401, 403, 404, 409) },
 });
@@ -96,12 +100,12 @@ async function withBudget<T extends { id: string }>(c: Context<AppEnv>, user: T)
 }
 
 function isSelf(c: Context<AppEnv>, userId: string): boolean {
-  const p = c.get('principal');
-  return p?.kind === 'user' && p.id === userId;
+  const p = principalOf(c);
+  return p.kind === 'user' && p.id === userId;
 }
 
 export const adminUsersRouter = createRouter()
-  .openapi(createRouteDef, async (c) => {
+  .openapi(createUserRoute, async (c) => {
     const body = c.req.valid('json');
     const now = Date.now();
     const user = await insertUser(c.env.DB, { username: body.username, passwordHash: hashPassword(body.password), roles: body.roles, disabled: body.disabled }, now);
@@ -110,15 +114,15 @@ export const adminUsersRouter = createRouter()
     audit(c, { action: 'user_created', outcome: 'success', status: 201, details: { user_id: user.id, username: user.username, roles: user.roles, ...(body.budget ? { budget: body.budget } : {}) } });
     return c.json({ ...toPublicUser(user), budget }, 201);
   })
-  .openapi(listRouteDef, async (c) => {
+  .openapi(listUsersRoute, async (c) => {
     const { cursor, limit } = c.req.valid('query');
     await ensureBootstrapAdmin(c.env.DB, c.get('config'), Date.now());
     const users = await listUsers(c.env.DB, limit, cursor);
     const next = users.length === limit ? (users[users.length - 1]?.username ?? null) : null;
     return c.json({ users: await withBudgets(c, users.map(toPublicUser)), next_cursor: next }, 200);
   })
-  .openapi(getRouteDef, async (c) => c.json(await withBudget(c, toPublicUser(await findOr404(c, c.req.valid('param').username))), 200))
-  .openapi(patchRouteDef, async (c) => {
+  .openapi(getUserRoute, async (c) => c.json(await withBudget(c, toPublicUser(await findOr404(c, c.req.valid('param').username))), 200))
+  .openapi(updateUserRoute, async (c) => {
     const body = c.req.valid('json');
     const user = await findOr404(c, c.req.valid('param').username);
     if (isSelf(c, user.id) && (body.disabled === true || (body.roles && !body.roles.includes('admin') && user.roles.includes('admin')))) {
@@ -139,7 +143,7 @@ export const adminUsersRouter = createRouter()
     });
     return c.json(await withBudget(c, toPublicUser(updated)), 200);
   })
-  .openapi(deleteRouteDef, async (c) => {
+  .openapi(deleteUserRoute, async (c) => {
     const user = await findOr404(c, c.req.valid('param').username);
     if (isSelf(c, user.id)) throw new GatewayError('conflict', 'You cannot delete yourself');
     await deleteUser(c.env.DB, user.id);
