@@ -22,6 +22,7 @@ import { audit } from '../audit/audit';
 import { forwardToOrigin } from './origin/forward';
 import { passThrough } from './handle';
 import { checkBody } from './options/check';
+import { PRINTABLE } from './options/kinds';
 import { policyContextFor, policyError } from './policy';
 import { toOrigin } from './origin-body';
 import { strictBody, strictJsonBody } from './strict-body';
@@ -66,7 +67,7 @@ const hasOrigin = (c: Context<AppEnv>) => Boolean(c.get('config').ORIGIN_URL);
 export const crawl4aiRouter = createRouter();
 
 // ---------- POST /llm/job, GET /llm/job/{task_id} ----------
-const HeaderMap = z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), z.string().max(4096).regex(/^[^\u0000-\u001f\u007f]*$/)).refine((m) => Object.keys(m).length <= 20, 'at most 20 headers');
+const HeaderMap = z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), z.string().max(4096).regex(PRINTABLE)).refine((m) => Object.keys(m).length <= 20, 'at most 20 headers');
 const LlmJobBody = z
   .object({
     url: z.string().min(1).max(MAX_RAW_HTML_CHARS),

@@ -9,7 +9,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
-import { createRouter, jsonBody, problemResponses, protectedRoute } from '../http/openapi';
+import { createRouter, problemResponses, protectedRoute } from '../http/openapi';
 import { GatewayError } from '../http/errors';
 import { principalOf } from '../auth/principal';
 import { requestUrl } from '../http/request-target';

@@ -58,6 +58,11 @@ export async function startCrawl4ai09Origin(): Promise<RunningServer> {
         const r = recorded.get(url.searchParams.get('request_id') ?? '');
         return r ? json(200, r) : json(404, { detail: 'nothing recorded' });
       }
+      // A public stylesheet for the edge tests of raw: HTML sub-requests (test/edge/raw-html-hooks.test.ts).
+      if (url.pathname === '/__probe.css') {
+        res.writeHead(200, { 'Content-Type': 'text/css' });
+        return res.end('#probe { width: 123px; }');
+      }
       const rid = String(req.headers['x-request-id'] ?? '');
       if (rid) recorded.set(rid, { method: req.method ?? '', path: url.pathname + url.search, headers: req.headers, body: text });
       // 0.9: `Authorization: Bearer <CRAWL4AI_API_TOKEN>` on every request (the gateway's ORIGIN_SECRET here).

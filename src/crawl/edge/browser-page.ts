@@ -11,7 +11,8 @@ import type { EgressResult } from '../egress';
 import type { CrawlResult } from '../types';
 import type { PageSettings } from './crawl-options';
 import { buildResult, failedResult, toBase64 } from './result';
-import { isRawHtml, loadRawHtml } from './raw-html';
+import { isRawHtml } from './raw-html';
+import { loadRawHtml } from './raw-html-load';
 import { runPageHooks } from './hook-actions';
 
 /** A page-level failure: reported in the result, the browser stays usable. */

@@ -11,7 +11,8 @@ import { fetchPage, PageFetchError } from './fetch-page';
 import { completionOrder } from './pool';
 import { buildResult, failedResult, headersObject } from './result';
 import { politeFailure } from '../../polite/results';
-import { isRawHtml, rawHtmlResult } from './raw-html';
+import { isRawHtml } from './raw-html';
+import { rawHtmlResult } from './raw-html-load';
 
 export interface FetchEngineLimits {
   maxPageBytes: number;

@@ -87,7 +87,8 @@ interface Refusal {
 function refusal(profile: OriginProfile, found: Refusal[], permissions: readonly Permission[]): GatewayError {
   const first = found[0] as Refusal;
   const edgeHint = permissions.includes('crawl:js') && found.some((f) => EDGE_RUNS.has(f.field));
-  const detail = `${first.message} (the ${profile} origin refuses it; the gateway did not forward the request)` + (edgeHint ? '; "engine":"browser" runs it at the edge' : '');
+  const hint = edgeHint ? '; "engine":"browser" runs it at the edge' : '';
+  const detail = `${first.message} (the ${profile} origin refuses it; the gateway did not forward the request)${hint}`;
   return new GatewayError('origin_refuses_field', detail, {
     extras: { origin_profile: profile, errors: found.map(({ path, message }) => ({ path, message })), ...(edgeHint ? { engine_hint: 'browser' } : {}) },
   });
