@@ -14,7 +14,7 @@ export default async function setup(project: TestProject) {
   project.provide('originPort', origin.port);
   project.provide('sitePort', site.port);
   // test/polite/: one listener per target host (own robots.txt, own arrival log).
-  const polite = await startPoliteSites(14);
+  const polite = await startPoliteSites(15);
   project.provide('politePorts', polite.ports.join(','));
   return async () => {
     await polite.close();
