@@ -15,7 +15,7 @@ export default async function setup(project: TestProject) {
   project.provide('originPort', origin.port);
   project.provide('sitePort', site.port);
   // test/polite/: one listener per target host (own robots.txt, own arrival log).
-  const polite = await startPoliteSites(14);
+  const polite = await startPoliteSites(15);
   project.provide('politePorts', polite.ports.join(','));
   // test/crawl/crawl4ai-09.test.ts: an origin behaving like the Crawl4AI 0.9 server.
   const c4ai09 = await startCrawl4ai09Origin();
