@@ -7,10 +7,8 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import type { AuditEvent } from './types';
-import { AuditChain, AUDIT_CHAIN_NAME, type ChainHead, type FlushResult } from './audit-chain';
+import { AuditChain, type ChainHead, type FlushResult } from './audit-chain';
 import { countAuditWriteFailure, flushMetrics } from '../metrics/recorder';
-
-export { AUDIT_CHAIN_NAME };
 
 /** Metric + log line for a failed D1 batch. The line names counts and the error, never row content. */
 export function reportAuditWriteFailure(env: Env, ctx?: DurableObjectState) {

@@ -6,7 +6,7 @@
  */
 import type { Env } from '../env';
 import type { AuditEvent } from './types';
-import { AUDIT_CHAIN_NAME } from './audit-log-do';
+import { AUDIT_CHAIN_NAME } from './audit-chain';
 import { countAuditWriteFailure } from '../metrics/recorder';
 
 /** The stub of the one chain writer. */

@@ -26,7 +26,8 @@ import { strictBody, strictJsonBody } from './strict-body';
 import { forwardToOrigin } from './origin/forward';
 import { ownsTask, recordTask } from './origin/ownership';
 import { createJob, type CreateJobInput } from '../jobs/service';
-import { crawl4aiTaskView, JOB_ID } from '../jobs/crawl4ai-task';
+import { crawl4aiTaskView } from '../jobs/crawl4ai-task';
+import { JOB_ID } from '../jobs/job-index';
 import type { CrawlRoute } from './policy';
 import type { EdgeEngineKind } from './types';
 

@@ -15,7 +15,7 @@ import { ACTOR_ID, decodeCursor, encodeCursor, ownActorRestriction, parseInstant
 import { exportStream } from '../../audit/export';
 import { verifyAuditChain } from '../../audit/verify';
 import { auditLogStub } from '../../audit/writer';
-import { AUDIT_CHAIN_NAME } from '../../audit/audit-log-do';
+import { AUDIT_CHAIN_NAME } from '../../audit/audit-chain';
 
 export const EXPORT_MAX_ROWS = 100_000;
 
