@@ -13,7 +13,7 @@ describe('getEdgeEngine', () => {
   });
 
   it('answers 503 service_unavailable for the browser engine without a BROWSER binding', () => {
-    const withoutBrowser = { ...(env as unknown as Env), BROWSER: undefined };
+    const withoutBrowser = { ...(env as unknown as Env), BROWSER: undefined } as unknown as Env;
     const error = (() => {
       try {
         getEdgeEngine(withoutBrowser, 'browser');
