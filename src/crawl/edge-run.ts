@@ -5,10 +5,10 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import { tenantOf } from '../auth/principal';
-import { getEdgeEngine } from './edge';
+import { getEdgeEngine } from '../engines';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngineKind } from './types';
 import type { CrawlRoute } from './policy';
-import { crawlWithinBudget } from './edge/response-budget';
+import { crawlWithinBudget } from '../engines/response-budget';
 import { edgeGate } from '../polite/request-gate';
 
 function params(v: unknown): Record<string, unknown> {

@@ -5,8 +5,8 @@
  * crawls, are the origin's to check).
  */
 import type { CrawlResult } from '../crawl/types';
-import { failedResult } from '../crawl/edge/result';
-import { PageFetchError } from '../crawl/edge/fetch-page';
+import { failedResult } from '../engines/result';
+import { PageFetchError } from '../engines/fetch-page';
 import type { PoliteGate } from './gate';
 import { politeFailure } from './results';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { getEdgeEngine } from '../../src/crawl/edge';
+import { getEdgeEngine } from '../../src/engines';
 import { GatewayError } from '../../src/http/errors';
 import type { Env } from '../../src/env';
-import { createBrowserEngine } from '../../src/crawl/edge/browser-engine';
-import type { BrowserBinding } from '../../src/crawl/edge/browser-session';
+import { createBrowserEngine } from '../../src/engines/browser-engine';
+import type { BrowserBinding } from '../../src/engines/browser-session';
 
 describe('getEdgeEngine', () => {
   it('returns the fetch and browser engines by kind', () => {
