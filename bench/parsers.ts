@@ -6,7 +6,7 @@
  * Options: `--kb N` page size (default 1024), `--rounds N` (best of, default 3), `--shape NAME`.
  * Prints a table and whether every shape is within 3× of the ordinary page (≥ 1/3 of its MB/s).
  */
-import { buildResult } from '../src/crawl/edge/result';
+import { buildResult } from '../src/engines/result';
 import { HOSTILE_SHAPES, ordinaryPage } from '../test/helpers/hostile-pages';
 
 function arg(name: string, dflt: string): string {

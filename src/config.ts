@@ -12,6 +12,7 @@ import { parseRolePermissions } from './auth/rbac';
 import { parsePrivateJwks } from './auth/jwt/private-jwks';
 import { parseBotAuthKeys, type BotAuthKey } from './polite/bot-auth-keys';
 import { parseCreditCosts, type CreditCosts } from './metering/costs';
+import { err, ok, type Result } from './lib/result';
 
 const MIN_SECRET_BYTES = 32;
 const SECRET_HELP = 'generate one with `npm run secrets` (or `openssl rand -base64 48`) and set it with `wrangler secret put`';
@@ -95,19 +96,28 @@ const rateLimit = (dflt: string) =>
       return parsed;
     });
 
-/** A JSON var parsed by `parse` (which returns the value, or a message naming what is wrong). */
-const jsonVar = <T>(parse: (v: string | undefined) => T | string) =>
+/** A JSON var parsed by `parse` into its value, or a message naming what is wrong (the config problem). */
+const jsonVar = <T>(parse: (v: string | undefined) => Result<T>) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       const parsed = parse(v);
-      if (typeof parsed === 'string') {
-        ctx.addIssue({ code: 'custom', message: parsed });
+      if (!parsed.ok) {
+        ctx.addIssue({ code: 'custom', message: parsed.error });
         return z.NEVER;
       }
-      return parsed;
+      return parsed.value;
     });
+
+/** Adapts a parser that answers its value or a message string to `jsonVar`. */
+const valueOrMessage = <T>(parse: (v: string | undefined) => T | string) => (v: string | undefined): Result<T> => {
+  const parsed = parse(v);
+  return typeof parsed === 'string' ? err(parsed) : ok(parsed);
+};
+
+/** Blank is unset. */
+const nonBlank = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
 
 const originOrigin = z
   .string()
@@ -133,8 +143,15 @@ export const configSchema = z
     ADMIN_PASSWORD_HASH: optionalString.pipe(
       z.string().regex(/^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/, 'must be an argon2id PHC string ($argon2id$v=19$m=...); `npm run secrets` makes one').optional(),
     ),
-    API_KEYS: optionalString,
-    JWT_PRIVATE_KEYS: optionalString,
+    // The seed's JSON key table (src/keys/seed-keys.ts) and private JWKs (src/auth/jwt/private-jwks.ts), parsed here once.
+    API_KEYS: jsonVar((v) => {
+      const parsed = parseSeedKeys(nonBlank(v));
+      return parsed.ok ? ok(parsed.keys) : err(parsed.problem);
+    }),
+    JWT_PRIVATE_KEYS: jsonVar((v) => {
+      const json = nonBlank(v);
+      return json === undefined ? ok([]) : parsePrivateJwks(json);
+    }),
     // Old HS256 secrets (comma list) that still verify tokens until those age out; never used to sign.
     JWT_PREVIOUS_SECRET_KEYS: list.superRefine((keys, ctx) => {
       for (const k of keys) {
@@ -160,8 +177,8 @@ export const configSchema = z
     IP_RATE_LIMIT: rateLimit('600/minute'),
     LOGIN_RATE_LIMIT: rateLimit('5/minute'),
     // docs/rate-limits.md: per-role rate and concurrency defaults, per-route-group (nginx zone) limits
-    ROLE_RATE_LIMITS: jsonVar(parseRoleLimits),
-    ROUTE_RATE_LIMITS: jsonVar(parseRouteLimits),
+    ROLE_RATE_LIMITS: jsonVar(valueOrMessage(parseRoleLimits)),
+    ROUTE_RATE_LIMITS: jsonVar(valueOrMessage(parseRouteLimits)),
     MAX_BODY_BYTES: int(1_048_576, 1024, 100 * 1_048_576),
     MAX_URLS: int(100, 1, 10_000),
     // Crawl options (docs/crawling.md "Crawl options"): the safe deep-crawl bound, and the LLM
@@ -204,21 +221,11 @@ export const configSchema = z
     CRAWLER_CONTACT_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
     CRAWLER_USER_AGENT: optionalString.pipe(z.string().max(512).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional()),
     SIGNATURE_AGENT_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
-    WEB_BOT_AUTH_KEYS: jsonVar<BotAuthKey[]>(parseBotAuthKeys),
+    WEB_BOT_AUTH_KEYS: jsonVar<BotAuthKey[]>(valueOrMessage(parseBotAuthKeys)),
     // Metering (docs/metering.md): credits per page by engine / route; JSON, zod-checked.
-    CREDIT_COSTS: jsonVar<CreditCosts>(parseCreditCosts),
+    CREDIT_COSTS: jsonVar<CreditCosts>(valueOrMessage(parseCreditCosts)),
     // Optional JSON override of the role → permission table: {"operator":["crawl:*","jobs:*"]}.
-    ROLE_PERMISSIONS: z
-      .string()
-      .optional()
-      .transform((v, ctx) => {
-        const table = parseRolePermissions(v && v.trim() !== '' ? v : undefined);
-        if (typeof table === 'string') {
-          ctx.addIssue({ code: 'custom', message: table });
-          return z.NEVER;
-        }
-        return table;
-      }),
+    ROLE_PERMISSIONS: jsonVar(valueOrMessage((v) => parseRolePermissions(v && v.trim() !== '' ? v : undefined))),
   })
   .superRefine((c, ctx) => {
     if (c.ORIGIN_URL) {
@@ -231,12 +238,6 @@ export const configSchema = z
     }
     if (c.ALLOW_PRIVATE_TARGETS && c.ENVIRONMENT === 'production') {
       ctx.addIssue({ code: 'custom', path: ['ALLOW_PRIVATE_TARGETS'], message: 'is for local development only; set ENVIRONMENT=development to use it' });
-    }
-    const seedKeys = parseSeedKeys(c.API_KEYS);
-    if (!seedKeys.ok) ctx.addIssue({ code: 'custom', path: ['API_KEYS'], message: seedKeys.problem });
-    if (c.JWT_PRIVATE_KEYS) {
-      const parsed = parsePrivateJwks(c.JWT_PRIVATE_KEYS);
-      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', path: ['JWT_PRIVATE_KEYS'], message: parsed });
     }
     if (c.ADMIN_PASSWORD_HASH && !c.ADMIN_USERNAME) {
       ctx.addIssue({ code: 'custom', path: ['ADMIN_USERNAME'], message: 'is required when ADMIN_PASSWORD_HASH is set' });

@@ -2,37 +2,22 @@
  * The Worker's bindings and the per-request variables every router and middleware shares.
  * One `AppEnv` type for the whole app (the Unkey pattern): `Hono<AppEnv>` everywhere.
  */
-import type { Config } from './config';
+import type { Config, configSchema } from './config';
 import type { Principal } from './auth/principal';
-import type { RateLimiter } from './ratelimit/rate-limiter-do';
-import type { RefreshFamily } from './auth/refresh-family-do';
-import type { AuditLog } from './audit/audit-log-do';
-import type { MetricsAggregator } from './metrics/metrics-do';
-import type { CrawlJob } from './jobs/crawl-job-do';
-import type { JobScheduler } from './jobs/scheduler-do';
-import type { HostPacer } from './polite/host-pacer-do';
 
-/** Bindings declared in wrangler.toml plus every var and secret (all strings, parsed by `config.ts`). */
-export interface Env {
-  DB: D1Database;
-  REVOCATIONS: KVNamespace;
-  CACHE: KVNamespace;
-  /** OAuth clients, grants and token hashes for MCP clients (@cloudflare/workers-oauth-provider). */
-  OAUTH_KV: KVNamespace;
-  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
-  REFRESH_FAMILIES: DurableObjectNamespace<RefreshFamily>;
-  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
-  METRICS: DurableObjectNamespace<MetricsAggregator>;
-  JOBS: DurableObjectNamespace<CrawlJob>;
-  JOB_SCHEDULER: DurableObjectNamespace<JobScheduler>;
-  HOST_PACER: DurableObjectNamespace<HostPacer>;
-  JOBS_QUEUE: Queue;
-  RESULTS: R2Bucket;
-  BROWSER?: Fetcher;
+/**
+ * Every var and secret `config.ts` reads, as the raw optional string the runtime hands over. Secrets
+ * (`wrangler secret put`) and optional tuning vars are not in wrangler.toml, so `wrangler types` cannot
+ * name them; the config schema does.
+ */
+export type ConfigStrings = { [Name in keyof typeof configSchema.shape]?: string };
 
-  // vars and secrets: raw strings; `parseConfig` is the only reader.
-  [name: string]: unknown;
-}
+/**
+ * The Worker's bindings and vars, generated from wrangler.toml by `npm run types` (`wrangler types`,
+ * src/env.generated.d.ts; `npm run check:types` fails when it is stale), plus the config strings.
+ * No index signature: a misspelt binding or variable name does not type-check.
+ */
+export type Env = Cloudflare.Env & ConfigStrings;
 
 /** Values set by middleware for the rest of the request. */
 export interface AppVariables {

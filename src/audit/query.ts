@@ -7,6 +7,7 @@ import type { Principal } from '../auth/principal';
 import { GatewayError } from '../http/errors';
 import type { AuditRow } from './types';
 import { locateId, type AuditStream } from './shards';
+import { textFromBase64Url, textToBase64Url } from '../lib/encoding';
 
 export interface AuditFilter {
   /** Matches `actor_id` exactly: an id (`usr_...`, `key_...`, `seed_...`, `anonymous`), never a name. */
@@ -51,16 +52,11 @@ export function parseInstant(value: string): number | null {
 
 /** Opaque cursor: base64url of `ts.id`. */
 export function encodeCursor(c: AuditCursor): string {
-  return btoa(`v1.${c.ts}.${c.id}`).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return textToBase64Url(`v1.${c.ts}.${c.id}`);
 }
 
 export function decodeCursor(value: string): AuditCursor {
-  let text: string;
-  try {
-    text = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
-  } catch {
-    text = '';
-  }
+  const text = textFromBase64Url(value) ?? '';
   const m = /^v1\.(\d{1,15})\.(\d{1,15})$/.exec(text);
   if (!m) throw new GatewayError('validation_failed', 'Invalid request: cursor: not a cursor this API returned', { extras: { errors: [{ path: 'cursor', message: 'invalid cursor' }] } });
   return { ts: Number(m[1]), id: Number(m[2]) };

@@ -12,6 +12,7 @@ import { keyRing } from './jwt/keys';
 import { signAccessToken } from './jwt/issue';
 import { newFamilyId, newRefreshToken, parseRefreshToken, refreshTagKeys } from './jwt/refresh-token';
 import { familyStub, type FamilyState } from './refresh-family-do';
+import { revokedJtiKey } from './revocation-keys';
 
 /** The OAuth 2.0 token response (RFC 6749 §5.1) plus `refresh_expires_in`. */
 export interface TokenPair {
@@ -29,8 +30,6 @@ export interface Issued {
   jti: string;
 }
 
-/** KV key of a revoked access token. */
-export const revokedJtiKey = (jti: string) => `revoked:jti:${jti}`;
 /** KV's minimum `expirationTtl`. */
 export const KV_MIN_TTL_SECONDS = 60;
 

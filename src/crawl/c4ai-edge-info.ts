@@ -3,8 +3,8 @@
  * (the config objects with the defaults the edge engines use) and `GET /hooks/info` (the declarative
  * hook actions, with what the edge runs). Shapes follow deploy/docker/server.py. Pure.
  */
-import { HOOK_ACTIONS_INFO } from './edge/hook-actions';
-import { EDGE_LIMITS } from './edge/crawl-options';
+import { HOOK_ACTIONS_INFO } from '../engines/hook-actions';
+import { EDGE_LIMITS } from '../engines/crawl-options';
 
 /** `GET /schema` at the edge: `{browser, crawler}` as `{type, params}` objects (Crawl4AI's `dump()` form). */
 export function edgeSchema(): Record<string, unknown> {

@@ -14,7 +14,8 @@ import { toOrigin } from './origin-body';
 import { ownsTask, recordTask } from './origin/ownership';
 import { TaskIdSchema } from './schemas';
 import { createJob, type CreateJobInput } from '../jobs/service';
-import { crawl4aiTaskView, JOB_ID } from '../jobs/crawl4ai-task';
+import { crawl4aiTaskView } from '../jobs/crawl4ai-task';
+import { JOB_ID } from '../jobs/job-index';
 
 /**
  * Queues a crawl for the caller: on the gateway's jobs (docs/jobs.md) when there is no origin or the

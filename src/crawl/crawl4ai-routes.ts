@@ -28,7 +28,7 @@ import { toOrigin } from './origin-body';
 import { strictBody, strictJsonBody } from './strict-body';
 import { AnyJsonSchema, ConfigObjectSchema, TaskIdSchema } from './schemas';
 import { checkTargetUrl } from './egress';
-import { isRawHtml, MAX_RAW_HTML_CHARS } from './edge/raw-html';
+import { isRawHtml, MAX_RAW_HTML_CHARS } from '../engines/raw-html';
 import { ownsTask, recordTask } from './origin/ownership';
 import { ARTIFACT_ID, ownsArtifact } from './artifacts';
 import { edgeHooksInfo, edgeSchema } from './c4ai-edge-info';

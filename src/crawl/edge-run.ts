@@ -5,13 +5,13 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import { tenantOf } from '../auth/principal';
-import { getEdgeEngine } from './edge';
+import { getEdgeEngine } from '../engines';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngineKind } from './types';
 import type { CrawlRoute } from './policy';
-import { crawlWithinBudget } from './edge/response-budget';
+import { crawlWithinBudget } from '../engines/response-budget';
 import { edgeGate } from '../polite/request-gate';
 import { meterPage, meterPages } from '../metering/meter';
-import { edgeHookActions } from './edge/hook-actions';
+import { edgeHookActions } from '../engines/hook-actions';
 
 function params(v: unknown): Record<string, unknown> {
   if (v && typeof v === 'object' && 'params' in v) {

@@ -12,8 +12,6 @@ import type { OptionLimits } from './options/kinds';
 import { checkBody, type CheckIssue } from './options/check';
 import type { BodyShape } from './options/table';
 
-export { tenantSessionId } from './options/check';
-
 export type CrawlRoute = 'crawl' | 'md' | 'html' | 'screenshot' | 'pdf' | 'execute_js' | 'job';
 
 export const ROUTE_PERMISSION: Record<CrawlRoute, Permission> = {

@@ -7,7 +7,7 @@
 import { z } from '@hono/zod-openapi';
 import { MIN_WEBHOOK_SECRET_LENGTH } from '../webhooks/sign';
 import { WEBHOOK_EVENTS } from '../webhooks/events';
-import { MAX_RAW_HTML_CHARS } from './edge/raw-html';
+import { MAX_RAW_HTML_CHARS } from '../engines/raw-html';
 
 const MAX_URL_CHARS = 8192;
 

@@ -1,5 +1,5 @@
 import type { PoliteGate } from '../polite/gate';
-import type { HookAction } from './edge/hook-actions';
+import type { HookAction } from '../engines/hook-actions';
 
 /** Crawl4AI's result shape (shared/API.md "Crawling"): field names kept so its clients work. */
 export interface MarkdownResult {

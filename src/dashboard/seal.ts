@@ -4,6 +4,7 @@
  * and unforgeable in the browser. CSRF tokens are HMAC-SHA-256 (RFC 2104) of the session's random
  * nonce under a second HKDF-derived key, compared in constant time.
  */
+import { fromBase64Url, toBase64Url } from '../lib/encoding';
 
 /** What the sealed cookie holds. */
 export interface SessionData {
@@ -18,20 +19,6 @@ export const SESSION_COOKIE = '__Host-cg_session';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function b64url(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function unb64url(s: string): Uint8Array | null {
-  try {
-    const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
-    return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
 
 async function hkdfKey(secret: string, info: string, usage: 'seal' | 'mac'): Promise<CryptoKey> {
   const ikm = await crypto.subtle.importKey('raw', enc.encode(secret), 'HKDF', false, ['deriveKey']);
@@ -49,13 +36,13 @@ export async function sealSession(secret: string, data: SessionData): Promise<st
   const out = new Uint8Array(iv.length + ct.length);
   out.set(iv);
   out.set(ct, iv.length);
-  return b64url(out);
+  return toBase64Url(out);
 }
 
 /** Opens a sealed cookie; null when it is missing, tampered with or sealed under another key (fail closed). */
 export async function openSession(secret: string, value: string | undefined): Promise<SessionData | null> {
   if (!value || value.length > 8192) return null;
-  const raw = unb64url(value);
+  const raw = fromBase64Url(value);
   if (!raw || raw.length < 12 + 16) return null;
   try {
     const key = await hkdfKey(secret, 'session-seal-v1', 'seal');
@@ -70,13 +57,13 @@ export async function openSession(secret: string, value: string | undefined): Pr
 
 /** A fresh random nonce for a new session. */
 export function newNonce(): string {
-  return b64url(crypto.getRandomValues(new Uint8Array(16)));
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 /** The CSRF token for a session: HMAC(key, nonce), base64url. */
 export async function csrfToken(secret: string, nonce: string): Promise<string> {
   const key = await hkdfKey(secret, 'csrf-v1', 'mac');
-  return b64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, enc.encode(nonce))));
+  return toBase64Url(new Uint8Array(await crypto.subtle.sign('HMAC', key, enc.encode(nonce))));
 }
 
 /** Constant-time check of a submitted CSRF token against the session's expected one. */

@@ -4,6 +4,7 @@
  */
 import type { ExportCompression, ExportFormat } from './formats';
 import type { ExportManifest } from './manifest';
+import { prefixedId } from '../lib/ids';
 
 export type ExportStatus = 'pending' | 'running' | 'completed' | 'failed';
 
@@ -30,8 +31,7 @@ type StoredRow = Omit<ExportRow, 'fields' | 'manifest'> & { fields: string | nul
 
 /** `exp_` + 24 hex characters (96 random bits): unguessable, and never reused. */
 export function newExportId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return `exp_${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  return prefixedId('exp', 12);
 }
 
 export async function insertExport(db: D1Database, row: Omit<ExportRow, 'status' | 'r2_key' | 'manifest' | 'error' | 'webhook_status' | 'updated_at' | 'completed_at'>): Promise<void> {

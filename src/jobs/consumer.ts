@@ -10,7 +10,7 @@
  */
 import type { Env } from '../env';
 import { loadConfig, type Config } from '../config';
-import { completionOrder } from '../crawl/edge/pool';
+import { completionOrder } from '../engines/pool';
 import { classifyResult, finalVerdict } from './retry';
 import { recordStatements, type PageRecord } from './results';
 import { usageStatement } from './usage';

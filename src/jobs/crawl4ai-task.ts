@@ -8,7 +8,6 @@ import type { Env } from '../env';
 import type { Principal } from '../auth/principal';
 import { jobStatus } from './service';
 import { readResults } from './results';
-export { JOB_ID } from './job-index';
 
 export const CRAWL4AI_RESULT_LIMIT = 500;
 

@@ -4,6 +4,7 @@
  * is an admin, so another tenant's job reads exactly like a missing one (OWASP API1:2023 BOLA).
  */
 import type { JobStatus, Priority } from './types';
+import { prefixedId } from '../lib/ids';
 
 export interface JobRow {
   id: string;
@@ -27,8 +28,7 @@ export interface JobRow {
 export const JOB_ID = /^job_[0-9a-f]{24}$/;
 
 export function newJobId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return `job_${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  return prefixedId('job', 12);
 }
 
 export async function insertJobRow(db: D1Database, row: Omit<JobRow, 'done' | 'failed' | 'updated_at' | 'finished_at' | 'status_reason'>): Promise<void> {

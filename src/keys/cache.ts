@@ -6,6 +6,7 @@
  * Neither value holds the key; the cache is keyed by the HMAC digest.
  */
 import type { ApiKeyRecord, RevocationMarker } from './record';
+import { revokedKeyKey } from '../auth/revocation-keys';
 
 /** How long a record may be served from KV before D1 is asked again. */
 export const KEY_CACHE_TTL_SECONDS = 300;
@@ -17,7 +18,6 @@ export const MARKER_TTL_AFTER_EFFECT_SECONDS = 7 * 86_400;
 type CacheEntry = { v: 1; record: ApiKeyRecord } | { v: 1; none: true };
 
 const cacheKey = (digest: string) => `key:${digest}`;
-const markerKey = (id: string) => `revoked:key:${id}`;
 
 /** `undefined` = not cached; `null` = cached as unknown. */
 export async function readCachedKey(cache: KVNamespace, digest: string): Promise<ApiKeyRecord | null | undefined> {
@@ -38,7 +38,7 @@ export async function forgetCachedKey(cache: KVNamespace, digest: string): Promi
 }
 
 export async function readMarker(revocations: KVNamespace, id: string): Promise<RevocationMarker | null> {
-  const m = await revocations.get<RevocationMarker>(markerKey(id), 'json');
+  const m = await revocations.get<RevocationMarker>(revokedKeyKey(id), 'json');
   if (!m || typeof m.at !== 'number' || !['revoked', 'rotated', 'disabled'].includes(m.reason)) return m ? { reason: 'revoked', at: 0 } : null;
   return m;
 }
@@ -51,9 +51,9 @@ export async function writeMarker(revocations: KVNamespace, id: string, marker: 
   const options = permanent
     ? {}
     : { expiration: Math.ceil(Math.max(marker.at, now) / 1000) + MARKER_TTL_AFTER_EFFECT_SECONDS };
-  await revocations.put(markerKey(id), JSON.stringify(marker), options);
+  await revocations.put(revokedKeyKey(id), JSON.stringify(marker), options);
 }
 
 export async function deleteMarker(revocations: KVNamespace, id: string): Promise<void> {
-  await revocations.delete(markerKey(id));
+  await revocations.delete(revokedKeyKey(id));
 }

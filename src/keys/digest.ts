@@ -3,6 +3,7 @@
  * A stolen D1 table or KV namespace is useless without the pepper, and the raw key is never
  * used as a storage key (STYLE.md anti-patterns). The CryptoKey is imported once per isolate.
  */
+import { toHex } from '../lib/encoding';
 
 const imported = new Map<string, Promise<CryptoKey>>();
 
@@ -21,5 +22,5 @@ function hmacKey(pepper: string): Promise<CryptoKey> {
 /** The stored identity of a key: hex HMAC-SHA-256(pepper, key). */
 export async function digestKey(pepper: string, key: string): Promise<string> {
   const mac = await crypto.subtle.sign('HMAC', await hmacKey(pepper), new TextEncoder().encode(key));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(mac);
 }

@@ -2,12 +2,11 @@
  * Seed compatibility: keys from the `API_KEYS` secret in the seed's JSON format
  * `{"key1":{"key":"sk-prod-...","name":"...","rate_limit":"1000/minute","scopes":["crawl"]}}`.
  * They authenticate as `seed_<name>` with the seed's defaults (name "Unknown", scopes ["crawl"]).
- * Their digests are computed once per isolate and config; the plain keys are dropped right after.
+ * The config parses them (src/keys/seed-keys.ts); their digests are computed here once per isolate and config.
  * They live in configuration, not D1: revoking one writes a permanent KV marker.
  */
 import type { Config } from '../config';
 import { displayPrefix } from './format';
-import { parseSeedKeys } from './seed-keys';
 import { digestKey } from './digest';
 import { constantTimeEqual } from '../lib/constant-time';
 import type { ApiKeyRecord } from './record';
@@ -21,10 +20,8 @@ interface SeedEntry {
 const indexes = new WeakMap<Config, Promise<SeedEntry[]>>();
 
 async function buildIndex(config: Config): Promise<SeedEntry[]> {
-  const parsed = parseSeedKeys(config.API_KEYS);
-  if (!parsed.ok) return []; // config validation already refused this; fail closed
   return Promise.all(
-    parsed.keys.map(async (k) => ({
+    config.API_KEYS.map(async (k) => ({
       digest: await digestKey(config.API_KEY_SALT, k.key),
       scopes: k.scopes,
       record: {

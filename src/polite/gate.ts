@@ -9,7 +9,7 @@
 import type { Env } from '../env';
 import type { Config } from '../config';
 import { VERSION } from '../version';
-import { PageFetchError } from '../crawl/edge/fetch-page';
+import { PageFetchError } from '../engines/fetch-page';
 import { parseRetryAfter } from '../jobs/retry';
 import { botAuthHeaders } from './bot-auth';
 import type { Outcome } from './pacing';

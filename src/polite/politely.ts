@@ -5,11 +5,11 @@
  * crawls, are the origin's to check).
  */
 import type { CrawlResult } from '../crawl/types';
-import { failedResult } from '../crawl/edge/result';
-import { PageFetchError } from '../crawl/edge/fetch-page';
+import { failedResult } from '../engines/result';
+import { PageFetchError } from '../engines/fetch-page';
 import type { PoliteGate } from './gate';
 import { politeFailure } from './results';
-import { isRawHtml } from '../crawl/edge/raw-html';
+import { isRawHtml } from '../engines/raw-html';
 
 /** Runs `crawl` (one page) inside a robots check and a host slot; without a gate it just runs. */
 export async function politely(gate: PoliteGate | undefined, url: string, signal: AbortSignal | undefined, crawl: () => Promise<CrawlResult>): Promise<CrawlResult> {

@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import type { AppEnv, Env } from '../env';
 import type { Config } from '../config';
-import { EDGE_LIMITS } from '../crawl/edge/crawl-options';
+import { EDGE_LIMITS } from '../engines/crawl-options';
 import { createPoliteGate, type PoliteGate } from './gate';
 import { requestUrl } from '../http/request-target';
 

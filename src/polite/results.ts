@@ -1,6 +1,6 @@
 /** How polite refusals appear in results (shared/API.md "Polite crawling"). */
 import type { CrawlResult } from '../crawl/types';
-import { PageFetchError } from '../crawl/edge/fetch-page';
+import { PageFetchError } from '../engines/fetch-page';
 
 /** Adds `error_code` (and, for `host_busy`, a `retry-after` the job retry policy reads) to a failed result. */
 export function politeFailure(result: CrawlResult, error: PageFetchError): CrawlResult {

@@ -4,7 +4,7 @@
  * and the gateway's User-Agent and Web Bot Auth signature like every other edge request.
  */
 import { checkTargetUrl } from '../crawl/egress';
-import { readCapped } from '../crawl/edge/fetch-page';
+import { readCapped } from '../engines/fetch-page';
 import { kindForStatus, robotsRecord, robotsText, ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, type RobotsRecord } from './robots-rules';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

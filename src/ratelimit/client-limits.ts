@@ -25,6 +25,7 @@ import type { AdmitResult, BucketCheck } from './rate-limiter-do';
 import { requestRoute } from '../http/request-target';
 import { requestBody } from '../http/request-body';
 import { isForm, isJson } from '../http/media-type';
+import { toHex } from '../lib/encoding';
 
 export interface RateLimitOptions {
   /** The namespace to use (default `c.env.RATE_LIMITER`); tests inject a failing one. */
@@ -148,5 +149,5 @@ async function loginAttempt(c: Context<AppEnv>): Promise<{ username: string | nu
 /** Usernames are user data (sometimes a mistyped password): objects are named by a digest, never the text. */
 async function digest(username: string): Promise<string> {
   const bytes = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(username)));
-  return [...bytes.slice(0, 16)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(bytes.slice(0, 16));
 }

@@ -9,12 +9,13 @@
 import type { Config } from '../config';
 import type { Role } from '../auth/rbac';
 import { getUserByUsername, insertUser, updateUser } from './store';
+import { toHex } from '../lib/encoding';
 
 const MARKER_KEY = 'bootstrap_admin_applied';
 
 async function sha256Hex(text: string): Promise<string> {
   const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(d);
 }
 
 /** True when `username` names the configured bootstrap admin (usernames are case-insensitive). */

@@ -4,6 +4,7 @@
  */
 import type { Role } from '../auth/rbac';
 import { isRole } from '../auth/rbac';
+import { prefixedId } from '../lib/ids';
 
 export interface UserRecord {
   id: string;
@@ -80,8 +81,7 @@ export function toPublicUser(u: UserRecord): PublicUser {
 
 /** `usr_` + 128 random bits (hex). */
 export function newUserId(): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  return `usr_${[...b].map((x) => x.toString(16).padStart(2, '0')).join('')}`;
+  return prefixedId('usr', 16);
 }
 
 export async function getUserByUsername(db: D1Database, username: string): Promise<UserRecord | null> {

@@ -6,6 +6,8 @@
  * value cannot be moved to another job. Rotating JWT_SECRET_KEY makes pending secrets unreadable:
  * those deliveries are recorded as `failed:secret_unavailable` (fail closed, never unsigned).
  */
+import { fromBase64, toBase64 } from '../lib/encoding';
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -29,12 +31,6 @@ function boxKey(master: string): Promise<CryptoKey> {
   return key;
 }
 
-function toB64(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
 /** Seals `secret` for `owner`: base64(iv ‖ ciphertext+tag). */
 export async function sealSecret(master: string, owner: string, secret: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
@@ -42,14 +38,14 @@ export async function sealSecret(master: string, owner: string, secret: string):
   const out = new Uint8Array(12 + ct.length);
   out.set(iv);
   out.set(ct, 12);
-  return toB64(out);
+  return toBase64(out);
 }
 
 /** Opens a sealed secret; null when it was sealed under another key or for another owner, or altered. */
 export async function openSecret(master: string, owner: string, sealed: string): Promise<string | null> {
   try {
-    const raw = Uint8Array.from(atob(sealed), (c) => c.charCodeAt(0));
-    if (raw.length < 12 + 16) return null;
+    const raw = fromBase64(sealed);
+    if (raw === null || raw.length < 12 + 16) return null;
     const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: raw.slice(0, 12), additionalData: enc.encode(owner) }, await boxKey(master), raw.slice(12));
     return dec.decode(pt);
   } catch {

@@ -8,6 +8,8 @@
  * The timestamp inside the MAC lets a receiver refuse replays older than a tolerance; the body is
  * signed byte for byte as sent. Receivers compare in constant time (`verifyWebhookSignature`).
  */
+import { toHex } from '../lib/encoding';
+
 export const SIGNATURE_HEADER = 'X-Crawlgate-Signature';
 export const TIMESTAMP_HEADER = 'X-Crawlgate-Timestamp';
 /** Shortest accepted signing secret (RFC 2104 §3: at least the hash output length, 32 bytes). */
@@ -18,7 +20,7 @@ const utf8 = new TextEncoder();
 async function hmacHex(secret: string, message: string): Promise<string> {
   const key = await crypto.subtle.importKey('raw', utf8.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8.encode(message)));
-  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(mac);
 }
 
 /** The headers that sign `body` at `nowMs`. */

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
 import puppeteer from '@cloudflare/puppeteer';
-import { createBrowserEngine } from '../../src/crawl/edge/browser-engine';
-import type { BrowserBinding, SessionEvent } from '../../src/crawl/edge/browser-session';
+import { createBrowserEngine } from '../../src/engines/browser-engine';
+import type { BrowserBinding, SessionEvent } from '../../src/engines/browser-session';
 import { checkTargetUrl } from '../../src/crawl/egress';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../../src/crawl/types';
 

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { createBrowserEngine } from '../../src/crawl/edge/browser-engine';
-import type { BrowserBinding, SessionEvent } from '../../src/crawl/edge/browser-session';
+import { createBrowserEngine } from '../../src/engines/browser-engine';
+import type { BrowserBinding, SessionEvent } from '../../src/engines/browser-session';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../../src/crawl/types';
 
 const SITE = (env as unknown as { TEST_SITE_URL: string }).TEST_SITE_URL;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { createFetchEngine } from '../../src/crawl/edge/fetch-engine';
-import { fetchPage, PageFetchError } from '../../src/crawl/edge/fetch-page';
+import { createFetchEngine } from '../../src/engines/fetch-engine';
+import { fetchPage, PageFetchError } from '../../src/engines/fetch-page';
 import { checkTargetUrl } from '../../src/crawl/egress';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../../src/crawl/types';
 

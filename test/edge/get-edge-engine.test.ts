@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { getEdgeEngine } from '../../src/crawl/edge';
+import { getEdgeEngine } from '../../src/engines';
 import { GatewayError } from '../../src/http/errors';
 import type { Env } from '../../src/env';
-import { createBrowserEngine } from '../../src/crawl/edge/browser-engine';
-import type { BrowserBinding } from '../../src/crawl/edge/browser-session';
+import { createBrowserEngine } from '../../src/engines/browser-engine';
+import type { BrowserBinding } from '../../src/engines/browser-session';
 
 describe('getEdgeEngine', () => {
   it('returns the fetch and browser engines by kind', () => {
@@ -13,7 +13,7 @@ describe('getEdgeEngine', () => {
   });
 
   it('answers 503 service_unavailable for the browser engine without a BROWSER binding', () => {
-    const withoutBrowser = { ...(env as unknown as Env), BROWSER: undefined };
+    const withoutBrowser = { ...(env as unknown as Env), BROWSER: undefined } as unknown as Env;
     const error = (() => {
       try {
         getEdgeEngine(withoutBrowser, 'browser');

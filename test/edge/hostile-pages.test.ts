@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { generateMarkdown, toCitations, PageNotes, PAGE_LIMITS } from '../../src/crawl/edge/markdown';
-import { parseHtml } from '../../src/crawl/edge/markdown/html-tree';
-import { buildResult } from '../../src/crawl/edge/result';
+import { generateMarkdown, toCitations, PageNotes, PAGE_LIMITS } from '../../src/engines/markdown';
+import { parseHtml } from '../../src/engines/markdown/html-tree';
+import { buildResult } from '../../src/engines/result';
 import { HOSTILE_SHAPES } from '../helpers/hostile-pages';
 import { callAs, credentialFor } from '../helpers/principal';
 

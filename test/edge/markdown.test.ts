@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { htmlToMarkdown, toCitations, fitContent, generateMarkdown, bm25Scores } from '../../src/crawl/edge/markdown';
-import { parseHtml, textContent } from '../../src/crawl/edge/markdown/html-tree';
+import { htmlToMarkdown, toCitations, fitContent, generateMarkdown, bm25Scores } from '../../src/engines/markdown';
+import { parseHtml, textContent } from '../../src/engines/markdown/html-tree';
 
 const BASE = 'https://example.com/docs/page.html';
 

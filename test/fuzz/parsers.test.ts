@@ -19,8 +19,8 @@ import { parseFields } from '../../src/exports/fields';
 import { parseConfig } from '../../src/config';
 import { parseSeedKeys } from '../../src/keys/seed-keys';
 import { parseRolePermissions } from '../../src/auth/rbac';
-import { generateMarkdown, toCitations } from '../../src/crawl/edge/markdown';
-import { buildResult } from '../../src/crawl/edge/result';
+import { generateMarkdown, toCitations } from '../../src/engines/markdown';
+import { buildResult } from '../../src/engines/result';
 import { TEST_VARS } from '../helpers/test-vars';
 
 const RUNS = { numRuns: 300 };

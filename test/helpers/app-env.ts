@@ -11,7 +11,7 @@ export function envWith(overrides: Record<string, string | undefined>): Env {
     if (v === undefined) delete out[k];
     else out[k] = v;
   }
-  return out as Env;
+  return out as unknown as Env;
 }
 
 export async function callWith(e: Env, path: string, init: RequestInit = {}): Promise<Response> {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { callAs, credentialFor, originSaw, originUrl } from '../helpers/principal';
 import { verifyWebhookSignature } from '../../src/webhooks/sign';
 import { classifyResult, finalVerdict, parseRetryAfter, retryDelayMs } from '../../src/jobs/retry';
-import { failedResult } from '../../src/crawl/edge/result';
+import { failedResult } from '../../src/engines/result';
 import { finished, hits, newRun, recordedRows, siteUrl, submit, waitFor } from './helpers';
 
 const alice = credentialFor({ rateLimit: '200/second', id: 'usr_rw_alice', name: 'rw-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });

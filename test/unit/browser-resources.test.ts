@@ -1,6 +1,6 @@
-/** Which resource types the browser engine aborts (src/crawl/edge/browser-resources.ts). Pure. */
+/** Which resource types the browser engine aborts (src/engines/browser-resources.ts). Pure. */
 import { describe, expect, it } from 'vitest';
-import { blockedResources } from '../../src/crawl/edge/browser-resources';
+import { blockedResources } from '../../src/engines/browser-resources';
 
 const sorted = (set: ReadonlySet<string>) => [...set].sort();
 const opts = (browserParams: Record<string, unknown> = {}, crawlerParams: Record<string, unknown> = {}) => ({ browserParams, crawlerParams });

@@ -8,8 +8,8 @@
  */
 import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
 import type { Config } from '../../config';
-import { GatewayError } from '../../http/errors';
-import { algForJwk, parsePrivateJwks } from './private-jwks';
+import { algForJwk } from './private-jwks';
+import { toBase64Url } from '../../lib/encoding';
 
 export type SigningAlg = 'HS256' | 'ES256' | 'EdDSA';
 
@@ -28,12 +28,10 @@ export interface KeyRing {
   jwks: JWK[];
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-
 /** kid of an HMAC secret: the first 8 bytes of SHA-256 over a domain-separated copy (reveals nothing usable). */
 export async function hmacKid(secret: string): Promise<string> {
   const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`crawlgate-jwt-kid\0${secret}`));
-  return `hs-${b64url(new Uint8Array(d).slice(0, 8))}`;
+  return `hs-${toBase64Url(new Uint8Array(d).slice(0, 8))}`;
 }
 
 async function buildKeyRing(config: Config): Promise<KeyRing> {
@@ -48,10 +46,8 @@ async function buildKeyRing(config: Config): Promise<KeyRing> {
   }
   const jwks: JWK[] = [];
   let signing = hsSigning as KeyRing['signing'];
-  if (config.JWT_PRIVATE_KEYS) {
-    const parsed = parsePrivateJwks(config.JWT_PRIVATE_KEYS);
-    if (typeof parsed === 'string') throw new GatewayError('misconfigured', `JWT_PRIVATE_KEYS ${parsed}`);
-    for (const [i, jwk] of parsed.entries()) {
+  if (config.JWT_PRIVATE_KEYS.length > 0) {
+    for (const [i, jwk] of config.JWT_PRIVATE_KEYS.entries()) {
       const alg = algForJwk(jwk) as SigningAlg;
       const { d: _d, ...pub } = jwk;
       const publicJwk: JWK = { kty: pub.kty, crv: pub.crv, x: pub.x, ...(pub.y ? { y: pub.y } : {}) };

@@ -14,14 +14,13 @@
  */
 import type { Config } from '../../config';
 import { constantTimeEqual } from '../../lib/constant-time';
+import { toBase64Url, toHex } from '../../lib/encoding';
 
 const FORMAT = /^cgrt\.([0-9a-f]{32})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 /** HKDF `info`: binds the derived key to this one use (RFC 5869 §3.2). */
 const TAG_LABEL = 'crawlgate refresh-token family tag v1';
 const TAG_BYTES = 16;
 
-const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-const b64url = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 /** The tag keys a config holds: the current secret's first (it tags new families), then older ones. */
 export type TagKeys = readonly CryptoKey[];
@@ -53,7 +52,7 @@ export function refreshTagKeys(config: Pick<Config, 'JWT_SECRET_KEY' | 'JWT_PREV
 
 async function tagOf(key: CryptoKey, familyId: string): Promise<string> {
   const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(`family:${familyId}`));
-  return b64url(new Uint8Array(mac).slice(0, TAG_BYTES));
+  return toBase64Url(new Uint8Array(mac).slice(0, TAG_BYTES));
 }
 
 export function looksLikeRefreshToken(value: string): boolean {
@@ -61,17 +60,17 @@ export function looksLikeRefreshToken(value: string): boolean {
 }
 
 export function newFamilyId(): string {
-  return hex(crypto.getRandomValues(new Uint8Array(16)));
+  return toHex(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 export async function hashRefreshToken(token: string): Promise<string> {
-  return b64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))));
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))));
 }
 
 /** A fresh token in `familyId` (tagged with the current key) and its stored hash. */
 export async function newRefreshToken(keys: TagKeys, familyId: string): Promise<{ token: string; hash: string }> {
   const tag = await tagOf(keys[0] as CryptoKey, familyId);
-  const token = `cgrt.${familyId}.${tag}.${b64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+  const token = `cgrt.${familyId}.${tag}.${toBase64Url(crypto.getRandomValues(new Uint8Array(32)))}`;
   return { token, hash: await hashRefreshToken(token) };
 }
 

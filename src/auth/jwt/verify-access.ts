@@ -12,7 +12,7 @@ import type { AuthResult, CredentialVerifier } from '../verifier';
 import { OWNER_ID, type Principal } from '../principal';
 import { normalizeScopes, permissionsForRoles } from '../rbac';
 import { getUserById } from '../../users/store';
-import { revokedJtiKey } from '../session';
+import { revokedJtiKey, revokedKeyKey } from '../revocation-keys';
 import { keyRing } from './keys';
 import { checkAccessToken, type AccessPayload } from './access-token';
 
@@ -25,7 +25,7 @@ export async function principalFromAccess(env: Env, config: Config, p: AccessPay
     if (p.key_exp !== undefined && (typeof p.key_exp !== 'number' || now >= p.key_exp * 1000)) return { ok: false, code: 'token_expired', reason: 'key_expired', actor };
     // Both markers in one KV bulk read (one round trip instead of two).
     const jtiKey = revokedJtiKey(p.jti);
-    const keyKey = `revoked:key:${p.sub}`;
+    const keyKey = revokedKeyKey(p.sub);
     const markers = await env.REVOCATIONS.get([jtiKey, keyKey], 'text');
     const jtiRevoked = markers.get(jtiKey) ?? null;
     const keyRevoked = markers.get(keyKey) ?? null;

@@ -9,7 +9,7 @@
 import type { Permission } from '../../auth/rbac';
 import { pathSegment } from '../../lib/strict-json';
 import { checkTargetUrl } from '../egress';
-import { isRawHtml, MAX_RAW_HTML_CHARS } from '../edge/raw-html';
+import { isRawHtml, MAX_RAW_HTML_CHARS } from '../../engines/raw-html';
 import type { FieldSpec, OptionLimits, ValueSpec } from './kinds';
 import { TYPES, bodyType, type BodyShape } from './table';
 

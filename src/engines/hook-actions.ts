@@ -15,7 +15,7 @@
  * Pure except `runPageHooks`, which drives a page.
  */
 import type { Page } from '@cloudflare/puppeteer';
-import { GatewayError } from '../../http/errors';
+import { GatewayError } from '../http/errors';
 import type { BlockableResource } from './browser-resources';
 
 export type HookAction =

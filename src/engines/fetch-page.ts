@@ -5,7 +5,7 @@
  * cap (the rest is never downloaded). No client credential is ever sent: the request is built
  * from scratch.
  */
-import { checkTargetUrl, type EgressResult } from '../egress';
+import { checkTargetUrl, type EgressResult } from '../crawl/egress';
 
 /** Why a page could not be fetched; `status` is the last HTTP status seen, if any. */
 export class PageFetchError extends Error {

@@ -4,13 +4,13 @@
  * HTMLRewriter extraction and the markdown generator. Screenshots, PDFs and script execution
  * need a browser, so those calls answer with a failed result naming the `browser` engine.
  */
-import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../types';
+import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../crawl/types';
 import { decodeDocument } from './charset';
 import { EDGE_LIMITS, pageSettings } from './crawl-options';
 import { fetchPage, PageFetchError } from './fetch-page';
 import { completionOrder } from './pool';
 import { buildResult, failedResult, headersObject } from './result';
-import { politeFailure } from '../../polite/results';
+import { politeFailure } from '../polite/results';
 import { isRawHtml } from './raw-html';
 import { rawHtmlResult } from './raw-html-load';
 

@@ -7,8 +7,8 @@
  */
 import type { BrowserContext, HTTPRequest, Page } from '@cloudflare/puppeteer';
 import type { BlockableResource } from './browser-resources';
-import type { EgressResult } from '../egress';
-import type { CrawlResult } from '../types';
+import type { EgressResult } from '../crawl/egress';
+import type { CrawlResult } from '../crawl/types';
 import type { PageSettings } from './crawl-options';
 import { buildResult, failedResult, toBase64 } from './result';
 import { isRawHtml } from './raw-html';

@@ -8,7 +8,7 @@
  * have no such budget. The first result is awaited before the response starts, so an engine that
  * cannot start (no browser) still answers with its problem status.
  */
-import type { CrawlResult } from '../types';
+import type { CrawlResult } from '../crawl/types';
 import { failedResult } from './result';
 
 export const BUDGET_ERROR_CODE = 'response_budget_exceeded';

@@ -1,6 +1,6 @@
 /** How each edge engine loads a `raw:` target (raw-html.ts): parsed as given, or set as the tab's document. */
 import type { Page } from '@cloudflare/puppeteer';
-import type { CrawlResult } from '../types';
+import type { CrawlResult } from '../crawl/types';
 import type { PageSettings } from './crawl-options';
 import { buildResult } from './result';
 import { RAW_PAGE_BASE, rawHtmlOf } from './raw-html';

@@ -10,7 +10,7 @@
  * Blocking never weakens the egress policy: a blocked request is aborted before it leaves the
  * browser, exactly like a refused one. Pure: no I/O.
  */
-import type { EdgeCrawlOptions } from '../types';
+import type { EdgeCrawlOptions } from '../crawl/types';
 import { hookBlockedResources } from './hook-actions';
 
 /** Puppeteer's `HTTPRequest.resourceType()` values this module may block. */

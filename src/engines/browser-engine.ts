@@ -8,16 +8,16 @@
  * happens or the client goes away (try/finally). Results stream out as each page finishes.
  */
 import type { BrowserContext, Page } from '@cloudflare/puppeteer';
-import { checkTargetUrl, type EgressResult } from '../egress';
-import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../types';
+import { checkTargetUrl, type EgressResult } from '../crawl/egress';
+import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../crawl/types';
 import { leaseBrowser, type BrowserBinding, type LeasedBrowser, type SessionEvent } from './browser-session';
 import { evaluateScript, openTab, pdfOf, renderInTab, renderPage, screenshotOf, type Tab } from './browser-page';
 import { blockedResources, type BlockableResource } from './browser-resources';
 import { EDGE_LIMITS, pageSettings, type PageSettings } from './crawl-options';
 import { completionOrder } from './pool';
-import { GatewayError } from '../../http/errors';
+import { GatewayError } from '../http/errors';
 import { failedResult } from './result';
-import { politely } from '../../polite/politely';
+import { politely } from '../polite/politely';
 
 export interface BrowserEngineOptions {
   /** Tabs open at once for one request. */

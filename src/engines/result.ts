@@ -2,7 +2,7 @@
  * Builds Crawl4AI's `CrawlResult` from a page's HTML, the same way for both engines: extraction
  * (HTMLRewriter) then markdown from the cleaned HTML.
  */
-import type { CrawlResult } from '../types';
+import type { CrawlResult } from '../crawl/types';
 import { extractPage } from './extract';
 import { generateMarkdown, PageNotes } from './markdown';
 import { parseHtml } from './markdown/html-tree';

@@ -7,7 +7,7 @@
  * rather than a second HTMLRewriter pass: lol-html stops with "memory limit exceeded" on deeply
  * nested pages, and one parse is cheaper than two. Linear; capped by `PAGE_LIMITS` (see `notes`).
  */
-import type { LinkItem, MediaItem } from '../types';
+import type { LinkItem, MediaItem } from '../crawl/types';
 import { resolveUrl } from './markdown/html-to-markdown';
 import { serializeHtml, textContent, type ElementNode, type TreeNode } from './markdown/html-tree';
 import { NO_ATTRIBUTES } from './markdown/html-lexer';

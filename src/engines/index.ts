@@ -2,9 +2,9 @@
  * Edge engines: what the crawl routes call when they crawl in the Worker instead of forwarding
  * to ORIGIN_URL. `fetch` needs nothing; `browser` needs the Browser Rendering binding.
  */
-import type { Env } from '../../env';
-import type { EdgeEngine, EdgeEngineKind } from '../types';
-import { GatewayError } from '../../http/errors';
+import type { Env } from '../env';
+import type { EdgeEngine, EdgeEngineKind } from '../crawl/types';
+import { GatewayError } from '../http/errors';
 import { createBrowserEngine } from './browser-engine';
 import { createFetchEngine } from './fetch-engine';
 import type { BrowserBinding } from './browser-session';

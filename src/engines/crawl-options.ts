@@ -2,7 +2,7 @@
  * Reads the Crawl4AI `browser_config` / `crawler_config` params the edge engines honour, with
  * the gateway's limits applied (a client cannot ask for a longer timeout than the cap). Pure.
  */
-import type { EdgeCrawlOptions } from '../types';
+import type { EdgeCrawlOptions } from '../crawl/types';
 
 /** Hard limits of the edge engines (docs/edge-engines.md). */
 export const EDGE_LIMITS = {

@@ -2,7 +2,7 @@
  * Crawl4AI's `MarkdownGenerationResult` from HTML: raw markdown, the citation form with its
  * references, and the filtered `fit_markdown` / `fit_html`. Pure.
  */
-import type { MarkdownResult } from '../../types';
+import type { MarkdownResult } from '../../crawl/types';
 import { parseHtml, type ElementNode } from './html-tree';
 import type { PageNotes } from './limits';
 import { htmlToMarkdown } from './html-to-markdown';
