@@ -17,6 +17,10 @@ import { objectName, principalLimits, type PrincipalLimits } from '../ratelimit/
 import { appliedLimits, enforce, onLimiterFailure, refuseConcurrency } from '../ratelimit/enforce';
 import { once } from '../ratelimit/lease-body';
 import type { ToolCallInfo } from './mcp-policy';
+import { pageCost } from '../metering/costs';
+import { enforceBudget } from '../metering/budget-http';
+import { budgetNow } from '../metering/clock';
+import { recordMcpCall } from '../metering/mcp-usage';
 
 /** Rate-limit weight of one tool call: its target URLs, at least 1 (`ask` has none). */
 export const callWeight = (call: ToolCallInfo): number => Math.max(1, call.urls);
@@ -75,8 +79,11 @@ export class McpLimiter {
       // Named leases (SSE: session + call id) must be new: a reused id would otherwise renew one lease for two calls.
       const lease = call ? { id: leaseId ? leaseId(call) : crypto.randomUUID(), max: this.#limits.concurrency, ttlMs: this.#ttlMs, fresh: leaseId !== undefined } : undefined;
       let admitted;
+      // Metering (docs/metering.md): a relayed tool call is charged its URLs × the origin page price
+      // (screenshot / pdf: their price) in the same admission; the relay cannot see pages, so no refund.
+      const charge = call ? callWeight(call) * pageCost(c.get('config').CREDIT_COSTS, call.route, 'origin') : undefined;
       try {
-        admitted = await admitPrincipal(ns, this.#limits, { cost: call ? callWeight(call) : 1, lease });
+        admitted = await admitPrincipal(ns, this.#limits, { cost: call ? callWeight(call) : 1, lease, ...(charge !== undefined ? { charge } : {}) });
       } catch (err) {
         return refuse(limiterFailure(c, this.#limits, err));
       }
@@ -87,11 +94,16 @@ export class McpLimiter {
           const message = 'A tool call with this JSON-RPC id is still running in this session; use a new id';
           return refuse(new GatewayError('validation_failed', message, { extras: { errors: [{ path: '$.id', message }] } }));
         }
+        if (admitted.budget && charge !== undefined) {
+          c.set('rateLimits', appliedLimits(c).filter((a) => a.policy !== 'budget'));
+          enforceBudget(c, admitted.name, admitted.budget, charge, budgetNow() ?? Date.now());
+        }
         if (admitted.lease?.lease && !admitted.lease.lease.acquired) refuseConcurrency(c, admitted.lease.lease.max, admitted.lease.lease.active);
       } catch (err) {
         if (err instanceof GatewayError) return refuse(err);
         throw err;
       }
+      if (call && charge !== undefined) recordMcpCall(c, call, charge, this.#background);
       if (call && lease && admitted.lease?.lease?.acquired) {
         const name = admitted.name;
         const id = lease.id;

@@ -9,8 +9,9 @@ import { Csrf, Page } from './layout';
 import { flashOf, forbidden, send, whoAmI } from './render';
 import { guardPost } from './guard';
 import { DashSession } from './session';
+import type { BudgetView } from '../metering/budget-ledger';
 
-interface KeyRow { id: string; name: string; scopes: string[]; status: string; rate_limit?: string | null; max_concurrency?: number | null; expires_at?: string | null; owner?: string | null }
+interface KeyRow { id: string; name: string; scopes: string[]; status: string; rate_limit?: string | null; max_concurrency?: number | null; expires_at?: string | null; owner?: string | null; budget?: BudgetView | null }
 
 const STATUSES = ['', 'active', 'expired', 'rotated', 'revoked', 'disabled'];
 
@@ -19,7 +20,7 @@ const SCOPE_CHOICES = ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write
 type Me = Parameters<typeof Page>[0]['me'];
 
 /** Which key API this user's pages call: the admin one for key managers, else their own keys. */
-function keysApi(me: NonNullable<Me>): '/admin/keys' | '/keys' {
+export function keysApi(me: NonNullable<Me>): '/admin/keys' | '/keys' {
   return me.permissions.includes('keys:manage') || !me.permissions.includes('keys:self') ? '/admin/keys' : '/keys';
 }
 
@@ -51,7 +52,9 @@ export function keyPages(r: Hono<AppEnv>): void {
               <Csrf token={csrf} />
               <label>Name <input name="name" required maxlength={100} /></label>{' '}
               <label>Rate limit <input name="rate_limit" placeholder="1000/minute" /></label>{' '}
-              <label>Expires <input name="expires_at" type="date" /></label>
+              <label>Expires <input name="expires_at" type="date" /></label>{' '}
+              <label>Budget <input name="budget_credits" type="number" min="0" step="any" placeholder="credits" /></label>{' '}
+              <label>per <select name="budget_period"><option value="day">day</option><option value="month">month</option></select></label>
               <div>{scopeChoices(me).map((sc) => <label><input type="checkbox" name={`scope_${sc}`} value="1" checked={sc === 'crawl:run'} /> {sc} </label>)}</div>
               <button type="submit">Create key</button>
             </form>
@@ -63,11 +66,12 @@ export function keyPages(r: Hono<AppEnv>): void {
         </form>
         {keys.length === 0 ? <p class="empty">{status ? 'No keys with this status.' : 'No keys yet.'}</p> : (
           <table>
-            <thead><tr><th>Name</th><th>ID</th><th>Scopes</th><th>Status</th><th>Rate limit / concurrency</th><th>Expires</th>{canManage && <th>Actions</th>}</tr></thead>
+            <thead><tr><th>Name</th><th>ID</th><th>Scopes</th><th>Status</th><th>Rate limit / concurrency</th><th>Expires</th><th>Budget left</th>{canManage && <th>Actions</th>}</tr></thead>
             <tbody>
               {keys.map((k) => (
                 <tr>
                   <td>{k.name}</td><td><code>{k.id}</code></td><td>{k.scopes.join(', ')}</td><td>{k.status}</td><td>{k.rate_limit ?? 'default'} / {k.max_concurrency ?? 'default'}</td><td>{k.expires_at ?? '—'}</td>
+                  <td class="budget">{k.budget ? `${k.budget.remaining} / ${k.budget.credits} per ${k.budget.period}` : '—'} <a href={`/dashboard/keys/${encodeURIComponent(k.id)}/usage`}>Usage</a></td>
                   {canManage && (
                     <td>
                       {k.status === 'active' && (
@@ -101,6 +105,7 @@ export function keyPages(r: Hono<AppEnv>): void {
     const body: Record<string, unknown> = { name: f.name ?? '', scopes };
     if (f.rate_limit) body.rate_limit = f.rate_limit;
     if (f.expires_at) body.expires_at = new Date(`${f.expires_at}T00:00:00Z`).toISOString();
+    if (f.budget_credits) body.budget = { credits: Number(f.budget_credits), period: f.budget_period === 'month' ? 'month' : 'day' };
     const res = await g.session.api<{ key: string; id: string; name: string }>('POST', keysApi(me), body);
     if (res.status === 403) return forbidden(c, me, csrf, res.error ?? 'Forbidden');
     if (!res.ok) return send(c, <Page title="API keys" me={me} csrf={csrf} error={`Could not create the key: ${res.error}`}><p><a href="/dashboard/keys">Back</a></p></Page>, 422);

@@ -67,7 +67,7 @@ function UsersPage(props: { me: Me; csrf: string; flash: string | null; list: Ap
           <tbody>
             {users.map((u) => (
               <tr>
-                <td>{u.username}{u.disabled && <em> (disabled)</em>}</td>
+                <td>{u.username}{u.disabled && <em> (disabled)</em>} <a href={`/dashboard/users/${encodeURIComponent(u.username)}/usage`}>Usage</a></td>
                 <td>
                   <form method="post" action={`/dashboard/users/${encodeURIComponent(u.username)}/roles`}>
                     <Csrf token={csrf} />

@@ -18,6 +18,7 @@ import { userPages } from './pages-users';
 import { auditPages } from './pages-audit';
 import { crawlPages } from './pages-crawl';
 import { jobPages } from './pages-jobs';
+import { usagePages } from './pages-usage';
 
 const r = createRouter();
 
@@ -99,6 +100,7 @@ userPages(r);
 auditPages(r);
 crawlPages(r);
 jobPages(r);
+usagePages(r);
 documentDashboard(r);
 
 /** Unknown dashboard paths: a 404 page (signed in or not). */

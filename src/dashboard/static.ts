@@ -12,7 +12,7 @@ button{cursor:pointer}.danger{background:#b3261e;color:#fff;border:0}
 .flash{background:#e7f6ea;border:1px solid #9bd3a6;padding:.5rem}.error{background:#fdecea;border:1px solid #f1a39c;padding:.5rem}
 .secret{font-family:monospace;background:#fff7d6;border:1px solid #e6c200;padding:.5rem;word-break:break-all}
 .warn{color:#8a5a00;font-weight:600}pre{background:#fff;border:1px solid #e3e6ea;padding:.6rem;overflow:auto;white-space:pre-wrap}
-.empty{color:#667;font-style:italic}svg text{font-size:10px;fill:#445}.allowed{fill:#2e7d32}.denied{fill:#c62828}
+.empty{color:#667;font-style:italic}svg text{font-size:10px;fill:#445}.allowed{fill:#2e7d32}.denied{fill:#c62828}.eng-fetch{fill:#1565c0;color:#1565c0}.eng-browser{fill:#ef6c00;color:#ef6c00}.eng-origin{fill:#6a1b9a;color:#6a1b9a}
 img.shot{max-width:100%;border:1px solid #ccd}
 `;
 

@@ -14,6 +14,7 @@ import { completionOrder } from '../engines/pool';
 import { classifyResult, finalVerdict } from './retry';
 import { recordStatements, type PageRecord } from './results';
 import { usageStatement } from './usage';
+import { jobPagesStatement } from '../metering/job-usage';
 import { crawlPage as defaultCrawl } from './page-crawler';
 import { countJobPages, flushMetrics } from '../metrics/recorder';
 import { jobStub, schedulerStub } from './stubs';
@@ -73,6 +74,8 @@ export async function runBatch(env: Env, config: Config, work: BatchWork, crawlP
       totalMs: attempted.reduce((n, a) => n + a.outcome.durationMs, 0),
     }, now),
   );
+  // Metering (docs/metering.md): the job's pages join the rollups in the same batch (charged at submission).
+  statements.push(jobPagesStatement(env.DB, work, attempted.map((a) => a.outcome), now));
   await env.DB.batch(statements);
   for (const kind of ['done', 'failed', 'retry'] as const) countJobPages(work.engine, kind, attempted.filter((a) => a.outcome.kind === kind).length);
   return attempted.map((a) => a.outcome);
