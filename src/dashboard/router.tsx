@@ -18,6 +18,7 @@ import { userPages } from './pages-users';
 import { auditPages } from './pages-audit';
 import { crawlPages } from './pages-crawl';
 import { jobPages } from './pages-jobs';
+import { grantPages } from './pages-grants';
 
 export const dashboardRouter = createRouter();
 const r = dashboardRouter;
@@ -89,6 +90,7 @@ userPages(r);
 auditPages(r);
 crawlPages(r);
 jobPages(r);
+grantPages(r); // /dashboard/grants: OAuth grants to MCP clients (docs/mcp.md)
 documentDashboard(r);
 
 /** Unknown dashboard paths: a 404 page (signed in or not). */

@@ -83,7 +83,7 @@ function Consent(props: { me: Me; csrf: string; handle: string; clientName: stri
             <p><label><input type="checkbox" name="scope" value={s} checked={props.checked.has(s)} /> {SCOPE_TEXT[s] ?? s} <code>{s}</code></label></p>
           ))}
         </fieldset>
-        <p>You can revoke this access at any time under Connected apps (/grants).</p>
+        <p>You can revoke this access at any time under Connected apps (/dashboard/grants).</p>
         <p><button type="submit" name="decision" value="approve">Allow</button> <button type="submit" name="decision" value="deny">Deny</button></p>
       </form>
     </Page>
@@ -126,7 +126,9 @@ export const consentRouter = createRouter()
     if (!who) {
       // SameSite=Strict: a cross-site arrival carries no session cookie; a same-origin reload does.
       if (c.req.header('Sec-Fetch-Site') === 'cross-site') {
-        return send(c, <Page title="Continuing…" me={null} refreshSeconds={0}><p>Continuing to the sign-in page…</p></Page>) as never;
+        return send(c, (
+          <html lang="en"><head><meta charset="utf-8" /><meta http-equiv="refresh" content="0" /><title>Continuing… · crawlgate</title></head><body><p>Continuing to the sign-in page…</p></body></html>
+        )) as never;
       }
       return send(c, <SignIn next={localAuthorizePath(c)} error={null} />) as never;
     }
