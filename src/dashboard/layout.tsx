@@ -25,6 +25,7 @@ const NAV: Array<{ href: string; label: string; needs: string | string[] | null 
   { href: '/dashboard/crawl', label: 'Crawl', needs: 'playground:access' },
   { href: '/dashboard/jobs', label: 'Jobs', needs: 'jobs:read' },
   { href: '/dashboard/usage', label: 'Usage', needs: 'jobs:read' },
+  { href: '/dashboard/grants', label: 'Connected apps', needs: ['keys:self', 'users:manage'] },
 ];
 
 /** Renders a full page. `me` null = signed-out chrome (login page). */

@@ -19,6 +19,7 @@ import { auditPages } from './pages-audit';
 import { crawlPages } from './pages-crawl';
 import { jobPages } from './pages-jobs';
 import { usagePages } from './pages-usage';
+import { grantPages } from './pages-grants';
 
 const r = createRouter();
 
@@ -101,6 +102,7 @@ auditPages(r);
 crawlPages(r);
 jobPages(r);
 usagePages(r);
+grantPages(r); // /dashboard/grants: OAuth grants to MCP clients (docs/mcp.md)
 documentDashboard(r);
 
 /** Unknown dashboard paths: a 404 page (signed in or not). */

@@ -58,7 +58,10 @@ export function createMcpRouter(app: () => AppDispatcher) {
       const initializing = messages.some((m) => m.method === 'initialize');
       if (!initializing) {
         const refused = await checkSession(c);
-        if (refused) return refused as never;
+        if (refused) {
+          await chargeProtocolMessage(c, []); // a refused post costs 1 like any request, tool calls or not
+          return refused as never;
+        }
       }
       await chargeProtocolMessage(c, messages);
       const res = await serveMcpPost(c, app(), body);

@@ -31,7 +31,7 @@ export interface ToolSpec {
   /** The route's permission (the route checks it; listed here for the docs and `/mcp/schema`). */
   permission: Permission;
   input: z.ZodType;
-  /** The route this call becomes; null when the arguments cannot name one (answered as a tool error). */
+  /** The route request this call becomes (the route validates the arguments: a bad one is its 422, a tool error). */
   route(args: Record<string, unknown>): RouteCall;
   /** Tool-result shape for a successful answer. */
   result: 'json' | 'markdown' | 'html' | 'image' | 'pdf';

@@ -83,7 +83,7 @@ function Consent(props: { me: Me; csrf: string; handle: string; clientName: stri
             <p><label><input type="checkbox" name="scope" value={s} checked={props.checked.has(s)} /> {SCOPE_TEXT[s] ?? s} <code>{s}</code></label></p>
           ))}
         </fieldset>
-        <p>You can revoke this access at any time under Connected apps (/grants).</p>
+        <p>You can revoke this access at any time under Connected apps (/dashboard/grants).</p>
         <p><button type="submit" name="decision" value="approve">Allow</button> <button type="submit" name="decision" value="deny">Deny</button></p>
       </form>
     </Page>
@@ -115,7 +115,7 @@ const formBody = { body: { required: true, content: { 'application/x-www-form-ur
 const html = { 200: { description: 'HTML page' }, 302: { description: 'Redirect to the client' }, 303: { description: 'Redirect' }, 400: { description: 'Error page' }, 403: { description: 'Error page' } };
 
 export const consentRouter = createRouter()
-  .openapi(createRoute({ method: 'get', path: AUTHORIZE_PATH, tags: ['OAuth'], summary: 'Authorization endpoint: sign in and consent (HTML)', responses: html }), async (c) => {
+  .openapi(createRoute({ method: 'get', path: AUTHORIZE_PATH, tags: ['OAuth'], summary: 'Authorization endpoint: sign in and consent (HTML)', 'x-permission': 'public (dashboard sign-in)', responses: html }), async (c) => {
     let request: AuthRequest;
     try {
       request = await api(c).parseAuthRequest(c.req.raw);
@@ -126,7 +126,9 @@ export const consentRouter = createRouter()
     if (!who) {
       // SameSite=Strict: a cross-site arrival carries no session cookie; a same-origin reload does.
       if (c.req.header('Sec-Fetch-Site') === 'cross-site') {
-        return send(c, <Page title="Continuing…" me={null} refreshSeconds={0}><p>Continuing to the sign-in page…</p></Page>) as never;
+        return send(c, (
+          <html lang="en"><head><meta charset="utf-8" /><meta http-equiv="refresh" content="0" /><title>Continuing… · crawlgate</title></head><body><p>Continuing to the sign-in page…</p></body></html>
+        )) as never;
       }
       return send(c, <SignIn next={localAuthorizePath(c)} error={null} />) as never;
     }
@@ -146,7 +148,7 @@ export const consentRouter = createRouter()
       />
     )) as never;
   })
-  .openapi(createRoute({ method: 'post', path: AUTHORIZE_PATH, tags: ['OAuth'], summary: 'Consent decision (form; CSRF-checked)', request: formBody, responses: html }), async (c) => {
+  .openapi(createRoute({ method: 'post', path: AUTHORIZE_PATH, tags: ['OAuth'], summary: 'Consent decision (form; CSRF-checked)', 'x-permission': 'dashboard session + CSRF', request: formBody, responses: html }), async (c) => {
     const g = await guardPost(c).catch((err: unknown) => {
       if (err instanceof SessionGone) return { ok: false as const, reason: 'Your session has ended. Sign in again from your MCP client.' };
       throw err;
@@ -190,7 +192,7 @@ export const consentRouter = createRouter()
     approved.headers.set('Location', redirectTo);
     return new Response(null, { status: 302, headers: approved.headers }) as never;
   })
-  .openapi(createRoute({ method: 'post', path: `${AUTHORIZE_PATH}/login`, tags: ['OAuth'], summary: 'Sign in on the way to the consent page (form)', request: formBody, responses: html }), async (c) => {
+  .openapi(createRoute({ method: 'post', path: `${AUTHORIZE_PATH}/login`, tags: ['OAuth'], summary: 'Sign in on the way to the consent page (form)', 'x-permission': 'public (login rate limit)', request: formBody, responses: html }), async (c) => {
     const form = await readForm(c);
     const next = form.next ?? '';
     // Only back to the authorization endpoint on this origin (no open redirect).

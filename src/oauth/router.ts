@@ -48,24 +48,24 @@ export function protectedResourceMetadata(origin: string) {
 }
 
 const asMetadata = createRoute({
-  method: 'get', path: '/.well-known/oauth-authorization-server', tags, summary: 'OAuth 2.0 authorization server metadata (RFC 8414)',
+  method: 'get', path: '/.well-known/oauth-authorization-server', tags, summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', 'x-permission': 'public',
   responses: { 200: { description: 'Metadata', content: { 'application/json': { schema: anyJson } } } },
 });
 
 const prm = (path: string) =>
   createRoute({
-    method: 'get', path, tags, summary: 'OAuth 2.0 protected resource metadata for /mcp (RFC 9728)',
+    method: 'get', path, tags, summary: 'OAuth 2.0 protected resource metadata for /mcp (RFC 9728)', 'x-permission': 'public',
     responses: { 200: { description: 'Metadata', content: { 'application/json': { schema: anyJson } } } },
   });
 
 const register = createRoute({
-  method: 'post', path: '/oauth/register', tags, summary: 'Dynamic client registration (RFC 7591)',
+  method: 'post', path: '/oauth/register', tags, summary: 'Dynamic client registration (RFC 7591)', 'x-permission': 'public (IP rate limit)',
   request: { body: { required: true, content: { 'application/json': { schema: anyJson } } } },
   responses: { 201: { description: 'The registered client', content: { 'application/json': { schema: anyJson } } }, ...problemResponses(400, 413, 415, 429) },
 });
 
 const token = createRoute({
-  method: 'post', path: '/oauth/token', tags, summary: 'Token endpoint: authorization_code (PKCE S256), refresh_token; token revocation (RFC 7009)',
+  method: 'post', path: '/oauth/token', tags, summary: 'Token endpoint: authorization_code (PKCE S256), refresh_token; token revocation (RFC 7009)', 'x-permission': 'public (OAuth client authentication, PKCE)',
   request: { body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: z.record(z.string(), z.string()) } } } },
   responses: { 200: { description: 'Tokens', content: { 'application/json': { schema: anyJson } } }, ...problemResponses(400, 401, 413, 415, 429) },
 });

@@ -75,13 +75,13 @@ beforeAll(async () => {
   server = await startDevServer({
     vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', ADMIN_USERNAME: ADMIN, ADMIN_PASSWORD_HASH: await hashPassword(PASSWORD), ORIGIN_URL: '', ALLOW_PRIVATE_TARGETS: 'true', RESPECT_ROBOTS: 'false' },
     persistPrefix: 'cg-mcp-',
-    readyTimeoutMs: 90_000,
+    readyTimeoutMs: 200_000, // a loaded shared machine starts wrangler slowly
   });
   base = server.base;
   const login = await api('/auth/token', { method: 'POST', json: { username: ADMIN, password: PASSWORD, grant_type: 'password' } });
   expect(login.status).toBe(200);
   adminToken = ((await login.json()) as { access_token: string }).access_token;
-}, 150_000);
+}, 240_000);
 
 afterAll(() => {
   site?.close();
