@@ -60,6 +60,7 @@ export class ArchiveChain {
   }
 
   append(events: readonly AuditEvent[], now: number): AuditRow[] {
+    if (events.length === 0) return [];
     return this.#storage.transactionSync(() => {
       const state = this.#state();
       let prev = { id: state.seq, hash: state.hash };
