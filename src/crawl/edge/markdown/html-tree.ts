@@ -6,7 +6,8 @@
  * Pure: string in, tree out.
  */
 import { PAGE_LIMITS, type PageNotes } from './limits';
-import { decodeEntities, endsSelfClosing, findRawTextEnd, findTagEnd, parseAttrs, tagNameEnd, TagNames } from './html-lexer';
+import { TextSink } from './text-sink';
+import { decodeEntities, NO_ATTRIBUTES, endsSelfClosing, findRawTextEnd, findTagEnd, parseAttrs, tagNameEnd, TagNames } from './html-lexer';
 
 export { decodeEntities } from './html-lexer';
 
@@ -238,28 +239,42 @@ function escapeAttr(value: string): string {
 }
 
 /**
- * Serializes a tree back to HTML (`cleaned_html`, `fit_html`): one walk appending to one string
- * (V8 keeps the appends as a rope and flattens it once), so it is linear in the tree and makes no
- * per-node arrays or escaped copies of text that needs no escaping.
+ * Serializes a tree back to HTML (`cleaned_html`, `fit_html`): one walk appending to one TextSink,
+ * so it is linear in the tree and escapes (copies) only text that needs it.
  */
 export function serializeHtml(node: TreeNode): string {
-  return node.type === 'text' ? escapeText(node.text) : serializeElement(node, '');
+  if (node.type === 'text') return escapeText(node.text);
+  const out = new TextSink();
+  serializeElement(node, out);
+  return out.toString();
 }
 
-function serializeElement(node: ElementNode, out: string): string {
+function serializeElement(node: ElementNode, out: TextSink): void {
   const tag = node.tag;
   const isRoot = tag === '#root';
   if (!isRoot) {
-    out += `<${tag}`;
+    out.add('<');
+    out.add(tag);
     const attrs = node.attrs;
-    for (const name in attrs) out += ` ${name}="${escapeAttr(attrs[name]!)}"`;
-    out += '>';
-    if (VOID.has(tag)) return out;
+    if (attrs !== NO_ATTRIBUTES) for (const name in attrs) {
+      out.add(' ');
+      out.add(name);
+      out.add('="');
+      out.add(escapeAttr(attrs[name]!));
+      out.add('"');
+    }
+    out.add('>');
+    if (VOID.has(tag)) return;
   }
   const kids = node.children;
   for (let i = 0; i < kids.length; i++) {
     const child = kids[i]!;
-    out = child.type === 'text' ? out + escapeText(child.text) : serializeElement(child, out);
+    if (child.type === 'text') out.add(escapeText(child.text));
+    else serializeElement(child, out);
   }
-  return isRoot ? out : `${out}</${tag}>`;
+  if (!isRoot) {
+    out.add('</');
+    out.add(tag);
+    out.add('>');
+  }
 }
