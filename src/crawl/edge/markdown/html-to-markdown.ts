@@ -5,6 +5,7 @@
  * Pure: takes a parsed tree (or a string) and the page URL used to resolve relative links.
  */
 import { parseHtml, textContent, type ElementNode, type TreeNode } from './html-tree';
+import { NO_ATTRIBUTES } from './html-lexer';
 import { MarkdownWriter } from './markdown-writer';
 import type { PageNotes } from './limits';
 
@@ -80,8 +81,19 @@ function findBaseHref(node: ElementNode): string | null {
 }
 
 function children(node: ElementNode, ctx: Context): void {
-  for (const child of node.children) convert(child, ctx);
+  const kids = node.children;
+  for (let i = 0; i < kids.length; i++) convert(kids[i]!, ctx);
 }
+
+/** Whitespace other than single spaces: what `replace(/\s+/g, ' ')` would change. */
+const UNCOLLAPSED = /\s\s|[^\S ]/;
+
+/** `text.replace(/\s+/g, ' ')`, without a copy when there is nothing to collapse. */
+function collapseSpace(text: string): string {
+  return UNCOLLAPSED.test(text) ? text.replace(/\s+/g, ' ') : text;
+}
+
+const HEADING_MARKS = ['', '# ', '## ', '### ', '#### ', '##### ', '###### '];
 
 function block(node: ElementNode, ctx: Context): void {
   ctx.out.newline(2);
@@ -98,17 +110,20 @@ function wrap(node: ElementNode, ctx: Context, marker: string): void {
 function convert(node: TreeNode, ctx: Context): void {
   const out = ctx.out;
   if (node.type === 'text') {
-    out.text(node.text.replace(/\s+/g, ' '));
+    out.text(collapseSpace(node.text));
     return;
   }
   const tag = node.tag;
   if (SKIP.has(tag)) return;
-  if (node.attrs.hidden !== undefined || node.attrs['aria-hidden'] === 'true') return;
+  const attrs = node.attrs;
+  if (attrs !== NO_ATTRIBUTES && (attrs.hidden !== undefined || attrs['aria-hidden'] === 'true')) return;
   switch (tag) {
     case 'h1': case 'h2': case 'h3': case 'h4': case 'h5': case 'h6': {
       out.newline(2);
-      const index = out.openMarker(`${'#'.repeat(Number(tag[1]))} `);
-      out.singleLine(() => children(node, ctx));
+      const index = out.openMarker(HEADING_MARKS[Number(tag[1])]!);
+      out.enterSingleLine();
+      children(node, ctx);
+      out.leaveSingleLine();
       out.closeMarker(index, '');
       out.newline(2);
       return;
@@ -177,13 +192,21 @@ function link(node: ElementNode, ctx: Context): void {
   const out = ctx.out;
   const href = resolveUrl(node.attrs.href, ctx.base);
   if (ctx.inLink || !href || href.startsWith('data:')) {
-    out.singleLine(() => children(node, ctx));
+    out.enterSingleLine();
+    children(node, ctx);
+    out.leaveSingleLine();
     return;
   }
   const title = node.attrs.title?.replace(/"/g, "'").trim();
   const target = /[\s()]/.test(href) ? `<${href}>` : href;
   const index = out.openMarker('[');
-  out.singleLine(() => out.escapingBrackets(() => children(node, { ...ctx, inLink: true })));
+  out.enterSingleLine();
+  out.enterBrackets();
+  ctx.inLink = true;
+  children(node, ctx);
+  ctx.inLink = false;
+  out.leaveBrackets();
+  out.leaveSingleLine();
   out.closeMarker(index, `](${target}${title ? ` "${title}"` : ''})`);
 }
 
@@ -244,7 +267,11 @@ function table(node: ElementNode, ctx: Context): void {
     out.text('|');
     for (const cell of cells) {
       out.space();
-      out.singleLine(() => out.escapingPipes(() => children(cell, ctx)));
+      out.enterSingleLine();
+      out.enterPipes();
+      children(cell, ctx);
+      out.leavePipes();
+      out.leaveSingleLine();
       out.space();
       out.text('|');
     }

@@ -170,13 +170,13 @@ export function parseHtml(html: string, notes?: PageNotes): ElementNode {
       const index = open.find(P_ONLY, true);
       if (index > 0) open.closeFrom(index);
     }
-    const element: ElementNode = { type: 'element', tag, attrs: parseAttrs(html, nameEnd, tagEnd, notes), children: [] };
-    open.current.children.push(element);
+    const element: ElementNode = { type: 'element', tag, attrs: parseAttrs(html, nameEnd, tagEnd, notes), children: NO_CHILDREN };
+    appendChild(open.current, element);
     if (VOID.has(tag) || endsSelfClosing(html, nameEnd, tagEnd)) continue;
     if (RAW_TEXT.has(tag)) {
       const close = findRawTextEnd(html, tag, pos);
       const raw = html.slice(pos, close ? close.start : length);
-      if (raw) element.children.push({ type: 'text', text: tag === 'script' || tag === 'style' ? raw : decodeEntities(raw) });
+      if (raw) element.children = [{ type: 'text', text: tag === 'script' || tag === 'style' ? raw : decodeEntities(raw) }];
       pos = close ? close.end : length;
       continue;
     }
@@ -191,11 +191,24 @@ export function parseHtml(html: string, notes?: PageNotes): ElementNode {
 
 const P_ONLY = ['p'];
 
+/**
+ * Children of an element that has none: one shared frozen array. An element's array is made on its
+ * first child with room for just that child (most elements have one), instead of the spare room
+ * `push` on an empty array allocates.
+ */
+const NO_CHILDREN: TreeNode[] = Object.freeze([]) as unknown as TreeNode[];
+
+function appendChild(parent: ElementNode, node: TreeNode): void {
+  if (parent.children.length === 0) parent.children = [node];
+  else parent.children.push(node);
+}
+
 function appendText(parent: ElementNode, raw: string) {
   const text = decodeEntities(raw);
-  const last = parent.children[parent.children.length - 1];
+  const kids = parent.children;
+  const last = kids.length === 0 ? undefined : kids[kids.length - 1]!;
   if (last?.type === 'text') last.text += text;
-  else parent.children.push({ type: 'text', text });
+  else appendChild(parent, { type: 'text', text });
 }
 
 /** Concatenated text content of a node (one pass, one join: linear however deep the tree). */
