@@ -4,7 +4,9 @@
  * article page and on each hostile shape of test/helpers/hostile-pages.ts. The pipeline is plain
  * TypeScript (no Workers API), so it runs here under Node's V8, the engine workerd embeds.
  * Options: `--kb N` page size (default 1024), `--rounds N` (best of, default 3), `--shape NAME`.
- * Prints a table and whether every shape is within 3× of the ordinary page (≥ 1/3 of its MB/s).
+ * Prints a table and whether every shape is within 3× of the ordinary page (≥ 1/3 of its MB/s); the
+ * ordinary page is measured before and after the shapes and its better figure is the baseline.
+ * Profile one shape: `node --import tsx --cpu-prof bench/parsers.ts --shape unclosed-p`.
  */
 import { buildResult } from '../src/crawl/edge/result';
 import { HOSTILE_SHAPES, ordinaryPage } from '../test/helpers/hostile-pages';
@@ -44,6 +46,14 @@ for (const [name, make] of Object.entries(HOSTILE_SHAPES)) {
   const m = await measure(html);
   rows.push([name, html.length, m.ms, m.mbps, m.warnings]);
   worst = Math.min(worst, m.mbps / ordinary.mbps);
+}
+// the ordinary page once more after the shapes, its best time the baseline: on a busy machine a
+// slow first measurement would otherwise flatter every ratio
+const again = await measure(ordinaryPage(bytes));
+if (again.mbps > ordinary.mbps) {
+  worst *= ordinary.mbps / again.mbps;
+  Object.assign(ordinary, again);
+  rows[0] = ['ordinary', bytes, ordinary.ms, ordinary.mbps, ordinary.warnings];
 }
 console.log(`| page (${kb} KiB, best of ${rounds}) | bytes | ms | MB/s | × ordinary | caps applied |`);
 console.log('|---|---:|---:|---:|---:|---|');

@@ -26,7 +26,7 @@ const BLOCK = new Set([
 ]);
 
 interface Context {
-  base: URL | null;
+  urls: UrlResolver;
   inLink: boolean;
   out: MarkdownWriter;
 }
@@ -40,6 +40,26 @@ export function resolveUrl(href: string | undefined, base: URL | null): string |
     return new URL(trimmed, base ?? undefined).href;
   } catch {
     return null;
+  }
+}
+
+/**
+ * `resolveUrl` against one base, remembering the answer per written URL: a page repeats the same
+ * `href` many times (menus, a link farm), and each `new URL` is the costliest step of a link.
+ */
+export class UrlResolver {
+  readonly #cache = new Map<string, string | null>();
+
+  constructor(readonly base: URL | null) {}
+
+  resolve(href: string | undefined): string | null {
+    if (href === undefined) return null;
+    let resolved = this.#cache.get(href);
+    if (resolved === undefined) {
+      resolved = resolveUrl(href, this.base);
+      if (this.#cache.size < 4096) this.#cache.set(href, resolved);
+    }
+    return resolved;
   }
 }
 
@@ -64,7 +84,7 @@ export function htmlToMarkdown(input: string | ElementNode, options: MarkdownOpt
     }
   }
   const out = new MarkdownWriter(options.notes);
-  children(root, { base, inLink: false, out });
+  children(root, { urls: new UrlResolver(base), inLink: false, out });
   return out.toString();
 }
 
@@ -190,7 +210,7 @@ function trimEndSpace(text: string): string {
 
 function link(node: ElementNode, ctx: Context): void {
   const out = ctx.out;
-  const href = resolveUrl(node.attrs.href, ctx.base);
+  const href = ctx.urls.resolve(node.attrs.href);
   if (ctx.inLink || !href || href.startsWith('data:')) {
     out.enterSingleLine();
     children(node, ctx);
@@ -211,7 +231,7 @@ function link(node: ElementNode, ctx: Context): void {
 }
 
 function image(node: ElementNode, ctx: Context): void {
-  const src = resolveUrl(node.attrs.src ?? node.attrs['data-src'], ctx.base);
+  const src = ctx.urls.resolve(node.attrs.src ?? node.attrs['data-src']);
   if (!src || src.startsWith('data:')) return;
   const alt = (node.attrs.alt ?? '').replace(/\s+/g, ' ').replace(/[[\]]/g, '').trim();
   const target = /[\s()]/.test(src) ? `<${src}>` : src;
