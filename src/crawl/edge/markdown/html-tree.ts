@@ -125,37 +125,34 @@ export function parseHtml(html: string, notes?: PageNotes): ElementNode {
   const names = new TagNames();
 
   let pos = 0;
+  // text not appended yet starts here: a `<` that starts no tag stays inside the text run, so a
+  // page of `<` is one text node, not one append per character
+  let textFrom = 0;
   const length = html.length;
   while (pos < length) {
     const lt = html.indexOf('<', pos);
-    if (lt === -1) {
-      appendText(open.current, html.slice(pos));
-      break;
-    }
-    if (lt > pos) appendText(open.current, html.slice(pos, lt));
+    if (lt === -1) break;
     pos = lt;
     const next = html.charCodeAt(pos + 1);
-    if (next === 33 /* ! */ && html.startsWith('<!--', pos)) {
-      const end = html.indexOf('-->', pos + 4);
-      pos = end === -1 ? length : end + 3;
-      continue;
-    }
     if (next === 33 /* ! */ || next === 63 /* ? */) {
-      const end = html.indexOf('>', pos);
-      pos = end === -1 ? length : end + 1;
+      if (lt > textFrom) appendText(open.current, html.slice(textFrom, lt));
+      const end = html.startsWith('<!--', pos) ? html.indexOf('-->', pos + 4) : html.indexOf('>', pos);
+      pos = end === -1 ? length : end + (next === 33 && html.startsWith('<!--', lt) ? 3 : 1);
+      textFrom = pos;
       continue;
     }
     const closing = next === 47; /* / */
     const nameStart = pos + (closing ? 2 : 1);
     const nameEnd = tagNameEnd(html, nameStart, Math.min(pos + 64, length));
     if (nameEnd === -1) {
-      appendText(open.current, '<');
       pos += 1;
       continue;
     }
+    if (lt > textFrom) appendText(open.current, html.slice(textFrom, lt));
     const tag = names.get(html, nameStart, nameEnd);
     const tagEnd = findTagEnd(html, nameEnd);
     pos = tagEnd + 1;
+    textFrom = pos;
     if (closing) {
       const index = open.findTag(tag);
       if (index > 0) open.closeFrom(index);
@@ -178,6 +175,7 @@ export function parseHtml(html: string, notes?: PageNotes): ElementNode {
       const raw = html.slice(pos, close ? close.start : length);
       if (raw) element.children = [{ type: 'text', text: tag === 'script' || tag === 'style' ? raw : decodeEntities(raw) }];
       pos = close ? close.end : length;
+      textFrom = pos;
       continue;
     }
     if (open.stack.length > PAGE_LIMITS.maxDepth) {
@@ -186,6 +184,7 @@ export function parseHtml(html: string, notes?: PageNotes): ElementNode {
     }
     open.push(element);
   }
+  if (textFrom < length) appendText(open.current, html.slice(textFrom));
   return root;
 }
 
@@ -238,17 +237,16 @@ export function findElement(node: ElementNode, tag: string): ElementNode | null 
   return null;
 }
 
-const ESCAPE_ATTR: Record<string, string> = { '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' };
-const ESCAPE_TEXT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 const TEXT_SPECIAL = /[&<>]/;
 const ATTR_SPECIAL = /[&"<>]/;
 
 function escapeText(text: string): string {
-  return TEXT_SPECIAL.test(text) ? text.replace(/[&<>]/g, (c) => ESCAPE_TEXT[c]!) : text;
+  // plain replacements (no callback per character): `&` first, so no entity is escaped twice
+  return TEXT_SPECIAL.test(text) ? text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : text;
 }
 
 function escapeAttr(value: string): string {
-  return ATTR_SPECIAL.test(value) ? value.replace(/[&"<>]/g, (c) => ESCAPE_ATTR[c]!) : value;
+  return ATTR_SPECIAL.test(value) ? value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : value;
 }
 
 /**
