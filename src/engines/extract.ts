@@ -8,7 +8,7 @@
  * nested pages, and one parse is cheaper than two. Linear; capped by `PAGE_LIMITS` (see `notes`).
  */
 import type { LinkItem, MediaItem } from '../crawl/types';
-import { resolveUrl } from './markdown/html-to-markdown';
+import { resolveUrl, UrlResolver } from './markdown/html-to-markdown';
 import { serializeHtml, textContent, type ElementNode, type TreeNode } from './markdown/html-tree';
 import { NO_ATTRIBUTES } from './markdown/html-lexer';
 import { PAGE_LIMITS, type PageNotes } from './markdown/limits';
@@ -72,6 +72,7 @@ export function extractPage(root: ElementNode, pageUrl: string, notes?: PageNote
   const page = new URL(pageUrl);
   let base = page;
   let baseSet = false;
+  let urls = new UrlResolver(base);
   let title: string | null = null;
   // no prototype: a <meta name="__proto__"> is just a key
   const metadata = Object.create(null) as Record<string, string | null>;
@@ -85,7 +86,7 @@ export function extractPage(root: ElementNode, pageUrl: string, notes?: PageNote
   const seenMedia = new Set<string>();
 
   const addMedia = (list: MediaItem[], type: string, raw: string | undefined, alt?: string) => {
-    const src = resolveUrl(raw, base);
+    const src = urls.resolve(raw);
     if (!src || src.startsWith('data:') || seenMedia.has(`${type} ${src}`)) return;
     if (seenMedia.size >= PAGE_LIMITS.maxMedia) {
       notes?.note('media_capped', `media past the first ${PAGE_LIMITS.maxMedia} were not listed`);
@@ -96,9 +97,10 @@ export function extractPage(root: ElementNode, pageUrl: string, notes?: PageNote
   };
 
   const addLink = (el: ElementNode) => {
-    const href = resolveUrl(el.attrs.href, base);
+    const href = urls.resolve(el.attrs.href);
     if (!href || !/^https?:/i.test(href)) return;
-    const clean = href.split('#')[0]!;
+    const hash = href.indexOf('#');
+    const clean = hash === -1 ? href : href.slice(0, hash);
     if (seenLinks.has(clean)) return;
     if (seenLinks.size >= PAGE_LIMITS.maxLinks) {
       notes?.note('links_capped', `links past the first ${PAGE_LIMITS.maxLinks} were not listed`);
@@ -118,6 +120,7 @@ export function extractPage(root: ElementNode, pageUrl: string, notes?: PageNote
           if (href) {
             base = new URL(href);
             baseSet = true;
+            urls = new UrlResolver(base);
           }
         }
         break;

@@ -5,6 +5,7 @@
  * Pure: takes a parsed tree (or a string) and the page URL used to resolve relative links.
  */
 import { parseHtml, textContent, type ElementNode, type TreeNode } from './html-tree';
+import { NO_ATTRIBUTES } from './html-lexer';
 import { MarkdownWriter } from './markdown-writer';
 import type { PageNotes } from './limits';
 
@@ -25,7 +26,7 @@ const BLOCK = new Set([
 ]);
 
 interface Context {
-  base: URL | null;
+  urls: UrlResolver;
   inLink: boolean;
   out: MarkdownWriter;
 }
@@ -39,6 +40,26 @@ export function resolveUrl(href: string | undefined, base: URL | null): string |
     return new URL(trimmed, base ?? undefined).href;
   } catch {
     return null;
+  }
+}
+
+/**
+ * `resolveUrl` against one base, remembering the answer per written URL: a page repeats the same
+ * `href` many times (menus, a link farm), and each `new URL` is the costliest step of a link.
+ */
+export class UrlResolver {
+  readonly #cache = new Map<string, string | null>();
+
+  constructor(readonly base: URL | null) {}
+
+  resolve(href: string | undefined): string | null {
+    if (href === undefined) return null;
+    let resolved = this.#cache.get(href);
+    if (resolved === undefined) {
+      resolved = resolveUrl(href, this.base);
+      if (this.#cache.size < 4096) this.#cache.set(href, resolved);
+    }
+    return resolved;
   }
 }
 
@@ -63,7 +84,7 @@ export function htmlToMarkdown(input: string | ElementNode, options: MarkdownOpt
     }
   }
   const out = new MarkdownWriter(options.notes);
-  children(root, { base, inLink: false, out });
+  children(root, { urls: new UrlResolver(base), inLink: false, out });
   return out.toString();
 }
 
@@ -80,8 +101,19 @@ function findBaseHref(node: ElementNode): string | null {
 }
 
 function children(node: ElementNode, ctx: Context): void {
-  for (const child of node.children) convert(child, ctx);
+  const kids = node.children;
+  for (let i = 0; i < kids.length; i++) convert(kids[i]!, ctx);
 }
+
+/** Whitespace other than single spaces: what `replace(/\s+/g, ' ')` would change. */
+const UNCOLLAPSED = /\s\s|[^\S ]/;
+
+/** `text.replace(/\s+/g, ' ')`, without a copy when there is nothing to collapse. */
+function collapseSpace(text: string): string {
+  return UNCOLLAPSED.test(text) ? text.replace(/\s+/g, ' ') : text;
+}
+
+const HEADING_MARKS = ['', '# ', '## ', '### ', '#### ', '##### ', '###### '];
 
 function block(node: ElementNode, ctx: Context): void {
   ctx.out.newline(2);
@@ -98,17 +130,20 @@ function wrap(node: ElementNode, ctx: Context, marker: string): void {
 function convert(node: TreeNode, ctx: Context): void {
   const out = ctx.out;
   if (node.type === 'text') {
-    out.text(node.text.replace(/\s+/g, ' '));
+    out.text(collapseSpace(node.text));
     return;
   }
   const tag = node.tag;
   if (SKIP.has(tag)) return;
-  if (node.attrs.hidden !== undefined || node.attrs['aria-hidden'] === 'true') return;
+  const attrs = node.attrs;
+  if (attrs !== NO_ATTRIBUTES && (attrs.hidden !== undefined || attrs['aria-hidden'] === 'true')) return;
   switch (tag) {
     case 'h1': case 'h2': case 'h3': case 'h4': case 'h5': case 'h6': {
       out.newline(2);
-      const index = out.openMarker(`${'#'.repeat(Number(tag[1]))} `);
-      out.singleLine(() => children(node, ctx));
+      const index = out.openMarker(HEADING_MARKS[Number(tag[1])]!);
+      out.enterSingleLine();
+      children(node, ctx);
+      out.leaveSingleLine();
       out.closeMarker(index, '');
       out.newline(2);
       return;
@@ -175,20 +210,28 @@ function trimEndSpace(text: string): string {
 
 function link(node: ElementNode, ctx: Context): void {
   const out = ctx.out;
-  const href = resolveUrl(node.attrs.href, ctx.base);
+  const href = ctx.urls.resolve(node.attrs.href);
   if (ctx.inLink || !href || href.startsWith('data:')) {
-    out.singleLine(() => children(node, ctx));
+    out.enterSingleLine();
+    children(node, ctx);
+    out.leaveSingleLine();
     return;
   }
   const title = node.attrs.title?.replace(/"/g, "'").trim();
   const target = /[\s()]/.test(href) ? `<${href}>` : href;
   const index = out.openMarker('[');
-  out.singleLine(() => out.escapingBrackets(() => children(node, { ...ctx, inLink: true })));
+  out.enterSingleLine();
+  out.enterBrackets();
+  ctx.inLink = true;
+  children(node, ctx);
+  ctx.inLink = false;
+  out.leaveBrackets();
+  out.leaveSingleLine();
   out.closeMarker(index, `](${target}${title ? ` "${title}"` : ''})`);
 }
 
 function image(node: ElementNode, ctx: Context): void {
-  const src = resolveUrl(node.attrs.src ?? node.attrs['data-src'], ctx.base);
+  const src = ctx.urls.resolve(node.attrs.src ?? node.attrs['data-src']);
   if (!src || src.startsWith('data:')) return;
   const alt = (node.attrs.alt ?? '').replace(/\s+/g, ' ').replace(/[[\]]/g, '').trim();
   const target = /[\s()]/.test(src) ? `<${src}>` : src;
@@ -244,7 +287,11 @@ function table(node: ElementNode, ctx: Context): void {
     out.text('|');
     for (const cell of cells) {
       out.space();
-      out.singleLine(() => out.escapingPipes(() => children(cell, ctx)));
+      out.enterSingleLine();
+      out.enterPipes();
+      children(cell, ctx);
+      out.leavePipes();
+      out.leaveSingleLine();
       out.space();
       out.text('|');
     }

@@ -6,7 +6,8 @@
  * Pure: string in, tree out.
  */
 import { PAGE_LIMITS, type PageNotes } from './limits';
-import { decodeEntities, endsSelfClosing, findRawTextEnd, findTagEnd, parseAttrs, tagNameEnd, TagNames } from './html-lexer';
+import { TextSink } from './text-sink';
+import { decodeEntities, NO_ATTRIBUTES, endsSelfClosing, findRawTextEnd, findTagEnd, parseAttrs, tagNameEnd, TagNames } from './html-lexer';
 
 export { decodeEntities } from './html-lexer';
 
@@ -124,37 +125,34 @@ export function parseHtml(html: string, notes?: PageNotes): ElementNode {
   const names = new TagNames();
 
   let pos = 0;
+  // text not appended yet starts here: a `<` that starts no tag stays inside the text run, so a
+  // page of `<` is one text node, not one append per character
+  let textFrom = 0;
   const length = html.length;
   while (pos < length) {
     const lt = html.indexOf('<', pos);
-    if (lt === -1) {
-      appendText(open.current, html.slice(pos));
-      break;
-    }
-    if (lt > pos) appendText(open.current, html.slice(pos, lt));
+    if (lt === -1) break;
     pos = lt;
     const next = html.charCodeAt(pos + 1);
-    if (next === 33 /* ! */ && html.startsWith('<!--', pos)) {
-      const end = html.indexOf('-->', pos + 4);
-      pos = end === -1 ? length : end + 3;
-      continue;
-    }
     if (next === 33 /* ! */ || next === 63 /* ? */) {
-      const end = html.indexOf('>', pos);
-      pos = end === -1 ? length : end + 1;
+      if (lt > textFrom) appendText(open.current, html.slice(textFrom, lt));
+      const end = html.startsWith('<!--', pos) ? html.indexOf('-->', pos + 4) : html.indexOf('>', pos);
+      pos = end === -1 ? length : end + (next === 33 && html.startsWith('<!--', lt) ? 3 : 1);
+      textFrom = pos;
       continue;
     }
     const closing = next === 47; /* / */
     const nameStart = pos + (closing ? 2 : 1);
     const nameEnd = tagNameEnd(html, nameStart, Math.min(pos + 64, length));
     if (nameEnd === -1) {
-      appendText(open.current, '<');
       pos += 1;
       continue;
     }
+    if (lt > textFrom) appendText(open.current, html.slice(textFrom, lt));
     const tag = names.get(html, nameStart, nameEnd);
     const tagEnd = findTagEnd(html, nameEnd);
     pos = tagEnd + 1;
+    textFrom = pos;
     if (closing) {
       const index = open.findTag(tag);
       if (index > 0) open.closeFrom(index);
@@ -169,14 +167,15 @@ export function parseHtml(html: string, notes?: PageNotes): ElementNode {
       const index = open.find(P_ONLY, true);
       if (index > 0) open.closeFrom(index);
     }
-    const element: ElementNode = { type: 'element', tag, attrs: parseAttrs(html, nameEnd, tagEnd, notes), children: [] };
-    open.current.children.push(element);
+    const element: ElementNode = { type: 'element', tag, attrs: parseAttrs(html, nameEnd, tagEnd, notes), children: NO_CHILDREN };
+    appendChild(open.current, element);
     if (VOID.has(tag) || endsSelfClosing(html, nameEnd, tagEnd)) continue;
     if (RAW_TEXT.has(tag)) {
       const close = findRawTextEnd(html, tag, pos);
       const raw = html.slice(pos, close ? close.start : length);
-      if (raw) element.children.push({ type: 'text', text: tag === 'script' || tag === 'style' ? raw : decodeEntities(raw) });
+      if (raw) element.children = [{ type: 'text', text: tag === 'script' || tag === 'style' ? raw : decodeEntities(raw) }];
       pos = close ? close.end : length;
+      textFrom = pos;
       continue;
     }
     if (open.stack.length > PAGE_LIMITS.maxDepth) {
@@ -185,16 +184,30 @@ export function parseHtml(html: string, notes?: PageNotes): ElementNode {
     }
     open.push(element);
   }
+  if (textFrom < length) appendText(open.current, html.slice(textFrom));
   return root;
 }
 
 const P_ONLY = ['p'];
 
+/**
+ * Children of an element that has none: one shared frozen array. An element's array is made on its
+ * first child with room for just that child (most elements have one), instead of the spare room
+ * `push` on an empty array allocates.
+ */
+const NO_CHILDREN: TreeNode[] = Object.freeze([]) as unknown as TreeNode[];
+
+function appendChild(parent: ElementNode, node: TreeNode): void {
+  if (parent.children.length === 0) parent.children = [node];
+  else parent.children.push(node);
+}
+
 function appendText(parent: ElementNode, raw: string) {
   const text = decodeEntities(raw);
-  const last = parent.children[parent.children.length - 1];
+  const kids = parent.children;
+  const last = kids.length === 0 ? undefined : kids[kids.length - 1]!;
   if (last?.type === 'text') last.text += text;
-  else parent.children.push({ type: 'text', text });
+  else appendChild(parent, { type: 'text', text });
 }
 
 /** Concatenated text content of a node (one pass, one join: linear however deep the tree). */
@@ -224,42 +237,55 @@ export function findElement(node: ElementNode, tag: string): ElementNode | null 
   return null;
 }
 
-const ESCAPE_ATTR: Record<string, string> = { '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' };
-const ESCAPE_TEXT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 const TEXT_SPECIAL = /[&<>]/;
 const ATTR_SPECIAL = /[&"<>]/;
 
 function escapeText(text: string): string {
-  return TEXT_SPECIAL.test(text) ? text.replace(/[&<>]/g, (c) => ESCAPE_TEXT[c]!) : text;
+  // plain replacements (no callback per character): `&` first, so no entity is escaped twice
+  return TEXT_SPECIAL.test(text) ? text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : text;
 }
 
 function escapeAttr(value: string): string {
-  return ATTR_SPECIAL.test(value) ? value.replace(/[&"<>]/g, (c) => ESCAPE_ATTR[c]!) : value;
+  return ATTR_SPECIAL.test(value) ? value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : value;
 }
 
 /**
- * Serializes a tree back to HTML (`cleaned_html`, `fit_html`): one walk appending to one string
- * (V8 keeps the appends as a rope and flattens it once), so it is linear in the tree and makes no
- * per-node arrays or escaped copies of text that needs no escaping.
+ * Serializes a tree back to HTML (`cleaned_html`, `fit_html`): one walk appending to one TextSink,
+ * so it is linear in the tree and escapes (copies) only text that needs it.
  */
 export function serializeHtml(node: TreeNode): string {
-  return node.type === 'text' ? escapeText(node.text) : serializeElement(node, '');
+  if (node.type === 'text') return escapeText(node.text);
+  const out = new TextSink();
+  serializeElement(node, out);
+  return out.toString();
 }
 
-function serializeElement(node: ElementNode, out: string): string {
+function serializeElement(node: ElementNode, out: TextSink): void {
   const tag = node.tag;
   const isRoot = tag === '#root';
   if (!isRoot) {
-    out += `<${tag}`;
+    out.add('<');
+    out.add(tag);
     const attrs = node.attrs;
-    for (const name in attrs) out += ` ${name}="${escapeAttr(attrs[name]!)}"`;
-    out += '>';
-    if (VOID.has(tag)) return out;
+    if (attrs !== NO_ATTRIBUTES) for (const name in attrs) {
+      out.add(' ');
+      out.add(name);
+      out.add('="');
+      out.add(escapeAttr(attrs[name]!));
+      out.add('"');
+    }
+    out.add('>');
+    if (VOID.has(tag)) return;
   }
   const kids = node.children;
   for (let i = 0; i < kids.length; i++) {
     const child = kids[i]!;
-    out = child.type === 'text' ? out + escapeText(child.text) : serializeElement(child, out);
+    if (child.type === 'text') out.add(escapeText(child.text));
+    else serializeElement(child, out);
   }
-  return isRoot ? out : `${out}</${tag}>`;
+  if (!isRoot) {
+    out.add('</');
+    out.add(tag);
+    out.add('>');
+  }
 }

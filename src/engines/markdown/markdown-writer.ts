@@ -7,6 +7,7 @@
  * around the content and out of the surrounding space — and written only when content follows.
  */
 import { PAGE_LIMITS, type PageNotes } from './limits';
+import { TextSink } from './text-sink';
 
 const PREFIX_NOTE = `quotes and list items nested deeper than ${PAGE_LIMITS.maxPrefixDepth} were not indented further`;
 
@@ -18,14 +19,8 @@ interface Prefix {
   text: string;
 }
 
-/** A marker pair around inline content, opened lazily. */
-interface Opener {
-  open: string;
-  opened: boolean;
-}
-
 export class MarkdownWriter {
-  readonly #parts: string[] = [];
+  readonly #out = new TextSink();
   #written = false;
   #atLineStart = true;
   #pendingNewlines = 0;
@@ -36,7 +31,12 @@ export class MarkdownWriter {
   #lineDepth = 0;
   #minDepthSinceLine = 0;
   #ignoredPrefixes = 0;
-  readonly #openers: Opener[] = [];
+  /** Marker pairs around inline content, opened lazily: their opening text, whether written (a stack). */
+  readonly #openerText: string[] = [];
+  readonly #openerOpened: boolean[] = [];
+  #openerCount = 0;
+  /** List items on the prefix stack whose marker is not written yet. */
+  #pendingMarkers = 0;
   #firstUnopened = 0;
   #singleLine = 0;
   #escapeBrackets = 0;
@@ -88,19 +88,48 @@ export class MarkdownWriter {
 
   /** Starts a marker pair (`**`, `[`, `# `) that is written only if content follows. */
   openMarker(open: string): number {
-    this.#openers.push({ open, opened: false });
-    return this.#openers.length - 1;
+    const index = this.#openerCount++;
+    this.#openerText[index] = open;
+    this.#openerOpened[index] = false;
+    return index;
   }
 
   /** Ends the marker pair started at `index`; `close` is written if its opener was (returns whether). */
   closeMarker(index: number, close: string | (() => string)): boolean {
-    const opener = this.#openers[index]!;
-    this.#openers.length = index;
+    const opened = this.#openerOpened[index]!;
+    this.#openerCount = index;
     if (this.#firstUnopened > index) this.#firstUnopened = index;
-    if (!opener.opened) return false;
+    if (!opened) return false;
     const text = typeof close === 'string' ? close : close();
     if (text) this.#raw(this.#escape(text));
     return true;
+  }
+
+  /** Newlines become spaces until the matching `leaveSingleLine` (headings, table cells, link text). */
+  enterSingleLine(): void {
+    this.#singleLine++;
+  }
+
+  leaveSingleLine(): void {
+    this.#singleLine--;
+  }
+
+  /** `[` and `]` are escaped until the matching `leaveBrackets` (link text). */
+  enterBrackets(): void {
+    this.#escapeBrackets++;
+  }
+
+  leaveBrackets(): void {
+    this.#escapeBrackets--;
+  }
+
+  /** `|` is escaped until the matching `leavePipes` (table cells). */
+  enterPipes(): void {
+    this.#escapePipes++;
+  }
+
+  leavePipes(): void {
+    this.#escapePipes--;
   }
 
   /** Runs `fn` with newlines turned into spaces (headings, table cells, link text). */
@@ -151,7 +180,7 @@ export class MarkdownWriter {
 
   /** The markdown written so far. */
   toString(): string {
-    return this.#parts.join('');
+    return this.#out.toString();
   }
 
   #withPrefix(prefix: Prefix, fn: () => void): void {
@@ -166,18 +195,21 @@ export class MarkdownWriter {
       return;
     }
     this.#prefixes.push(prefix);
+    if (prefix.marker) this.#pendingMarkers++;
     this.#updatePrefixText();
     try {
       fn();
     } finally {
-      this.#prefixes.pop();
+      if (this.#prefixes.pop()!.marker) this.#pendingMarkers--;
       this.#minDepthSinceLine = Math.min(this.#minDepthSinceLine, this.#prefixes.length);
       this.#updatePrefixText();
     }
   }
 
   #updatePrefixText(): void {
-    this.#prefixText = this.#prefixes.map((p) => p.text).join('');
+    let text = '';
+    for (let i = 0; i < this.#prefixes.length; i++) text += this.#prefixes[i]!.text;
+    this.#prefixText = text;
   }
 
   #escape(text: string): string {
@@ -188,7 +220,7 @@ export class MarkdownWriter {
   }
 
   #raw(text: string): void {
-    this.#parts.push(text);
+    this.#out.add(text);
   }
 
   /** Writes the pending line breaks (with the prefixes blank lines keep). */
@@ -197,12 +229,13 @@ export class MarkdownWriter {
       this.#raw('\n');
       if (this.#pendingNewlines > 1) {
         const common = Math.min(this.#lineDepth, this.#minDepthSinceLine, this.#prefixes.length);
-        const blank = this.#prefixes
-          .slice(0, common)
-          .map((p) => (p.quote ? '> ' : p.text))
-          .join('')
-          .trimEnd();
-        this.#raw(`${blank}\n`);
+        let blank = '';
+        for (let i = 0; i < common; i++) {
+          const p = this.#prefixes[i]!;
+          blank += p.quote ? '> ' : p.text;
+        }
+        this.#raw(blank.trimEnd());
+        this.#raw('\n');
       }
       this.#atLineStart = true;
     }
@@ -212,7 +245,7 @@ export class MarkdownWriter {
   #content(text: string, verbatim = false): void {
     this.#flushLines();
     if (this.#atLineStart) {
-      if (this.#prefixes.some((p) => p.marker)) {
+      if (this.#pendingMarkers > 0) {
         // a list item's first line: its marker takes the place of its indent
         let line = '';
         for (const prefix of this.#prefixes) {
@@ -222,6 +255,7 @@ export class MarkdownWriter {
           }
           const marker = prefix.marker();
           prefix.marker = null;
+          this.#pendingMarkers--;
           prefix.text = ' '.repeat(marker.length);
           line += marker;
         }
@@ -238,12 +272,11 @@ export class MarkdownWriter {
       this.#raw(' ');
     }
     this.#pendingSpace = false;
-    for (let i = this.#firstUnopened; i < this.#openers.length; i++) {
-      const opener = this.#openers[i]!;
-      opener.opened = true;
-      this.#raw(this.#escapeOpener(opener.open));
+    for (let i = this.#firstUnopened; i < this.#openerCount; i++) {
+      this.#openerOpened[i] = true;
+      this.#raw(this.#escapeOpener(this.#openerText[i]!));
     }
-    this.#firstUnopened = this.#openers.length;
+    this.#firstUnopened = this.#openerCount;
     this.#raw(verbatim ? text : this.#escape(text));
     this.#written = true;
   }
