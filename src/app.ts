@@ -48,6 +48,38 @@ export interface CreateAppOptions {
   jobResults?: JobResultsStore;
 }
 
+/** One router of the app: its area and the paths it serves (each route's path starts with one). */
+export interface RouterMount {
+  area: string;
+  paths: readonly string[];
+  router: OpenAPIHono<AppEnv>;
+}
+
+/**
+ * Every router by area, in mount order, with the paths it serves in plain sight; routers keep
+ * absolute paths (so each reads and tests on its own) and test/http/mounts.test.ts holds every
+ * router to the paths listed here. `/openapi.json` and `/docs` are registered by `registerDocs`.
+ */
+export function routerMounts(options: CreateAppOptions = {}): RouterMount[] {
+  return [
+    { area: 'operations', paths: ['/health'], router: healthRouter },
+    { area: 'operations', paths: ['/metrics'], router: metricsRouter },
+    { area: 'auth', paths: ['/auth/api-key/validate'], router: apiKeyValidateRouter },
+    { area: 'admin', paths: ['/admin/keys'], router: adminKeysRouter },
+    { area: 'keys', paths: ['/keys'], router: ownKeysRouter },
+    { area: 'crawl', paths: ['/crawl', '/md', '/html', '/screenshot', '/pdf', '/execute_js'], router: crawlRouter },
+    { area: 'crawl', paths: ['/mcp'], router: mcpRouter },
+    { area: 'admin', paths: ['/admin/audit'], router: adminAuditRouter },
+    { area: 'auth', paths: ['/auth', '/token', '/.well-known/jwks.json'], router: authRouter },
+    { area: 'admin', paths: ['/admin/users'], router: adminUsersRouter },
+    { area: 'playground', paths: ['/playground'], router: playgroundRouter },
+    { area: 'dashboard', paths: ['/dashboard'], router: dashboardRouter }, // server-rendered UI over this same API
+    { area: 'polite', paths: ['/.well-known/http-message-signatures-directory', '/admin/hosts'], router: politeRouter },
+    { area: 'jobs', paths: ['/jobs', '/usage'], router: jobsRouter },
+    { area: 'exports', paths: ['/jobs/{id}/export', '/exports'], router: createExportsRouter(options.jobResults ?? d1JobResults) },
+  ];
+}
+
 export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   const app = createRouter();
 
@@ -68,22 +100,8 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   // Rate limits per principal (key / user) and crawl concurrency leases go here.
   app.use('*', principalRateLimits());
 
-  app.route('/', healthRouter);
-  app.route('/', metricsRouter);
-  // Feature routers are mounted here, one line each:
-  app.route('/', apiKeyValidateRouter); // /auth/api-key/validate
-  app.route('/', adminKeysRouter);   // /admin/keys
-  app.route('/', ownKeysRouter); // /keys (self-service)
-  app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
-  app.route('/', mcpRouter); // /mcp/*
-  app.route('/', adminAuditRouter); // /admin/audit
-  app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
-  app.route('/', adminUsersRouter); // /admin/users
-  app.route('/', playgroundRouter); // /playground
-  app.route('/', dashboardRouter); // /dashboard/* (server-rendered UI over this same API)
-  app.route('/', politeRouter); // /.well-known/http-message-signatures-directory, /admin/hosts
-  app.route('/', jobsRouter); // /jobs, /jobs/{id}[/results|/cancel|/pause|/resume], /usage
-  app.route('/', createExportsRouter(options.jobResults ?? d1JobResults)); // /jobs/{id}/export, /exports*
+  // The routers, by area (routerMounts above: a new router is one line there).
+  for (const mount of routerMounts(options)) app.route('/', mount.router);
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));
