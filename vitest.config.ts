@@ -27,6 +27,7 @@ export default defineConfig({
                 ORIGIN_URL: `http://127.0.0.1:${inject('originPort')}`,
                 TEST_SITE_URL: `http://127.0.0.1:${inject('sitePort')}`,
                 TEST_POLITE_PORTS: inject('politePorts'),
+                TEST_C4AI09_ORIGIN_URL: `http://127.0.0.1:${inject('c4ai09Port')}`,
                 TEST_MIGRATIONS: migrations,
               },
               // A second, empty D1 for test/unit/tenant-migration.test.ts (migrations applied step by step).

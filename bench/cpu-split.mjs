@@ -165,6 +165,6 @@ export async function cpuSplit({ inspectorPort, drive, pid }) {
     isolateBusyMs: (busy * sampleMs) / Math.max(1, requests),
     mainThreadMs: perReq(jsThread),
     otherThreadsMs: perReq(otherThreads),
-    topWorker: [...workerFns.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => [k, (v * sampleMs) / Math.max(1, requests)]),
+    topWorker: [...workerFns.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([k, v]) => [k, (v * sampleMs) / Math.max(1, requests)]),
   };
 }

@@ -6,12 +6,13 @@
  *   node scripts/audit-verify.mjs --remote               # the deployed database
  *   node scripts/audit-verify.mjs --local --persist-to .wrangler/state
  *
- * Reads `audit_checkpoints` and then `audit_events` in id order, page by page, through
+ * Per shard (ids shard × 2^40 + position; shard 0 = `chain:global`), reads its `audit_checkpoints`
+ * row and then its `audit_events` rows in id order, page by page, through
  * `wrangler d1 execute DB --json --command ...`, recomputes every hash with the same code the
  * Worker uses (src/audit/hash-chain.ts) and prints a JSON report naming the first broken link.
  * Exit code: 0 intact, 1 broken, 2 could not read the database.
- * It cannot see the AuditLog object's anchor, so a deleted *newest* row is only caught by
- * GET /admin/audit/verify.
+ * It checks D1 only: it cannot see the AuditLog objects' anchors, the signed checkpoints or the R2
+ * segments, so a deleted *newest* row or a deleted prefix is only caught by GET /admin/audit/verify.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -59,15 +60,23 @@ async function query(opts, sql) {
   return first.results ?? [];
 }
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const { ChainVerifier, GENESIS_HASH } = await tsImport('../src/audit/hash-chain.ts', import.meta.url);
-  const [checkpoint] = await query(opts, `SELECT seq, hash, pruned_at FROM audit_checkpoints WHERE chain = '${CHAIN}'`);
-  const verifier = new ChainVerifier(checkpoint ? { id: checkpoint.seq, hash: checkpoint.hash } : { id: 0, hash: GENESIS_HASH });
-  let after = checkpoint ? Number(checkpoint.seq) : 0;
+const STRIDE = 2 ** 40;
+const ARCHIVE_OFFSET = 2 ** 39;
+
+/** Shard 0 is the pre-sharding chain `chain:global`; shard n is `chain:<n>` (src/audit/shards.ts). */
+function chainName(shard) {
+  return shard === 0 ? CHAIN : `chain:${shard}`;
+}
+
+/** Walks one shard's D1 chain (ids shard × 2^40 + position) from its retention checkpoint. */
+async function verifyShard(opts, ChainVerifier, GENESIS_HASH, shard) {
+  const base = shard * STRIDE;
+  const [checkpoint] = await query(opts, `SELECT seq, hash, pruned_at FROM audit_checkpoints WHERE chain = '${chainName(shard)}'`);
+  const verifier = new ChainVerifier(checkpoint ? { id: checkpoint.seq, hash: checkpoint.hash } : { id: base, hash: GENESIS_HASH });
+  let after = checkpoint ? Number(checkpoint.seq) : base;
   let firstSeq = null;
   for (;;) {
-    const rows = await query(opts, `SELECT ${COLUMNS} FROM audit_events WHERE id > ${after} ORDER BY id LIMIT ${opts.page}`);
+    const rows = await query(opts, `SELECT ${COLUMNS} FROM audit_events WHERE id > ${after} AND id < ${base + ARCHIVE_OFFSET} ORDER BY id LIMIT ${opts.page}`);
     for (const row of rows) {
       firstSeq ??= row.id;
       if (verifier.push(row)) break;
@@ -75,14 +84,28 @@ async function main() {
     if (verifier.broken || rows.length < opts.page) break;
     after = rows.at(-1).id;
   }
-  const broken = verifier.broken;
+  const broken = verifier.broken ? { ...verifier.broken, shard, position: verifier.broken.seq - base } : null;
+  return { shard, checked: verifier.checked, checkpoint: checkpoint ?? null, first_seq: firstSeq, last_seq: broken || firstSeq === null ? null : verifier.last.id, broken };
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const { ChainVerifier, GENESIS_HASH } = await tsImport('../src/audit/hash-chain.ts', import.meta.url);
+  // Every shard with rows (integer division of the id), and shard 0 always.
+  const present = await query(opts, `SELECT DISTINCT id / ${STRIDE} AS shard FROM audit_events ORDER BY shard`);
+  const shards = [...new Set([0, ...present.map((r) => Number(r.shard))])].sort((a, b) => a - b);
+  const reports = [];
+  for (const shard of shards) reports.push(await verifyShard(opts, ChainVerifier, GENESIS_HASH, shard));
+  const broken = reports.find((r) => r.broken)?.broken ?? null;
+  const first = reports[0];
   const report = {
     ok: broken === null,
-    checked: verifier.checked,
-    checkpoint: checkpoint ?? null,
-    first_seq: firstSeq,
-    last_seq: broken || firstSeq === null ? null : verifier.last.id,
+    checked: reports.reduce((n, r) => n + r.checked, 0),
+    checkpoint: first.checkpoint,
+    first_seq: first.first_seq,
+    last_seq: first.last_seq,
     broken,
+    shards: reports,
   };
   console.log(JSON.stringify(report, null, 2));
   process.exit(report.ok ? 0 : 1);

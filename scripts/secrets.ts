@@ -97,6 +97,12 @@ export function webBotAuthKeys(): string {
   return JSON.stringify([{ kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d }]);
 }
 
+/** One fresh Ed25519 private JWK for AUDIT_CHECKPOINT_KEY. */
+export function auditCheckpointKey(): string {
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+  return JSON.stringify({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d });
+}
+
 export async function generate(opts: SecretsOptions & { adminPassword: string }) {
   const vars: Record<string, string> = {
     ENVIRONMENT: opts.environment,
@@ -110,6 +116,8 @@ export async function generate(opts: SecretsOptions & { adminPassword: string })
     ADMIN_PASSWORD_HASH: await hashPassword(opts.adminPassword),
     // Web Bot Auth: the Ed25519 key that signs outgoing crawl requests (docs/polite-crawling.md).
     WEB_BOT_AUTH_KEYS: webBotAuthKeys(),
+    // Audit checkpoints: the Ed25519 key that signs every shard's heads (docs/audit.md "Checkpoints").
+    AUDIT_CHECKPOINT_KEY: auditCheckpointKey(),
   };
   let bootstrapKey: string | undefined;
   if (opts.bootstrapKey) {
@@ -154,7 +162,7 @@ async function main() {
   console.log('\nFor production, generate a separate file and upload it as secrets:');
   console.log('  npm run secrets -- --environment production --out .prod.vars --admin-password "<strong password>"');
   console.log('  npx wrangler secret bulk .prod.vars && rm .prod.vars');
-  console.log('or one at a time: npx wrangler secret put JWT_SECRET_KEY (and API_KEY_SALT, ORIGIN_SECRET, ADMIN_USERNAME, ADMIN_PASSWORD_HASH, WEB_BOT_AUTH_KEYS)');
+  console.log('or one at a time: npx wrangler secret put JWT_SECRET_KEY (and API_KEY_SALT, ORIGIN_SECRET, ADMIN_USERNAME, ADMIN_PASSWORD_HASH, WEB_BOT_AUTH_KEYS, AUDIT_CHECKPOINT_KEY)');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -19,8 +19,12 @@ import { bodyGate, acceptedTypesOf } from './http/request-body';
 import { requestTarget } from './http/request-target';
 import { ipAllowList } from './http/ip-rules';
 import { authenticate, type AuthenticateOptions } from './auth/authenticate';
+import { verifyApiKey } from './keys/verify';
+import { verifyAccessToken } from './auth/jwt/verify-access';
+import { verifyOAuthToken } from './oauth/verify';
 import { clientRateLimits } from './ratelimit/client-limits';
 import { principalRateLimits } from './ratelimit/principal-limits';
+import { meterUsage } from './metering/meter-middleware';
 import { errorHandler, notFoundHandler } from './http/error-handler';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
@@ -34,12 +38,18 @@ import { adminAuditRouter } from './routes/admin/audit';
 import { authRouter } from './routes/auth';
 import { adminUsersRouter } from './routes/admin/users';
 import { playgroundRouter } from './routes/playground';
-import { dashboardRouter } from './dashboard/router';
+import { createDashboardRouter } from './dashboard/router';
 import { createExportsRouter } from './routes/exports';
 import type { JobResultsStore } from './exports/source';
 import { d1JobResults } from './jobs/results';
 import { jobsRouter } from './routes/jobs';
 import { politeRouter } from './routes/polite';
+import { createMcpRouter, mcpChallenge } from './mcp/router';
+import { crawl4aiRouter } from './crawl/crawl4ai-routes';
+import { usageRouter } from './routes/usage';
+import { oauthRouter } from './oauth/router';
+import { consentRouter } from './oauth/consent';
+import { grantsRouter } from './routes/grants';
 
 export interface CreateAppOptions {
   /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
@@ -60,7 +70,7 @@ export interface RouterMount {
  * absolute paths (so each reads and tests on its own) and test/http/mounts.test.ts holds every
  * router to the paths listed here. `/openapi.json` and `/docs` are registered by `registerDocs`.
  */
-export function routerMounts(options: CreateAppOptions = {}): RouterMount[] {
+export function routerMounts(app: OpenAPIHono<AppEnv>, options: CreateAppOptions = {}): RouterMount[] {
   return [
     { area: 'operations', paths: ['/health'], router: healthRouter },
     { area: 'operations', paths: ['/metrics'], router: metricsRouter },
@@ -68,14 +78,20 @@ export function routerMounts(options: CreateAppOptions = {}): RouterMount[] {
     { area: 'admin', paths: ['/admin/keys'], router: adminKeysRouter },
     { area: 'keys', paths: ['/keys'], router: ownKeysRouter },
     { area: 'crawl', paths: ['/crawl', '/md', '/html', '/screenshot', '/pdf', '/execute_js'], router: crawlRouter },
-    { area: 'crawl', paths: ['/mcp'], router: mcpRouter },
+    { area: 'crawl', paths: ['/mcp'], router: mcpRouter }, // relay to the origin's MCP
+    { area: 'mcp', paths: ['/mcp'], router: createMcpRouter(() => app) }, // the gateway's own MCP server; tool calls re-enter this app
+    { area: 'crawl', paths: ['/llm', '/ask', '/config/dump', '/schema', '/hooks/info', '/artifacts', '/monitor'], router: crawl4aiRouter },
+    { area: 'oauth', paths: ['/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource', '/oauth/register', '/oauth/token'], router: oauthRouter },
+    { area: 'oauth', paths: ['/oauth/authorize'], router: consentRouter }, // sign in + consent
+    { area: 'oauth', paths: ['/grants', '/admin/grants'], router: grantsRouter },
     { area: 'admin', paths: ['/admin/audit'], router: adminAuditRouter },
     { area: 'auth', paths: ['/auth', '/token', '/.well-known/jwks.json'], router: authRouter },
     { area: 'admin', paths: ['/admin/users'], router: adminUsersRouter },
     { area: 'playground', paths: ['/playground'], router: playgroundRouter },
-    { area: 'dashboard', paths: ['/dashboard'], router: dashboardRouter }, // server-rendered UI over this same API
+    { area: 'dashboard', paths: ['/dashboard'], router: createDashboardRouter(app.fetch) }, // server-rendered UI over this same API
     { area: 'polite', paths: ['/.well-known/http-message-signatures-directory', '/admin/hosts'], router: politeRouter },
     { area: 'jobs', paths: ['/jobs', '/usage'], router: jobsRouter },
+    { area: 'metering', paths: ['/admin/keys/{id}/usage', '/keys/{id}/usage', '/admin/users/{username}/usage', '/usage/export'], router: usageRouter },
     { area: 'exports', paths: ['/jobs/{id}/export', '/exports'], router: createExportsRouter(options.jobResults ?? d1JobResults) },
   ];
 }
@@ -96,12 +112,15 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.use('/admin/*', ipAllowList((c) => c.get('config').ADMIN_ALLOW_CIDRS));
   // Rate limits that need no principal (per IP, per route group, login attempts) go here.
   app.use('*', clientRateLimits());
-  app.use('*', authenticate({ optional: true, verifiers: options.verifiers }));
+  app.use('/mcp', mcpChallenge()); // a 401 at /mcp names the OAuth protected resource metadata (RFC 9728)
+  app.use('*', authenticate({ optional: true, verifiers: options.verifiers ?? { apiKey: verifyApiKey, jwt: verifyAccessToken, oauth: verifyOAuthToken } }));
   // Rate limits per principal (key / user) and crawl concurrency leases go here.
   app.use('*', principalRateLimits());
+  // Metered requests (crawl routes, jobs): pages, bytes, time and credits, settled when the response ends.
+  app.use('*', meterUsage());
 
   // The routers, by area (routerMounts above: a new router is one line there).
-  for (const mount of routerMounts(options)) app.route('/', mount.router);
+  for (const mount of routerMounts(app, options)) app.route('/', mount.router);
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));

@@ -7,10 +7,11 @@ import { z } from 'zod';
 import { parseCidrList, type Cidr } from './http/cidr';
 import { parseRateLimit, type RateLimitSpec } from './ratelimit/limit-spec';
 import { parseRoleLimits, parseRouteLimits } from './ratelimit/policy';
-import { parseSeedKeys } from './keys/seed';
+import { parseSeedKeys } from './keys/seed-keys';
 import { parseRolePermissions } from './auth/rbac';
-import { parsePrivateJwks } from './auth/jwt/keys';
+import { parsePrivateJwks } from './auth/jwt/private-jwks';
 import { parseBotAuthKeys, type BotAuthKey } from './polite/bot-auth-keys';
+import { parseCreditCosts, type CreditCosts } from './metering/costs';
 
 const MIN_SECRET_BYTES = 32;
 const SECRET_HELP = 'generate one with `npm run secrets` (or `openssl rand -base64 48`) and set it with `wrangler secret put`';
@@ -171,7 +172,16 @@ export const configSchema = z
     // Bytes of results one edge `/crawl` answer may carry; past it, results are stubs pointing to /crawl/stream and /jobs.
     EDGE_CRAWL_RESPONSE_BUDGET_BYTES: int(33_554_432, 16_384, 1_073_741_824),
     ORIGIN_TIMEOUT_MS: int(300_000, 1000, 900_000),
+    // docs/crawling.md "Origin profile": which Crawl4AI server release ORIGIN_URL runs (what it refuses, how bodies are forwarded).
+    ORIGIN_PROFILE: z.enum(['crawl4ai-0.9', 'crawl4ai-0.8'], { error: 'must be crawl4ai-0.9 or crawl4ai-0.8' }).default('crawl4ai-0.9'),
     AUDIT_RETENTION_DAYS: int(90, 1, 3650),
+    // Audit at scale (docs/audit.md "Shards", docs/scale.md): hash chains (AuditLog objects) chosen by
+    // a stable hash of the tenant; allowed-request events go to R2 segments of at most this many
+    // seconds, kept AUDIT_ARCHIVE_RETENTION_DAYS; AUDIT_CHECKPOINT_KEY signs the checkpoints of all heads.
+    AUDIT_SHARDS: int(4, 1, 256),
+    AUDIT_SEGMENT_SECONDS: int(60, 1, 3600),
+    AUDIT_ARCHIVE_RETENTION_DAYS: int(30, 1, 3650),
+    AUDIT_CHECKPOINT_KEY: optionalString,
     // docs/api-keys.md "Self-service keys": live keys one owner may hold when created by a non-admin.
     MAX_KEYS_PER_USER: int(10, 1, 1000),
     // Crawl jobs (docs/jobs.md): URLs per job, pages per work item, work items in flight in total /
@@ -195,6 +205,8 @@ export const configSchema = z
     CRAWLER_USER_AGENT: optionalString.pipe(z.string().max(512).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional()),
     SIGNATURE_AGENT_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
     WEB_BOT_AUTH_KEYS: jsonVar<BotAuthKey[]>(parseBotAuthKeys),
+    // Metering (docs/metering.md): credits per page by engine / route; JSON, zod-checked.
+    CREDIT_COSTS: jsonVar<CreditCosts>(parseCreditCosts),
     // Optional JSON override of the role → permission table: {"operator":["crawl:*","jobs:*"]}.
     ROLE_PERMISSIONS: z
       .string()

@@ -17,6 +17,8 @@ export interface Env {
   DB: D1Database;
   REVOCATIONS: KVNamespace;
   CACHE: KVNamespace;
+  /** OAuth clients, grants and token hashes for MCP clients (@cloudflare/workers-oauth-provider). */
+  OAUTH_KV: KVNamespace;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   REFRESH_FAMILIES: DurableObjectNamespace<RefreshFamily>;
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;

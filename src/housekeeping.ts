@@ -1,17 +1,23 @@
 /**
  * The cron trigger's work (wrangler.toml `[triggers]`). Each task is bounded and independent:
- * one failing does not stop the others. Tasks register here as features land.
+ * one failing does not stop the others. Every task is listed here, explicitly: no module registers
+ * one as a side effect of being imported.
  */
 import type { Env } from './env';
 import { loadConfig, type Config } from './config';
-import { auditRetentionTask } from './audit/retention';
+import { auditCheckpointTask, auditRetentionTask } from './audit/retention';
 import { purgeOldJobs } from './jobs/retention';
+import { purgeOwnershipRows } from './crawl/origin/ownership';
 
 export type HousekeepingTask = (env: Env, config: Config, now: number) => Promise<unknown>;
 
-export const HOUSEKEEPING_TASKS: Record<string, HousekeepingTask> = {};
-HOUSEKEEPING_TASKS.audit_retention = auditRetentionTask;
-HOUSEKEEPING_TASKS.job_retention = purgeOldJobs;
+export const HOUSEKEEPING_TASKS: Record<string, HousekeepingTask> = {
+  audit_retention: auditRetentionTask,
+  // After audit_retention: the checkpoint signs the boundaries it just moved.
+  audit_checkpoint: auditCheckpointTask,
+  job_retention: purgeOldJobs,
+  crawl_ownership_retention: (env, _config, now) => purgeOwnershipRows(env.DB, now),
+};
 
 export async function runHousekeeping(env: Env, now: number): Promise<Record<string, string>> {
   const result = loadConfig(env);

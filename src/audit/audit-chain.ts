@@ -6,9 +6,10 @@
  */
 import type { AuditEvent, AuditRow } from './types';
 import { chainEvent, GENESIS_HASH } from './hash-chain';
+import { ARCHIVE_OFFSET, LEGACY_CHAIN_NAME, shardName, streamBase } from './shards';
 
-/** The name of the one chain (and of its Durable Object). */
-export const AUDIT_CHAIN_NAME = 'chain:global';
+/** The name of shard 0's chain (and of its Durable Object): the pre-sharding single chain. */
+export const AUDIT_CHAIN_NAME = LEGACY_CHAIN_NAME;
 
 /** Rows per D1 batch (one INSERT per row: 16 bound values, under D1's 100-parameter cap). */
 export const D1_BATCH_ROWS = 50;
@@ -51,8 +52,8 @@ export interface AuditChainHooks {
 }
 
 const INSERT_SQL =
-  'INSERT OR IGNORE INTO audit_events (id, ts, request_id, actor_id, actor_kind, actor_name, ip, method, route, action, outcome, reason, status, details, prev_hash, hash) ' +
-  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  'INSERT OR IGNORE INTO audit_events (id, ts, request_id, actor_id, actor_kind, actor_name, ip, method, route, action, outcome, reason, status, details, prev_hash, hash, shard) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 type StateRow = { seq: number; hash: string; flushed_seq: number; flushed_hash: string; failures: number; retry_at: number | null; bootstrapped: number };
 
@@ -60,20 +61,24 @@ export class AuditChain {
   readonly #storage: DurableObjectStorage;
   readonly #db: D1Database;
   readonly #hooks: AuditChainHooks;
+  readonly #shard: number;
   #flushing: Promise<FlushResult> | null = null;
   #again = false;
 
-  constructor(storage: DurableObjectStorage, db: D1Database, hooks: AuditChainHooks = {}) {
+  /** `shard`: ids of this chain are `shard × 2^40 + position` (src/audit/shards.ts); 0 = the legacy chain. */
+  constructor(storage: DurableObjectStorage, db: D1Database, hooks: AuditChainHooks = {}, shard = 0) {
     this.#storage = storage;
     this.#db = db;
     this.#hooks = hooks;
+    this.#shard = shard;
+    const base = streamBase(shard, 'd1');
     const sql = storage.sql;
     sql.exec(`CREATE TABLE IF NOT EXISTS chain_state (
       one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL,
       flushed_seq INTEGER NOT NULL, flushed_hash TEXT NOT NULL, failures INTEGER NOT NULL, retry_at INTEGER,
       bootstrapped INTEGER NOT NULL DEFAULT 0)`);
     sql.exec('CREATE TABLE IF NOT EXISTS pending (seq INTEGER PRIMARY KEY, row TEXT NOT NULL)');
-    sql.exec(`INSERT OR IGNORE INTO chain_state (one, seq, hash, flushed_seq, flushed_hash, failures, retry_at) VALUES (1, 0, ?, 0, ?, 0, NULL)`, GENESIS_HASH, GENESIS_HASH);
+    sql.exec(`INSERT OR IGNORE INTO chain_state (one, seq, hash, flushed_seq, flushed_hash, failures, retry_at) VALUES (1, ?, ?, ?, ?, 0, NULL)`, base, GENESIS_HASH, base, GENESIS_HASH);
   }
 
   #now(): number {
@@ -120,9 +125,10 @@ export class AuditChain {
    */
   async #bootstrap(): Promise<void> {
     if (this.#state().bootstrapped) return;
+    const base = streamBase(this.#shard, 'd1');
     const last =
-      (await this.#db.prepare('SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1').first<{ id: number; hash: string }>()) ??
-      (await this.#db.prepare('SELECT seq AS id, hash FROM audit_checkpoints WHERE chain = ?').bind(AUDIT_CHAIN_NAME).first<{ id: number; hash: string }>());
+      (await this.#db.prepare('SELECT id, hash FROM audit_events WHERE id > ? AND id < ? ORDER BY id DESC LIMIT 1').bind(base, base + ARCHIVE_OFFSET).first<{ id: number; hash: string }>()) ??
+      (await this.#db.prepare('SELECT seq AS id, hash FROM audit_checkpoints WHERE chain = ?').bind(shardName(this.#shard)).first<{ id: number; hash: string }>());
     this.#storage.transactionSync(() => {
       const state = this.#state();
       if (last && last.id > state.flushed_seq) {
@@ -187,7 +193,7 @@ export class AuditChain {
         await withTimeout(
           this.#db.batch(
             batch.map((r) =>
-              stmt.bind(r.id, r.ts, r.request_id, r.actor_id, r.actor_kind, r.actor_name, r.ip, r.method, r.route, r.action, r.outcome, r.reason, r.status, r.details, r.prev_hash, r.hash),
+              stmt.bind(r.id, r.ts, r.request_id, r.actor_id, r.actor_kind, r.actor_name, r.ip, r.method, r.route, r.action, r.outcome, r.reason, r.status, r.details, r.prev_hash, r.hash, this.#shard),
             ),
           ),
           this.#hooks.writeTimeoutMs ?? D1_WRITE_TIMEOUT_MS,

@@ -1,12 +1,14 @@
 /**
- * Audit export encoders (pure) and the streaming body that pages through D1.
+ * Audit export encoders (pure) and the streaming body that pages through D1 and the R2 archive of every shard.
  * CSV follows RFC 4180 (CRLF records, fields with `"`, `,`, CR or LF quoted, quotes doubled) and
  * neutralises spreadsheet formulas (OWASP "CSV Injection": a text cell starting with = + - @, tab
  * or CR gets a leading `'`). NDJSON is one JSON object per line; JSON escapes CR/LF inside strings,
  * so a user-supplied name can never start a new record.
  */
 import type { AuditRow } from './types';
-import { presentRow, readAuditPage, type AuditCursor, type AuditFilter } from './query';
+import type { Env } from '../env';
+import { presentRow, type AuditCursor, type AuditFilter } from './query';
+import { readAuditEvents, type SegmentCache } from './merged-read';
 
 export type ExportFormat = 'ndjson' | 'csv';
 
@@ -44,11 +46,12 @@ export const EXPORT_PAGE_ROWS = 500;
  * A body that reads one page per pull, so memory stays flat and the client sees bytes at once.
  * `maxRows` bounds one export (the client narrows `since`/`until` for more).
  */
-export function exportStream(db: D1Database, filter: AuditFilter, format: ExportFormat, maxRows: number): ReadableStream<Uint8Array> {
+export function exportStream(env: Env, filter: AuditFilter, format: ExportFormat, maxRows: number): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let cursor: AuditCursor | null = null;
   let sent = 0;
   let started = false;
+  const cache: SegmentCache = new Map();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (!started) {
@@ -58,7 +61,7 @@ export function exportStream(db: D1Database, filter: AuditFilter, format: Export
           return;
         }
       }
-      const page = await readAuditPage(db, filter, cursor, Math.min(EXPORT_PAGE_ROWS, maxRows - sent));
+      const page = await readAuditEvents(env, filter, cursor, Math.min(EXPORT_PAGE_ROWS, maxRows - sent), cache);
       const text = page.rows.map((r) => (format === 'csv' ? csvRecord(r) : ndjsonRecord(r))).join('');
       if (text) controller.enqueue(encoder.encode(text));
       sent += page.rows.length;

@@ -80,7 +80,7 @@ export function chainEvent(event: AuditEvent, prev: { id: number; hash: string }
   return { ...base, hash: hashRow(base) };
 }
 
-export type BreakKind = 'edited' | 'deleted' | 'reordered' | 'relinked' | 'truncated' | 'head_mismatch';
+export type BreakKind = 'edited' | 'deleted' | 'reordered' | 'relinked' | 'truncated' | 'head_mismatch' | 'unreadable';
 
 /** The first broken link the verifier found. */
 export interface ChainBreak {

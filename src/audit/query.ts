@@ -6,6 +6,7 @@
 import type { Principal } from '../auth/principal';
 import { GatewayError } from '../http/errors';
 import type { AuditRow } from './types';
+import { locateId, type AuditStream } from './shards';
 
 export interface AuditFilter {
   /** Matches `actor_id` exactly: an id (`usr_...`, `key_...`, `seed_...`, `anonymous`), never a name. */
@@ -122,7 +123,7 @@ export async function readAuditPage(db: D1Database, filter: AuditFilter, cursor:
 }
 
 /** The API shape of a row: `details` parsed back into an object. */
-export function presentRow(row: AuditRow): Omit<AuditRow, 'details'> & { details: unknown } {
+export function presentRow(row: AuditRow): Omit<AuditRow, 'details'> & { details: unknown; shard: number; stream: AuditStream; position: number } {
   let details: unknown = null;
   if (row.details !== null && row.details !== undefined) {
     try {
@@ -131,5 +132,7 @@ export function presentRow(row: AuditRow): Omit<AuditRow, 'details'> & { details
       details = row.details;
     }
   }
-  return { ...row, details };
+  const { shard, stream, position } = locateId(row.id);
+  const { shard: _stored, ...rest } = row as AuditRow & { shard?: number };
+  return { ...rest, details, shard, stream, position };
 }

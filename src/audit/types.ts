@@ -28,6 +28,10 @@ export const AUDIT_ACTIONS = [
   'export_requested',
   'export_streamed',
   'export_denied',
+  // MCP at the edge (docs/mcp.md): one row per tool call, and OAuth grants like keys.
+  'mcp_tool_called',
+  'grant_created',
+  'grant_revoked',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

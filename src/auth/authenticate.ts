@@ -10,24 +10,54 @@ import { audit } from '../audit/audit';
 import { denialAuditDecision } from '../audit/aggregate';
 import { countAuthFailure } from '../metrics/recorder';
 import { extractCredential } from './credentials';
-import { requestUrl } from '../http/request-target';
+import { requestRoute, requestUrl } from '../http/request-target';
 import type { AuthResult, CredentialVerifier } from './verifier';
 import type { AuditActor } from '../audit/types';
-import { verifyApiKey } from '../keys/verify';
-import { verifyAccessToken } from './jwt/verify-access';
+import { dispatchedPrincipal } from './dispatch';
+import { isOAuthToken } from '../oauth/verify';
+
+/** The verifier for each kind of credential. The app (src/app.ts) names them: API keys, JWTs, OAuth tokens. */
+export interface CredentialVerifiers {
+  apiKey: CredentialVerifier;
+  jwt: CredentialVerifier;
+  /** OAuth access tokens issued to MCP clients (src/oauth/verify.ts); without it such a token is refused. */
+  oauth?: CredentialVerifier;
+}
 
 export interface AuthenticateOptions {
   /** When true, a request without any credential passes through anonymous. */
   optional?: boolean;
-  verifiers?: { apiKey: CredentialVerifier; jwt: CredentialVerifier };
+  /**
+   * Required where a credential is first read: the app's own `authenticate({ optional: true, verifiers })`.
+   * Later calls on the same request (requirePermission, /metrics) find the principal already set, or no
+   * credential at all; one that still meets a credential without verifiers refuses it (fail closed).
+   */
+  verifiers?: CredentialVerifiers;
 }
 
-const DEFAULT_VERIFIERS = { apiKey: verifyApiKey, jwt: verifyAccessToken };
+const OAUTH_CLIENT_ROUTES = new Set(['/oauth/token', '/oauth/register']);
+
+function executionContextOf(c: Context<AppEnv>): unknown {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined; // no execution context (a unit test calling the app directly)
+  }
+}
 
 /** Resolves the caller, or throws the 401 the client sees. Usable outside middleware (e.g. /metrics). */
 export async function resolvePrincipal(c: Context<AppEnv>, options: AuthenticateOptions = {}): Promise<boolean> {
   if (c.get('principal')) return true; // already authenticated earlier in this request
-  const verifiers = options.verifiers ?? DEFAULT_VERIFIERS;
+  // An in-process dispatch (an MCP tool call → its route) acts as the principal the outer request verified.
+  const inner = dispatchedPrincipal(executionContextOf(c));
+  if (inner) {
+    c.set('principal', inner);
+    return true;
+  }
+  // The OAuth token and registration endpoints authenticate OAuth *clients* (e.g. `Authorization: Basic`,
+  // RFC 6749 §2.3.1), which the provider checks; they are not gateway credentials.
+  if (options.optional && OAUTH_CLIENT_ROUTES.has(requestRoute(c).template ?? '')) return false;
+  const verifiers = options.verifiers;
   let credential;
   try {
     credential = extractCredential(c.req.raw.headers, requestUrl(c));
@@ -39,9 +69,12 @@ export async function resolvePrincipal(c: Context<AppEnv>, options: Authenticate
     if (options.optional) return false;
     fail(c, new GatewayError('invalid_credentials', 'Authentication required: send Authorization: Bearer <key or token>'), 'missing_credential');
   }
+  if (!verifiers) fail(c, new GatewayError('invalid_credentials', genericDetail('invalid_credentials')), 'no_verifier');
   let result: AuthResult;
   try {
-    result = await (credential.kind === 'jwt' ? verifiers.jwt : verifiers.apiKey)(c, credential.value);
+    // OAuth access tokens (`<user>:<grant>:<secret>`, src/oauth/verify.ts) look like neither a JWS nor a key.
+    const verify = credential.kind === 'jwt' ? verifiers.jwt : isOAuthToken(credential.value) ? (verifiers.oauth ?? verifiers.apiKey) : verifiers.apiKey;
+    result = await verify(c, credential.value);
   } catch (err) {
     if (err instanceof GatewayError && err.status >= 500) throw err; // e.g. limiter/store down: not an auth failure
     console.error('verifier threw', { kind: credential.kind, error: String(err) });

@@ -34,6 +34,8 @@ export interface Principal {
   sessionId?: string;
   /** For JWT principals issued from an API key (`POST /token`): the key id it came from. */
   viaKeyId?: string;
+  /** For OAuth principals (MCP clients): the grant (`gr_...`) the access token belongs to (src/oauth/verify.ts). */
+  viaGrantId?: string;
 }
 
 /** A key owner as stored since migration 0009: a user id, or the marker of a user deleted before it. */

@@ -27,6 +27,9 @@ export const PERMISSIONS = [
   'metrics:read',
   // Per-target-host state (GET /admin/hosts): pacing, backoff, robots.txt cache. Admin by default.
   'hosts:read',
+  // Crawl4AI's /monitor/* (docs/crawling.md "Crawl4AI 0.9 routes"): read the origin's monitor; run its actions. Admin by default.
+  'monitor:read',
+  'monitor:manage',
   'playground:access',
 ] as const;
 

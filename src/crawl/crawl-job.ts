@@ -10,7 +10,8 @@ import { GatewayError } from '../http/errors';
 import { audit } from '../audit/audit';
 import { enforcePolicy } from './handle';
 import { forwardToOrigin } from './origin/forward';
-import { ownsTask, recordTask } from './jobs';
+import { toOrigin } from './origin-body';
+import { ownsTask, recordTask } from './origin/ownership';
 import { TaskIdSchema } from './schemas';
 import { createJob, type CreateJobInput } from '../jobs/service';
 import { crawl4aiTaskView, JOB_ID } from '../jobs/crawl4ai-task';
@@ -35,7 +36,7 @@ export async function submitCrawlJob(c: Context<AppEnv>, body: Record<string, un
     throw new GatewayError('validation_failed', 'Invalid request: $.webhook: the origin\'s tasks take webhook_config; webhook is for the gateway\'s jobs', { extras: { errors: [{ path: '$.webhook', message: 'use webhook_config with an origin' }] } });
   }
   const principal = principalOf(c);
-  const res = await forwardToOrigin(c, { method: 'POST', path: '/crawl/job', body: JSON.stringify(decision.body), contentType: 'application/json' });
+  const res = await forwardToOrigin(c, { method: 'POST', path: '/crawl/job', body: JSON.stringify(toOrigin(c, 'job', decision.body)), contentType: 'application/json' });
   if (res.status < 200 || res.status >= 300) return res;
   const text = await res.text();
   const taskId = originTaskId(text);

@@ -10,6 +10,8 @@ import type { CrawlResult, EdgeCrawlOptions, EdgeEngineKind } from './types';
 import type { CrawlRoute } from './policy';
 import { crawlWithinBudget } from './edge/response-budget';
 import { edgeGate } from '../polite/request-gate';
+import { meterPage, meterPages } from '../metering/meter';
+import { edgeHookActions } from './edge/hook-actions';
 
 function params(v: unknown): Record<string, unknown> {
   if (v && typeof v === 'object' && 'params' in v) {
@@ -20,13 +22,15 @@ function params(v: unknown): Record<string, unknown> {
 }
 
 /** Engine options from a Crawl4AI body (its `browser_config` / `crawler_config` params); shared with the jobs consumer. */
-export function edgeOptions(body: Record<string, unknown>, allowPrivateTargets: boolean, signal?: AbortSignal): EdgeCrawlOptions {
-  return { browserParams: params(body.browser_config), crawlerParams: params(body.crawler_config), allowPrivateTargets, ...(signal ? { signal } : {}) };
+export function edgeOptions(body: Record<string, unknown>, allowPrivateTargets: boolean, signal?: AbortSignal, strictHooks = false): EdgeCrawlOptions {
+  const hooks = edgeHookActions(body, strictHooks);
+  return { browserParams: params(body.browser_config), crawlerParams: params(body.crawler_config), allowPrivateTargets, ...(signal ? { signal } : {}), ...(hooks.length ? { hooks } : {}) };
 }
 
 function options(c: Context<AppEnv>, body: Record<string, unknown>): EdgeCrawlOptions {
   const principal = c.get('principal');
-  const opts = edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal);
+  // A hook action the edge does not run is a 422 here, before any page is loaded.
+  const opts = edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal, true);
   return { ...opts, ...(principal ? { tenant: tenantOf(principal) } : {}), polite: edgeGate(c, body) };
 }
 
@@ -74,29 +78,34 @@ export async function runOnEdge(
   const url = urls[0] as string;
   switch (route) {
     case 'crawl':
-      if (stream) return new Response(ndjson(engine.crawl(urls, opts)), { headers: { 'Content-Type': 'application/x-ndjson' } });
-      return crawlWithinBudget(engine.crawl(urls, opts), urls, c.get('config').EDGE_CRAWL_RESPONSE_BUDGET_BYTES);
+      // Pages are counted as the engine yields them (docs/metering.md): a cut stream pays for what it got.
+      if (stream) return new Response(ndjson(meterPages(c, engine.crawl(urls, opts))), { headers: { 'Content-Type': 'application/x-ndjson' } });
+      return crawlWithinBudget(meterPages(c, engine.crawl(urls, opts)), urls, c.get('config').EDGE_CRAWL_RESPONSE_BUDGET_BYTES);
     case 'md': {
-      const r = await first(engine.crawl([url], opts));
+      const r = await first(meterPages(c, engine.crawl([url], opts)));
       const f = typeof body.f === 'string' ? body.f : 'fit';
       const markdown = f === 'raw' ? r.markdown?.raw_markdown : r.markdown?.fit_markdown || r.markdown?.raw_markdown;
       return Response.json({ url, filter: f, query: body.q ?? null, cache: body.c ?? '0', markdown: markdown ?? '', success: r.success, ...warningsOf(r) });
     }
     case 'html': {
-      const r = await first(engine.crawl([url], opts));
+      const r = await first(meterPages(c, engine.crawl([url], opts)));
       return Response.json({ html: r.cleaned_html || r.html, url, success: r.success, ...warningsOf(r) });
     }
     case 'screenshot': {
       const r = await engine.screenshot(url, opts);
+      meterPage(c, r.success);
       return Response.json({ success: r.success, screenshot: r.screenshot });
     }
     case 'pdf': {
       const r = await engine.pdf(url, opts);
+      meterPage(c, r.success);
       return Response.json({ success: r.success, pdf: r.pdf });
     }
     case 'execute_js': {
       const scripts = Array.isArray(body.scripts) ? body.scripts.map(String) : [];
-      return Response.json(await engine.executeJs(url, scripts, opts));
+      const r = await engine.executeJs(url, scripts, opts);
+      meterPage(c, r.success === true);
+      return Response.json(r);
     }
     case 'job':
       throw new Error('jobs run on the origin only');

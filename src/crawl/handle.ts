@@ -10,6 +10,9 @@ import { decideCrawlPolicy, policyContextFor, type CrawlRoute, type PolicyDecisi
 import { forwardToOrigin } from './origin/forward';
 import { runOnEdge } from './edge-run';
 import type { EdgeEngineKind } from './types';
+import { meterEngine } from '../metering/meter';
+import { toOrigin } from './origin-body';
+import { bindArtifacts } from './artifacts';
 
 export type EngineChoice = 'origin' | EdgeEngineKind;
 
@@ -28,7 +31,8 @@ export function enforcePolicy(c: Context<AppEnv>, route: CrawlRoute, body: Recor
   if (!principal) throw new GatewayError('invalid_credentials', 'Authentication required');
   const config = c.get('config');
   try {
-    return decideCrawlPolicy(route, body, policyContextFor(principal, config));
+    const rawHtml = route === 'crawl' || route === 'md' || route === 'html';
+    return decideCrawlPolicy(route, body, { ...policyContextFor(principal, config), allowRawHtml: rawHtml });
   } catch (err) {
     if (err instanceof GatewayError) {
       const action = err.code === 'insufficient_scope' ? 'permission_denied' : 'crawl_requested';
@@ -52,8 +56,12 @@ export async function handleCrawl(c: Context<AppEnv>, body: Record<string, unkno
   const decision = enforcePolicy(c, o.route, body);
   const engine = chooseEngine(c.get('config').ORIGIN_URL, decision.engine, o.fallback);
   audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: o.route, urls: decision.urls.length, engine } });
+  meterEngine(c, engine);
   if (engine === 'origin') {
-    return forwardToOrigin(c, { method: 'POST', path: o.originPath, body: JSON.stringify(decision.body), contentType: 'application/json' });
+    const body = toOrigin(c, o.route, decision.body);
+    const res = await forwardToOrigin(c, { method: 'POST', path: o.originPath, body: JSON.stringify(body), contentType: 'application/json' });
+    // Crawl4AI 0.9 stores screenshots and PDFs as artifacts: they belong to this tenant (artifacts.ts).
+    return o.route === 'screenshot' || o.route === 'pdf' ? bindArtifacts(c, res) : res;
   }
   return runOnEdge(c, engine, o.route, decision.body, decision.urls, o.stream);
 }

@@ -14,10 +14,11 @@ import { DEFAULT_SOCKET_LIMITS, proxyWebSocket } from './origin/websocket';
 import { inspectMcpMessage, RPC, type McpInspection } from './mcp-policy';
 import { McpLimiter, PendingToolCalls, sseAnswerReader } from './mcp-limits';
 import { passThrough } from './handle';
-import { ownsSession, recordSession } from './jobs';
+import { ownsSession, recordSession } from './origin/ownership';
 import { principalOf, tenantOf, type Principal } from '../auth/principal';
 import { policyContextFor, type PolicyContext } from './policy';
 import { requestUrl } from '../http/request-target';
+import { listedTools } from '../mcp/tools';
 
 const ERRORS = problemResponses(401, 403, 413, 422, 429, 502, 503, 504);
 
@@ -122,7 +123,8 @@ mcpRouter.openapi(mcpSseRoute, async (c) => {
 });
 
 mcpRouter.openapi(mcpSchemaRoute, async (c) => {
-  needOrigin(c);
+  // Without an origin the gateway serves MCP itself (POST /mcp): its tools and their input schemas.
+  if (!c.get('config').ORIGIN_URL) return c.json({ tools: listedTools() as unknown as Record<string, unknown>[] }, 200);
   return passThrough(await forwardToOrigin(c, { method: 'GET', path: '/mcp/schema' }));
 });
 

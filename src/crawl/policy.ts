@@ -36,6 +36,8 @@ export interface PolicyContext {
   maxUrls: number;
   allowPrivateTargets: boolean;
   limits: OptionLimits;
+  /** Accept Crawl4AI `raw:` HTML targets (the HTTP crawl routes; jobs take URLs only). */
+  allowRawHtml?: boolean;
 }
 
 export interface PolicyDecision {
@@ -89,7 +91,7 @@ export function decideCrawlPolicy(route: CrawlRoute, input: Record<string, unkno
   if (Array.isArray(input.urls) && input.urls.length > ctx.maxUrls) {
     throw new GatewayError('too_many_urls', `At most ${ctx.maxUrls} URLs per request (MAX_URLS); got ${input.urls.length}`, { extras: { limit: ctx.maxUrls } });
   }
-  const checked = checkBody(shape, input, { permissions: ctx.permissions, tenant: ctx.tenant, allowPrivateTargets: ctx.allowPrivateTargets, limits: ctx.limits });
+  const checked = checkBody(shape, input, { permissions: ctx.permissions, tenant: ctx.tenant, allowPrivateTargets: ctx.allowPrivateTargets, limits: ctx.limits, allowRawHtml: ctx.allowRawHtml === true });
   if (!checked.ok) throw policyError(checked.issues);
   const { engine, ...body } = checked.value;
   const urls = Array.isArray(body.urls) ? (body.urls as string[]) : typeof body.url === 'string' ? [body.url] : [];

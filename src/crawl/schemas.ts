@@ -6,7 +6,8 @@
  */
 import { z } from '@hono/zod-openapi';
 import { MIN_WEBHOOK_SECRET_LENGTH } from '../webhooks/sign';
-import { WEBHOOK_EVENTS } from '../jobs/types';
+import { WEBHOOK_EVENTS } from '../webhooks/events';
+import { MAX_RAW_HTML_CHARS } from './edge/raw-html';
 
 const MAX_URL_CHARS = 8192;
 
@@ -21,6 +22,8 @@ export const ConfigObjectSchema = z
 
 const engine = z.enum(['browser', 'fetch']).optional().openapi({ description: 'Crawl at the edge instead of forwarding to ORIGIN_URL' });
 const url = z.string().min(1).max(MAX_URL_CHARS);
+/** A URL or Crawl4AI `raw:` HTML (the crawl-option policy bounds each form: 8192 for URLs, edge/raw-html.ts for HTML). */
+const target = z.string().min(1).max(MAX_RAW_HTML_CHARS);
 
 export const HookConfigSchema = z.object({
   hooks: z.array(z.object({ action: z.string(), params: z.record(z.string(), z.unknown()).optional() })).max(10).optional().openapi({ description: 'Crawl4AI 0.9 declarative hook actions (add_cookies / set_headers need crawl:headers)' }),
@@ -39,7 +42,7 @@ export const JobWebhookSchema = z
 
 export const CrawlRequestSchema = z
   .object({
-    urls: z.array(url).min(1).max(10_000).openapi({ example: ['https://example.com'] }),
+    urls: z.array(target).min(1).max(10_000).openapi({ example: ['https://example.com'] }),
     browser_config: ConfigObjectSchema.optional(),
     crawler_config: ConfigObjectSchema.optional(),
     hooks: HookConfigSchema.optional().openapi({ description: 'Runs code on the crawler: needs crawl:js' }),
@@ -57,7 +60,7 @@ export const CrawlJobRequestSchema = CrawlRequestSchema.extend({
 
 export const MarkdownRequestSchema = z
   .object({
-    url,
+    url: target,
     f: z.enum(['fit', 'raw', 'bm25', 'llm']).optional(),
     q: z.string().max(2000).nullable().optional(),
     c: z.string().max(100).nullable().optional(),
@@ -69,7 +72,7 @@ export const MarkdownRequestSchema = z
   .catchall(z.unknown())
   .openapi('MarkdownRequest');
 
-export const HtmlRequestSchema = z.object({ url, engine }).catchall(z.unknown()).openapi('HTMLRequest');
+export const HtmlRequestSchema = z.object({ url: target, engine }).catchall(z.unknown()).openapi('HTMLRequest');
 
 export const ScreenshotRequestSchema = z
   .object({ url, screenshot_wait_for: z.number().min(0).max(60).nullable().optional(), engine })

@@ -1,4 +1,5 @@
 import type { PoliteGate } from '../polite/gate';
+import type { HookAction } from './edge/hook-actions';
 
 /** Crawl4AI's result shape (shared/API.md "Crawling"): field names kept so its clients work. */
 export interface MarkdownResult {
@@ -61,6 +62,8 @@ export interface EdgeCrawlOptions {
   polite?: PoliteGate;
   /** BM25 query for `fit_markdown` (`/md`'s `q`); else crawler_config's content_filter `user_query`. */
   query?: string;
+  /** Crawl4AI 0.9 declarative hook actions the edge runs (edge/hook-actions.ts). */
+  hooks?: readonly HookAction[];
 }
 
 /** What the crawl routes call when they crawl at the edge instead of forwarding. */

@@ -9,7 +9,7 @@ import { documentDashboard } from './openapi-doc';
 import { Csrf, Page } from './layout';
 import { APP_CSS, APP_JS } from './static';
 import { checkOrigin, guardPost, readForm } from './guard';
-import { CLEAR_COOKIE, DashSession, SessionGone, gatewayFetch, newSessionCookie, refreshedCookie, toResult } from './session';
+import { bindGatewayApi, CLEAR_COOKIE, DashSession, SessionGone, gatewayFetch, newSessionCookie, refreshedCookie, toResult, type GatewayApi } from './session';
 import { newNonce, SESSION_COOKIE } from './seal';
 import { FLASH, flashOf, forbidden, send, whoAmI } from './render';
 import { keyPages } from './pages-keys';
@@ -19,8 +19,18 @@ import { auditPages } from './pages-audit';
 import { crawlPages } from './pages-crawl';
 import { jobPages } from './pages-jobs';
 
-export const dashboardRouter = createRouter();
-const r = dashboardRouter;
+const r = createRouter();
+
+/**
+ * The dashboard's routes, calling the gateway through `api` (the mounting app's `fetch`), so the
+ * dashboard depends on no app module: src/app.ts passes its own.
+ */
+export function createDashboardRouter(api: GatewayApi): ReturnType<typeof createRouter> {
+  const router = createRouter();
+  router.use('/dashboard/*', bindGatewayApi(api));
+  router.route('/', r);
+  return router;
+}
 
 r.onError((err, c) => {
   if (err instanceof SessionGone) {

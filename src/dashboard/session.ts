@@ -1,11 +1,12 @@
 /**
  * One dashboard request's view of the gateway: the sealed session, and `api()`, which calls the
- * gateway's own JSON API in-process with the session's bearer token — so the dashboard has no
+ * gateway's own JSON API in-process with the session's bearer token (through the app's `fetch`, handed
+ * in where the app mounts the dashboard: the dashboard never imports the app) — so the dashboard has no
  * authorization logic of its own (the API decides, the page renders its JSON or its problem detail).
  * An access token the API refuses (401) is refreshed once through POST /auth/refresh (RFC 6749 §6).
  */
-import type { Context } from 'hono';
-import type { AppEnv } from '../env';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv, Env } from '../env';
 import { openSession, sealSession, SESSION_COOKIE, type SessionData } from './seal';
 import { requestUrl } from '../http/request-target';
 
@@ -57,9 +58,24 @@ export function refreshedCookie(c: Context<AppEnv>): string | undefined {
 /** Cookie lifetime: the refresh token's (the access token is renewed inside it). */
 const COOKIE_MAX_AGE = 7 * 24 * 3600;
 
+/** The gateway's whole request path as a function: the `fetch` of the app that mounts the dashboard. */
+export type GatewayApi = (request: Request, env: Env, ctx: Context<AppEnv>['executionCtx']) => Response | Promise<Response>;
+
+/** The API each dashboard request calls, set by `bindGatewayApi` (same pattern as `refreshed`). */
+const apis = new WeakMap<Request, GatewayApi>();
+
+/** Middleware: dashboard requests call `api` (src/dashboard/router.tsx `createDashboardRouter`). */
+export function bindGatewayApi(api: GatewayApi): MiddlewareHandler<AppEnv> {
+  return async function bindGatewayApiMiddleware(c, next) {
+    apis.set(c.req.raw, api);
+    await next();
+  };
+}
+
 /** Calls the gateway in-process (the same middleware chain and authorization as any client). */
 export async function gatewayFetch(c: Context<AppEnv>, method: string, path: string, opts: { token?: string; json?: unknown } = {}): Promise<Response> {
-  const { app } = await import('../app');
+  const api = apis.get(c.req.raw);
+  if (!api) throw new Error('dashboard: no gateway API bound to this request (mount it with createDashboardRouter)');
   const headers = new Headers({ Accept: 'application/json' });
   if (opts.token) headers.set('Authorization', `Bearer ${opts.token}`);
   const ip = c.get('clientIp');
@@ -70,7 +86,7 @@ export async function gatewayFetch(c: Context<AppEnv>, method: string, path: str
     body = JSON.stringify(opts.json);
   }
   const origin = requestUrl(c).origin;
-  return app.fetch(new Request(origin + path, { method, headers, body }), c.env, c.executionCtx);
+  return api(new Request(origin + path, { method, headers, body }), c.env, c.executionCtx);
 }
 
 async function toResult<T>(res: Response): Promise<ApiResult<T>> {

@@ -26,13 +26,14 @@ export function isLocalHost(hostname: string): boolean {
 
 export function hostRules(): MiddlewareHandler<AppEnv> {
   return async function hostRulesMiddleware(c, next) {
-    const url = new URL(requestUrl(c)); // a copy: the redirect below changes its protocol
+    const url = requestUrl(c);
     if (!hostAllowed(url.hostname, c.get('config').TRUSTED_HOSTS)) {
       throw new GatewayError('invalid_host', `Host "${url.hostname}" is not served by this gateway`);
     }
     if (url.protocol === 'http:' && !isLocalHost(url.hostname)) {
-      url.protocol = 'https:';
-      return c.redirect(url.toString(), 301);
+      const secure = new URL(url); // a copy: the request's own URL stays as it came
+      secure.protocol = 'https:';
+      return c.redirect(secure.toString(), 301);
     }
     await next();
   };

@@ -21,12 +21,15 @@ import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../env';
 import { GatewayError } from './errors';
 
+/** A `.` or `..` path segment (no split per request). */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
 /** Why a decoded path is refused, or null when it reads one way only (pure). */
 export function ambiguousPath(path: string): string | null {
   if (/%2f/i.test(path)) return 'an encoded "/" (%2F)';
   if (path.includes('\\')) return 'a "\\" (%5C)';
   if (/[\x00-\x1f\x7f]/.test(path)) return 'an encoded control character';
-  if (path.split('/').some((s) => s === '.' || s === '..')) return 'a "." or ".." segment';
+  if (DOT_SEGMENT.test(path)) return 'a "." or ".." segment';
   return null;
 }
 

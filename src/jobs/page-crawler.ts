@@ -1,17 +1,18 @@
 /**
  * Crawls one page of a job: on an edge engine (fetch / browser), or on the origin crawler's
- * `/crawl` with the job owner's signed identity (the same credential hygiene as a forwarded
- * request: `Authorization: Bearer ORIGIN_SECRET`, `X-Crawlgate-Identity`, no client header).
+ * `/crawl` with the job owner's signed identity, through the same origin client as a forwarded
+ * request (src/crawl/origin/client.ts: `Authorization: Bearer ORIGIN_SECRET`, `X-Crawlgate-Identity`,
+ * ORIGIN_TIMEOUT_MS; no client header).
  * Always answers a CrawlResult; an origin that fails answers a failed result with its status, so
  * the retry policy (src/jobs/retry.ts) sees 5xx/429 like it would from a page.
  */
 import type { Config } from '../config';
 import type { Env } from '../env';
-import { tenantOf, type Principal } from '../auth/principal';
+import { tenantOf } from '../auth/principal';
+import { GatewayError } from '../http/errors';
 import { getEdgeEngine } from '../crawl/edge';
 import { failedResult } from '../crawl/edge/result';
-import { originTarget } from '../crawl/origin/forward';
-import { identityClaims, signIdentity } from '../crawl/origin/identity';
+import { sendToOrigin, type OriginReply } from '../crawl/origin/client';
 import type { CrawlResult } from '../crawl/types';
 import { edgeOptions } from '../crawl/edge-run';
 import type { BatchWork } from './types';
@@ -20,28 +21,15 @@ import { politely } from '../polite/politely';
 
 async function viaOrigin(config: Config, work: BatchWork, url: string, requestId: string, signal: AbortSignal): Promise<CrawlResult> {
   if (!config.ORIGIN_URL || !config.ORIGIN_SECRET) return failedResult(url, 'no origin is configured (ORIGIN_URL)');
-  const target = originTarget(config.ORIGIN_URL, '/crawl');
-  const principal: Principal = { ...work.principal };
-  const identity = await signIdentity(identityClaims(principal, requestId, 'POST', target.pathname), config.ORIGIN_SECRET);
-  let res: Response;
+  const request = { method: 'POST', path: '/crawl', body: JSON.stringify({ ...work.body, urls: [url] }), contentType: 'application/json', accept: 'application/json' };
+  let reply: OriginReply;
   try {
-    res = await fetch(target.href, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.any([signal, AbortSignal.timeout(config.ORIGIN_TIMEOUT_MS)]),
-      headers: {
-        'Content-Type': 'application/json',
-        Accept: 'application/json',
-        Authorization: `Bearer ${config.ORIGIN_SECRET}`,
-        'X-Crawlgate-Identity': identity,
-        'X-Request-Id': requestId,
-      },
-      body: JSON.stringify({ ...work.body, urls: [url] }),
-    });
+    reply = await sendToOrigin(config, { principal: work.principal, requestId }, request, signal);
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    const timedOut = signal.aborted || (err instanceof GatewayError && err.code === 'origin_timeout');
     return failedResult(url, timedOut ? `origin timed out after ${config.ORIGIN_TIMEOUT_MS} ms` : 'origin unavailable: network error');
   }
+  const res = reply.response;
   if (!res.ok) {
     await res.body?.cancel();
     const r = failedResult(url, `origin answered ${res.status}`, res.status);
@@ -49,7 +37,7 @@ async function viaOrigin(config: Config, work: BatchWork, url: string, requestId
     return retryAfter ? { ...r, response_headers: { 'retry-after': retryAfter } } : r;
   }
   try {
-    const body = (await res.json()) as { results?: unknown };
+    const body = (await new Response(reply.body()).json()) as { results?: unknown };
     const first = Array.isArray(body.results) ? (body.results[0] as CrawlResult | undefined) : undefined;
     if (!first || typeof first !== 'object') return failedResult(url, 'origin answered without a result');
     return { ...first, url: typeof first.url === 'string' ? first.url : url };

@@ -16,7 +16,8 @@ import { sealSecret } from '../webhooks/secret-box';
 import { deleteJobRow, findJobRow, insertJobRow, newJobId, type JobRow } from './job-index';
 import { jobStub } from './stubs';
 import type { JobSnapshot } from './job-snapshot';
-import { PRINCIPAL_REASONS, type JobSpec, type Priority, type WebhookEvent } from './types';
+import { PRINCIPAL_REASONS, type JobSpec, type Priority } from './types';
+import type { WebhookEvent } from '../webhooks/events';
 
 export interface CreateJobInput {
   urls: string[];

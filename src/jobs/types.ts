@@ -1,6 +1,7 @@
 /** Shapes shared by the jobs module: the job DO, the scheduler, the queue consumer and the routes. */
 import type { Principal } from '../auth/principal';
 import type { EngineChoice } from '../crawl/handle';
+import type { WebhookEvent } from '../webhooks/events';
 
 export const JOB_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -9,9 +10,6 @@ export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', '
 /** Priorities, most urgent first; the index is the scheduler's rank. */
 export const PRIORITIES = ['urgent', 'high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
-
-export const WEBHOOK_EVENTS = ['completed', 'failed', 'cancelled', 'progress'] as const;
-export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 /** Why the gateway paused a job whose creator may no longer act (src/jobs/principal-check.ts). */
 export const PRINCIPAL_REASONS = ['principal_revoked', 'principal_disabled'] as const;

@@ -23,13 +23,3 @@ export async function digestKey(pepper: string, key: string): Promise<string> {
   const mac = await crypto.subtle.sign('HMAC', await hmacKey(pepper), new TextEncoder().encode(key));
   return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
-
-/** Compares two strings in time that depends only on their lengths (no early exit on a mismatch). */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  const n = Math.max(x.length, y.length);
-  for (let i = 0; i < n; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
-}

@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { normalizeScopes, PERMISSIONS, SCOPE_ALIASES } from '../auth/rbac';
 import { parseRateLimit } from '../ratelimit/limit-spec';
 import { displayText } from '../http/display-text';
+import { BudgetBody, BudgetViewSchema } from '../metering/budgets';
 
 const SCOPE_HELP = `one of ${[...PERMISSIONS, ...Object.keys(SCOPE_ALIASES)].join(', ')} (or a "group:*" wildcard)`;
 
@@ -35,6 +36,7 @@ export const CreateKeyBody = z
     expires_at: z.iso.datetime({ offset: true }).optional().openapi({ example: '2027-01-01T00:00:00Z' }),
     owner: z.string().regex(OWNER_PATTERN, 'must be 1-64 of A-Z a-z 0-9 . _ @ -').optional().openapi({ description: "an existing user's username or id; stored as the user's id (usr_...)" }),
     environment: z.enum(['live', 'test']).optional().openapi({ description: 'cg_live_ (default) or cg_test_ prefix' }),
+    budget: BudgetBody.optional().openapi({ description: 'credits per day or month (docs/metering.md)' }),
   })
   .strict()
   .openapi('CreateKeyRequest');
@@ -53,8 +55,12 @@ export const RotateKeyBody = z
   .openapi('RotateKeyRequest');
 
 export const UpdateKeyBody = z
-  .object({ disabled: z.boolean().openapi({ description: 'true disables an active key; false re-enables a disabled one' }) })
+  .object({
+    disabled: z.boolean().optional().openapi({ description: 'true disables an active key; false re-enables a disabled one' }),
+    budget: BudgetBody.nullable().optional().openapi({ description: 'a new budget (counters of the current period kept), or null to remove it' }),
+  })
   .strict()
+  .refine((b) => b.disabled !== undefined || b.budget !== undefined, 'name at least one of disabled, budget')
   .openapi('UpdateKeyRequest');
 
 export const ListKeysQuery = z.object({
@@ -87,6 +93,7 @@ export const KeySchema = z
     rotated_to: z.string().nullable(),
     grace_until: z.string().nullable(),
     last_used_at: z.string().nullable(),
+    budget: BudgetViewSchema.nullable().optional().openapi({ description: 'the key\'s budget with what is used this period; null = none' }),
   })
   .openapi('ApiKey');
 

@@ -13,7 +13,8 @@ import { PageFetchError } from '../crawl/edge/fetch-page';
 import { parseRetryAfter } from '../jobs/retry';
 import { botAuthHeaders } from './bot-auth';
 import type { Outcome } from './pacing';
-import type { AcquireAnswer, AcquireRequest, ReleaseNote } from './pacer-types';
+import type { AcquireAnswer } from './pacer-types';
+import { HostLane, type BaseRequest, type PacerStub } from './host-lanes';
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
@@ -48,7 +49,11 @@ export interface PoliteGate {
   admit(url: string, signal?: AbortSignal): Promise<(outcome: Outcome) => void>;
   /** Web Bot Auth headers for a GET of `url` ({} without keys). */
   sign(url: string): Promise<Record<string, string>>;
-  /** Resolves when every release sent so far has landed. */
+  /** The request's pages, before it starts them: the host pacer may lease them ahead (host-lanes.ts). */
+  expect(urls: readonly string[]): void;
+  /** The request is over: unused leases go back and pending releases are sent (without waiting). */
+  finish(): void;
+  /** Sends what is pending and resolves when every release sent so far has landed. */
   settle(): Promise<void>;
 }
 
@@ -105,46 +110,58 @@ export function createPoliteGate(env: Env, config: Config, o: PoliteGateOptions)
   const userAgent = crawlerUserAgent(config);
   const pending = new Set<Promise<unknown>>();
   const ns = env.HOST_PACER;
-  const stubFor = (url: string) => ns.get(ns.idFromName(new URL(url).host));
+  const base: BaseRequest = {
+    respectRobots: o.respectRobots,
+    ...(o.deferUnreachableRobots ? { deferUnreachableRobots: true } : {}),
+    userAgent,
+    limits: { minDelayMs: config.HOST_MIN_DELAY_MS, maxConcurrency: config.HOST_MAX_CONCURRENCY, maxCrawlDelayMs: config.HOST_MAX_CRAWL_DELAY_MS, circuitThreshold: config.HOST_CIRCUIT_THRESHOLD },
+    maxWaitMs: o.maxWaitMs,
+    leaseMs: o.leaseMs,
+    allowPrivateTargets: o.allowPrivateTargets,
+    ...(o.agentUrl ? { agentUrl: o.agentUrl } : {}),
+  };
   const track = (p: Promise<unknown>) => {
-    const settled = p.catch((error) => console.error('polite: a lease release failed (it expires by itself)', String(error)));
+    const settled = p.catch((error) => console.error('polite: a host pacer call failed', String(error)));
     pending.add(settled);
     void settled.finally(() => pending.delete(settled));
     o.waitUntil?.(settled);
   };
+  // One lane per target host: its pages' calls to the host's HostPacer are batched (host-lanes.ts).
+  const lanes = new Map<string, HostLane>();
+  const laneFor = (url: string) => {
+    const host = new URL(url).host;
+    let lane = lanes.get(host);
+    if (!lane) {
+      lane = new HostLane(ns.get(ns.idFromName(host)) as unknown as PacerStub, base, track);
+      lanes.set(host, lane);
+    }
+    return lane;
+  };
   const sign = (url: string) => botAuthHeaders(url, 'GET', { keys: config.WEB_BOT_AUTH_KEYS, agentUrl: o.agentUrl });
 
   async function admit(url: string, signal?: AbortSignal | null): Promise<(outcome: Outcome) => void> {
-    const request: AcquireRequest = {
-      url,
-      respectRobots: o.respectRobots,
-      ...(o.deferUnreachableRobots ? { deferUnreachableRobots: true } : {}),
-      userAgent,
-      limits: { minDelayMs: config.HOST_MIN_DELAY_MS, maxConcurrency: config.HOST_MAX_CONCURRENCY, maxCrawlDelayMs: config.HOST_MAX_CRAWL_DELAY_MS, circuitThreshold: config.HOST_CIRCUIT_THRESHOLD },
-      maxWaitMs: o.maxWaitMs,
-      leaseMs: o.leaseMs,
-      allowPrivateTargets: o.allowPrivateTargets,
-      ...(o.agentUrl ? { agentUrl: o.agentUrl } : {}),
-    };
-    const stub = stubFor(url);
-    const answer = (await stub.acquire(request)) as AcquireAnswer;
-    if (answer.kind !== 'go') throw refusal(answer, url);
+    const lane = laneFor(url);
+    const grant = await lane.acquire(url);
+    if (grant.kind !== 'go') throw refusal(grant, url);
     let released = false;
     const release = (outcome: Outcome) => {
       if (released) return;
       released = true;
-      const note: ReleaseNote = { leaseId: answer.leaseId, ...outcome };
-      track(stub.release([note]));
+      lane.release(grant.leaseId, outcome);
     };
     try {
       signal?.throwIfAborted();
-      await sleep(answer.waitMs, signal);
+      await sleep(grant.startAt - Date.now(), signal);
     } catch (error) {
       release(abortOutcome(signal));
       throw error;
     }
     return release;
   }
+
+  const finish = () => {
+    for (const lane of lanes.values()) track(lane.finish());
+  };
 
   return {
     userAgent,
@@ -172,8 +189,19 @@ export function createPoliteGate(env: Env, config: Config, o: PoliteGateOptions)
       const body = releasingBody(response.body, () => done(outcome));
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     },
+    expect(urls) {
+      for (const url of urls) {
+        try {
+          laneFor(url).expect(url);
+        } catch {
+          // not a URL: the engine answers it without a host
+        }
+      }
+    },
+    finish,
     async settle() {
-      await Promise.all([...pending]);
+      finish();
+      while (pending.size) await Promise.all([...pending]);
     },
   };
 }

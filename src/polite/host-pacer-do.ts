@@ -4,6 +4,9 @@
  * leases, and the robots.txt cache of the host's origins. One `acquire` call per page decides
  * robots, spacing and the in-flight cap: it answers a lease with a start delay, a refusal, or
  * `busy`; callers at the in-flight cap wait here (FIFO, across tenants) until a lease ends.
+ * `acquireMany` does the same for several pages of one request in one call (batched by the gate,
+ * with the caller's finished leases riding along), and may lease the request's next pages ahead
+ * when the host has no spacing and a free slot.
  * A DO runs one call at a time between awaits, so every check-and-reserve is atomic.
  */
 import { DurableObject } from 'cloudflare:workers';
@@ -13,7 +16,7 @@ import { botAuthHeaders } from './bot-auth';
 import { fetchRobots } from './robots-fetch';
 import { parseRobots, productToken, robotsVerdict, ROBOTS_STALE_MAX_MS, type ParsedRobots, type RobotsRecord } from './robots-rules';
 import { afterOutcome, currentCircuit, INITIAL_STATE, plan, reserve, spacingMs, type PacerState } from './pacing';
-import type { AcquireAnswer, AcquireRequest, HostSnapshot, ReleaseNote } from './pacer-types';
+import type { AcquireAnswer, AcquireManyAnswer, AcquireManyRequest, AcquireRequest, BatchAnswer, HostSnapshot, ReleaseNote } from './pacer-types';
 
 /** Alarm cadence while leases are live; idle objects check once a day and delete themselves after 30. */
 const LEASE_SWEEP_MS = 5_000;
@@ -61,44 +64,79 @@ export class HostPacer extends DurableObject<Env> {
 
   /** Robots, spacing and the in-flight cap for one page; see AcquireAnswer. */
   async acquire(req: AcquireRequest): Promise<AcquireAnswer> {
-    const target = new URL(req.url);
-    this.#host ??= target.host;
+    const { answers } = await this.acquireMany({ ...req, urls: [req.url], mayWait: true });
+    return answers[0] as AcquireAnswer;
+  }
+
+  /** Several pages of one request in one call (see AcquireManyRequest); releases are applied first. */
+  async acquireMany(req: AcquireManyRequest): Promise<AcquireManyAnswer> {
+    const first = req.urls[0] ?? req.ahead?.[0];
+    if (first) this.#host ??= new URL(first).host;
     this.#circuitThreshold = req.limits.circuitThreshold;
     if (req.releases?.length) this.#applyReleases(req.releases);
     await this.#register();
-    let crawlDelayMs: number | null = null;
-    if (req.respectRobots) {
-      const record = await this.#robots(target.origin, req);
-      const verdict = robotsVerdict(record, this.#parsedFor(target.origin, record), target.href, productToken(req.userAgent));
-      const deferred = req.deferUnreachableRobots === true && record.kind === 'disallow_all' && record.status === null;
-      if (!verdict.allowed && !deferred) {
-        this.#counters.refused++;
-        this.#persist();
-        return { kind: 'disallowed', reason: verdict.reason };
-      }
-      crawlDelayMs = verdict.crawlDelayMs;
+    const answers: BatchAnswer[] = [];
+    let granted = 0;
+    for (const url of req.urls) {
+      const answer = await this.#one(url, req, req.mayWait && granted === 0);
+      if (answer.kind === 'go') granted++;
+      answers.push(answer);
     }
+    const ahead: (AcquireAnswer | null)[] = [];
+    let spaced = false;
+    for (const url of req.ahead ?? []) {
+      const answer = spaced ? null : await this.#ahead(url, req);
+      if (answer === 'spaced') {
+        spaced = true;
+        ahead.push(null);
+      } else ahead.push(answer);
+    }
+    this.#persist();
+    return { answers, ahead, spaced, contended: this.#waiters.length > 0 };
+  }
+
+  /** Robots for one page: its Crawl-delay, or the refusal. */
+  async #robotsFor(target: URL, req: AcquireManyRequest): Promise<{ crawlDelayMs: number | null } | AcquireAnswer> {
+    if (!req.respectRobots) return { crawlDelayMs: null };
+    const record = await this.#robots(target.origin, req);
+    const verdict = robotsVerdict(record, this.#parsedFor(target.origin, record), target.href, productToken(req.userAgent));
+    const deferred = req.deferUnreachableRobots === true && record.kind === 'disallow_all' && record.status === null;
+    if (!verdict.allowed && !deferred) {
+      this.#counters.refused++;
+      return { kind: 'disallowed', reason: verdict.reason };
+    }
+    return { crawlDelayMs: verdict.crawlDelayMs };
+  }
+
+  #grant(now: number, startAt: number, req: AcquireManyRequest, crawlDelayMs: number | null): string {
+    const leaseId = crypto.randomUUID();
+    this.#sql.exec('INSERT INTO leases (id, expires_at) VALUES (?, ?)', leaseId, startAt + req.leaseMs);
+    this.#state = reserve(this.#state, startAt, spacingMs(req.limits, crawlDelayMs));
+    this.#counters.requests++;
+    this.#counters.lastSeen = now;
+    return leaseId;
+  }
+
+  async #one(url: string, req: AcquireManyRequest, mayWait: boolean): Promise<BatchAnswer> {
+    const robots = await this.#robotsFor(new URL(url), req);
+    if ('kind' in robots) return robots;
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     for (;;) {
       const now = Date.now();
       const p = plan(this.#state, now, this.#inFlight(now), req.limits, Math.max(0, deadline - now));
       if (p.kind === 'go') {
-        const leaseId = crypto.randomUUID();
-        this.#sql.exec('INSERT INTO leases (id, expires_at) VALUES (?, ?)', leaseId, p.startAt + req.leaseMs);
-        this.#state = reserve(this.#state, p.startAt, spacingMs(req.limits, crawlDelayMs));
-        this.#counters.requests++;
-        this.#counters.lastSeen = now;
-        this.#persist();
+        const leaseId = this.#grant(now, p.startAt, req, robots.crawlDelayMs);
         await this.#armAlarm(now + LEASE_SWEEP_MS);
         return { kind: 'go', leaseId, waitMs: p.startAt - now };
       }
+      if (p.kind === 'full' && !mayWait) return { kind: 'later' };
       if (p.kind === 'busy' || now >= deadline) {
         this.#counters.busy++;
-        this.#persist();
         if (p.kind === 'busy') return { kind: 'busy', retryAfterMs: p.retryAfterMs, reason: p.reason };
         return { kind: 'busy', retryAfterMs: this.#nextExpiry(now) ?? 1000, reason: `host at its concurrency limit (${req.limits.maxConcurrency} in flight)` };
       }
       // At the cap: wait for a release (FIFO), the earliest lease expiry, or the deadline.
+      this.#persist();
       const until = Math.min(deadline, this.#nextExpiry(now) ?? deadline) - now;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, Math.max(1, until));
@@ -109,6 +147,19 @@ export class HostPacer extends DurableObject<Env> {
         this.#waiters.push(done);
       });
     }
+  }
+
+  /** A lease ahead of need, only when it costs the host nothing beyond a free slot (no spacing, no wait). */
+  async #ahead(url: string, req: AcquireManyRequest): Promise<AcquireAnswer | null | 'spaced'> {
+    const robots = await this.#robotsFor(new URL(url), req);
+    if ('kind' in robots) return robots;
+    if (spacingMs(req.limits, robots.crawlDelayMs) > 0) return 'spaced';
+    const now = Date.now();
+    const p = plan(this.#state, now, this.#inFlight(now), req.limits, 0);
+    if (p.kind !== 'go' || p.startAt > now) return null;
+    const leaseId = this.#grant(now, now, req, robots.crawlDelayMs);
+    await this.#armAlarm(now + LEASE_SWEEP_MS);
+    return { kind: 'go', leaseId, waitMs: 0 };
   }
 
   /** Ends leases with their outcomes (spacing, backoff and circuit follow from them). */
@@ -161,12 +212,17 @@ export class HostPacer extends DurableObject<Env> {
     const now = Date.now();
     let ended = 0;
     for (const n of notes) {
-      ended += this.#sql.exec('DELETE FROM leases WHERE id = ?', n.leaseId).rowsWritten;
+      const gone = this.#sql.exec('DELETE FROM leases WHERE id = ?', n.leaseId).rowsWritten;
+      ended += gone;
+      if (n.unused) {
+        if (gone) this.#counters.requests--;
+        continue;
+      }
       this.#state = afterOutcome(this.#state, n, now, this.#circuitThreshold);
       if (n.status !== null) this.#counters.lastStatus = n.status;
     }
     this.#persist();
-    this.#wake(Math.max(ended, notes.length));
+    this.#wake(Math.max(ended, notes.filter((n) => !n.unused).length));
   }
 
   #wake(n: number): void {
@@ -209,7 +265,7 @@ export class HostPacer extends DurableObject<Env> {
   }
 
   /** The cached record for `origin`, fetched once (concurrent callers share the fetch) when missing or expired. */
-  async #robots(origin: string, req: AcquireRequest): Promise<RobotsRecord> {
+  async #robots(origin: string, req: Pick<AcquireRequest, 'userAgent' | 'allowPrivateTargets' | 'agentUrl'>): Promise<RobotsRecord> {
     const row = this.#sql.exec<{ record: string }>('SELECT record FROM robots WHERE origin = ?', origin).toArray()[0];
     const cached = row ? (JSON.parse(row.record) as RobotsRecord) : null;
     if (cached && cached.expiresAt > Date.now()) return cached;

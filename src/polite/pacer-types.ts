@@ -4,6 +4,8 @@ import type { RobotsKind } from './robots-rules';
 
 export interface ReleaseNote extends Outcome {
   leaseId: string;
+  /** A lease granted ahead and never used (the request ended first): not counted as a request. */
+  unused?: boolean;
 }
 
 export interface AcquireRequest {
@@ -26,6 +28,32 @@ export interface AcquireRequest {
   agentUrl?: string;
   /** Outcomes of earlier requests from the same caller, applied first (saves a round trip). */
   releases?: ReleaseNote[];
+}
+
+/**
+ * One call for several pages of one request on one host (src/polite/gate.ts batches them):
+ * `urls` are pages waiting now, answered in order like `acquire` (the object may wait for capacity on
+ * the first one only when `mayWait`: the caller holds no lease on the host, so no release of its own
+ * can be what the wait needs); a page that finds the host full after others were granted is
+ * `later` (asked again when one of the caller's leases ends). `ahead` are the request's next pages:
+ * leased now only when that costs the host nothing beyond a slot — robots allows them, the spacing
+ * (min delay, Crawl-delay) is zero and a slot is free without waiting — else `null` (asked later).
+ */
+export interface AcquireManyRequest extends Omit<AcquireRequest, 'url'> {
+  urls: string[];
+  ahead?: string[];
+  mayWait: boolean;
+}
+
+export type BatchAnswer = AcquireAnswer | { kind: 'later' };
+
+export interface AcquireManyAnswer {
+  answers: BatchAnswer[];
+  ahead: (AcquireAnswer | null)[];
+  /** True when the host's spacing is above zero: pages cannot be leased ahead (do not ask again). */
+  spaced: boolean;
+  /** Callers were waiting at the host's cap when this answer left: releases should not be held back. */
+  contended: boolean;
 }
 
 export type AcquireAnswer =

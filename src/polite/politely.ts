@@ -9,10 +9,12 @@ import { failedResult } from '../crawl/edge/result';
 import { PageFetchError } from '../crawl/edge/fetch-page';
 import type { PoliteGate } from './gate';
 import { politeFailure } from './results';
+import { isRawHtml } from '../crawl/edge/raw-html';
 
 /** Runs `crawl` (one page) inside a robots check and a host slot; without a gate it just runs. */
 export async function politely(gate: PoliteGate | undefined, url: string, signal: AbortSignal | undefined, crawl: () => Promise<CrawlResult>): Promise<CrawlResult> {
-  if (!gate) return crawl();
+  // `raw:` HTML has no host: nothing to pace, no robots.txt (src/crawl/edge/raw-html.ts).
+  if (!gate || isRawHtml(url)) return crawl();
   let done: Awaited<ReturnType<PoliteGate['admit']>>;
   try {
     done = await gate.admit(url, signal);

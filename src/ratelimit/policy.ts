@@ -74,7 +74,8 @@ export function isCrawlRoute(req: RoutedRequest): boolean {
  * tool call weighs its URLs and holds a lease, src/crawl/mcp-limits.ts), so the middleware does not.
  */
 export function isMcpMessageRoute(req: RoutedRequest): boolean {
-  return req.method === 'POST' && (req.template === '/mcp/messages' || req.template === '/mcp/messages/');
+  // POST /mcp (the gateway's own MCP server) charges each post itself too (src/mcp/server.ts).
+  return req.method === 'POST' && (req.template === '/mcp/messages' || req.template === '/mcp/messages/' || req.template === '/mcp');
 }
 
 /** A login attempt: POST to a login route the router matched. */

@@ -17,6 +17,12 @@ import type { AppliedLimit } from './headers';
 import type { RateLimitOptions } from './client-limits';
 import { requestRoute } from '../http/request-target';
 import type { AdmitResult, LeaseRequest } from './rate-limiter-do';
+import type { BudgetDecision } from '../metering/budget-ledger';
+import { cachedRefusal } from './limiter-client';
+import { requeueRefunds, takeRefunds } from '../metering/refunds';
+import { admissionCharge } from '../metering/admission';
+import { enforceBudget } from '../metering/budget-http';
+import { budgetNow } from '../metering/clock';
 
 /** A lease outlives the origin timeout by this margin before it expires on its own. */
 export const LEASE_MARGIN_MS = 60_000;
@@ -29,6 +35,8 @@ export interface PrincipalAdmission {
   applied?: AppliedLimit & { dimension: string };
   /** The lease answer when a lease was asked and the rate allowed it. */
   lease: AdmitResult | null;
+  /** The budget answer when a charge was asked and the principal has a budget (docs/metering.md). */
+  budget?: BudgetDecision;
 }
 
 /**
@@ -36,26 +44,53 @@ export interface PrincipalAdmission {
  * `lease` is given, its concurrency cap. Shared by the HTTP middleware and the MCP tool calls
  * (src/crawl/mcp-limits.ts) so both spend the same bucket and leases. Throws when the limiter fails.
  */
-export async function admitPrincipal(ns: LimiterNamespace, limits: PrincipalLimits, opts: { cost?: number; lease?: LeaseRequest } = {}): Promise<PrincipalAdmission> {
-  const { lease, cost } = opts;
+export async function admitPrincipal(ns: LimiterNamespace, limits: PrincipalLimits, opts: { cost?: number; lease?: LeaseRequest; charge?: number } = {}): Promise<PrincipalAdmission> {
+  const { lease, cost, charge } = opts;
   const base = objectName(limits.dimension, limits.subject);
   const shards = shardCount(limits.rate);
   const spec = shardSpec(limits.rate, shards);
   const check = { bucket: limits.dimension, spec, ...(cost !== undefined && cost !== 1 ? { cost } : {}) };
   let rate: AdmitResult;
   let leaseResult: AdmitResult | null = null;
+  // The budget rides on the base object's call (docs/metering.md): the charge, an injected test clock,
+  // and the refunds of finished requests waiting in this isolate.
+  const now = budgetNow();
+  const extra = { ...(charge !== undefined ? { charge } : {}), ...(now !== undefined ? { now } : {}) };
+  let budgetResult: AdmitResult | null = null;
   if (shards === 1) {
-    rate = await admit(ns, base, { checks: [check], lease });
+    const request = { checks: [check], lease, ...extra };
+    const refunds = cachedRefusal(base, request) ? [] : takeRefunds(ns, base);
+    try {
+      rate = await admit(ns, base, refunds.length ? { ...request, refunds } : request);
+    } catch (err) {
+      requeueRefunds(ns, base, refunds);
+      throw err;
+    }
     leaseResult = lease ? rate : null;
+    budgetResult = rate;
   } else {
-    // Hot principal: the rate bucket lives on a random shard; the lease stays on the base object.
-    rate = await admit(ns, objectName(limits.dimension, limits.subject, Math.floor(Math.random() * shards)), { checks: [check] });
-    if (lease && rate.allowed) leaseResult = await admit(ns, base, { checks: [], lease });
+    // Hot principal: the rate bucket lives on a random shard; the lease and the budget stay on the base object.
+    rate = await admit(ns, objectName(limits.dimension, limits.subject, Math.floor(Math.random() * shards)), { checks: [check], ...(now !== undefined ? { now } : {}) });
+    if ((lease || charge !== undefined) && rate.allowed) {
+      const refunds = takeRefunds(ns, base);
+      try {
+        budgetResult = await admit(ns, base, { checks: [], lease, ...extra, ...(refunds.length ? { refunds } : {}) });
+      } catch (err) {
+        requeueRefunds(ns, base, refunds);
+        throw err;
+      }
+      leaseResult = lease ? budgetResult : null;
+    }
   }
   const decision = rate.decisions[0];
   // Report the whole limit, not the shard's share: remaining scales with the shard count.
   const shown = decision && (shards === 1 ? decision : { ...decision, limit: limits.rate.limit, remaining: decision.remaining * shards });
-  return { name: base, applied: shown ? { policy: limits.dimension, dimension: limits.dimension, spec: limits.rate, decision: shown } : undefined, lease: leaseResult };
+  return {
+    name: base,
+    applied: shown ? { policy: limits.dimension, dimension: limits.dimension, spec: limits.rate, decision: shown } : undefined,
+    lease: leaseResult,
+    ...(budgetResult?.budget ? { budget: budgetResult.budget } : {}),
+  };
 }
 
 export function principalRateLimits(options: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
@@ -71,16 +106,19 @@ export function principalRateLimits(options: RateLimitOptions = {}): MiddlewareH
     const lease: LeaseRequest | undefined = isCrawlRoute(requestRoute(c))
       ? { id: crypto.randomUUID(), max: limits.concurrency, ttlMs: config.ORIGIN_TIMEOUT_MS + LEASE_MARGIN_MS }
       : undefined;
+    // Budgeted routes reserve their maximum cost in the same call (src/metering/admission.ts).
+    const charge = admissionCharge(c);
     let ns: LimiterNamespace;
     let admitted: PrincipalAdmission;
     try {
       ns = source(c);
-      admitted = await admitPrincipal(ns, limits, { lease });
+      admitted = await admitPrincipal(ns, limits, { lease, ...(charge ? { charge: charge.credits } : {}) });
     } catch (err) {
       onLimiterFailure(c, lease ? 'concurrency' : limits.dimension, err);
       return next();
     }
     if (admitted.applied) enforce(c, [admitted.applied]);
+    if (admitted.budget && charge) enforceBudget(c, admitted.name, admitted.budget, charge.credits, budgetNow() ?? Date.now());
     const leaseResult = admitted.lease;
     const base = admitted.name;
     if (!lease || !leaseResult?.lease) return next();

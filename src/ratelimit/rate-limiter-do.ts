@@ -8,6 +8,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { gcra, type RateLimitDecision } from './gcra';
 import type { RateLimitSpec } from './limit-spec';
+import { budgetView, configure, refund, reserve, type BudgetConfig, type BudgetDecision, type BudgetState, type BudgetView } from '../metering/budget-ledger';
 
 /** One bucket to check: `bucket` names it inside the object (e.g. "ip", "route:api", "key"). */
 export interface BucketCheck {
@@ -43,6 +44,19 @@ export interface AdmitRequest {
   release?: string[];
   /** Injected clock for tests; defaults to `Date.now()`. */
   now?: number;
+  /**
+   * Credits this request may cost at most (docs/metering.md): reserved against the principal's
+   * budget in the same all-or-nothing decision. Ignored when the principal has no budget.
+   */
+  charge?: number;
+  /** Unused reservations of finished requests, given back before deciding (piggybacked like releases). */
+  refunds?: BudgetRefund[];
+}
+
+/** Credits a finished request did not use, and the period they were reserved in. */
+export interface BudgetRefund {
+  credits: number;
+  periodStart: number;
 }
 
 export interface AdmitResult {
@@ -50,6 +64,8 @@ export interface AdmitResult {
   allowed: boolean;
   decisions: Array<RateLimitDecision & { bucket: string }>;
   lease?: LeaseDecision;
+  /** The budget answer when a charge was asked and the principal has a budget. */
+  budget?: BudgetDecision;
 }
 
 /** The alarm never runs more often than this while rows remain (no alarm storms on a hot object). */
@@ -60,7 +76,8 @@ export class RateLimiter extends DurableObject<Env> {
     super(ctx, env);
     ctx.storage.sql.exec(
       `CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tat REAL NOT NULL);
-       CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);`,
+       CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+       CREATE TABLE IF NOT EXISTS budget (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);`,
     );
   }
 
@@ -78,6 +95,7 @@ export class RateLimiter extends DurableObject<Env> {
   async admit(request: AdmitRequest): Promise<AdmitResult> {
     const now = request.now ?? Date.now();
     if (request.release?.length) this.releaseLeases(request.release);
+    if (request.refunds?.length) this.#applyRefunds(request.refunds, now);
     const updates: Array<[string, number]> = [];
     const decisions: AdmitResult['decisions'] = [];
     for (const check of request.checks) {
@@ -87,6 +105,16 @@ export class RateLimiter extends DurableObject<Env> {
       if (decision.allowed) updates.push([check.bucket, tat]);
     }
     let allowed = decisions.every((d) => d.allowed);
+    // The budget (docs/metering.md): reserved in the same decision, so a refusal anywhere charges nothing.
+    let budget: BudgetDecision | undefined;
+    let budgetNext: BudgetState | undefined;
+    const stored = request.charge !== undefined ? this.#budgetState() : null;
+    if (stored && request.charge !== undefined) {
+      const r = reserve(stored, allowed ? request.charge : 0, now);
+      budget = allowed ? r.decision : { ...r.decision, allowed: true };
+      budgetNext = r.next;
+      allowed = allowed && r.decision.allowed;
+    }
     let lease: LeaseDecision | undefined;
     if (request.lease) {
       lease = this.#leaseDecision(request.lease, now);
@@ -105,9 +133,11 @@ export class RateLimiter extends DurableObject<Env> {
       for (const [name, tat] of updates) {
         this.ctx.storage.sql.exec('INSERT INTO buckets (name, tat) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET tat = excluded.tat', name, tat);
       }
+      if (budgetNext) this.#putBudget(budgetNext);
       await this.#ensureAlarm();
     }
-    return { allowed, decisions, ...(lease ? { lease } : {}) };
+    if (budget && !allowed && budget.allowed) budget = { ...budget, reserved: 0, view: budgetView(stored as BudgetState, now) };
+    return { allowed, decisions, ...(lease ? { lease } : {}), ...(budget ? { budget } : {}) };
   }
 
   /** Takes one of `max` concurrency slots for `ttlMs`. Re-acquiring a live id only extends it. */
@@ -144,6 +174,45 @@ export class RateLimiter extends DurableObject<Env> {
     const b = this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM buckets').one().n;
     const l = this.ctx.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM leases').one().n;
     return { buckets: b, leases: l };
+  }
+
+  /** Sets (or with null removes) this principal's budget; returns it as reads show it. */
+  setBudget(config: BudgetConfig | null, now = Date.now()): BudgetView | null {
+    if (!config) {
+      this.ctx.storage.sql.exec('DELETE FROM budget');
+      return null;
+    }
+    const next = configure(this.#budgetState(), config, now);
+    this.#putBudget(next);
+    return budgetView(next, now);
+  }
+
+  /** This principal's budget as reads show it, or null when it has none. */
+  budget(now = Date.now()): BudgetView | null {
+    const s = this.#budgetState();
+    return s ? budgetView(s, now) : null;
+  }
+
+  /** Gives back unused reservations (a batch of deferred refunds); returns the budget after. */
+  refundBudget(refunds: BudgetRefund[], now = Date.now()): BudgetView | null {
+    this.#applyRefunds(refunds, now);
+    return this.budget(now);
+  }
+
+  #budgetState(): BudgetState | null {
+    const row = this.ctx.storage.sql.exec<{ state: string }>('SELECT state FROM budget WHERE id = 1').toArray()[0];
+    return row ? (JSON.parse(row.state) as BudgetState) : null;
+  }
+
+  #putBudget(state: BudgetState): void {
+    this.ctx.storage.sql.exec('INSERT INTO budget (id, state) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state', JSON.stringify(state));
+  }
+
+  #applyRefunds(refunds: BudgetRefund[], now: number): void {
+    let state = this.#budgetState();
+    if (!state) return;
+    for (const r of refunds.slice(0, 1000)) state = refund(state, r.credits, r.periodStart, now);
+    this.#putBudget(state);
   }
 
   /** Clean-up: idle buckets (full again) and expired leases (a Worker that died mid-request) go. */

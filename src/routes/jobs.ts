@@ -22,6 +22,7 @@ import { controlJob, createJob, isAdmin, jobStatus, readScope, visibleJob, type 
 import { JOB_ID, listJobRows, type JobRow } from '../jobs/job-index';
 import { d1JobResults, readResults } from '../jobs/results';
 import { usageReport } from '../jobs/usage';
+import { meteredUsage } from '../metering/usage-query';
 import { JOB_STATUSES, PRINCIPAL_REASONS, PRIORITIES } from '../jobs/types';
 
 const JobIdSchema = z.string().regex(JOB_ID, 'must be a job id (job_...)');
@@ -221,6 +222,9 @@ export const jobsRouter = createRouter()
     const principal = principalOf(c);
     if (q.all === 'true' && !isAdmin(principal)) throw new GatewayError('forbidden', 'Only admins can read every tenant\'s usage');
     const now = Date.now();
-    const report = await usageReport(c.env.DB, q.all === 'true' ? null : readScope(principal) ?? tenantOf(principal), now - q.hours * 3_600_000, now + 1, now);
-    return c.json(report as unknown as Record<string, unknown>, 200);
+    const tenant = q.all === 'true' ? null : readScope(principal) ?? tenantOf(principal);
+    const report = await usageReport(c.env.DB, tenant, now - q.hours * 3_600_000, now + 1, now);
+    // Every crawl route, MCP tool call and job (docs/metering.md): whole UTC days covering the window.
+    const metered = await meteredUsage(c.env.DB, tenant === null ? {} : { tenant }, now - q.hours * 3_600_000, now + 1);
+    return c.json({ ...report, metered: metered.totals, by_route: metered.by_route, by_engine: metered.by_engine, daily: metered.daily } as unknown as Record<string, unknown>, 200);
   });

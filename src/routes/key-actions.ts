@@ -15,6 +15,9 @@ import { decodeCursor, encodeCursor } from '../keys/cursor';
 import { assertRegrant, keyLimitReached, keyNotFound, listOwner, newKeyFor, visibleKey, type CreateKeyFields, type KeyAccess } from '../keys/access';
 import type { KeyStatus } from '../keys/record';
 import { ownerNames, resolveOwner } from '../users/owner';
+import { budgetProblem, readBudget, readBudgets, setBudget } from '../metering/budgets';
+import type { BudgetConfig, BudgetView } from '../metering/budget-ledger';
+import { principalLimits } from '../ratelimit/policy';
 
 const keyRef = (r: ApiKeyRecord) => ({ key_id: r.id, name: r.name });
 
@@ -47,15 +50,38 @@ async function ownerById(c: Context<AppEnv>, body: CreateKeyFields): Promise<Cre
   return { ...body, owner: owner.id };
 }
 
-export async function createAction(c: Context<AppEnv>, access: KeyAccess, fields: CreateKeyFields) {
+/**
+ * Budgets on keys (docs/metering.md): a caller without key-admin authority whose own credential has
+ * a budget may only give its keys budgets within it (403 otherwise, audited like any grant refusal).
+ */
+async function assertBudgetGrant(c: Context<AppEnv>, access: KeyAccess, requested: BudgetConfig | null | undefined, what: string): Promise<void> {
+  if (access.all) return;
+  const config = c.get('config');
+  const own = principalLimits(access.principal, config.DEFAULT_RATE_LIMIT, config.ROLE_RATE_LIMITS);
+  const problem = budgetProblem(await readBudget(c.env, own.dimension, own.subject), requested);
+  if (!problem) return;
+  audit(c, { action: 'permission_denied', outcome: 'denied', reason: 'delegation:budget', status: 403, details: { attempted: what } });
+  throw new GatewayError('forbidden', `You can only grant what you hold (budget: ${problem})`, { extras: { errors: [{ path: 'budget', message: problem }] } });
+}
+
+/** Key views with their budgets (one object call per key that has one). */
+async function withBudgets<T extends { id: string }>(c: Context<AppEnv>, views: T[]): Promise<(T & { budget: BudgetView | null })[]> {
+  const budgets = await readBudgets(c.env, 'key', views.map((v) => v.id));
+  return views.map((v) => ({ ...v, budget: budgets.get(v.id) ?? null }));
+}
+
+export async function createAction(c: Context<AppEnv>, access: KeyAccess, fields: CreateKeyFields & { budget?: BudgetConfig }) {
   const now = Date.now();
-  const body = await ownerById(c, fields);
+  const { budget, ...rest } = fields;
+  const body = await ownerById(c, rest);
   const { input, cap } = newKeyFor(c, access, body, now);
+  await assertBudgetGrant(c, access, budget, 'key_create');
   const issued = await createKey(c.env, c.get('config'), input, now, cap);
   if (!issued) throw keyLimitReached(cap as number);
-  audit(c, { action: 'key_created', outcome: 'success', status: 201, details: { ...keyRef(issued.record), scopes: issued.record.scopes, expires_at: issued.record.expires_at, owner: issued.record.owner } });
+  const budgetView = budget ? await setBudget(c.env, 'key', issued.record.id, budget) : null;
+  audit(c, { action: 'key_created', outcome: 'success', status: 201, details: { ...keyRef(issued.record), scopes: issued.record.scopes, expires_at: issued.record.expires_at, owner: issued.record.owner, ...(budget ? { budget } : {}) } });
   issuedResponse(c, access, issued.record.id);
-  return { ...(await withOwnerName(c, keyView(issued.record, now))), key: issued.key };
+  return { ...(await withOwnerName(c, keyView(issued.record, now))), budget: budgetView, key: issued.key };
 }
 
 export interface ListFields {
@@ -76,7 +102,7 @@ export async function listAction(c: Context<AppEnv>, access: KeyAccess, q: ListF
   if (q.source === 'config') {
     if (forced !== undefined) return { keys: [], next_cursor: null };
     const keys = (await listConfiguredKeys(c.env, c.get('config'))).filter((r) => !q.status || keyView(r, now).status === q.status);
-    return { keys: keys.map((r) => keyView(r, now)), next_cursor: null };
+    return { keys: await withBudgets(c, keys.map((r) => keyView(r, now))), next_cursor: null };
   }
   const after = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
   if (after === null) {
@@ -87,14 +113,26 @@ export async function listAction(c: Context<AppEnv>, access: KeyAccess, q: ListF
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const next = rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null;
-  return { keys: await withOwnerNames(c, page.map((r) => keyView(r, now))), next_cursor: next };
+  return { keys: await withBudgets(c, await withOwnerNames(c, page.map((r) => keyView(r, now)))), next_cursor: next };
 }
 
 export async function getAction(c: Context<AppEnv>, access: KeyAccess, id: string) {
-  return withOwnerName(c, keyView(await visibleKey(c, access, id), Date.now()));
+  const [view] = await withBudgets(c, [await withOwnerName(c, keyView(await visibleKey(c, access, id), Date.now()))]);
+  return view as NonNullable<typeof view>;
 }
 
-export async function updateAction(c: Context<AppEnv>, access: KeyAccess, id: string, disabled: boolean) {
+/** PATCH: `disabled` and/or `budget` (a budget alone changes nothing else). */
+export async function updateAction(c: Context<AppEnv>, access: KeyAccess, id: string, change: boolean | { disabled?: boolean; budget?: BudgetConfig | null }) {
+  const { disabled, budget } = typeof change === 'boolean' ? { disabled: change, budget: undefined } : change;
+  if (disabled === undefined) {
+    const rec = await visibleKey(c, access, id);
+    if (budget === undefined) return (await withBudgets(c, [keyView(rec, Date.now())]))[0] as ReturnType<typeof keyView> & { budget: BudgetView | null };
+    await assertBudgetGrant(c, access, budget, 'key_budget');
+    const view = await setBudget(c.env, 'key', id, budget);
+    audit(c, { action: 'key_changed', outcome: 'success', reason: 'budget', status: 200, details: { ...keyRef(rec), budget } });
+    return { ...keyView(rec, Date.now()), budget: view };
+  }
+  if (budget !== undefined) await updateAction(c, access, id, { budget });
   const rec = await visibleKey(c, access, id);
   if (!disabled) assertRegrant(c, access, rec, 'key_enable');
   const result = await setKeyDisabled(c.env, c.get('config'), id, disabled, Date.now());
@@ -103,7 +141,7 @@ export async function updateAction(c: Context<AppEnv>, access: KeyAccess, id: st
     throw new GatewayError('conflict', disabled ? 'Only an active key can be disabled' : 'Only a disabled key can be re-enabled');
   }
   if (result.changed) audit(c, { action: 'key_changed', outcome: 'success', reason: disabled ? 'disabled' : 'enabled', status: 200, details: keyRef(result.record) });
-  return keyView(result.record, Date.now());
+  return (await withBudgets(c, [keyView(result.record, Date.now())]))[0] as ReturnType<typeof keyView> & { budget: BudgetView | null };
 }
 
 export async function rotateAction(c: Context<AppEnv>, access: KeyAccess, id: string, graceSeconds: number) {

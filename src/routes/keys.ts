@@ -63,7 +63,7 @@ export const ownKeysRouter = createRouter()
   .openapi(createOwnKey, async (c) => c.json(await createAction(c, keyAccess(c, BASE), c.req.valid('json')), 201))
   .openapi(listOwnKeys, async (c) => c.json(await listAction(c, keyAccess(c, BASE), c.req.valid('query')), 200))
   .openapi(getOwnKey, async (c) => c.json(await getAction(c, keyAccess(c, BASE), c.req.valid('param').id), 200))
-  .openapi(updateOwnKey, async (c) => c.json(await updateAction(c, keyAccess(c, BASE), c.req.valid('param').id, c.req.valid('json').disabled), 200))
+  .openapi(updateOwnKey, async (c) => c.json(await updateAction(c, keyAccess(c, BASE), c.req.valid('param').id, c.req.valid('json')), 200))
   .openapi(rotateOwnKey, async (c) => {
     const graceSeconds = (c.req.valid('json') as { grace_seconds?: number } | undefined)?.grace_seconds ?? 0;
     return c.json(await rotateAction(c, keyAccess(c, BASE), c.req.valid('param').id, graceSeconds), 201);

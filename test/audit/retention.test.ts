@@ -3,6 +3,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import worker from '../../src/index';
 import { runHousekeeping } from '../../src/housekeeping';
 import { pruneAuditEvents, retentionCutoff } from '../../src/audit/retention';
+import { shardName, shardOf, streamBase } from '../../src/audit/shards';
 import { auditTestApp, callApp, makeEvent, seedEvents, testEnv, userPrincipal } from '../helpers/audit';
 
 const DAY = 86_400_000;
@@ -14,7 +15,7 @@ async function count(where = '1=1', ...params: unknown[]): Promise<number> {
 
 async function verifyOk() {
   const { text } = await callApp(app, '/admin/audit/verify', { credential: 'admin-cred' });
-  return JSON.parse(text) as { ok: boolean; checkpoint: { seq: number } | null; broken: unknown };
+  return JSON.parse(text) as { ok: boolean; shards: Array<{ d1: { start: number } }>; broken: unknown };
 }
 
 describe('audit retention (cron housekeeping)', () => {
@@ -31,11 +32,14 @@ describe('audit retention (cron housekeeping)', () => {
     await waitOnExecutionContext(ctx);
     expect(await count('actor_id = ?', 'usr_old')).toBe(0);
     expect(await count('actor_id = ?', 'usr_recent')).toBe(3);
-    const cp = await testEnv.DB.prepare('SELECT seq, hash, pruned_at FROM audit_checkpoints').first<{ seq: number; hash: string; pruned_at: number }>();
-    expect(cp).toMatchObject({ seq: 5, pruned_at: now });
+    // The five old rows are the first five of usr_old's shard (ids encode shard and position).
+    const shard = shardOf('usr_old', 4);
+    const base = streamBase(shard, 'd1');
+    const cp = await testEnv.DB.prepare('SELECT seq, hash, pruned_at FROM audit_checkpoints WHERE chain = ?').bind(shardName(shard)).first<{ seq: number; hash: string; pruned_at: number }>();
+    expect(cp).toMatchObject({ seq: base + 5, pruned_at: now });
     const report = await verifyOk();
     expect(report.broken).toBeNull();
-    expect(report.checkpoint?.seq).toBe(5);
+    expect(report.shards[shard]?.d1.start).toBe(base + 5);
   });
 
   it('honours the configured period and works in bounded batches', async () => {
@@ -47,10 +51,10 @@ describe('audit retention (cron housekeeping)', () => {
     expect((await verifyOk()).ok).toBe(true);
 
     await seedEvents(Array.from({ length: 7 }, (_, i) => makeEvent({ ts: now - 20 * DAY + i, actor_id: 'usr_batch' })));
-    const first = await pruneAuditEvents(testEnv.DB, retentionCutoff(now, 15), now, { batchRows: 2, maxBatches: 2 });
+    const first = await pruneAuditEvents(testEnv, retentionCutoff(now, 15), now, { batchRows: 2, maxBatches: 2 });
     expect(first).toMatchObject({ batches: 2, more: true });
     expect(await count('actor_id = ?', 'usr_batch')).toBeGreaterThan(0);
-    const rest = await pruneAuditEvents(testEnv.DB, retentionCutoff(now, 15), now, { batchRows: 2, maxBatches: 10 });
+    const rest = await pruneAuditEvents(testEnv, retentionCutoff(now, 15), now, { batchRows: 2, maxBatches: 10 });
     expect(rest.more).toBe(false);
     expect(await count('actor_id = ?', 'usr_batch')).toBe(0);
     expect((await verifyOk()).ok).toBe(true);
@@ -58,8 +62,10 @@ describe('audit retention (cron housekeeping)', () => {
 
   it('never deletes past a row that is still inside the period (only a prefix of the chain goes)', async () => {
     const now = Date.now();
-    await seedEvents([makeEvent({ ts: now, actor_id: 'usr_fresh' }), makeEvent({ ts: now - 400 * DAY, actor_id: 'usr_backdated' })]);
-    const result = await pruneAuditEvents(testEnv.DB, retentionCutoff(now, 90), now);
+    // Both in one chain: an actor id whose shard is usr_backdated's.
+    const fresh = Array.from({ length: 64 }, (_, i) => `usr_fresh_${i}`).find((id) => shardOf(id, 4) === shardOf('usr_backdated', 4)) as string;
+    await seedEvents([makeEvent({ ts: now, actor_id: fresh }), makeEvent({ ts: now - 400 * DAY, actor_id: 'usr_backdated' })]);
+    const result = await pruneAuditEvents(testEnv, retentionCutoff(now, 90), now);
     expect(result.deleted).toBe(0);
     expect(await count('actor_id = ?', 'usr_backdated')).toBe(1);
   });

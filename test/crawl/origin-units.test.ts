@@ -1,7 +1,8 @@
 /** Pure pieces of forwarding: header hygiene, origin target building, redirect rewriting. */
 import { describe, expect, it } from 'vitest';
 import { clientResponseHeaders, originRequestHeaders } from '../../src/crawl/origin/headers';
-import { originTarget, rewriteRedirect } from '../../src/crawl/origin/forward';
+import { rewriteRedirect } from '../../src/crawl/origin/forward';
+import { originTarget } from '../../src/crawl/origin/client';
 import { chooseEngine } from '../../src/crawl/handle';
 
 const id = { originSecret: 'origin-secret', identityToken: 'a.b.c', requestId: 'req-12345678', clientIp: '198.51.100.1', proto: 'https' as const };

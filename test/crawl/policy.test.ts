@@ -30,9 +30,10 @@ describe('code-running fields need crawl:js', () => {
     expect(p.detail).toContain('crawl:js');
   });
 
-  it.each(cases.filter(([, path]) => path !== '/crawl/stream'))('forwards %s with crawl:js', async (_label, path, json) => {
+  // To an origin that runs code fields (Crawl4AI ≤ 0.8); the default 0.9 profile refuses them at the gateway (test/crawl/crawl4ai-09.test.ts).
+  it.each(cases.filter(([, path]) => path !== '/crawl/stream'))('forwards %s with crawl:js to a crawl4ai-0.8 origin', async (_label, path, json) => {
     const rid = newRequestId('js');
-    const res = await callAs(scripter, path, { json, headers: { 'X-Request-Id': rid } });
+    const res = await callAs(scripter, path, { json, headers: { 'X-Request-Id': rid }, vars: { ORIGIN_PROFILE: 'crawl4ai-0.8' } });
     expect(res.status).toBe(200);
     expect((await originSaw(rid))!.path).toBe(path);
   });
@@ -184,9 +185,10 @@ describe('every crawl route authenticates and checks its permission', () => {
 });
 
 describe('browser sessions are per tenant', () => {
-  it('namespaces crawler_config session_id with the caller\'s tenant', async () => {
+  // Crawl4AI 0.9 refuses session_id from the network; a crawl4ai-0.8 origin takes it, namespaced.
+  it('namespaces crawler_config session_id with the caller\'s tenant (crawl4ai-0.8 origin)', async () => {
     const rid = newRequestId('session');
-    const res = await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { session_id: 'login' } } }, headers: { 'X-Request-Id': rid } });
+    const res = await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { session_id: 'login' } } }, headers: { 'X-Request-Id': rid }, vars: { ORIGIN_PROFILE: 'crawl4ai-0.8' } });
     expect(res.status).toBe(200);
     const sent = JSON.parse((await originSaw(rid))!.body);
     expect(sent.crawler_config.params.session_id).toBe('key_policy_user~login');

@@ -17,7 +17,7 @@ import { checkTargetUrl } from '../../src/crawl/egress';
 import { readCookie } from '../../src/dashboard/session';
 import { parseFields } from '../../src/exports/fields';
 import { parseConfig } from '../../src/config';
-import { parseSeedKeys } from '../../src/keys/seed';
+import { parseSeedKeys } from '../../src/keys/seed-keys';
 import { parseRolePermissions } from '../../src/auth/rbac';
 import { generateMarkdown, toCitations } from '../../src/crawl/edge/markdown';
 import { buildResult } from '../../src/crawl/edge/result';

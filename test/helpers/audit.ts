@@ -11,7 +11,8 @@ import type { Principal } from '../../src/auth/principal';
 import type { CredentialVerifier } from '../../src/auth/verifier';
 import type { AuditEvent, AuditRow } from '../../src/audit/types';
 import { permissionsForRoles, type Role } from '../../src/auth/rbac';
-import { auditLogStub, writeAuditEvents } from '../../src/audit/writer';
+import { auditShardCount, auditShardStub, writeAuditEvents } from '../../src/audit/writer';
+import { decodeRecords, gunzip } from '../../src/audit/segment-codec';
 import { createApp } from '../../src/app';
 import { BASE } from './test-vars';
 
@@ -52,7 +53,10 @@ export async function seedEvents(events: AuditEvent[]): Promise<void> {
 }
 
 let counter = 0;
-/** An event with sensible defaults; `ts` defaults to now. */
+/**
+ * An event with sensible defaults; `ts` defaults to now. The default action is a security decision
+ * (a D1 row): allowed `crawl_requested` events are archived to R2 segments (docs/audit.md "Archive").
+ */
 export function makeEvent(overrides: Partial<AuditEvent> = {}): AuditEvent {
   counter++;
   return {
@@ -64,7 +68,7 @@ export function makeEvent(overrides: Partial<AuditEvent> = {}): AuditEvent {
     ip: '203.0.113.7',
     method: 'POST',
     route: '/test',
-    action: 'crawl_requested',
+    action: 'key_validated',
     outcome: 'success',
     reason: null,
     status: 200,
@@ -73,10 +77,30 @@ export function makeEvent(overrides: Partial<AuditEvent> = {}): AuditEvent {
   };
 }
 
-/** Rows for one request id (D1). */
+/** Every archived (R2) record of every shard: its open window and its segments. */
+export async function archivedRows(env: Env = testEnv): Promise<AuditRow[]> {
+  const out: AuditRow[] = [];
+  for (let s = 0; s < auditShardCount(env); s++) {
+    const { segments, pending } = await auditShardStub(env, s).archiveRead(s, 0, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 1000);
+    for (const seg of segments) {
+      const object = await env.RESULTS.get(seg.key);
+      if (object) out.push(...decodeRecords(await gunzip(await object.arrayBuffer())));
+    }
+    out.push(...pending);
+  }
+  return out;
+}
+
+/** Rows for one request id: D1 rows and archived records, by id. */
 export async function rowsFor(requestIdValue: string): Promise<AuditRow[]> {
   const { results } = await testEnv.DB.prepare('SELECT * FROM audit_events WHERE request_id = ? ORDER BY id').bind(requestIdValue).all<AuditRow>();
-  return results;
+  const archived = (await archivedRows()).filter((r) => r.request_id === requestIdValue);
+  return [...results, ...archived].sort((a, b) => a.id - b.id);
+}
+
+/** Asks every shard's writer to flush its D1 buffer. */
+export async function flushAllShards(env: Env = testEnv): Promise<void> {
+  for (let s = 0; s < auditShardCount(env); s++) await auditShardStub(env, s).flush();
 }
 
 /**
@@ -88,7 +112,7 @@ export async function waitForAuditRows(requestIdValue: string, min = 1, rounds =
   for (let i = 0; i < rounds; i++) {
     const rows = await rowsFor(requestIdValue);
     if (rows.length >= min) return rows;
-    await auditLogStub(testEnv).flush();
+    await flushAllShards();
     await scheduler.wait(5);
   }
   throw new Error(`no audit row for request ${requestIdValue} after ${rounds} rounds`);

@@ -32,6 +32,9 @@ export const TEST_VARS = {
   HOST_MAX_CONCURRENCY: '100',
   // The shared fixture site answers many deliberate 5xx (jobs retry tests): no circuit break there.
   HOST_CIRCUIT_THRESHOLD: '1000',
+  // Audit: four shards so every audit suite runs across shards; a test-only Ed25519 checkpoint key.
+  AUDIT_SHARDS: '4',
+  AUDIT_CHECKPOINT_KEY: '{"kty":"OKP","crv":"Ed25519","x":"RzvU5bv3Ree35rVDqes8nnT8UcAmeGu8YxylpOvIIYA","d":"yHpW2SmMnmdxZ6iNE2QlqFKDLET8o-zitiUmSqlkb88"}',
   ROUTE_RATE_LIMITS: '{"api":"2000/second","playground":"2000/second","health":"2000/second"}',
 } as const;
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { checkKeyFormat, crc32, generateApiKey, displayPrefix } from '../../src/keys/format';
-import { constantTimeEqual, digestKey } from '../../src/keys/digest';
+import { digestKey } from '../../src/keys/digest';
+import { constantTimeEqual } from '../../src/lib/constant-time';
 import { evaluateKey, effectiveStatus } from '../../src/keys/record';
 import { decodeCursor, encodeCursor } from '../../src/keys/cursor';
-import { parseSeedKeys } from '../../src/keys/seed';
+import { parseSeedKeys } from '../../src/keys/seed-keys';
 
 describe('key format', () => {
   it('generates cg_live_/cg_test_ keys with 30 base62 characters and a valid checksum', () => {

@@ -148,7 +148,7 @@ async function openSocket(urlPath: string): Promise<{ send: (text: string) => vo
 beforeAll(async () => {
   const originPort = await startOrigin();
   const apiKeys = JSON.stringify({ crawler: { key: KEY, name: 'crawler', rate_limit: '1000/minute', scopes: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read'] } });
-  server = await startDevServer({ vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', API_KEYS: apiKeys, ORIGIN_URL: `http://127.0.0.1:${originPort}` }, persistPrefix: 'cg-opts-', readyTimeoutMs: 240_000 });
+  server = await startDevServer({ vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', API_KEYS: apiKeys, ORIGIN_URL: `http://127.0.0.1:${originPort}`, ORIGIN_PROFILE: 'crawl4ai-0.8' }, persistPrefix: 'cg-opts-', readyTimeoutMs: 240_000 });
   base = server.base;
 }, 300_000);
 

@@ -50,6 +50,14 @@ const PUBLIC_ROUTES: Array<{ route: string; why: string }> = [
   { route: 'POST /dashboard/login', why: 'the dashboard sign-in form' },
   { route: 'GET /dashboard/static/app.css', why: 'static dashboard asset' },
   { route: 'GET /dashboard/static/app.js', why: 'static dashboard asset' },
+  { route: 'GET /.well-known/oauth-authorization-server', why: 'OAuth metadata for MCP clients (RFC 8414)' },
+  { route: 'GET /.well-known/oauth-protected-resource', why: 'protected resource metadata (RFC 9728)' },
+  { route: 'GET /.well-known/oauth-protected-resource/mcp', why: 'protected resource metadata for /mcp (RFC 9728 §3.1)' },
+  { route: 'POST /oauth/register', why: 'open dynamic client registration (RFC 7591), rate-limited per IP' },
+  { route: 'POST /oauth/token', why: 'the code + PKCE verifier or the refresh token is the credential' },
+  { route: 'GET /oauth/authorize', why: 'sign-in and consent page (dashboard session)' },
+  { route: 'POST /oauth/authorize', why: 'consent decision: dashboard session + CSRF token' },
+  { route: 'POST /oauth/authorize/login', why: 'sign-in form on the way to consent (login rate limit)' },
 ];
 /**
  * Dashboard pages: guarded by the sealed session cookie (src/dashboard/guard.ts, its own suite in
@@ -112,12 +120,25 @@ function nextIp(): string {
  */
 const withOrigin = { ...keysEnv, ORIGIN_URL: 'http://127.0.0.1:9' } as Env;
 
+/**
+ * Bodies for the 429 case where the charge is the handler's: POST /mcp (the gateway's MCP server)
+ * charges each post itself (src/mcp/server.ts); an `initialize` needs no session, so it reaches it.
+ */
+const LIMIT_BODIES: Record<string, unknown> = {
+  'POST /mcp': { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'suite', version: '1' } } },
+};
+
 function hit(op: Protected, key: string | null, raw?: string, env?: Env): Promise<Response> {
   const headers: Record<string, string> = { 'CF-Connecting-IP': nextIp() };
+  const body = env ? LIMIT_BODIES[`${op.method} ${op.path}`] : undefined;
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    headers.Accept = 'application/json, text/event-stream';
+  }
   if (raw !== undefined) headers.Authorization = raw;
   else if (key !== null) headers.Authorization = `Bearer ${key}`;
   const search = op.query.length ? `?${new URLSearchParams(op.query.map((n): [string, string] => [n, PARAM_VALUES[n] ?? 'x'])).toString()}` : '';
-  return send(fill(op.path) + search, { method: op.method, headers, ...(env ? { env } : {}) });
+  return send(fill(op.path) + search, { method: op.method, headers, ...(env ? { env } : {}), ...(body !== undefined ? { json: body } : {}) });
 }
 
 async function expectProblem(res: Response, status: number, code: string, what: string): Promise<void> {
@@ -191,7 +212,7 @@ describe('routes the app serves', () => {
   it('are each a protected operation of /openapi.json or on the public allow-list', () => {
     const guarded = new Set(ops.map((op) => `${op.method} ${op.path}`));
     const allowed = new Set(PUBLIC_ROUTES.map((p) => p.route));
-    const served = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:([A-Za-z_]+)/g, '{$1}')}`))];
+    const served = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:([A-Za-z_]+)(\{[^}]*\})?/g, '{$1}')}`))];
     const unguarded = served.filter((r) => !guarded.has(r) && !allowed.has(r) && !r.split(' ')[1]!.startsWith(`${SESSION_PREFIX}/`) && r.split(' ')[1] !== SESSION_PREFIX);
     expect(unguarded).toEqual([]);
     // The allow-list names only routes that exist and are public in the document (no stale entries).

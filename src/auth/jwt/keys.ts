@@ -9,6 +9,7 @@
 import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
 import type { Config } from '../../config';
 import { GatewayError } from '../../http/errors';
+import { algForJwk, parsePrivateJwks } from './private-jwks';
 
 export type SigningAlg = 'HS256' | 'ES256' | 'EdDSA';
 
@@ -33,33 +34,6 @@ const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replac
 export async function hmacKid(secret: string): Promise<string> {
   const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`crawlgate-jwt-kid\0${secret}`));
   return `hs-${b64url(new Uint8Array(d).slice(0, 8))}`;
-}
-
-function algForJwk(jwk: JWK): SigningAlg | null {
-  if (jwk.kty === 'EC' && jwk.crv === 'P-256') return 'ES256';
-  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
-  return null;
-}
-
-/** Parses `JWT_PRIVATE_KEYS` into private JWKs; returns a message naming the problem instead of throwing. */
-export function parsePrivateJwks(json: string): JWK[] | string {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    return 'is not valid JSON';
-  }
-  const list: unknown[] = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { keys?: unknown }).keys) ? (raw as { keys: unknown[] }).keys : [raw];
-  if (list.length === 0) return 'holds no keys';
-  for (const k of list) {
-    if (!k || typeof k !== 'object') return 'must hold JWK objects';
-    const jwk = k as JWK;
-    const alg = algForJwk(jwk);
-    if (!alg) return 'keys must be EC P-256 (ES256) or OKP Ed25519 (EdDSA)';
-    if (jwk.alg && jwk.alg !== alg) return `key alg "${jwk.alg}" does not match its curve (${alg})`;
-    if (typeof jwk.d !== 'string') return 'keys must be private JWKs (with "d")';
-  }
-  return list as JWK[];
 }
 
 async function buildKeyRing(config: Config): Promise<KeyRing> {

@@ -13,7 +13,7 @@
  * Tokens of the earlier three-part format (no tag) no longer parse: their holders sign in again.
  */
 import type { Config } from '../../config';
-import { constantTimeEqual } from '../../keys/digest';
+import { constantTimeEqual } from '../../lib/constant-time';
 
 const FORMAT = /^cgrt\.([0-9a-f]{32})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 /** HKDF `info`: binds the derived key to this one use (RFC 5869 §3.2). */

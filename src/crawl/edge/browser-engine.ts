@@ -160,6 +160,7 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
     async *crawl(urls, options) {
       if (urls.length === 0) return;
       const settings = pageSettings(options);
+      options.polite?.expect(urls);
       const request = await open(options);
       const tabs = tabPool(request.context, settings, checkFor(options), blockedResources(options, false), options.polite?.sign);
       let outcome: 'ok' | 'error' = 'error';
@@ -169,6 +170,7 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
         );
         outcome = 'ok';
       } finally {
+        options.polite?.finish();
         await request.end(outcome);
       }
     },

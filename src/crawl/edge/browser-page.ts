@@ -11,6 +11,8 @@ import type { EgressResult } from '../egress';
 import type { CrawlResult } from '../types';
 import type { PageSettings } from './crawl-options';
 import { buildResult, failedResult, toBase64 } from './result';
+import { isRawHtml, loadRawHtml } from './raw-html';
+import { runPageHooks } from './hook-actions';
 
 /** A page-level failure: reported in the result, the browser stays usable. */
 export class PageError extends Error {
@@ -114,9 +116,10 @@ export async function renderInTab(tab: Tab, url: string, options: RenderOptions)
   tab.refused = null;
   try {
     const started = Date.now();
-    let response;
+    let response: { status(): number; headers(): Record<string, string> } | null;
     try {
-      response = await page.goto(url, { waitUntil: settings.waitUntil, timeout: settings.timeoutMs });
+      // `raw:` HTML (raw-html.ts): loaded in place, only the page's own sub-requests leave the browser.
+      response = isRawHtml(url) ? await loadRawHtml(page, url, settings) : await page.goto(url, { waitUntil: settings.waitUntil, timeout: settings.timeoutMs });
     } catch (error) {
       if (tab.refused) throw new PageError(tab.refused);
       tab.healthy = false;
@@ -143,6 +146,7 @@ export async function renderInTab(tab: Tab, url: string, options: RenderOptions)
       }
     }
     if (settings.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, settings.delayMs));
+    await runPageHooks(page, settings.hooks, remaining());
     const result = await buildResult({
       url,
       finalUrl: page.url(),

@@ -11,6 +11,7 @@
  * browser, exactly like a refused one. Pure: no I/O.
  */
 import type { EdgeCrawlOptions } from '../types';
+import { hookBlockedResources } from './hook-actions';
 
 /** Puppeteer's `HTTPRequest.resourceType()` values this module may block. */
 export type BlockableResource = 'image' | 'media' | 'font' | 'stylesheet';
@@ -21,12 +22,13 @@ const HEAVY: readonly BlockableResource[] = ['image', 'media', 'font'];
  * The resource types to abort for one request. `visual`: the route's output is a picture of the
  * page (`/screenshot`, `/pdf`) or scripts that may inspect it (`/execute_js`).
  */
-export function blockedResources(options: Pick<EdgeCrawlOptions, 'browserParams' | 'crawlerParams'>, visual: boolean): ReadonlySet<BlockableResource> {
+export function blockedResources(options: Pick<EdgeCrawlOptions, 'browserParams' | 'crawlerParams' | 'hooks'>, visual: boolean): ReadonlySet<BlockableResource> {
   const browser = options.browserParams ?? {};
   const crawler = options.crawlerParams ?? {};
   const wantsPictures = visual || crawler.screenshot === true || crawler.pdf === true || crawler.wait_for_images === true;
   const textMode = browser.text_mode === true || (browser.text_mode !== false && !wantsPictures);
   const blocked = new Set<BlockableResource>(textMode ? HEAVY : []);
   if (browser.avoid_css === true) blocked.add('stylesheet');
+  for (const type of hookBlockedResources(options.hooks)) blocked.add(type); // Crawl4AI 0.9 `block_resources` hook
   return blocked;
 }

@@ -34,6 +34,8 @@ export interface PageSettings {
   delayMs: number;
   query: string | undefined;
   viewport: { width: number; height: number };
+  /** Declarative hook actions run before the HTML is read (hook-actions.ts). */
+  hooks?: EdgeCrawlOptions['hooks'];
 }
 
 function num(value: unknown): number | null {
@@ -81,5 +83,6 @@ export function pageSettings(options: EdgeCrawlOptions): PageSettings {
     delayMs: clamp(delaySeconds, 0, EDGE_LIMITS.maxDelaySeconds) * 1000,
     query: options.query ?? queryOf(crawler),
     viewport: { width: clamp(width, 100, 3840), height: clamp(height, 100, 2160) },
+    ...(options.hooks?.length ? { hooks: options.hooks } : {}),
   };
 }

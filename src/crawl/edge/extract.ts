@@ -10,6 +10,7 @@
 import type { LinkItem, MediaItem } from '../types';
 import { resolveUrl } from './markdown/html-to-markdown';
 import { serializeHtml, textContent, type ElementNode, type TreeNode } from './markdown/html-tree';
+import { NO_ATTRIBUTES } from './markdown/html-lexer';
 import { PAGE_LIMITS, type PageNotes } from './markdown/limits';
 
 export interface Extracted {
@@ -41,12 +42,27 @@ function capped(text: string, notes: PageNotes | undefined, what: string): strin
   return text.slice(0, PAGE_LIMITS.maxTextField);
 }
 
+/** Whether the attribute is dropped from `cleaned_html` (event handlers, `style`, script URLs). */
+function dropsAttr(name: string, value: string): boolean {
+  if (name.startsWith('on') || name === 'style') return true;
+  return URL_ATTRS.has(name) && SCRIPT_URL.test(value.slice(0, 64));
+}
+
+/** The attributes without the dropped ones: the same object when none is dropped (most elements). */
 function cleanAttrs(attrs: Record<string, string>): Record<string, string> {
+  if (attrs === NO_ATTRIBUTES) return attrs;
+  let dropping = false;
+  for (const name in attrs) {
+    if (dropsAttr(name, attrs[name]!)) {
+      dropping = true;
+      break;
+    }
+  }
+  if (!dropping) return attrs;
   const out = Object.create(null) as Record<string, string>;
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name.startsWith('on') || name === 'style') continue;
-    if (URL_ATTRS.has(name) && SCRIPT_URL.test(value.slice(0, 64))) continue;
-    out[name] = value;
+  for (const name in attrs) {
+    const value = attrs[name]!;
+    if (!dropsAttr(name, value)) out[name] = value;
   }
   return out;
 }
@@ -138,21 +154,31 @@ export function extractPage(root: ElementNode, pageUrl: string, notes?: PageNote
     }
   };
 
-  /** Visits a subtree and returns its cleaned copy (null when the element is removed). */
+  /**
+   * Visits a subtree and returns its cleaned form (null when the element is removed). Copy on
+   * write: an element with nothing removed below it and no attribute dropped is returned as it is,
+   * so a clean page is walked without allocating a second tree.
+   */
   const walk = (el: ElementNode, inVideo: boolean, inAudio: boolean): ElementNode | null => {
     visit(el, inVideo, inAudio);
     if (REMOVED.has(el.tag)) return null;
     const video = inVideo || el.tag === 'video';
     const audio = inAudio || el.tag === 'audio';
-    const children: TreeNode[] = [];
-    for (const child of el.children) {
-      if (child.type === 'text') children.push(child);
-      else {
-        const cleaned = walk(child, video, audio);
-        if (cleaned) children.push(cleaned);
+    const kids = el.children;
+    let copy: TreeNode[] | null = null;
+    for (let i = 0; i < kids.length; i++) {
+      const child = kids[i]!;
+      const cleaned = child.type === 'text' ? child : walk(child, video, audio);
+      if (cleaned === child) {
+        if (copy) copy.push(child);
+        continue;
       }
+      copy ??= kids.slice(0, i);
+      if (cleaned) copy.push(cleaned);
     }
-    return { type: 'element', tag: el.tag, attrs: el.tag === '#root' ? el.attrs : cleanAttrs(el.attrs), children };
+    const attrs = el.tag === '#root' ? el.attrs : cleanAttrs(el.attrs);
+    if (copy === null && attrs === el.attrs) return el;
+    return { type: 'element', tag: el.tag, attrs, children: copy ?? kids };
   };
 
   const cleaned = walk(root, false, false)!;

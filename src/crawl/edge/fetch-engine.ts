@@ -11,6 +11,7 @@ import { fetchPage, PageFetchError } from './fetch-page';
 import { completionOrder } from './pool';
 import { buildResult, failedResult, headersObject } from './result';
 import { politeFailure } from '../../polite/results';
+import { isRawHtml, rawHtmlResult } from './raw-html';
 
 export interface FetchEngineLimits {
   maxPageBytes: number;
@@ -28,6 +29,8 @@ export function createFetchEngine(limits: Partial<FetchEngineLimits> = {}): Edge
 
   async function crawlOne(url: string, options: EdgeCrawlOptions): Promise<CrawlResult> {
     const settings = pageSettings(options);
+    // `raw:` HTML (Crawl4AI): parsed as given, nothing fetched.
+    if (isRawHtml(url)) return rawHtmlResult(url, settings.query);
     try {
       const page = await fetchPage(url, {
         allowPrivateTargets: options.allowPrivateTargets,
@@ -68,7 +71,13 @@ export function createFetchEngine(limits: Partial<FetchEngineLimits> = {}): Edge
   return {
     kind: 'fetch',
     async *crawl(urls, options) {
-      yield* completionOrder(urls, concurrency, (url) => crawlOne(url, options));
+      // The polite gate batches the host pacer calls of these pages (src/polite/host-lanes.ts).
+      options.polite?.expect(urls);
+      try {
+        yield* completionOrder(urls, concurrency, (url) => crawlOne(url, options));
+      } finally {
+        options.polite?.finish();
+      }
     },
     screenshot: (url) => needsBrowser(url, 'a screenshot'),
     pdf: (url) => needsBrowser(url, 'a PDF'),

@@ -9,6 +9,7 @@
 import type { Permission } from '../../auth/rbac';
 import { pathSegment } from '../../lib/strict-json';
 import { checkTargetUrl } from '../egress';
+import { isRawHtml, MAX_RAW_HTML_CHARS } from '../edge/raw-html';
 import type { FieldSpec, OptionLimits, ValueSpec } from './kinds';
 import { TYPES, bodyType, type BodyShape } from './table';
 
@@ -21,6 +22,8 @@ export interface CheckContext {
   tenant?: string;
   allowPrivateTargets: boolean;
   limits: OptionLimits;
+  /** Crawl4AI `raw:` HTML targets accepted where the table allows them (edge and origin crawl routes; not jobs). */
+  allowRawHtml?: boolean;
 }
 
 /**
@@ -151,6 +154,7 @@ class Walker {
         if (spec.values && !spec.values.includes(v)) return this.issue(path, 'invalid', `must be one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}`);
         return !spec.pattern || spec.pattern.test(v) ? v : this.issue(path, 'invalid', 'has characters or a form that is not allowed');
       case 'url':
+        if (spec.raw && typeof v === 'string' && isRawHtml(v)) return this.rawHtml(v, path);
         return this.url(v, path, spec.proxy === true);
       case 'session':
         if (typeof v !== 'string' || v.length > 128 || !/^[^\u0000-\u001f\u007f]*$/.test(v)) return this.issue(path, 'invalid', 'must be a session id (≤ 128 printable characters)');
@@ -189,6 +193,12 @@ class Walker {
         return this.issue(path, 'invalid', `must be one of ${spec.values.join(', ')}`);
       }
     }
+  }
+
+  /** A `raw:` HTML target (edge/raw-html.ts): no URL, nothing to egress-check; bounded in size. */
+  rawHtml(v: string, path: string): Out {
+    if (!this.ctx.allowRawHtml) return this.issue(path, 'invalid', 'raw: HTML is accepted on /crawl, /crawl/stream, /md and /html only');
+    return v.length <= MAX_RAW_HTML_CHARS ? v : this.issue(path, 'invalid', `raw: HTML longer than ${MAX_RAW_HTML_CHARS} characters`);
   }
 
   url(v: unknown, path: string, proxy: boolean): Out {

@@ -31,7 +31,7 @@ export type ValueSpec =
   | { kind: 'number'; min: number; max: number; int?: boolean }
   | { kind: 'string'; max: number; min?: number; pattern?: RegExp; values?: readonly string[] }
   /** A target the origin contacts: egress-checked and forwarded in its canonical form. */
-  | { kind: 'url'; proxy?: boolean }
+  | { kind: 'url'; proxy?: boolean; raw?: boolean }
   /** A browser session id: forwarded namespaced with the caller's tenant. */
   | { kind: 'session' }
   | { kind: 'list'; of: ValueSpec; max: number }

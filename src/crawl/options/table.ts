@@ -25,6 +25,8 @@ import { DEEP_TYPES } from './types-deep';
 export const CRAWL4AI_CHECKED_VERSION = '0.9.2';
 
 const url: ValueSpec = { kind: 'url' };
+/** A URL, or Crawl4AI `raw:` HTML where the route accepts it (CheckContext.allowRawHtml). */
+const target: ValueSpec = { kind: 'url', raw: true };
 const engine = safe(oneOf('browser', 'fetch'), 'crawl at the edge instead of forwarding (the gateway\'s own field; never forwarded)');
 const HEADERS = 'crawl:headers' as const;
 /** robots.txt bypass (docs/polite-crawling.md): the gateway's own field, read by the edge engines and jobs. */
@@ -83,7 +85,7 @@ const ROUTE_TYPES: Record<string, TypeSpec> = {
   'body:crawl': {
     source: 'POST /crawl, /crawl/stream, /jobs, MCP tool `crawl` (schemas.py CrawlRequestWithHooks)',
     fields: {
-      urls: safe(listOf(url, 10_000), 'target URLs (egress-checked; MAX_URLS)'),
+      urls: safe(listOf(target, 10_000), 'target URLs (egress-checked; MAX_URLS), or `raw:` HTML'),
       browser_config: safe(typed(['BrowserConfig'], 'BrowserConfig'), 'BrowserConfig'),
       crawler_config: safe(typed(['CrawlerRunConfig'], 'CrawlerRunConfig'), 'CrawlerRunConfig'),
       crawler_configs: safe(listOf(typed(['CrawlerRunConfig'], 'CrawlerRunConfig'), 100), 'per-URL CrawlerRunConfigs (matched by url_matcher)'),
@@ -95,7 +97,7 @@ const ROUTE_TYPES: Record<string, TypeSpec> = {
   'body:md': {
     source: 'POST /md, MCP tool `md` (schemas.py MarkdownRequest)',
     fields: {
-      url: safe(url, 'target URL (egress-checked)'),
+      url: safe(target, 'target URL (egress-checked), or `raw:` HTML'),
       f: safe(oneOf('fit', 'raw', 'bm25', 'llm'), 'filter', { escalate: { cls: 'capability', permission: 'crawl:llm', applies: (v) => v === 'llm', when: 'when "llm"' } }),
       q: safe(str(2000), 'query for the bm25/llm filters'),
       c: safe(str(100), 'cache-bust counter'),
@@ -106,7 +108,7 @@ const ROUTE_TYPES: Record<string, TypeSpec> = {
       ignore_robots,
     },
   },
-  'body:html': { source: 'POST /html, MCP tool `html`', fields: { url: safe(url, 'target URL (egress-checked)'), engine, ignore_robots } },
+  'body:html': { source: 'POST /html, MCP tool `html`', fields: { url: safe(target, 'target URL (egress-checked), or `raw:` HTML'), engine, ignore_robots } },
   'body:screenshot': {
     source: 'POST /screenshot, MCP tool `screenshot`',
     fields: {

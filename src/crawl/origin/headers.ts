@@ -62,8 +62,8 @@ export interface ForwardIdentity {
   requestId: string;
   /** From `CF-Connecting-IP` only; a client's own X-Forwarded-For is never trusted or passed on. */
   clientIp: string | null;
-  /** The scheme the client used to reach the gateway. */
-  proto: 'http' | 'https';
+  /** The scheme the client used to reach the gateway; null when there is no client (a job's page). */
+  proto: 'http' | 'https' | null;
 }
 
 /** Name of the signed identity header. */
@@ -87,7 +87,7 @@ export function originRequestHeaders(client: Headers, id: ForwardIdentity, optio
   out.set('authorization', `Bearer ${id.originSecret}`);
   out.set(IDENTITY_HEADER.toLowerCase(), id.identityToken);
   out.set('x-request-id', id.requestId);
-  out.set('x-forwarded-proto', id.proto);
+  if (id.proto) out.set('x-forwarded-proto', id.proto);
   if (id.clientIp) out.set('x-forwarded-for', id.clientIp);
   return out;
 }

@@ -12,7 +12,8 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../env';
 import { GatewayError } from '../../http/errors';
-import { originFetchError, prepareOrigin } from './forward';
+import { prepareOrigin } from './forward';
+import { originFetchError } from './client';
 import { jsonRpcRefusal, type McpInspection } from '../mcp-policy';
 
 /** Per-socket bounds (docs/crawling.md "MCP"). */

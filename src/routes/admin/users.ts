@@ -17,6 +17,8 @@ import { ensureBootstrapAdmin } from '../../users/bootstrap';
 import {
   deleteUser, getUserByUsername, insertUser, listUsers, toPublicUser, updateUser, USERNAME_PATTERN, type UserChanges,
 } from '../../users/store';
+import { BudgetBody, BudgetViewSchema, readBudgets, setBudget } from '../../metering/budgets';
+import type { BudgetView } from '../../metering/budget-ledger';
 
 const Username = z.string().regex(USERNAME_PATTERN, 'must be 1-64 of A-Z a-z 0-9 . _ @ -');
 const Password = z
@@ -34,14 +36,15 @@ const UserSchema = z
     password_changed_at: z.string(),
     created_at: z.string(),
     updated_at: z.string(),
+    budget: BudgetViewSchema.nullable().optional().openapi({ description: 'the user\'s budget with what is used this period; null = none' }),
   })
   .openapi('User');
 
-const CreateUserSchema = z.object({ username: Username, password: Password, roles: Roles.default(['user']), disabled: z.boolean().default(false) }).strict();
+const CreateUserSchema = z.object({ username: Username, password: Password, roles: Roles.default(['user']), disabled: z.boolean().default(false), budget: BudgetBody.optional() }).strict();
 const PatchUserSchema = z
-  .object({ roles: Roles.optional(), password: Password.optional(), disabled: z.boolean().optional() })
+  .object({ roles: Roles.optional(), password: Password.optional(), disabled: z.boolean().optional(), budget: BudgetBody.nullable().optional() })
   .strict()
-  .refine((b) => b.roles !== undefined || b.password !== undefined || b.disabled !== undefined, 'name at least one of roles, password, disabled');
+  .refine((b) => b.roles !== undefined || b.password !== undefined || b.disabled !== undefined || b.budget !== undefined, 'name at least one of roles, password, disabled, budget');
 const UsernameParam = z.object({ username: Username.openapi({ param: { name: 'username', in: 'path' } }) });
 
 const userJson = { content: { 'application/json': { schema: UserSchema } } };
@@ -86,6 +89,16 @@ async function findOr404(c: Context<AppEnv>, username: string) {
   return user;
 }
 
+/** Public users with their budgets (docs/metering.md; one object call per user that has one). */
+async function withBudgets<T extends { id: string }>(c: Context<AppEnv>, users: T[]): Promise<(T & { budget: BudgetView | null })[]> {
+  const budgets = await readBudgets(c.env, 'user', users.map((u) => u.id));
+  return users.map((u) => ({ ...u, budget: budgets.get(u.id) ?? null }));
+}
+
+async function withBudget<T extends { id: string }>(c: Context<AppEnv>, user: T): Promise<T & { budget: BudgetView | null }> {
+  return (await withBudgets(c, [user]))[0] as T & { budget: BudgetView | null };
+}
+
 function isSelf(c: Context<AppEnv>, userId: string): boolean {
   const p = principalOf(c);
   return p.kind === 'user' && p.id === userId;
@@ -97,17 +110,18 @@ export const adminUsersRouter = createRouter()
     const now = Date.now();
     const user = await insertUser(c.env.DB, { username: body.username, passwordHash: hashPassword(body.password), roles: body.roles, disabled: body.disabled }, now);
     if (!user) throw new GatewayError('conflict', `The username "${body.username}" is taken`);
-    audit(c, { action: 'user_created', outcome: 'success', status: 201, details: { user_id: user.id, username: user.username, roles: user.roles } });
-    return c.json(toPublicUser(user), 201);
+    const budget = body.budget ? await setBudget(c.env, 'user', user.id, body.budget) : null;
+    audit(c, { action: 'user_created', outcome: 'success', status: 201, details: { user_id: user.id, username: user.username, roles: user.roles, ...(body.budget ? { budget: body.budget } : {}) } });
+    return c.json({ ...toPublicUser(user), budget }, 201);
   })
   .openapi(listUsersRoute, async (c) => {
     const { cursor, limit } = c.req.valid('query');
     await ensureBootstrapAdmin(c.env.DB, c.get('config'), Date.now());
     const users = await listUsers(c.env.DB, limit, cursor);
     const next = users.length === limit ? (users[users.length - 1]?.username ?? null) : null;
-    return c.json({ users: users.map(toPublicUser), next_cursor: next }, 200);
+    return c.json({ users: await withBudgets(c, users.map(toPublicUser)), next_cursor: next }, 200);
   })
-  .openapi(getUserRoute, async (c) => c.json(toPublicUser(await findOr404(c, c.req.valid('param').username)), 200))
+  .openapi(getUserRoute, async (c) => c.json(await withBudget(c, toPublicUser(await findOr404(c, c.req.valid('param').username))), 200))
   .openapi(updateUserRoute, async (c) => {
     const body = c.req.valid('json');
     const user = await findOr404(c, c.req.valid('param').username);
@@ -119,14 +133,15 @@ export const adminUsersRouter = createRouter()
       ...(body.password !== undefined ? { passwordHash: hashPassword(body.password) } : {}),
       ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
     };
-    const updated = await updateUser(c.env.DB, user.id, changes, Date.now());
+    const updated = Object.keys(changes).length ? await updateUser(c.env.DB, user.id, changes, Date.now()) : user;
     if (!updated) throw new GatewayError('not_found', `No user "${user.username}"`);
+    if (body.budget !== undefined) await setBudget(c.env, 'user', user.id, body.budget);
     const fields = Object.keys(body);
     audit(c, {
       action: 'user_changed', outcome: 'success', status: 200,
-      details: { user_id: user.id, username: user.username, fields, ...(body.roles ? { roles: body.roles } : {}), ...(body.disabled !== undefined ? { disabled: body.disabled } : {}) },
+      details: { user_id: user.id, username: user.username, fields, ...(body.roles ? { roles: body.roles } : {}), ...(body.disabled !== undefined ? { disabled: body.disabled } : {}), ...(body.budget !== undefined ? { budget: body.budget } : {}) },
     });
-    return c.json(toPublicUser(updated), 200);
+    return c.json(await withBudget(c, toPublicUser(updated)), 200);
   })
   .openapi(deleteUserRoute, async (c) => {
     const user = await findOr404(c, c.req.valid('param').username);

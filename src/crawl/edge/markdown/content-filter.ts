@@ -10,6 +10,7 @@
 import { parseHtml, serializeHtml, type ElementNode, type TreeNode } from './html-tree';
 import { htmlToMarkdown } from './html-to-markdown';
 import { PAGE_LIMITS, type PageNotes } from './limits';
+import { isWhitespace, NO_ATTRIBUTES } from './html-lexer';
 
 const BOILERPLATE_TAGS = new Set(['nav', 'header', 'footer', 'aside', 'form', 'script', 'style', 'noscript', 'iframe', 'template', 'svg', 'button', 'dialog']);
 const BOILERPLATE_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementary', 'search', 'menu', 'menubar', 'dialog', 'alert']);
@@ -32,9 +33,14 @@ export interface FitResult {
 
 function isBoilerplate(node: ElementNode): boolean {
   if (BOILERPLATE_TAGS.has(node.tag)) return true;
-  if (node.attrs.role && BOILERPLATE_ROLES.has(node.attrs.role.toLowerCase())) return true;
-  if (node.attrs.hidden !== undefined || node.attrs['aria-hidden'] === 'true') return true;
-  return BOILERPLATE_NAME.test(`${node.attrs.class ?? ''} ${node.attrs.id ?? ''}`.slice(0, 512));
+  const attrs = node.attrs;
+  if (attrs === NO_ATTRIBUTES) return false;
+  if (attrs.role && BOILERPLATE_ROLES.has(attrs.role.toLowerCase())) return true;
+  if (attrs.hidden !== undefined || attrs['aria-hidden'] === 'true') return true;
+  const cls = attrs.class;
+  const id = attrs.id;
+  if (cls === undefined && id === undefined) return false;
+  return BOILERPLATE_NAME.test(`${cls ?? ''} ${id ?? ''}`.slice(0, 512));
 }
 
 /** What the pruning rules need to know about a subtree, computed bottom-up in the same walk. */
@@ -49,14 +55,35 @@ interface Stats {
   keeper: boolean;
 }
 
-/** JavaScript's `\s`, by code. */
-export function isWhitespace(c: number): boolean {
-  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
-  if (c < 0xa0) return false;
-  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+export { isWhitespace } from './html-lexer';
+
+/** Stats per depth, reused: the walk allocates nothing for a subtree it keeps as it is. */
+class StatsLevels {
+  readonly #levels: Stats[] = [];
+
+  /** The stats of the subtree last pruned at `depth`. */
+  at(depth: number): Stats {
+    return this.#levels[depth]!;
+  }
+
+  /** The stats at `depth`, reset for a new subtree. */
+  fresh(depth: number): Stats {
+    const stats = this.#levels[depth];
+    if (stats === undefined) {
+      const made = { chars: 0, words: 0, linkChars: 0, keeper: false };
+      this.#levels[depth] = made;
+      return made;
+    }
+    stats.chars = 0;
+    stats.words = 0;
+    stats.linkChars = 0;
+    stats.keeper = false;
+    return stats;
+  }
 }
 
-function textStats(text: string): Stats {
+/** Adds the non-space characters and words of `text` to `stats`. */
+function addTextStats(text: string, stats: Stats): void {
   let chars = 0;
   let words = 0;
   let inWord = false;
@@ -66,37 +93,52 @@ function textStats(text: string): Stats {
     if (!space && !inWord) words++;
     inWord = !space;
   }
-  return { chars, words, linkChars: 0, keeper: false };
+  stats.chars += chars;
+  stats.words += words;
 }
 
-/** Prunes one subtree; one visit per node, so linear however deep or wide the tree is. */
-function prune(node: ElementNode): { node: ElementNode; stats: Stats } {
-  const kept: TreeNode[] = [];
-  const stats: Stats = { chars: 0, words: 0, linkChars: 0, keeper: false };
-  for (const child of node.children) {
+/**
+ * Prunes one subtree, leaving its stats in `levels.at(depth)`; one visit per node, so linear
+ * however deep or wide the tree is. Copy on write: a subtree that loses nothing is returned as it is.
+ */
+function prune(node: ElementNode, levels: StatsLevels, depth: number): ElementNode {
+  const stats = levels.fresh(depth);
+  const kids = node.children;
+  let kept: TreeNode[] | null = null;
+  for (let i = 0; i < kids.length; i++) {
+    const child = kids[i]!;
     if (child.type === 'text') {
-      kept.push(child);
-      const s = textStats(child.text);
-      stats.chars += s.chars;
-      stats.words += s.words;
+      kept?.push(child);
+      addTextStats(child.text, stats);
       continue;
     }
-    if (isBoilerplate(child)) continue;
-    const { node: pruned, stats: sub } = prune(child);
-    if (PRUNABLE.has(pruned.tag) && !sub.keeper) {
-      if (sub.chars === 0) continue;
-      if (sub.chars < 400 && sub.linkChars / sub.chars > 0.6) continue;
-      if (sub.words < 3 && pruned.tag !== 'td' && pruned.tag !== 'li') continue;
+    let keep = !isBoilerplate(child);
+    let pruned = child;
+    if (keep) {
+      pruned = prune(child, levels, depth + 1);
+      const sub = levels.at(depth + 1);
+      if (PRUNABLE.has(pruned.tag) && !sub.keeper) {
+        if (sub.chars === 0) keep = false;
+        else if (sub.chars < 400 && sub.linkChars / sub.chars > 0.6) keep = false;
+        else if (sub.words < 3 && pruned.tag !== 'td' && pruned.tag !== 'li') keep = false;
+      }
+      if (keep) {
+        if (pruned.tag !== 'script' && pruned.tag !== 'style') {
+          stats.chars += sub.chars;
+          stats.words += sub.words;
+          stats.linkChars += pruned.tag === 'a' ? sub.chars : sub.linkChars;
+        }
+        stats.keeper ||= KEEP_ALWAYS.has(pruned.tag) || sub.keeper;
+      }
     }
-    kept.push(pruned);
-    if (pruned.tag !== 'script' && pruned.tag !== 'style') {
-      stats.chars += sub.chars;
-      stats.words += sub.words;
-      stats.linkChars += pruned.tag === 'a' ? sub.chars : sub.linkChars;
+    if (keep && pruned === child) {
+      kept?.push(child);
+      continue;
     }
-    stats.keeper ||= KEEP_ALWAYS.has(pruned.tag) || sub.keeper;
+    kept ??= kids.slice(0, i);
+    if (keep) kept.push(pruned);
   }
-  return { node: { ...node, children: kept }, stats };
+  return kept === null ? node : { type: 'element', tag: node.tag, attrs: node.attrs, children: kept };
 }
 
 function tokens(text: string): string[] {
@@ -154,7 +196,7 @@ function filterByQuery(markdown: string, query: string, notes?: PageNotes): stri
 /** Computes `fit_html` and `fit_markdown` from (cleaned) HTML. */
 export function fitContent(input: string | ElementNode, options: FitOptions = {}): FitResult {
   const root = typeof input === 'string' ? parseHtml(input, options.notes) : input;
-  const pruned = prune(root).node;
+  const pruned = prune(root, new StatsLevels(), 0);
   const markdown = htmlToMarkdown(pruned, { baseUrl: options.baseUrl });
   const query = options.query?.trim();
   return {

@@ -69,7 +69,7 @@ describe('POST /crawl/job and GET /crawl/job/{task_id}', () => {
 describe('ownership retention (housekeeping cron)', () => {
   it('purges task and session rows past their retention and keeps fresh ones', async () => {
     const db = (env as unknown as { DB: D1Database }).DB;
-    const { purgeOwnershipRows, TASK_RETENTION_MS } = await import('../../src/crawl/jobs');
+    const { purgeOwnershipRows, TASK_RETENTION_MS } = await import('../../src/crawl/origin/ownership');
     const { HOUSEKEEPING_TASKS } = await import('../../src/housekeeping');
     expect(HOUSEKEEPING_TASKS).toHaveProperty('crawl_ownership_retention');
     const now = Date.now();

@@ -3,11 +3,10 @@
  * that created them; OWASP API1:2023 BOLA). Crawl4AI task ids and MCP SSE session ids are recorded
  * against the creator's tenant (`tenantOf`: a key acts for its owner) in D1; lookups filter by
  * tenant, so another tenant's id reads exactly like an unknown one. Old rows are purged by the
- * housekeeping cron (registered below).
+ * housekeeping cron (`purgeOwnershipRows`, listed in src/housekeeping.ts).
  */
-import type { Principal } from '../auth/principal';
-import { tenantOf } from '../auth/principal';
-import { HOUSEKEEPING_TASKS } from '../housekeeping';
+import type { Principal } from '../../auth/principal';
+import { tenantOf } from '../../auth/principal';
 
 /** Task rows outlive Crawl4AI's own task TTL (1 h by default) with margin. */
 export const TASK_RETENTION_MS = 7 * 86_400_000;
@@ -47,5 +46,3 @@ export async function purgeOwnershipRows(db: D1Database, now: number): Promise<{
   ]);
   return { tasks: t?.meta.changes ?? 0, sessions: s?.meta.changes ?? 0 };
 }
-
-HOUSEKEEPING_TASKS.crawl_ownership_retention = (env, _config, now) => purgeOwnershipRows(env.DB, now);

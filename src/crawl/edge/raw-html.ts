@@ -1,0 +1,43 @@
+/**
+ * Crawl4AI's `raw:` / `raw://` targets: the HTML itself instead of a URL (`raw:<html>...`), on
+ * `/md`, `/html`, `/crawl` and `/crawl/stream`. The edge engines never fetch anything for the page
+ * itself: the fetch engine parses the HTML as given; the browser engine loads it with
+ * `setContent`, so only the page's own sub-requests leave the browser, each through the egress
+ * policy and the tab's request interception as for any page.
+ */
+import type { Page } from '@cloudflare/puppeteer';
+import type { CrawlResult } from '../types';
+import type { PageSettings } from './crawl-options';
+import { buildResult } from './result';
+
+/** Longest raw HTML accepted in a target (the body cap, MAX_BODY_BYTES, bounds it first). */
+export const MAX_RAW_HTML_CHARS = 5 * 1024 * 1024;
+
+/** The URL a raw page's links resolve against: none (relative links stay unresolved). */
+export const RAW_PAGE_BASE = 'about:blank';
+
+/** True when a target is raw HTML (`raw://` or `raw:`), as Crawl4AI reads it. */
+export function isRawHtml(target: string): boolean {
+  return target.startsWith('raw:');
+}
+
+/** The HTML of a raw target (`raw://<html>` → `<html>`, `raw:<html>` → `<html>`). */
+export function rawHtmlOf(target: string): string {
+  return target.startsWith('raw://') ? target.slice(6) : target.slice(4);
+}
+
+/** The fetch engine's result for a raw target: the given HTML, parsed like any page (status 200). */
+export async function rawHtmlResult(target: string, query: string | undefined): Promise<CrawlResult> {
+  const result = await buildResult({ url: target, finalUrl: RAW_PAGE_BASE, status: 200, html: rawHtmlOf(target), headers: {}, query, extraMetadata: { source: 'raw' } });
+  result.redirected_url = null;
+  return result;
+}
+
+/**
+ * The browser engine's navigation for a raw target: the HTML is set as the tab's document (no
+ * network request for the page itself), waiting like a navigation would. Status 200, no headers.
+ */
+export async function loadRawHtml(page: Page, target: string, settings: Pick<PageSettings, 'waitUntil' | 'timeoutMs'>): Promise<{ status(): number; headers(): Record<string, string> }> {
+  await page.setContent(rawHtmlOf(target), { waitUntil: settings.waitUntil, timeout: settings.timeoutMs });
+  return { status: () => 200, headers: () => ({}) };
+}
