@@ -58,6 +58,44 @@ export interface CreateAppOptions {
   jobResults?: JobResultsStore;
 }
 
+/** One router of the app: its area and the paths it serves (each route's path starts with one). */
+export interface RouterMount {
+  area: string;
+  paths: readonly string[];
+  router: OpenAPIHono<AppEnv>;
+}
+
+/**
+ * Every router by area, in mount order, with the paths it serves in plain sight; routers keep
+ * absolute paths (so each reads and tests on its own) and test/http/mounts.test.ts holds every
+ * router to the paths listed here. `/openapi.json` and `/docs` are registered by `registerDocs`.
+ */
+export function routerMounts(app: OpenAPIHono<AppEnv>, options: CreateAppOptions = {}): RouterMount[] {
+  return [
+    { area: 'operations', paths: ['/health'], router: healthRouter },
+    { area: 'operations', paths: ['/metrics'], router: metricsRouter },
+    { area: 'auth', paths: ['/auth/api-key/validate'], router: apiKeyValidateRouter },
+    { area: 'admin', paths: ['/admin/keys'], router: adminKeysRouter },
+    { area: 'keys', paths: ['/keys'], router: ownKeysRouter },
+    { area: 'crawl', paths: ['/crawl', '/md', '/html', '/screenshot', '/pdf', '/execute_js'], router: crawlRouter },
+    { area: 'crawl', paths: ['/mcp'], router: mcpRouter }, // relay to the origin's MCP
+    { area: 'mcp', paths: ['/mcp'], router: createMcpRouter(() => app) }, // the gateway's own MCP server; tool calls re-enter this app
+    { area: 'crawl', paths: ['/llm', '/ask', '/config/dump', '/schema', '/hooks/info', '/artifacts', '/monitor'], router: crawl4aiRouter },
+    { area: 'oauth', paths: ['/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource', '/oauth/register', '/oauth/token'], router: oauthRouter },
+    { area: 'oauth', paths: ['/oauth/authorize'], router: consentRouter }, // sign in + consent
+    { area: 'oauth', paths: ['/grants', '/admin/grants'], router: grantsRouter },
+    { area: 'admin', paths: ['/admin/audit'], router: adminAuditRouter },
+    { area: 'auth', paths: ['/auth', '/token', '/.well-known/jwks.json'], router: authRouter },
+    { area: 'admin', paths: ['/admin/users'], router: adminUsersRouter },
+    { area: 'playground', paths: ['/playground'], router: playgroundRouter },
+    { area: 'dashboard', paths: ['/dashboard'], router: createDashboardRouter(app.fetch) }, // server-rendered UI over this same API
+    { area: 'polite', paths: ['/.well-known/http-message-signatures-directory', '/admin/hosts'], router: politeRouter },
+    { area: 'jobs', paths: ['/jobs', '/usage'], router: jobsRouter },
+    { area: 'metering', paths: ['/admin/keys/{id}/usage', '/keys/{id}/usage', '/admin/users/{username}/usage', '/usage/export'], router: usageRouter },
+    { area: 'exports', paths: ['/jobs/{id}/export', '/exports'], router: createExportsRouter(options.jobResults ?? d1JobResults) },
+  ];
+}
+
 export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   const app = createRouter();
 
@@ -81,28 +119,8 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   // Metered requests (crawl routes, jobs): pages, bytes, time and credits, settled when the response ends.
   app.use('*', meterUsage());
 
-  app.route('/', healthRouter);
-  app.route('/', metricsRouter);
-  // Feature routers are mounted here, one line each:
-  app.route('/', apiKeyValidateRouter); // /auth/api-key/validate
-  app.route('/', adminKeysRouter);   // /admin/keys
-  app.route('/', ownKeysRouter); // /keys (self-service)
-  app.route('/', crawlRouter); // /crawl, /md, /html, /screenshot, /pdf, /execute_js, /crawl/job
-  app.route('/', mcpRouter); // /mcp/* (relay to the origin's MCP)
-  app.route('/', createMcpRouter(() => app)); // /mcp (the gateway's own MCP server; tool calls re-enter this app)
-  app.route('/', crawl4aiRouter); // /llm/*, /ask, /config/dump, /schema, /hooks/info, /artifacts/{id}, /monitor/*
-  app.route('/', oauthRouter); // /.well-known/oauth-*, /oauth/register, /oauth/token (OAuth 2.1 for MCP clients)
-  app.route('/', consentRouter); // /oauth/authorize (sign in + consent)
-  app.route('/', grantsRouter); // /grants, /admin/grants
-  app.route('/', adminAuditRouter); // /admin/audit
-  app.route('/', authRouter); // /auth/*, /token, /.well-known/jwks.json
-  app.route('/', adminUsersRouter); // /admin/users
-  app.route('/', playgroundRouter); // /playground
-  app.route('/', createDashboardRouter(app.fetch)); // /dashboard/* (server-rendered UI over this same API)
-  app.route('/', politeRouter); // /.well-known/http-message-signatures-directory, /admin/hosts
-  app.route('/', jobsRouter); // /jobs, /jobs/{id}[/results|/cancel|/pause|/resume], /usage
-  app.route('/', usageRouter); // /admin/keys/{id}/usage, /keys/{id}/usage, /admin/users/{username}/usage, /usage/export
-  app.route('/', createExportsRouter(options.jobResults ?? d1JobResults)); // /jobs/{id}/export, /exports*
+  // The routers, by area (routerMounts above: a new router is one line there).
+  for (const mount of routerMounts(app, options)) app.route('/', mount.router);
   registerDocs(app);
 
   app.notFound(notFoundHandler(app));

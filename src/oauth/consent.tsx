@@ -114,8 +114,13 @@ async function signedIn(c: Context<AppEnv>): Promise<{ session: DashSession; me:
 const formBody = { body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: z.record(z.string(), z.unknown()) } } } };
 const html = { 200: { description: 'HTML page' }, 302: { description: 'Redirect to the client' }, 303: { description: 'Redirect' }, 400: { description: 'Error page' }, 403: { description: 'Error page' } };
 
+const SESSION_PERMISSION = { 'x-permission': 'public (dashboard session sign-in, CSRF-checked forms)' } as const;
+const authorizeRoute = createRoute({ method: 'get', path: AUTHORIZE_PATH, tags: ['OAuth'], summary: 'Authorization endpoint: sign in and consent (HTML)', ...SESSION_PERMISSION, responses: html });
+const consentRoute = createRoute({ method: 'post', path: AUTHORIZE_PATH, tags: ['OAuth'], summary: 'Consent decision (form; CSRF-checked)', ...SESSION_PERMISSION, request: formBody, responses: html });
+const authorizeLoginRoute = createRoute({ method: 'post', path: `${AUTHORIZE_PATH}/login`, tags: ['OAuth'], summary: 'Sign in on the way to the consent page (form)', ...SESSION_PERMISSION, request: formBody, responses: html });
+
 export const consentRouter = createRouter()
-  .openapi(createRoute({ method: 'get', path: AUTHORIZE_PATH, tags: ['OAuth'], summary: 'Authorization endpoint: sign in and consent (HTML)', 'x-permission': 'public (dashboard sign-in)', responses: html }), async (c) => {
+  .openapi(authorizeRoute, async (c) => {
     let request: AuthRequest;
     try {
       request = await api(c).parseAuthRequest(c.req.raw);
@@ -148,7 +153,7 @@ export const consentRouter = createRouter()
       />
     )) as never;
   })
-  .openapi(createRoute({ method: 'post', path: AUTHORIZE_PATH, tags: ['OAuth'], summary: 'Consent decision (form; CSRF-checked)', 'x-permission': 'dashboard session + CSRF', request: formBody, responses: html }), async (c) => {
+  .openapi(consentRoute, async (c) => {
     const g = await guardPost(c).catch((err: unknown) => {
       if (err instanceof SessionGone) return { ok: false as const, reason: 'Your session has ended. Sign in again from your MCP client.' };
       throw err;
@@ -192,7 +197,7 @@ export const consentRouter = createRouter()
     approved.headers.set('Location', redirectTo);
     return new Response(null, { status: 302, headers: approved.headers }) as never;
   })
-  .openapi(createRoute({ method: 'post', path: `${AUTHORIZE_PATH}/login`, tags: ['OAuth'], summary: 'Sign in on the way to the consent page (form)', 'x-permission': 'public (login rate limit)', request: formBody, responses: html }), async (c) => {
+  .openapi(authorizeLoginRoute, async (c) => {
     const form = await readForm(c);
     const next = form.next ?? '';
     // Only back to the authorization endpoint on this origin (no open redirect).

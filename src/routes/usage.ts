@@ -37,64 +37,60 @@ async function usageOf(c: Context<AppEnv>, scope: UsageScope, days: number, budg
 
 export const USAGE_COLUMNS = ['day', 'tenant', 'key_id', 'user_id', 'route', 'engine', 'requests', 'pages', 'failed_pages', 'errors', 'bytes', 'browser_ms', 'origin_ms', 'credits'] as const;
 
+const keyUsageRoute = protectedRoute({
+  method: 'get', path: '/admin/keys/{id}/usage', tags, summary: 'Usage and budget of one API key (every route)', permission: 'keys:read',
+  request: { params: KeyIdParam, query: Days },
+  responses: { 200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'), ...problemResponses(401, 403, 404, 422, 429) },
+});
+
+const ownKeyUsageRoute = protectedRoute({
+  method: 'get', path: '/keys/{id}/usage', tags, summary: 'Usage and budget of one of your own keys', permission: 'keys:self',
+  request: { params: KeyIdParam, query: Days },
+  responses: { 200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'), ...problemResponses(401, 403, 404, 422, 429) },
+});
+
+const userUsageRoute = protectedRoute({
+  method: 'get', path: '/admin/users/{username}/usage', tags, summary: 'Usage (own sessions and owned keys) and budget of one user', permission: 'users:manage',
+  request: { params: z.object({ username: z.string().regex(USERNAME_PATTERN).openapi({ param: { name: 'username', in: 'path' } }) }), query: Days },
+  responses: { 200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'), ...problemResponses(401, 403, 404, 422, 429) },
+});
+
+const usageExportRoute = protectedRoute({
+  method: 'get', path: '/usage/export', tags, summary: 'Usage rollup rows as CSV or NDJSON (own tenant; admins ?all=true)', permission: 'jobs:read',
+  request: { query: Days.extend({ format: z.enum(['csv', 'ndjson']).default('csv'), all: z.enum(['true', 'false']).optional() }) },
+  responses: {
+    200: { description: 'One row per day × key × user × route × engine', content: { 'text/csv': { schema: z.string() }, 'application/x-ndjson': { schema: z.string() } } },
+    ...problemResponses(401, 403, 422, 429),
+  },
+});
+
 export const usageRouter = createRouter()
-  .openapi(
-    protectedRoute({
-      method: 'get', path: '/admin/keys/{id}/usage', tags, summary: 'Usage and budget of one API key (every route)', permission: 'keys:read',
-      request: { params: KeyIdParam, query: Days },
-      responses: { 200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'), ...problemResponses(401, 403, 404, 422, 429) },
-    }),
-    async (c) => {
-      const rec = await visibleKey(c, keyAccess(c, '/admin/keys'), c.req.valid('param').id);
-      return c.json(await usageOf(c, { keyId: rec.id }, c.req.valid('query').days, { dimension: 'key', id: rec.id }), 200);
-    },
-  )
-  .openapi(
-    protectedRoute({
-      method: 'get', path: '/keys/{id}/usage', tags, summary: 'Usage and budget of one of your own keys', permission: 'keys:self',
-      request: { params: KeyIdParam, query: Days },
-      responses: { 200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'), ...problemResponses(401, 403, 404, 422, 429) },
-    }),
-    async (c) => {
-      const rec = await visibleKey(c, keyAccess(c, '/keys'), c.req.valid('param').id);
-      return c.json(await usageOf(c, { keyId: rec.id }, c.req.valid('query').days, { dimension: 'key', id: rec.id }), 200);
-    },
-  )
-  .openapi(
-    protectedRoute({
-      method: 'get', path: '/admin/users/{username}/usage', tags, summary: 'Usage (own sessions and owned keys) and budget of one user', permission: 'users:manage',
-      request: { params: z.object({ username: z.string().regex(USERNAME_PATTERN).openapi({ param: { name: 'username', in: 'path' } }) }), query: Days },
-      responses: { 200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'), ...problemResponses(401, 403, 404, 422, 429) },
-    }),
-    async (c) => {
-      const user = await getUserByUsername(c.env.DB, c.req.valid('param').username);
-      if (!user) throw new GatewayError('not_found', 'No such user');
-      return c.json(await usageOf(c, { userId: user.id }, c.req.valid('query').days, { dimension: 'user', id: user.id }), 200);
-    },
-  )
-  .openapi(
-    protectedRoute({
-      method: 'get', path: '/usage/export', tags, summary: 'Usage rollup rows as CSV or NDJSON (own tenant; admins ?all=true)', permission: 'jobs:read',
-      request: { query: Days.extend({ format: z.enum(['csv', 'ndjson']).default('csv'), all: z.enum(['true', 'false']).optional() }) },
-      responses: {
-        200: { description: 'One row per day × key × user × route × engine', content: { 'text/csv': { schema: z.string() }, 'application/x-ndjson': { schema: z.string() } } },
-        ...problemResponses(401, 403, 422, 429),
-      },
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      const p = principalOf(c);
-      if (q.all === 'true' && !isAdmin(p)) throw new GatewayError('forbidden', 'Only admins can read every tenant\'s usage');
-      const { from, to } = lastDays(q.days, Date.now());
-      const rows = await usageRows(c.env.DB, q.all === 'true' ? {} : { tenant: tenantOf(p) }, from, to);
-      const encoder = q.format === 'csv' ? csvEncoder(USAGE_COLUMNS) : ndjsonEncoder(null);
-      let text = encoder.begin();
-      rows.forEach((r, i) => (text += encoder.record(r as unknown as ExportRecord, i)));
-      text += encoder.end(rows.length);
-      return c.body(text, 200, {
-        'Content-Type': encoder.mediaType,
-        'Content-Disposition': `attachment; filename="usage-${new Date(from).toISOString().slice(0, 10)}.${encoder.extension}"`,
-        'Cache-Control': 'no-store',
-      });
-    },
-  );
+  .openapi(keyUsageRoute, async (c) => {
+    const rec = await visibleKey(c, keyAccess(c, '/admin/keys'), c.req.valid('param').id);
+    return c.json(await usageOf(c, { keyId: rec.id }, c.req.valid('query').days, { dimension: 'key', id: rec.id }), 200);
+  })
+  .openapi(ownKeyUsageRoute, async (c) => {
+    const rec = await visibleKey(c, keyAccess(c, '/keys'), c.req.valid('param').id);
+    return c.json(await usageOf(c, { keyId: rec.id }, c.req.valid('query').days, { dimension: 'key', id: rec.id }), 200);
+  })
+  .openapi(userUsageRoute, async (c) => {
+    const user = await getUserByUsername(c.env.DB, c.req.valid('param').username);
+    if (!user) throw new GatewayError('not_found', 'No such user');
+    return c.json(await usageOf(c, { userId: user.id }, c.req.valid('query').days, { dimension: 'user', id: user.id }), 200);
+  })
+  .openapi(usageExportRoute, async (c) => {
+    const q = c.req.valid('query');
+    const p = principalOf(c);
+    if (q.all === 'true' && !isAdmin(p)) throw new GatewayError('forbidden', 'Only admins can read every tenant\'s usage');
+    const { from, to } = lastDays(q.days, Date.now());
+    const rows = await usageRows(c.env.DB, q.all === 'true' ? {} : { tenant: tenantOf(p) }, from, to);
+    const encoder = q.format === 'csv' ? csvEncoder(USAGE_COLUMNS) : ndjsonEncoder(null);
+    let text = encoder.begin();
+    rows.forEach((r, i) => (text += encoder.record(r as unknown as ExportRecord, i)));
+    text += encoder.end(rows.length);
+    return c.body(text, 200, {
+      'Content-Type': encoder.mediaType,
+      'Content-Disposition': `attachment; filename="usage-${new Date(from).toISOString().slice(0, 10)}.${encoder.extension}"`,
+      'Cache-Control': 'no-store',
+    });
+  });
