@@ -21,13 +21,13 @@ try {
   if (run.status !== 0) {
     console.error(run.stdout, run.stderr);
     console.error('check:types: `wrangler types` failed');
-    process.exit(1);
-  }
-  if (body(committed) !== body(fresh)) {
+    process.exitCode = 1;
+  } else if (body(committed) !== body(fresh)) {
     console.error('check:types: src/env.generated.d.ts is stale (wrangler.toml changed); run `npm run types` and commit it');
-    process.exit(1);
+    process.exitCode = 1;
+  } else {
+    console.log('check:types: src/env.generated.d.ts matches wrangler.toml');
   }
-  console.log('check:types: src/env.generated.d.ts matches wrangler.toml');
 } finally {
   rmSync(fresh, { force: true });
 }

@@ -21,7 +21,8 @@ import { politely } from '../polite/politely';
 
 async function viaOrigin(config: Config, work: BatchWork, url: string, requestId: string, signal: AbortSignal): Promise<CrawlResult> {
   if (!config.ORIGIN_URL || !config.ORIGIN_SECRET) return failedResult(url, 'no origin is configured (ORIGIN_URL)');
-  const request = { method: 'POST', path: '/crawl', body: JSON.stringify({ ...work.body, urls: [url] }), contentType: 'application/json', accept: 'application/json' };
+  const payload = JSON.stringify({ ...work.body, urls: [url] });
+  const request = { method: 'POST', path: '/crawl', body: payload, contentType: 'application/json', accept: 'application/json' };
   let reply: OriginReply;
   try {
     reply = await sendToOrigin(config, { principal: work.principal, requestId }, request, signal);

@@ -62,7 +62,12 @@ export interface PreparedOrigin {
 }
 
 /** Target URL and hygienic headers (origin credential + signed identity) for one request. */
-export async function prepareOriginRequest(config: OriginConfig, caller: OriginCaller, req: OriginRequest, options: { websocket?: boolean } = {}): Promise<PreparedOrigin> {
+export async function prepareOriginRequest(
+  config: OriginConfig,
+  caller: OriginCaller,
+  req: OriginRequest,
+  options: { websocket?: boolean } = {},
+): Promise<PreparedOrigin> {
   if (!config.ORIGIN_URL || !config.ORIGIN_SECRET) throw new GatewayError('service_unavailable', 'No origin is configured');
   const target = originTarget(config.ORIGIN_URL, req.path, req.search);
   const identityToken = await signIdentity(identityClaims(caller.principal, caller.requestId, req.method, target.pathname), config.ORIGIN_SECRET);
@@ -104,7 +109,8 @@ export async function sendToOrigin(config: OriginConfig, caller: OriginCaller, r
   let timer = setTimeout(expire('origin timeout'), timeoutMs);
   let res: Response;
   try {
-    res = await fetch(target, { method: req.method, headers, body: req.body ?? null, redirect: 'manual', signal: signal ? AbortSignal.any([abort.signal, signal]) : abort.signal });
+    const signals = signal ? AbortSignal.any([abort.signal, signal]) : abort.signal;
+    res = await fetch(target, { method: req.method, headers, body: req.body ?? null, redirect: 'manual', signal: signals });
   } catch (err) {
     clearTimeout(timer);
     throw originFetchError(err, abort.signal.aborted, timeoutMs, requestId);

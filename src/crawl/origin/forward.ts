@@ -35,7 +35,8 @@ export function rewriteRedirect(location: string | null, target: URL, originUrl:
 function callerOf(c: Context<AppEnv>): OriginCaller {
   const principal = c.get('principal');
   if (!principal) throw new GatewayError('invalid_credentials', 'Authentication required');
-  return { principal, requestId: c.get('requestId'), clientHeaders: c.req.raw.headers, clientIp: c.get('clientIp'), proto: requestUrl(c).protocol === 'http:' ? 'http' : 'https' };
+  const proto = requestUrl(c).protocol === 'http:' ? 'http' : 'https';
+  return { principal, requestId: c.get('requestId'), clientHeaders: c.req.raw.headers, clientIp: c.get('clientIp'), proto };
 }
 
 /** Target URL and hygienic headers (origin credential + signed identity) for one forward. */
