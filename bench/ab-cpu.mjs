@@ -25,7 +25,10 @@ const CONNECTIONS = Number(opt('connections', 8));
 const SPLIT = process.argv.includes('--split');
 
 const KEY = 'sk-bench-Q8mZ2vK7pX4rT9wL3nB6cY1hD5fJ0gS';
-const BODY = JSON.stringify({ urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { cache_mode: 'bypass' } } });
+const BODY = JSON.stringify({
+  urls: ['https://example.com/'],
+  crawler_config: { type: 'CrawlerRunConfig', params: { cache_mode: 'bypass' } },
+});
 const HEADERS = { 'Content-Type': 'application/json', 'X-API-Key': KEY };
 
 const vars = (originUrl) => ({
@@ -62,7 +65,13 @@ const servers = {};
 try {
   for (const side of ['A', 'B']) {
     const inspectorPort = SPLIT ? await freePort() : undefined;
-    const s = await startWrangler({ inspector: false, inspectorPort, config: path.join(ROOTS[side], 'wrangler.toml'), migrate: true, vars: vars(originUrl) });
+    const s = await startWrangler({
+      inspector: false,
+      inspectorPort,
+      config: path.join(ROOTS[side], 'wrangler.toml'),
+      migrate: true,
+      vars: vars(originUrl),
+    });
     servers[side] = { ...s, inspectorPort, url: `${s.direct ?? s.base}/crawl` };
     // Warm up: first requests compile, import keys, create objects.
     for (let i = 0; i < 20; i++) await (await fetch(servers[side].url, { method: 'POST', headers: HEADERS, body: BODY })).text();
@@ -77,18 +86,24 @@ try {
       await quiesce(s.directPid); // background work of these requests (audit drain, releases) counts too
       const ms = ((cpuSeconds([s.directPid]) - before) * 1000) / Math.max(1, total);
       rows[side].push(ms);
-      console.log(`round ${round} ${side}: ${(total / DURATION).toFixed(0)} req/s, ${ms.toFixed(2)} ms CPU/req (workerd process)${bad ? `, ${bad} bad` : ''}  load ${(await import('node:os')).loadavg()[0].toFixed(1)}`);
+      console.log(
+        `round ${round} ${side}: ${(total / DURATION).toFixed(0)} req/s, ${ms.toFixed(2)} ms CPU/req (workerd process)${bad ? `, ${bad} bad` : ''}  load ${(await import('node:os')).loadavg()[0].toFixed(1)}`,
+      );
     }
   }
   const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  console.log(`median CPU ms/req: A ${med(rows.A).toFixed(2)}  B ${med(rows.B).toFixed(2)}  (B/A ${(med(rows.B) / med(rows.A)).toFixed(2)})`);
+  console.log(
+    `median CPU ms/req: A ${med(rows.A).toFixed(2)}  B ${med(rows.B).toFixed(2)}  (B/A ${(med(rows.B) / med(rows.A)).toFixed(2)})`,
+  );
   if (SPLIT) {
     for (const side of ['A', 'B']) {
       const s = servers[side];
       await quiesce(s.directPid);
       const r = await cpuSplit({ inspectorPort: s.inspectorPort, pid: s.directPid, drive: async () => (await drive(s.url)).total });
-      console.log(`split ${side}: worker ${(r.shares.worker * 100).toFixed(0)}% objects ${(r.shares.objects * 100).toFixed(0)}% gc ${(r.shares.gc * 100).toFixed(0)}%; sampled busy ${r.isolateBusyMs.toFixed(2)} ms/req, main thread ${r.mainThreadMs.toFixed(2)} ms/req`);
-      for (const [k, v] of r.topWorker.slice(0, Number(opt("top", 12)))) console.log(`   ${v.toFixed(3)} ms  ${k}`);
+      console.log(
+        `split ${side}: worker ${(r.shares.worker * 100).toFixed(0)}% objects ${(r.shares.objects * 100).toFixed(0)}% gc ${(r.shares.gc * 100).toFixed(0)}%; sampled busy ${r.isolateBusyMs.toFixed(2)} ms/req, main thread ${r.mainThreadMs.toFixed(2)} ms/req`,
+      );
+      for (const [k, v] of r.topWorker.slice(0, Number(opt('top', 12)))) console.log(`   ${v.toFixed(3)} ms  ${k}`);
     }
   }
 } finally {

@@ -67,7 +67,8 @@ export default {
         for (const stream of ['d1', 'r2'] as const) {
           const anchors = { pruned: a[stream].pruned, head: a[stream].head, signed: null };
           const budget = { left: 10_000_000, after: 0 };
-          const r = stream === 'd1' ? await verifyD1Stream(env.DB, s, anchors, budget) : await verifyR2Stream(env.RESULTS, s, anchors, budget);
+          const r =
+            stream === 'd1' ? await verifyD1Stream(env.DB, s, anchors, budget) : await verifyR2Stream(env.RESULTS, s, anchors, budget);
           checked += r.checked;
           if (r.broken) broken.push(r.broken);
         }

@@ -36,7 +36,9 @@ async function drive(base: string, shards: number, kind: 'd1' | 'r2', total: num
     Array.from({ length: IN_FLIGHT }, async () => {
       while (next < requests) {
         next++;
-        const r = await fetch(`${base}/append?shards=${shards}&kind=${kind}&batches=${BATCHES}&size=50`, { signal: AbortSignal.timeout(180_000) });
+        const r = await fetch(`${base}/append?shards=${shards}&kind=${kind}&batches=${BATCHES}&size=50`, {
+          signal: AbortSignal.timeout(180_000),
+        });
         if (!r.ok) throw new Error(`append: ${r.status} ${await r.text()}`);
         await r.arrayBuffer();
       }
@@ -81,15 +83,24 @@ async function verifyMillion(): Promise<{ build_s: number; verify_s: number; per
   }
   const t1 = performance.now();
   const v = new ChainVerifier({ id: base, hash: GENESIS_HASH });
-  for (const seg of segments) for (const r of decodeRecords(await gunzip(seg))) if (v.push(r)) throw new Error(`broken: ${JSON.stringify(v.broken)}`);
+  for (const seg of segments)
+    for (const r of decodeRecords(await gunzip(seg))) if (v.push(r)) throw new Error(`broken: ${JSON.stringify(v.broken)}`);
   v.finish(prev);
   const t2 = performance.now();
   if (v.checked !== VERIFY_EVENTS) throw new Error('verify count mismatch');
-  return { build_s: (t1 - t0) / 1000, verify_s: (t2 - t1) / 1000, per_s: VERIFY_EVENTS / ((t2 - t1) / 1000), gz_mb: segments.reduce((n, s) => n + s.byteLength, 0) / 1e6 };
+  return {
+    build_s: (t1 - t0) / 1000,
+    verify_s: (t2 - t1) / 1000,
+    per_s: VERIFY_EVENTS / ((t2 - t1) / 1000),
+    gz_mb: segments.reduce((n, s) => n + s.byteLength, 0) / 1e6,
+  };
 }
 
 async function main() {
-  const lines: string[] = [`# bench:audit (${new Date().toISOString()}, ${process.env.BENCH_NOTE ?? 'shared 2-core machine, other jobs running'})`, ''];
+  const lines: string[] = [
+    `# bench:audit (${new Date().toISOString()}, ${process.env.BENCH_NOTE ?? 'shared 2-core machine, other jobs running'})`,
+    '',
+  ];
   if (process.env.BENCH_AUDIT_ONLY_VERIFY) return verifyPart(lines);
   const server = await startWrangler({ config: path.join(ROOT, 'bench/audit-wrangler.toml'), vars: {}, migrate: true, inspector: false });
   // The user Worker's own port when found (wrangler's dev proxy adds a hop that stalled long requests here).
@@ -107,10 +118,15 @@ async function main() {
     const vr = await fetch(`${base}/verify?shards=16`, { signal: AbortSignal.timeout(300_000) });
     const verified = (await vr.json()) as { checked: number; broken: unknown[] };
     const s = (performance.now() - t) / 1000;
-    console.log(`verify in workerd (shards 0-15, D1 + R2): ${verified.checked} records in ${s.toFixed(1)} s (${(verified.checked / s).toFixed(0)}/s), broken: ${verified.broken.length}`);
+    console.log(
+      `verify in workerd (shards 0-15, D1 + R2): ${verified.checked} records in ${s.toFixed(1)} s (${(verified.checked / s).toFixed(0)}/s), broken: ${verified.broken.length}`,
+    );
     lines.push('| shards | D1 security events/s | R2 archived events/s |', '|---|---|---|');
     for (const r of results) lines.push(`| ${r.shards} | ${r.d1.toFixed(0)} | ${r.r2.toFixed(0)} |`);
-    lines.push('', `verify in workerd: ${verified.checked} records (D1 + R2, 16 shards) in ${s.toFixed(1)} s = ${(verified.checked / s).toFixed(0)} records/s; broken ${verified.broken.length}`);
+    lines.push(
+      '',
+      `verify in workerd: ${verified.checked} records (D1 + R2, 16 shards) in ${s.toFixed(1)} s = ${(verified.checked / s).toFixed(0)} records/s; broken ${verified.broken.length}`,
+    );
   } finally {
     server.stop();
   }
@@ -119,8 +135,12 @@ async function main() {
 
 async function verifyPart(lines: string[]) {
   const m = await verifyMillion();
-  console.log(`verify ${VERIFY_EVENTS} archived events in Node: ${m.verify_s.toFixed(1)} s (${m.per_s.toFixed(0)}/s); ${m.gz_mb.toFixed(1)} MB gzip; building them took ${m.build_s.toFixed(1)} s`);
-  lines.push(`verify ${VERIFY_EVENTS} archived events (200 segments, Node, one core): ${m.verify_s.toFixed(1)} s = ${m.per_s.toFixed(0)} records/s; segments ${m.gz_mb.toFixed(1)} MB gzip (build ${m.build_s.toFixed(1)} s)`);
+  console.log(
+    `verify ${VERIFY_EVENTS} archived events in Node: ${m.verify_s.toFixed(1)} s (${m.per_s.toFixed(0)}/s); ${m.gz_mb.toFixed(1)} MB gzip; building them took ${m.build_s.toFixed(1)} s`,
+  );
+  lines.push(
+    `verify ${VERIFY_EVENTS} archived events (200 segments, Node, one core): ${m.verify_s.toFixed(1)} s = ${m.per_s.toFixed(0)} records/s; segments ${m.gz_mb.toFixed(1)} MB gzip (build ${m.build_s.toFixed(1)} s)`,
+  );
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(path.join(ROOT, `bench/results/audit${process.env.BENCH_AUDIT_ONLY_VERIFY ? '-verify' : ''}.md`), lines.join('\n') + '\n');
 }

@@ -127,7 +127,8 @@ export async function cpuSplit({ inspectorPort, drive, pid }) {
     byId.set(n.id, n);
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
-  const moduleOf = (n) => (n.callFrame.url ? (sources.get(n.callFrame.scriptId) ?? (() => n.callFrame.url))(n.callFrame.lineNumber) : '(native)');
+  const moduleOf = (n) =>
+    n.callFrame.url ? (sources.get(n.callFrame.scriptId) ?? (() => n.callFrame.url))(n.callFrame.lineNumber) : '(native)';
   const inObject = new Map();
   const isObject = (id) => {
     if (inObject.has(id)) return inObject.get(id);
@@ -165,6 +166,9 @@ export async function cpuSplit({ inspectorPort, drive, pid }) {
     isolateBusyMs: (busy * sampleMs) / Math.max(1, requests),
     mainThreadMs: perReq(jsThread),
     otherThreadsMs: perReq(otherThreads),
-    topWorker: [...workerFns.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([k, v]) => [k, (v * sampleMs) / Math.max(1, requests)]),
+    topWorker: [...workerFns.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 30)
+      .map(([k, v]) => [k, (v * sampleMs) / Math.max(1, requests)]),
   };
 }

@@ -24,7 +24,6 @@ const ENGINES = (() => {
 const load = () => os.loadavg()[0]!.toFixed(1);
 const KEY = 'sk-bench-crawl-T4wL3nB6cY1hD5fJ0gSQ8mZ2vK7pX9';
 
-
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
@@ -76,7 +75,9 @@ async function main() {
         for (let k = 0; k < batch.length; k++) perPage.push(ms / batch.length);
       }
       const secs = (Date.now() - t0) / 1000;
-      rows.push(`| ${engine} | /crawl (batches of ${BATCH}) | ${ok}/${PAGES} | ${(PAGES / secs).toFixed(2)} | ${pct(perPage, 50).toFixed(0)} | ${pct(perPage, 95).toFixed(0)} | ${(rssMb(gw.pids()) - rss0).toFixed(0)} | ${load0} |`);
+      rows.push(
+        `| ${engine} | /crawl (batches of ${BATCH}) | ${ok}/${PAGES} | ${(PAGES / secs).toFixed(2)} | ${pct(perPage, 50).toFixed(0)} | ${pct(perPage, 95).toFixed(0)} | ${(rssMb(gw.pids()) - rss0).toFixed(0)} | ${load0} |`,
+      );
 
       // /crawl/stream: one request, per-page time = gap between consecutive lines
       const rss1 = rssMb(gw.pids());
@@ -106,13 +107,17 @@ async function main() {
         }
       }
       const streamSecs = (Date.now() - s) / 1000;
-      rows.push(`| ${engine} | /crawl/stream (one request) | ${okStream}/${PAGES} | ${(PAGES / streamSecs).toFixed(2)} | ${pct(gaps, 50).toFixed(0)} | ${pct(gaps, 95).toFixed(0)} | ${(rssMb(gw.pids()) - rss1).toFixed(0)} | ${load1} |`);
+      rows.push(
+        `| ${engine} | /crawl/stream (one request) | ${okStream}/${PAGES} | ${(PAGES / streamSecs).toFixed(2)} | ${pct(gaps, 50).toFixed(0)} | ${pct(gaps, 95).toFixed(0)} | ${(rssMb(gw.pids()) - rss1).toFixed(0)} | ${load1} |`,
+      );
     }
   } finally {
     gw.stop();
     await site.close();
   }
-  console.log(`\n${PAGES} pages of the local fixture through wrangler dev (seed: 11.06 pages/s, P95 650 ms, 267 MB); ${os.cpus().length} cores\n`);
+  console.log(
+    `\n${PAGES} pages of the local fixture through wrangler dev (seed: 11.06 pages/s, P95 650 ms, 267 MB); ${os.cpus().length} cores\n`,
+  );
   console.log('| engine | route | ok | pages/s | p50 ms/page | p95 ms/page | RSS growth MB | load avg (1 min) at start |');
   console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);

@@ -30,7 +30,12 @@ function makeRecord(i) {
     status_code: 200,
     html: '',
     cleaned_html: '',
-    markdown: { raw_markdown: `# Page ${i}\n\n` + 'Lorem "ipsum", <script>x</script> ]]> 😀 \u0001 line\r\n'.repeat(60), markdown_with_citations: '', references_markdown: '', fit_markdown: '' },
+    markdown: {
+      raw_markdown: `# Page ${i}\n\n` + 'Lorem "ipsum", <script>x</script> ]]> 😀 \u0001 line\r\n'.repeat(60),
+      markdown_with_citations: '',
+      references_markdown: '',
+      fit_markdown: '',
+    },
     links: { internal: [{ href: `/p/${i + 1}`, text: 'next' }], external: [] },
     media: { images: [], videos: [], audios: [] },
     metadata: { title: `=Title ${i}`, description: 'desc' },
@@ -124,7 +129,10 @@ if (process.argv[2] === '--child') {
   console.log('format+compression        records   output MB   peak RSS MB   peak heap MB   peak external MB   time s');
   for (const [format, compression, variant = ''] of runs) {
     for (const n of sizes) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', String(n), format, compression, variant], { encoding: 'utf8', maxBuffer: 1 << 20 });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', String(n), format, compression, variant], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+      });
       if (r.status !== 0) {
         console.log(`${format}+${compression} ${n}: failed ${r.stderr.slice(-400)}`);
         continue;

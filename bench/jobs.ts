@@ -13,7 +13,6 @@ const sizesArg = process.argv.indexOf('--sizes');
 const SIZES = sizesArg > 0 ? process.argv[sizesArg + 1]!.split(',').map(Number) : [500, 1000];
 const KEY = 'sk-bench-jobs-Q8wE3rT6yU1iO5pA0sDF9gH2jK7lZ4';
 
-
 interface Snapshot {
   status: string;
   counts: { total: number; done: number; failed: number };
@@ -73,7 +72,9 @@ async function main() {
         return `${e.eta.toFixed(1)} s vs ${actual.toFixed(1)} s`;
       };
       const success = ((snap.counts.done / size) * 100).toFixed(1);
-      rows.push(`| ${size} | ${snap.status} | ${(size / secs).toFixed(1)} | ${success} % | ${snap.timing.p50_ms} | ${snap.timing.p95_ms} | ${(peak - rss0).toFixed(0)} | ${eta(25)} | ${eta(50)} |`);
+      rows.push(
+        `| ${size} | ${snap.status} | ${(size / secs).toFixed(1)} | ${success} % | ${snap.timing.p50_ms} | ${snap.timing.p95_ms} | ${(peak - rss0).toFixed(0)} | ${eta(25)} | ${eta(50)} |`,
+      );
     }
   } finally {
     gw.stop();
@@ -81,7 +82,9 @@ async function main() {
   }
   console.log('\nCrawl jobs of the local fixture through wrangler dev, fetch engine, default JOB_* settings');
   console.log('(seed: 11.06 pages/s for 500, 10.81 for 1,000, 98.6 % success)\n');
-  console.log('| pages | status | pages/s (submit → done) | success | p50 ms/page | p95 ms/page | peak RSS growth MB | ETA at 25 % vs actual | ETA at 50 % vs actual |');
+  console.log(
+    '| pages | status | pages/s (submit → done) | success | p50 ms/page | p95 ms/page | peak RSS growth MB | ETA at 25 % vs actual | ETA at 50 % vs actual |',
+  );
   console.log('|---:|---|---:|---:|---:|---:|---:|---|---|');
   for (const r of rows) console.log(r);
 }

@@ -82,22 +82,59 @@ export function listeningPorts(pids) {
  * `inspector: false` starts it through wrangler's API without the DevTools inspector proxy
  * (bench/dev-server.mjs), unless `inspectorPort` asks for one (profiling); `extraArgs` then do not apply.
  */
-export async function startWrangler({ config, vars, persist, probePath = '/health', migrate = false, extraArgs = [], inspector = true, inspectorPort }) {
+export async function startWrangler({
+  config,
+  vars,
+  persist,
+  probePath = '/health',
+  migrate = false,
+  extraArgs = [],
+  inspector = true,
+  inspectorPort,
+}) {
   const persistTo = persist ?? mkdtempSync(path.join(tmpdir(), 'cg-bench-'));
   if (migrate) {
-    const r = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo, '--config', config], { cwd: ROOT, env: ENV, encoding: 'utf8' });
+    const r = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo, '--config', config], {
+      cwd: ROOT,
+      env: ENV,
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`migrations failed: ${r.stderr}`);
   }
   const port = await freePort();
   let child;
   if (inspector) {
-    const args = ['wrangler', 'dev', '--config', config, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persistTo, '--log-level', 'error'];
+    const args = [
+      'wrangler',
+      'dev',
+      '--config',
+      config,
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      '--persist-to',
+      persistTo,
+      '--log-level',
+      'error',
+    ];
     for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
     args.push(...extraArgs);
     child = spawn('npx', args, { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   } else {
     // wrangler dev without its DevTools inspector proxy (bench/dev-server.mjs says why).
-    child = spawn(process.execPath, [path.join(ROOT, 'bench/dev-server.mjs'), config, String(port), persistTo, JSON.stringify(vars), ...(inspectorPort ? [String(inspectorPort)] : [])], { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'bench/dev-server.mjs'),
+        config,
+        String(port),
+        persistTo,
+        JSON.stringify(vars),
+        ...(inspectorPort ? [String(inspectorPort)] : []),
+      ],
+      { cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
   }
   // Keep the tail for error messages; everything goes to a log file for diagnosis.
   let output = '';

@@ -1,7 +1,10 @@
 // A tiny fixed-response origin for benchmarks: answers every request with a small Crawl4AI-shaped body.
 import http from 'node:http';
 
-const BODY = JSON.stringify({ success: true, results: [{ url: 'https://example.com/', success: true, status_code: 200, markdown: { raw_markdown: '# Example' } }] });
+const BODY = JSON.stringify({
+  success: true,
+  results: [{ url: 'https://example.com/', success: true, status_code: 200, markdown: { raw_markdown: '# Example' } }],
+});
 
 export async function startBenchOrigin(port = 0) {
   const server = http.createServer((req, res) => {

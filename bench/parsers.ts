@@ -35,7 +35,14 @@ async function measure(html: string): Promise<{ mbps: number; ms: number; warnin
   let warnings = '';
   for (let r = 0; r < rounds; r++) {
     const t0 = now();
-    const result = await buildResult({ url: 'https://bench.test/page', finalUrl: 'https://bench.test/page', status: 200, html, headers: {}, query: undefined });
+    const result = await buildResult({
+      url: 'https://bench.test/page',
+      finalUrl: 'https://bench.test/page',
+      status: 200,
+      html,
+      headers: {},
+      query: undefined,
+    });
     const ms = now() - t0;
     if (ms < best) best = ms;
     warnings = (result.warnings ?? []).map((w) => w.code).join(' ');
@@ -45,7 +52,14 @@ async function measure(html: string): Promise<{ mbps: number; ms: number; warnin
 
 const bytes = kb * 1024;
 // warm the JIT on a small ordinary page first, so the first shape is not billed for compilation
-for (let i = 0; i < 5; i++) await buildResult({ url: 'https://bench.test/', finalUrl: 'https://bench.test/', status: 200, html: ordinaryPage(64 * 1024), headers: {} });
+for (let i = 0; i < 5; i++)
+  await buildResult({
+    url: 'https://bench.test/',
+    finalUrl: 'https://bench.test/',
+    status: 200,
+    html: ordinaryPage(64 * 1024),
+    headers: {},
+  });
 
 const ordinary = await measure(ordinaryPage(bytes));
 const rows: Array<[string, number, number, number, string]> = [['ordinary', bytes, ordinary.ms, ordinary.mbps, ordinary.warnings]];

@@ -46,7 +46,11 @@ const gw = await startWrangler({
 try {
   let headers = { 'Content-Type': 'application/json', 'X-API-Key': KEY };
   if (WHICH === 'jwt') {
-    const r = await fetch(`${gw.base}/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ api_token: KEY }) });
+    const r = await fetch(`${gw.base}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ api_token: KEY }),
+    });
     headers = { 'Content-Type': 'application/json', Authorization: `Bearer ${(await r.json()).access_token}` };
   } else if (WHICH === '401') headers['X-API-Key'] = 'sk-bench-wrong-Z2vK7pX4rT9wL3nB6cY1hD5fJ0gSQ8m';
   else if (WHICH === '429') headers['X-API-Key'] = LIMITED;
@@ -62,18 +66,28 @@ try {
     const msg = JSON.parse(String(data));
     if (msg.id && pending.has(msg.id)) pending.get(msg.id)(msg);
   });
-  const send = (method, params = {}) => new Promise((resolve) => {
-    pending.set(++id, resolve);
-    ws.send(JSON.stringify({ id, method, params }));
-  });
+  const send = (method, params = {}) =>
+    new Promise((resolve) => {
+      pending.set(++id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
   // wrangler's inspector proxy turned the runtime's Network domain on: one event per subrequest
   // through the proxy to Node (docs/performance.md "The collapse"); off while profiling.
   await send('Network.disable');
   await send('Profiler.enable');
   await send('Profiler.setSamplingInterval', { interval: 200 });
   await send('Profiler.start');
-  const result = await autocannon({ url: `${gw.base}/crawl`, method: 'POST', headers, body: BODY, connections: CONNECTIONS, duration: DURATION });
-  const { result: { profile } } = await send('Profiler.stop');
+  const result = await autocannon({
+    url: `${gw.base}/crawl`,
+    method: 'POST',
+    headers,
+    body: BODY,
+    connections: CONNECTIONS,
+    duration: DURATION,
+  });
+  const {
+    result: { profile },
+  } = await send('Profiler.stop');
   ws.close();
 
   const dt = (profile.endTime - profile.startTime) / 1000 / profile.samples.length; // ms per sample
@@ -96,7 +110,9 @@ try {
   }
   const n = result.requests.total;
   const top = (m, k) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, k);
-  console.log(`path ${WHICH}: ${n} requests, ${result.requests.average.toFixed(0)} req/s; JS thread busy ${(busy / n).toFixed(2)} ms/request (sampled, wrangler dev, user Worker isolate only)`);
+  console.log(
+    `path ${WHICH}: ${n} requests, ${result.requests.average.toFixed(0)} req/s; JS thread busy ${(busy / n).toFixed(2)} ms/request (sampled, wrangler dev, user Worker isolate only)`,
+  );
   console.log('\nself time by file (ms per request):');
   for (const [k, v] of top(byFile, 15)) console.log(`  ${(v / n).toFixed(3).padStart(7)}  ${k}`);
   console.log('\nself time by function (ms per request):');

@@ -103,7 +103,11 @@ try {
   console.log(`worker up at ${worker.base}; per-IP keying check (expect 404,429,404): ${keyed.join(',')}`);
   // Warm-up: JIT, and create the 1,000 objects of scenario 2 (locally each object is a new SQLite file).
   for (let k = 0; k < 1_000; k += CONCURRENCY) {
-    await Promise.all(Array.from({ length: CONCURRENCY }, (_, j) => fetch(`${worker.base}/bench`, { headers: { 'CF-Connecting-IP': ipOf(k + j) } }).then((r) => r.arrayBuffer())));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, (_, j) =>
+        fetch(`${worker.base}/bench`, { headers: { 'CF-Connecting-IP': ipOf(k + j) } }).then((r) => r.arrayBuffer()),
+      ),
+    );
   }
   const scenarios = [
     ['baseline: same Worker, no limiter (OPTIONS)', '/bench', () => '203.0.113.5', 'OPTIONS'],

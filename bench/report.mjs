@@ -98,7 +98,7 @@ export function renderReport({ targets, results, split, rounds, duration, connec
       '',
       `## CPU split, crawlgate \`POST /crawl\` with an API key (workerd port, ${split.requests} requests, V8 sampling profile of the Worker's isolate)`,
       '',
-      'Locally the Durable Objects run in the Worker\'s own isolate, and the D1/KV simulators on the same workerd thread; on Cloudflare both run elsewhere. Shares are of the isolate\'s busy samples; sampled time is wall time (exact on a quiet machine, inflated by preemption on a busy one).',
+      "Locally the Durable Objects run in the Worker's own isolate, and the D1/KV simulators on the same workerd thread; on Cloudflare both run elsewhere. Shares are of the isolate's busy samples; sampled time is wall time (exact on a quiet machine, inflated by preemption on a busy one).",
       '',
       '| part | share of the isolate | sampled ms / req | CPU ms / req, at most (share × main-thread CPU) |',
       '|---|---:|---:|---:|',
@@ -108,7 +108,9 @@ export function renderReport({ targets, results, split, rounds, duration, connec
       '',
       `CPU from /proc, per request: workerd's main thread (the isolate above plus the D1 and KV simulators and I/O) ${fmt(split.mainThreadMs, 2)} ms; its other threads (inspector and profiler, only while profiling) ${fmt(split.otherThreadsMs, 2)} ms.`,
       '',
-      'Largest Worker functions (sampled self time, ms / req): ' + split.topWorker.map(([k, v]) => `${k.replace(/\|/g, '\\|')} ${fmt(v, 3)}`).join('; ') + '.',
+      'Largest Worker functions (sampled self time, ms / req): ' +
+        split.topWorker.map(([k, v]) => `${k.replace(/\|/g, '\\|')} ${fmt(v, 3)}`).join('; ') +
+        '.',
     );
   }
   return lines.join('\n') + '\n';

@@ -36,7 +36,10 @@ const BENCH_KEY = 'sk-bench-Q8mZ2vK7pX4rT9wL3nB6cY1hD5fJ0gS';
 const LIMITED_KEY = 'sk-bench-limited-Z4xC7vB0nM3aS6dF9gH2jK5lP8';
 const JWT_KEY = 'sk-bench-jwt-H6jK9lZ2xC5vB8nM1aS4dF7gQ0w';
 const BAD_KEY = 'cg_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAxxxxxx'; // wrong checksum: refused before any storage read
-const BODY = JSON.stringify({ urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { cache_mode: 'bypass' } } });
+const BODY = JSON.stringify({
+  urls: ['https://example.com/'],
+  crawler_config: { type: 'CrawlerRunConfig', params: { cache_mode: 'bypass' } },
+});
 const JSON_HEADERS = { 'Content-Type': 'application/json', 'X-API-Key': BENCH_KEY };
 
 function nginxAvailable() {
@@ -104,9 +107,16 @@ function jwtExpiry(token) {
 async function main() {
   const origin = await startBenchOrigin();
   const originUrl = `http://127.0.0.1:${origin.port}`;
-  console.log(`origin on ${originUrl}; duration ${DURATION}s, ${CONNECTIONS} connections, ${ROUNDS} rounds${INSPECTOR ? ', under the wrangler dev CLI (inspector proxy on)' : ''}`);
+  console.log(
+    `origin on ${originUrl}; duration ${DURATION}s, ${CONNECTIONS} connections, ${ROUNDS} rounds${INSPECTOR ? ', under the wrangler dev CLI (inspector proxy on)' : ''}`,
+  );
 
-  const empty = await startWrangler({ inspector: INSPECTOR, config: path.join(ROOT, 'bench/empty-worker/wrangler.toml'), vars: { ORIGIN_URL: originUrl, BENCH_KEY }, probePath: '/constant' });
+  const empty = await startWrangler({
+    inspector: INSPECTOR,
+    config: path.join(ROOT, 'bench/empty-worker/wrangler.toml'),
+    vars: { ORIGIN_URL: originUrl, BENCH_KEY },
+    probePath: '/constant',
+  });
   running.push(empty);
   const gatewayVars = {
     ENVIRONMENT: 'development',
@@ -136,31 +146,101 @@ async function main() {
   let jwt = '';
   const renewJwt = async () => {
     if (jwtExpiry(jwt) - Date.now() / 1000 > DURATION + 60) return;
-    const tokenRes = await fetch(`${gateway.base}/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ api_token: JWT_KEY }) });
+    const tokenRes = await fetch(`${gateway.base}/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ api_token: JWT_KEY }),
+    });
     const { access_token: token } = await tokenRes.json();
     if (!token) throw new Error(`POST /token answered ${tokenRes.status}`);
     jwt = token;
   };
   await renewJwt();
   // The limited key's one allowed request.
-  await (await fetch(`${gateway.base}/crawl`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-API-Key': LIMITED_KEY }, body: BODY })).text();
+  await (
+    await fetch(`${gateway.base}/crawl`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': LIMITED_KEY },
+      body: BODY,
+    })
+  ).text();
   const BAD_HEADERS = { 'Content-Type': 'application/json', 'X-API-Key': BAD_KEY };
   const LIMITED_HEADERS = { 'Content-Type': 'application/json', 'X-API-Key': LIMITED_KEY };
 
   const gw = (where, base, vs) => [
-    { name: `crawlgate /crawl, API key (${where})`, url: `${base}/crawl`, method: 'POST', body: BODY, headers: JSON_HEADERS, pids: gateway.pids, vs },
-    { name: `crawlgate /crawl, JWT (${where})`, url: `${base}/crawl`, method: 'POST', body: BODY, get headers() { return { 'Content-Type': 'application/json', Authorization: `Bearer ${jwt}` }; }, before: renewJwt, pids: gateway.pids, vs },
-    { name: `crawlgate 401, bad key (${where})`, url: `${base}/crawl`, method: 'POST', body: BODY, headers: BAD_HEADERS, pids: gateway.pids, vs, expect: 401 },
-    { name: `crawlgate 429, key over limit (${where})`, url: `${base}/crawl`, method: 'POST', body: BODY, headers: LIMITED_HEADERS, pids: gateway.pids, vs, expect: 429 },
+    {
+      name: `crawlgate /crawl, API key (${where})`,
+      url: `${base}/crawl`,
+      method: 'POST',
+      body: BODY,
+      headers: JSON_HEADERS,
+      pids: gateway.pids,
+      vs,
+    },
+    {
+      name: `crawlgate /crawl, JWT (${where})`,
+      url: `${base}/crawl`,
+      method: 'POST',
+      body: BODY,
+      get headers() {
+        return { 'Content-Type': 'application/json', Authorization: `Bearer ${jwt}` };
+      },
+      before: renewJwt,
+      pids: gateway.pids,
+      vs,
+    },
+    {
+      name: `crawlgate 401, bad key (${where})`,
+      url: `${base}/crawl`,
+      method: 'POST',
+      body: BODY,
+      headers: BAD_HEADERS,
+      pids: gateway.pids,
+      vs,
+      expect: 401,
+    },
+    {
+      name: `crawlgate 429, key over limit (${where})`,
+      url: `${base}/crawl`,
+      method: 'POST',
+      body: BODY,
+      headers: LIMITED_HEADERS,
+      pids: gateway.pids,
+      vs,
+      expect: 429,
+    },
   ];
   const dev = INSPECTOR ? 'wrangler dev' : 'dev proxy';
   const targets = [
     { name: 'origin direct', url: `${originUrl}/crawl`, method: 'POST', body: BODY, headers: JSON_HEADERS, pids: () => [] },
-    nginx && { name: 'nginx (seed config)', url: `${nginx.base}/crawl`, method: 'POST', body: BODY, headers: JSON_HEADERS, pids: nginx.pids },
+    nginx && {
+      name: 'nginx (seed config)',
+      url: `${nginx.base}/crawl`,
+      method: 'POST',
+      body: BODY,
+      headers: JSON_HEADERS,
+      pids: nginx.pids,
+    },
     { name: `empty Worker, constant (${dev})`, url: `${empty.base}/constant`, pids: empty.pids },
-    { name: `empty Worker, proxy (${dev})`, url: `${empty.base}/crawl`, method: 'POST', body: BODY, headers: JSON_HEADERS, pids: empty.pids, floor: 'proxy-dev' },
+    {
+      name: `empty Worker, proxy (${dev})`,
+      url: `${empty.base}/crawl`,
+      method: 'POST',
+      body: BODY,
+      headers: JSON_HEADERS,
+      pids: empty.pids,
+      floor: 'proxy-dev',
+    },
     ...gw(dev, gateway.base, 'proxy-dev'),
-    empty.direct && { name: 'empty Worker, proxy (workerd port)', url: `${empty.direct}/crawl`, method: 'POST', body: BODY, headers: JSON_HEADERS, pids: empty.pids, floor: 'proxy-direct' },
+    empty.direct && {
+      name: 'empty Worker, proxy (workerd port)',
+      url: `${empty.direct}/crawl`,
+      method: 'POST',
+      body: BODY,
+      headers: JSON_HEADERS,
+      pids: empty.pids,
+      floor: 'proxy-direct',
+    },
     ...(gateway.direct ? gw('workerd port', gateway.direct, 'proxy-direct') : []),
   ].filter(Boolean);
 
@@ -189,10 +269,20 @@ async function main() {
     for (const t of targets) {
       await quiesce([...gateway.pids(), ...empty.pids()]);
       await t.before?.();
-      const r = await load({ url: t.url, method: t.method, headers: t.headers, body: t.body, connections: CONNECTIONS, duration: DURATION, cpuPids: t.pids });
+      const r = await load({
+        url: t.url,
+        method: t.method,
+        headers: t.headers,
+        body: t.body,
+        connections: CONNECTIONS,
+        duration: DURATION,
+        cpuPids: t.pids,
+      });
       judgeRun(r, t.expect, DURATION);
       results.set(t.name, [...(results.get(t.name) ?? []), r]);
-      console.log(`round ${round}  ${t.name.padEnd(44)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 1).padStart(6)}  p95 ${fmt(r.p95, 1).padStart(6)}  p99 ${fmt(r.p99, 1).padStart(6)} ms  unexpected ${r.unexpected}${r.failed ? `  NOT MEASURED: ${r.failed}` : ''}`);
+      console.log(
+        `round ${round}  ${t.name.padEnd(44)} ${fmt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 1).padStart(6)}  p95 ${fmt(r.p95, 1).padStart(6)}  p99 ${fmt(r.p99, 1).padStart(6)} ms  unexpected ${r.unexpected}${r.failed ? `  NOT MEASURED: ${r.failed}` : ''}`,
+      );
     }
   }
 
@@ -201,19 +291,34 @@ async function main() {
     // A separate gateway with an inspector (its Network domain switched off), profiled on the
     // API-key path at its workerd port; the rows above ran without any inspector.
     const inspectorPort = await freePort();
-    const profiled = await startWrangler({ inspector: false, inspectorPort, config: path.join(ROOT, 'wrangler.toml'), migrate: true, vars: gatewayVars });
+    const profiled = await startWrangler({
+      inspector: false,
+      inspectorPort,
+      config: path.join(ROOT, 'wrangler.toml'),
+      migrate: true,
+      vars: gatewayVars,
+    });
     running.push(profiled);
     const url = `${profiled.direct ?? profiled.base}/crawl`;
     await (await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: BODY })).text();
     split = await cpuSplit({
       inspectorPort,
       pid: profiled.directPid,
-      drive: async () => (await load({ url, method: 'POST', headers: JSON_HEADERS, body: BODY, connections: CONNECTIONS, duration: DURATION })).total,
+      drive: async () =>
+        (await load({ url, method: 'POST', headers: JSON_HEADERS, body: BODY, connections: CONNECTIONS, duration: DURATION })).total,
     });
     profiled.stop();
   }
 
-  const table = renderReport({ targets, results, split, rounds: ROUNDS, duration: DURATION, connections: CONNECTIONS, inspector: INSPECTOR });
+  const table = renderReport({
+    targets,
+    results,
+    split,
+    rounds: ROUNDS,
+    duration: DURATION,
+    connections: CONNECTIONS,
+    inspector: INSPECTOR,
+  });
   console.log('\n' + table);
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(path.join(ROOT, 'bench/results/latest.md'), table);

@@ -23,7 +23,8 @@ const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 const WRANGLER = require.resolve('wrangler/bin/wrangler.js');
 const CHAIN = 'chain:global';
-const COLUMNS = 'id, ts, request_id, actor_id, actor_kind, actor_name, ip, method, route, action, outcome, reason, status, details, prev_hash, hash';
+const COLUMNS =
+  'id, ts, request_id, actor_id, actor_kind, actor_name, ip, method, route, action, outcome, reason, status, details, prev_hash, hash';
 
 function parseArgs(argv) {
   const opts = { target: null, persistTo: null, config: null, page: 1000, database: 'DB' };
@@ -35,7 +36,9 @@ function parseArgs(argv) {
     else if (a === '--database') opts.database = argv[++i];
     else if (a === '--page') opts.page = Number(argv[++i]);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/audit-verify.mjs --local|--remote [--persist-to DIR] [--config wrangler.toml] [--database DB] [--page 1000]');
+      console.log(
+        'usage: node scripts/audit-verify.mjs --local|--remote [--persist-to DIR] [--config wrangler.toml] [--database DB] [--page 1000]',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -76,7 +79,10 @@ async function verifyShard(opts, ChainVerifier, GENESIS_HASH, shard) {
   let after = checkpoint ? Number(checkpoint.seq) : base;
   let firstSeq = null;
   for (;;) {
-    const rows = await query(opts, `SELECT ${COLUMNS} FROM audit_events WHERE id > ${after} AND id < ${base + ARCHIVE_OFFSET} ORDER BY id LIMIT ${opts.page}`);
+    const rows = await query(
+      opts,
+      `SELECT ${COLUMNS} FROM audit_events WHERE id > ${after} AND id < ${base + ARCHIVE_OFFSET} ORDER BY id LIMIT ${opts.page}`,
+    );
     for (const row of rows) {
       firstSeq ??= row.id;
       if (verifier.push(row)) break;
@@ -85,7 +91,14 @@ async function verifyShard(opts, ChainVerifier, GENESIS_HASH, shard) {
     after = rows.at(-1).id;
   }
   const broken = verifier.broken ? { ...verifier.broken, shard, position: verifier.broken.seq - base } : null;
-  return { shard, checked: verifier.checked, checkpoint: checkpoint ?? null, first_seq: firstSeq, last_seq: broken || firstSeq === null ? null : verifier.last.id, broken };
+  return {
+    shard,
+    checked: verifier.checked,
+    checkpoint: checkpoint ?? null,
+    first_seq: firstSeq,
+    last_seq: broken || firstSeq === null ? null : verifier.last.id,
+    broken,
+  };
 }
 
 async function main() {

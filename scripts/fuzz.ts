@@ -57,11 +57,25 @@ async function startOrigin(): Promise<{ url: string; close: () => void }> {
 
 async function startGateway(originUrl: string): Promise<{ base: string; child: ChildProcess }> {
   const persist = mkdtempSync(path.join(tmpdir(), 'cg-fuzz-'));
-  const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: root, env, encoding: 'utf8' });
+  const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+  });
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
   const port = await freePort();
   // every permission but the browser ones (no Chromium launches from a fuzz run)
-  const scopes = ['crawl:run', 'jobs:write', 'jobs:read', 'keys:read', 'keys:manage', 'users:manage', 'audit:read', 'metrics:read', 'playground:access'];
+  const scopes = [
+    'crawl:run',
+    'jobs:write',
+    'jobs:read',
+    'keys:read',
+    'keys:manage',
+    'users:manage',
+    'audit:read',
+    'metrics:read',
+    'playground:access',
+  ];
   const apiKeys = JSON.stringify({ fuzz: { key: KEY, name: 'fuzz', rate_limit: '1000000/minute', scopes } });
   const vars = Object.entries({
     ...TEST_VARS,
@@ -73,7 +87,12 @@ async function startGateway(originUrl: string): Promise<{ base: string; child: C
     DEFAULT_RATE_LIMIT: '1000000/minute',
     ROUTE_RATE_LIMITS: '{"api":"100000/second","playground":"100000/second","health":"100000/second"}',
   }).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-  const child = spawn('npx', ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, ...vars], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npx', ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', persist, ...vars], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${output}`)), 120_000);
@@ -92,7 +111,10 @@ async function startGateway(originUrl: string): Promise<{ base: string; child: C
   return { base: `http://127.0.0.1:${port}`, child };
 }
 
-function operations(doc: { paths: Record<string, Record<string, { requestBody?: unknown; parameters?: unknown[] }>>; components?: unknown }): Operation[] {
+function operations(doc: {
+  paths: Record<string, Record<string, { requestBody?: unknown; parameters?: unknown[] }>>;
+  components?: unknown;
+}): Operation[] {
   const ops: Operation[] = [];
   for (const [p, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -106,7 +128,9 @@ function operations(doc: { paths: Record<string, Record<string, { requestBody?: 
 function describe(r: FuzzRequest): string {
   const body = r.body === undefined ? '' : typeof r.body === 'string' ? r.body : `<${r.body.byteLength} bytes>`;
   const shown = body.length > 300 ? `${body.slice(0, 300)}… (${body.length} chars)` : body;
-  const headers = Object.entries(r.headers).map(([k, v]) => `${k}: ${v.length > 80 ? `${v.slice(0, 80)}…(${v.length})` : v}`).join('; ');
+  const headers = Object.entries(r.headers)
+    .map(([k, v]) => `${k}: ${v.length > 80 ? `${v.slice(0, 80)}…(${v.length})` : v}`)
+    .join('; ');
   return `${r.method} ${r.path.length > 200 ? `${r.path.slice(0, 200)}…` : r.path}  [${headers}]  ${JSON.stringify(shown)}`;
 }
 
@@ -150,7 +174,13 @@ async function main(): Promise<void> {
         if (n >= REQUESTS) return;
         const r = makeRequest(SEED * 1_000_003 + n, ops, doc, KEY);
         try {
-          const res = await fetch(base + r.path, { method: r.method, headers: r.headers, body: r.body, redirect: 'manual', signal: AbortSignal.timeout(60_000) });
+          const res = await fetch(base + r.path, {
+            method: r.method,
+            headers: r.headers,
+            body: r.body,
+            redirect: 'manual',
+            signal: AbortSignal.timeout(60_000),
+          });
           const text = await res.text();
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
           if (res.status >= 500) {
@@ -160,7 +190,8 @@ async function main(): Promise<void> {
             } catch {
               // not problem JSON
             }
-            if ([502, 503, 504].includes(res.status) && DOCUMENTED_5XX.has(code)) documented.set(`${res.status} ${code}`, (documented.get(`${res.status} ${code}`) ?? 0) + 1);
+            if ([502, 503, 504].includes(res.status) && DOCUMENTED_5XX.has(code))
+              documented.set(`${res.status} ${code}`, (documented.get(`${res.status} ${code}`) ?? 0) + 1);
             else failures.push(`${res.status} ${code || text.slice(0, 120)}\n    ${describe(r)}`);
           }
         } catch (error) {
@@ -171,9 +202,16 @@ async function main(): Promise<void> {
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const health = await fetch(`${base}/health`).then(async (r) => ({ status: r.status, body: await r.text() })).catch((e: Error) => ({ status: 0, body: e.message }));
+    const health = await fetch(`${base}/health`)
+      .then(async (r) => ({ status: r.status, body: await r.text() }))
+      .catch((e: Error) => ({ status: 0, body: e.message }));
     console.log(`\nrequests sent: ${Math.min(sent, REQUESTS)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    console.log(`statuses seen: ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}`);
+    console.log(
+      `statuses seen: ${[...statuses]
+        .sort((a, b) => a[0] - b[0])
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ')}`,
+    );
     console.log(`documented 5xx (origin/limiter): ${documented.size ? [...documented].map(([k, n]) => `${k}×${n}`).join(' ') : 'none'}`);
     console.log(`other 5xx and network errors: ${failures.length}${networkErrors ? ` (${networkErrors} network)` : ''}`);
     for (const f of failures.slice(0, 50)) console.log(`  ${f}`);

@@ -47,7 +47,9 @@ export function parseArgs(argv: string[]): SecretsOptions {
       if (v !== 'development' && v !== 'production') throw new Error('--environment must be development or production');
       opts.environment = v;
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run secrets -- [--admin-password PW] [--admin-user NAME] [--out FILE] [--force] [--bootstrap-key] [--environment development|production]');
+      console.log(
+        'usage: npm run secrets -- [--admin-password PW] [--admin-user NAME] [--out FILE] [--force] [--bootstrap-key] [--environment development|production]',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -123,7 +125,12 @@ export async function generate(opts: SecretsOptions & { adminPassword: string })
   if (opts.bootstrapKey) {
     bootstrapKey = `sk-admin-${randomBase62(160)}`;
     vars.API_KEYS = JSON.stringify({
-      bootstrap: { key: bootstrapKey, name: 'Bootstrap admin key', rate_limit: '600/minute', scopes: ['keys:manage', 'keys:read', 'users:manage', 'audit:read', 'metrics:read'] },
+      bootstrap: {
+        key: bootstrapKey,
+        name: 'Bootstrap admin key',
+        rate_limit: '600/minute',
+        scopes: ['keys:manage', 'keys:read', 'users:manage', 'audit:read', 'metrics:read'],
+      },
     });
   }
   return { vars, bootstrapKey };
@@ -162,7 +169,9 @@ async function main() {
   console.log('\nFor production, generate a separate file and upload it as secrets:');
   console.log('  npm run secrets -- --environment production --out .prod.vars --admin-password "<strong password>"');
   console.log('  npx wrangler secret bulk .prod.vars && rm .prod.vars');
-  console.log('or one at a time: npx wrangler secret put JWT_SECRET_KEY (and API_KEY_SALT, ORIGIN_SECRET, ADMIN_USERNAME, ADMIN_PASSWORD_HASH, WEB_BOT_AUTH_KEYS, AUDIT_CHECKPOINT_KEY)');
+  console.log(
+    'or one at a time: npx wrangler secret put JWT_SECRET_KEY (and API_KEY_SALT, ORIGIN_SECRET, ADMIN_USERNAME, ADMIN_PASSWORD_HASH, WEB_BOT_AUTH_KEYS, AUDIT_CHECKPOINT_KEY)',
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

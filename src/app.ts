@@ -81,7 +81,11 @@ export function routerMounts(app: OpenAPIHono<AppEnv>, options: CreateAppOptions
     { area: 'crawl', paths: ['/mcp'], router: mcpRouter }, // relay to the origin's MCP
     { area: 'mcp', paths: ['/mcp'], router: createMcpRouter(() => app) }, // the gateway's own MCP server; tool calls re-enter this app
     { area: 'crawl', paths: ['/llm', '/ask', '/config/dump', '/schema', '/hooks/info', '/artifacts', '/monitor'], router: crawl4aiRouter },
-    { area: 'oauth', paths: ['/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource', '/oauth/register', '/oauth/token'], router: oauthRouter },
+    {
+      area: 'oauth',
+      paths: ['/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource', '/oauth/register', '/oauth/token'],
+      router: oauthRouter,
+    },
     { area: 'oauth', paths: ['/oauth/authorize'], router: consentRouter }, // sign in + consent
     { area: 'oauth', paths: ['/grants', '/admin/grants'], router: grantsRouter },
     { area: 'admin', paths: ['/admin/audit'], router: adminAuditRouter },
@@ -91,7 +95,11 @@ export function routerMounts(app: OpenAPIHono<AppEnv>, options: CreateAppOptions
     { area: 'dashboard', paths: ['/dashboard'], router: createDashboardRouter(app.fetch) }, // server-rendered UI over this same API
     { area: 'polite', paths: ['/.well-known/http-message-signatures-directory', '/admin/hosts'], router: politeRouter },
     { area: 'jobs', paths: ['/jobs', '/usage'], router: jobsRouter },
-    { area: 'metering', paths: ['/admin/keys/{id}/usage', '/keys/{id}/usage', '/admin/users/{username}/usage', '/usage/export'], router: usageRouter },
+    {
+      area: 'metering',
+      paths: ['/admin/keys/{id}/usage', '/keys/{id}/usage', '/admin/users/{username}/usage', '/usage/export'],
+      router: usageRouter,
+    },
     { area: 'exports', paths: ['/jobs/{id}/export', '/exports'], router: createExportsRouter(options.jobResults ?? d1JobResults) },
   ];
 }
@@ -109,11 +117,20 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
   app.use('*', strictCors());
   // The body, read once within MAX_BODY_BYTES; a media type the route does not read is 415 here.
   app.use('*', bodyGate(acceptedTypesOf(app)));
-  app.use('/admin/*', ipAllowList((c) => c.get('config').ADMIN_ALLOW_CIDRS));
+  app.use(
+    '/admin/*',
+    ipAllowList((c) => c.get('config').ADMIN_ALLOW_CIDRS),
+  );
   // Rate limits that need no principal (per IP, per route group, login attempts) go here.
   app.use('*', clientRateLimits());
   app.use('/mcp', mcpChallenge()); // a 401 at /mcp names the OAuth protected resource metadata (RFC 9728)
-  app.use('*', authenticate({ optional: true, verifiers: options.verifiers ?? { apiKey: verifyApiKey, jwt: verifyAccessToken, oauth: verifyOAuthToken } }));
+  app.use(
+    '*',
+    authenticate({
+      optional: true,
+      verifiers: options.verifiers ?? { apiKey: verifyApiKey, jwt: verifyAccessToken, oauth: verifyOAuthToken },
+    }),
+  );
   // Rate limits per principal (key / user) and crawl concurrency leases go here.
   app.use('*', principalRateLimits());
   // Metered requests (crawl routes, jobs): pages, bytes, time and credits, settled when the response ends.

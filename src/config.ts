@@ -68,7 +68,12 @@ const int = (dflt: number, min: number, max: number) =>
 const list = z
   .string()
   .optional()
-  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 const cidrs = (dflt: string) =>
   z
@@ -111,27 +116,27 @@ const jsonVar = <T>(parse: (v: string | undefined) => Result<T>) =>
     });
 
 /** Adapts a parser that answers its value or a message string to `jsonVar`. */
-const valueOrMessage = <T>(parse: (v: string | undefined) => T | string) => (v: string | undefined): Result<T> => {
-  const parsed = parse(v);
-  return typeof parsed === 'string' ? err(parsed) : ok(parsed);
-};
+const valueOrMessage =
+  <T>(parse: (v: string | undefined) => T | string) =>
+  (v: string | undefined): Result<T> => {
+    const parsed = parse(v);
+    return typeof parsed === 'string' ? err(parsed) : ok(parsed);
+  };
 
 /** Blank is unset. */
 const nonBlank = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
 
-const originOrigin = z
-  .string()
-  .transform((v, ctx) => {
-    try {
-      const u = new URL(v);
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error();
-      if (u.origin === 'null') throw new Error();
-      return u.origin;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not an origin like https://app.example.com` });
-      return z.NEVER;
-    }
-  });
+const originOrigin = z.string().transform((v, ctx) => {
+  try {
+    const u = new URL(v);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error();
+    if (u.origin === 'null') throw new Error();
+    return u.origin;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not an origin like https://app.example.com` });
+    return z.NEVER;
+  }
+});
 
 export const configSchema = z
   .object({
@@ -139,9 +144,20 @@ export const configSchema = z
     // secrets
     JWT_SECRET_KEY: strongSecret,
     API_KEY_SALT: strongSecret,
-    ADMIN_USERNAME: optionalString.pipe(z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ @ -').optional()),
+    ADMIN_USERNAME: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9._@-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ @ -')
+        .optional(),
+    ),
     ADMIN_PASSWORD_HASH: optionalString.pipe(
-      z.string().regex(/^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/, 'must be an argon2id PHC string ($argon2id$v=19$m=...); `npm run secrets` makes one').optional(),
+      z
+        .string()
+        .regex(
+          /^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/,
+          'must be an argon2id PHC string ($argon2id$v=19$m=...); `npm run secrets` makes one',
+        )
+        .optional(),
     ),
     // The seed's JSON key table (src/keys/seed-keys.ts) and private JWKs (src/auth/jwt/private-jwks.ts), parsed here once.
     API_KEYS: jsonVar((v) => {
@@ -162,7 +178,16 @@ export const configSchema = z
     ORIGIN_SECRET: optionalString,
     // vars
     ORIGIN_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
-    CORS_ORIGINS: z.string().optional().transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)).pipe(z.array(originOrigin)),
+    CORS_ORIGINS: z
+      .string()
+      .optional()
+      .transform((v) =>
+        (v ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(originOrigin)),
     TRUSTED_HOSTS: list,
     METRICS_ALLOW_CIDRS: cidrs('127.0.0.1/32,::1/128'),
     ADMIN_ALLOW_CIDRS: cidrs(''),
@@ -219,7 +244,13 @@ export const configSchema = z
     HOST_MAX_CRAWL_DELAY_MS: int(10_000, 0, 600_000),
     HOST_CIRCUIT_THRESHOLD: int(5, 1, 1000),
     CRAWLER_CONTACT_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
-    CRAWLER_USER_AGENT: optionalString.pipe(z.string().max(512).regex(/^[\x20-\x7e]+$/, 'must be printable ASCII').optional()),
+    CRAWLER_USER_AGENT: optionalString.pipe(
+      z
+        .string()
+        .max(512)
+        .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII')
+        .optional(),
+    ),
     SIGNATURE_AGENT_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
     WEB_BOT_AUTH_KEYS: jsonVar<BotAuthKey[]>(valueOrMessage(parseBotAuthKeys)),
     // Metering (docs/metering.md): credits per page by engine / route; JSON, zod-checked.
@@ -237,7 +268,11 @@ export const configSchema = z
       }
     }
     if (c.ALLOW_PRIVATE_TARGETS && c.ENVIRONMENT === 'production') {
-      ctx.addIssue({ code: 'custom', path: ['ALLOW_PRIVATE_TARGETS'], message: 'is for local development only; set ENVIRONMENT=development to use it' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ALLOW_PRIVATE_TARGETS'],
+        message: 'is for local development only; set ENVIRONMENT=development to use it',
+      });
     }
     if (c.ADMIN_PASSWORD_HASH && !c.ADMIN_USERNAME) {
       ctx.addIssue({ code: 'custom', path: ['ADMIN_USERNAME'], message: 'is required when ADMIN_PASSWORD_HASH is set' });

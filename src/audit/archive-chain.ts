@@ -47,11 +47,21 @@ export class ArchiveChain {
     sql.exec(`CREATE TABLE IF NOT EXISTS archive_segments (first_id INTEGER PRIMARY KEY, key TEXT NOT NULL, last_id INTEGER NOT NULL,
       min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, count INTEGER NOT NULL, bytes INTEGER NOT NULL, last_hash TEXT NOT NULL)`);
     const base = streamBase(shard, 'r2');
-    sql.exec('INSERT OR IGNORE INTO archive_state VALUES (1, ?, ?, ?, ?, ?, ?, NULL)', base, GENESIS_HASH, base, GENESIS_HASH, base, GENESIS_HASH);
+    sql.exec(
+      'INSERT OR IGNORE INTO archive_state VALUES (1, ?, ?, ?, ?, ?, ?, NULL)',
+      base,
+      GENESIS_HASH,
+      base,
+      GENESIS_HASH,
+      base,
+      GENESIS_HASH,
+    );
   }
 
   #state(): StateRow {
-    return this.#storage.sql.exec<StateRow>('SELECT seq, hash, flushed_seq, flushed_hash, pruned_seq, pruned_hash, window_start FROM archive_state').one();
+    return this.#storage.sql
+      .exec<StateRow>('SELECT seq, hash, flushed_seq, flushed_hash, pruned_seq, pruned_hash, window_start FROM archive_state')
+      .one();
   }
 
   head(): ArchiveHead {
@@ -71,7 +81,12 @@ export class ArchiveChain {
         rows.push(row);
         prev = { id: row.id, hash: row.hash };
       }
-      this.#storage.sql.exec('UPDATE archive_state SET seq = ?, hash = ?, window_start = COALESCE(window_start, ?)', prev.id, prev.hash, now);
+      this.#storage.sql.exec(
+        'UPDATE archive_state SET seq = ?, hash = ?, window_start = COALESCE(window_start, ?)',
+        prev.id,
+        prev.hash,
+        now,
+      );
       return rows;
     });
   }
@@ -130,13 +145,35 @@ export class ArchiveChain {
       }
       await this.#bucket.put(key, body, {
         httpMetadata: { contentType: 'application/gzip' },
-        customMetadata: { shard: String(this.#shard), first_id: String(first.id), last_id: String(last.id), min_ts: String(minTs), max_ts: String(maxTs), count: String(rows.length) },
+        customMetadata: {
+          shard: String(this.#shard),
+          first_id: String(first.id),
+          last_id: String(last.id),
+          min_ts: String(minTs),
+          max_ts: String(maxTs),
+          count: String(rows.length),
+        },
       });
       this.#storage.transactionSync(() => {
         this.#storage.sql.exec('DELETE FROM archive_pending WHERE seq <= ?', last.id);
-        this.#storage.sql.exec('INSERT OR REPLACE INTO archive_segments VALUES (?, ?, ?, ?, ?, ?, ?, ?)', first.id, key, last.id, minTs, maxTs, rows.length, body.byteLength, last.hash);
+        this.#storage.sql.exec(
+          'INSERT OR REPLACE INTO archive_segments VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          first.id,
+          key,
+          last.id,
+          minTs,
+          maxTs,
+          rows.length,
+          body.byteLength,
+          last.hash,
+        );
         const left = this.#storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM archive_pending').one().n;
-        this.#storage.sql.exec('UPDATE archive_state SET flushed_seq = ?, flushed_hash = ?, window_start = CASE WHEN ? > 0 THEN window_start ELSE NULL END', last.id, last.hash, left);
+        this.#storage.sql.exec(
+          'UPDATE archive_state SET flushed_seq = ?, flushed_hash = ?, window_start = CASE WHEN ? > 0 THEN window_start ELSE NULL END',
+          last.id,
+          last.hash,
+          left,
+        );
       });
       written += rows.length;
       await this.#writeManifest(maxTs);
@@ -148,9 +185,15 @@ export class ArchiveChain {
     const day = new Date(ts).toISOString().slice(0, 10);
     const start = Date.parse(`${day}T00:00:00Z`);
     const segments = this.#storage.sql
-      .exec('SELECT key, first_id, last_id, min_ts, max_ts, count, bytes, last_hash FROM archive_segments WHERE max_ts >= ? AND max_ts < ? ORDER BY first_id', start, start + 86_400_000)
+      .exec(
+        'SELECT key, first_id, last_id, min_ts, max_ts, count, bytes, last_hash FROM archive_segments WHERE max_ts >= ? AND max_ts < ? ORDER BY first_id',
+        start,
+        start + 86_400_000,
+      )
       .toArray();
-    await this.#bucket.put(manifestKey(this.#shard, ts), JSON.stringify({ shard: this.#shard, day, segments }), { httpMetadata: { contentType: 'application/json' } });
+    await this.#bucket.put(manifestKey(this.#shard, ts), JSON.stringify({ shard: this.#shard, day, segments }), {
+      httpMetadata: { contentType: 'application/json' },
+    });
   }
 
   /**

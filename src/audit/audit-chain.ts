@@ -55,7 +55,15 @@ const INSERT_SQL =
   'INSERT OR IGNORE INTO audit_events (id, ts, request_id, actor_id, actor_kind, actor_name, ip, method, route, action, outcome, reason, status, details, prev_hash, hash, shard) ' +
   'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
-type StateRow = { seq: number; hash: string; flushed_seq: number; flushed_hash: string; failures: number; retry_at: number | null; bootstrapped: number };
+type StateRow = {
+  seq: number;
+  hash: string;
+  flushed_seq: number;
+  flushed_hash: string;
+  failures: number;
+  retry_at: number | null;
+  bootstrapped: number;
+};
 
 export class AuditChain {
   readonly #storage: DurableObjectStorage;
@@ -78,7 +86,13 @@ export class AuditChain {
       flushed_seq INTEGER NOT NULL, flushed_hash TEXT NOT NULL, failures INTEGER NOT NULL, retry_at INTEGER,
       bootstrapped INTEGER NOT NULL DEFAULT 0)`);
     sql.exec('CREATE TABLE IF NOT EXISTS pending (seq INTEGER PRIMARY KEY, row TEXT NOT NULL)');
-    sql.exec(`INSERT OR IGNORE INTO chain_state (one, seq, hash, flushed_seq, flushed_hash, failures, retry_at) VALUES (1, ?, ?, ?, ?, 0, NULL)`, base, GENESIS_HASH, base, GENESIS_HASH);
+    sql.exec(
+      `INSERT OR IGNORE INTO chain_state (one, seq, hash, flushed_seq, flushed_hash, failures, retry_at) VALUES (1, ?, ?, ?, ?, 0, NULL)`,
+      base,
+      GENESIS_HASH,
+      base,
+      GENESIS_HASH,
+    );
   }
 
   #now(): number {
@@ -86,7 +100,9 @@ export class AuditChain {
   }
 
   #state(): StateRow {
-    return this.#storage.sql.exec<StateRow>('SELECT seq, hash, flushed_seq, flushed_hash, failures, retry_at, bootstrapped FROM chain_state WHERE one = 1').one();
+    return this.#storage.sql
+      .exec<StateRow>('SELECT seq, hash, flushed_seq, flushed_hash, failures, retry_at, bootstrapped FROM chain_state WHERE one = 1')
+      .one();
   }
 
   /** Sequences, hashes and buffers the events (one synchronous transaction). */
@@ -127,8 +143,14 @@ export class AuditChain {
     if (this.#state().bootstrapped) return;
     const base = streamBase(this.#shard, 'd1');
     const last =
-      (await this.#db.prepare('SELECT id, hash FROM audit_events WHERE id > ? AND id < ? ORDER BY id DESC LIMIT 1').bind(base, base + ARCHIVE_OFFSET).first<{ id: number; hash: string }>()) ??
-      (await this.#db.prepare('SELECT seq AS id, hash FROM audit_checkpoints WHERE chain = ?').bind(shardName(this.#shard)).first<{ id: number; hash: string }>());
+      (await this.#db
+        .prepare('SELECT id, hash FROM audit_events WHERE id > ? AND id < ? ORDER BY id DESC LIMIT 1')
+        .bind(base, base + ARCHIVE_OFFSET)
+        .first<{ id: number; hash: string }>()) ??
+      (await this.#db
+        .prepare('SELECT seq AS id, hash FROM audit_checkpoints WHERE chain = ?')
+        .bind(shardName(this.#shard))
+        .first<{ id: number; hash: string }>());
     this.#storage.transactionSync(() => {
       const state = this.#state();
       if (last && last.id > state.flushed_seq) {
@@ -141,7 +163,13 @@ export class AuditChain {
           this.#storage.sql.exec('INSERT INTO pending (seq, row) VALUES (?, ?)', row.id, JSON.stringify(row));
           prev = { id: row.id, hash: row.hash };
         }
-        this.#storage.sql.exec('UPDATE chain_state SET seq = ?, hash = ?, flushed_seq = ?, flushed_hash = ? WHERE one = 1', prev.id, prev.hash, last.id, last.hash);
+        this.#storage.sql.exec(
+          'UPDATE chain_state SET seq = ?, hash = ?, flushed_seq = ?, flushed_hash = ? WHERE one = 1',
+          prev.id,
+          prev.hash,
+          last.id,
+          last.hash,
+        );
       }
       this.#storage.sql.exec('UPDATE chain_state SET bootstrapped = 1 WHERE one = 1');
     });
@@ -193,7 +221,25 @@ export class AuditChain {
         await withTimeout(
           this.#db.batch(
             batch.map((r) =>
-              stmt.bind(r.id, r.ts, r.request_id, r.actor_id, r.actor_kind, r.actor_name, r.ip, r.method, r.route, r.action, r.outcome, r.reason, r.status, r.details, r.prev_hash, r.hash, this.#shard),
+              stmt.bind(
+                r.id,
+                r.ts,
+                r.request_id,
+                r.actor_id,
+                r.actor_kind,
+                r.actor_name,
+                r.ip,
+                r.method,
+                r.route,
+                r.action,
+                r.outcome,
+                r.reason,
+                r.status,
+                r.details,
+                r.prev_hash,
+                r.hash,
+                this.#shard,
+              ),
             ),
           ),
           this.#hooks.writeTimeoutMs ?? D1_WRITE_TIMEOUT_MS,
@@ -204,7 +250,11 @@ export class AuditChain {
       const last = batch[batch.length - 1] as AuditRow;
       this.#storage.transactionSync(() => {
         this.#storage.sql.exec('DELETE FROM pending WHERE seq <= ?', last.id);
-        this.#storage.sql.exec('UPDATE chain_state SET flushed_seq = ?, flushed_hash = ?, failures = 0, retry_at = NULL WHERE one = 1', last.id, last.hash);
+        this.#storage.sql.exec(
+          'UPDATE chain_state SET flushed_seq = ?, flushed_hash = ?, failures = 0, retry_at = NULL WHERE one = 1',
+          last.id,
+          last.hash,
+        );
       });
       written += batch.length;
     }

@@ -40,7 +40,14 @@ export function reportAuditWriteFailure(env: Env, ctx?: DurableObjectState) {
   return (error: unknown, pending: number, retryInMs: number): void => {
     countAuditWriteFailure();
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    console.error(JSON.stringify({ msg: 'audit: D1 write failed; rows kept in the AuditLog buffer', pending, retry_in_ms: retryInMs, error: message.slice(0, 200) }));
+    console.error(
+      JSON.stringify({
+        msg: 'audit: D1 write failed; rows kept in the AuditLog buffer',
+        pending,
+        retry_in_ms: retryInMs,
+        error: message.slice(0, 200),
+      }),
+    );
     const sent = flushMetrics(env, true).catch(() => undefined);
     ctx?.waitUntil(sent);
   };
@@ -58,7 +65,9 @@ export class AuditLog extends DurableObject<Env> {
     const sql = ctx.storage.sql;
     sql.exec('CREATE TABLE IF NOT EXISTS shard_meta (one INTEGER PRIMARY KEY CHECK (one = 1), shard INTEGER NOT NULL)');
     sql.exec('CREATE TABLE IF NOT EXISTS d1_pruned (one INTEGER PRIMARY KEY CHECK (one = 1), id INTEGER NOT NULL, hash TEXT NOT NULL)');
-    sql.exec('CREATE TABLE IF NOT EXISTS checkpoint_copy (one INTEGER PRIMARY KEY CHECK (one = 1), taken_at INTEGER NOT NULL, jws TEXT NOT NULL)');
+    sql.exec(
+      'CREATE TABLE IF NOT EXISTS checkpoint_copy (one INTEGER PRIMARY KEY CHECK (one = 1), taken_at INTEGER NOT NULL, jws TEXT NOT NULL)',
+    );
     const meta = sql.exec<{ shard: number }>('SELECT shard FROM shard_meta').toArray()[0];
     if (meta) this.#open(meta.shard);
   }
@@ -69,7 +78,12 @@ export class AuditLog extends DurableObject<Env> {
     if (this.#shard === null) {
       this.ctx.storage.sql.exec('INSERT OR IGNORE INTO shard_meta (one, shard) VALUES (1, ?)', shard);
       this.#shard = this.ctx.storage.sql.exec<{ shard: number }>('SELECT shard FROM shard_meta').one().shard;
-      this.#chain = new AuditChain(this.ctx.storage, this.env.DB, { onWriteFailure: reportAuditWriteFailure(this.env, this.ctx) }, this.#shard);
+      this.#chain = new AuditChain(
+        this.ctx.storage,
+        this.env.DB,
+        { onWriteFailure: reportAuditWriteFailure(this.env, this.ctx) },
+        this.#shard,
+      );
       this.#archive = new ArchiveChain(this.ctx.storage, this.env.RESULTS, this.#shard);
     }
     if (this.#shard !== shard) throw new Error(`audit: object of shard ${this.#shard} called as shard ${shard}`);
@@ -87,7 +101,9 @@ export class AuditLog extends DurableObject<Env> {
     const { chain, archive } = this.#open(this.#shard);
     const h = chain.head();
     const segmentDue = archive.dueAt(this.#windowMs());
-    const due = [segmentDue === null ? null : Math.max(segmentDue, this.#archiveRetryAt), h.failures > 0 ? h.retry_at : null].filter((t): t is number => t !== null);
+    const due = [segmentDue === null ? null : Math.max(segmentDue, this.#archiveRetryAt), h.failures > 0 ? h.retry_at : null].filter(
+      (t): t is number => t !== null,
+    );
     if (due.length === 0) return;
     const at = Math.max(Date.now(), Math.min(...due));
     const current = await this.ctx.storage.getAlarm();
@@ -102,7 +118,13 @@ export class AuditLog extends DurableObject<Env> {
     } catch (error) {
       this.#archiveRetryAt = Date.now() + ARCHIVE_RETRY_MS;
       countAuditWriteFailure();
-      console.error(JSON.stringify({ msg: 'audit: R2 segment write failed; records kept in the AuditLog buffer', pending: archive.head().pending, error: String(error).slice(0, 200) }));
+      console.error(
+        JSON.stringify({
+          msg: 'audit: R2 segment write failed; records kept in the AuditLog buffer',
+          pending: archive.head().pending,
+          error: String(error).slice(0, 200),
+        }),
+      );
       await this.ctx.storage.setAlarm(Date.now() + ARCHIVE_RETRY_MS);
       return false;
     }
@@ -121,7 +143,8 @@ export class AuditLog extends DurableObject<Env> {
     const first = rows[0]?.id ?? 0;
     const last = rows.at(-1)?.id ?? 0;
     let stored = true;
-    if (r2.length > 0 && (archive.dueAt(this.#windowMs()) ?? Infinity) <= Date.now() && this.#archiveRetryAt <= Date.now()) stored = await this.#flushArchive(archive);
+    if (r2.length > 0 && (archive.dueAt(this.#windowMs()) ?? Infinity) <= Date.now() && this.#archiveRetryAt <= Date.now())
+      stored = await this.#flushArchive(archive);
     if (d1.length > 0 || chain.head().pending > 0) {
       if (chain.backingOff()) stored = false;
       else stored = (await chain.flush()).ok && stored;
@@ -145,7 +168,8 @@ export class AuditLog extends DurableObject<Env> {
 
   /** The D1 chain head, the last row committed to D1, and the buffer size. */
   head(): ChainHead {
-    if (this.#shard === null) return { seq: 0, hash: GENESIS_HASH, flushed_seq: 0, flushed_hash: GENESIS_HASH, pending: 0, failures: 0, retry_at: null };
+    if (this.#shard === null)
+      return { seq: 0, hash: GENESIS_HASH, flushed_seq: 0, flushed_hash: GENESIS_HASH, pending: 0, failures: 0, retry_at: null };
     return this.#open(this.#shard).chain.head();
   }
 
@@ -157,8 +181,12 @@ export class AuditLog extends DurableObject<Env> {
     const { chain, archive } = this.#open(shard);
     const d = chain.head();
     const a = archive.head();
-    const pruned = this.ctx.storage.sql.exec<Link>('SELECT id, hash FROM d1_pruned').toArray()[0] ?? { id: streamBase(shard, 'd1'), hash: GENESIS_HASH };
-    const cp = this.ctx.storage.sql.exec<{ taken_at: number; jws: string }>('SELECT taken_at, jws FROM checkpoint_copy').toArray()[0] ?? null;
+    const pruned = this.ctx.storage.sql.exec<Link>('SELECT id, hash FROM d1_pruned').toArray()[0] ?? {
+      id: streamBase(shard, 'd1'),
+      hash: GENESIS_HASH,
+    };
+    const cp =
+      this.ctx.storage.sql.exec<{ taken_at: number; jws: string }>('SELECT taken_at, jws FROM checkpoint_copy').toArray()[0] ?? null;
     return {
       shard,
       d1: { head: { id: d.flushed_seq, hash: d.flushed_hash }, pruned },
@@ -176,7 +204,13 @@ export class AuditLog extends DurableObject<Env> {
   }
 
   /** Segments overlapping [since, until) with ids below `beforeId`, newest first, and the open window's records. */
-  archiveRead(shard: number, since: number, until: number, beforeId: number, limit: number): { segments: SegmentInfo[]; pending: AuditRow[] } {
+  archiveRead(
+    shard: number,
+    since: number,
+    until: number,
+    beforeId: number,
+    limit: number,
+  ): { segments: SegmentInfo[]; pending: AuditRow[] } {
     const { archive } = this.#open(shard);
     return { segments: archive.segments(since, until, beforeId, limit), pending: archive.pendingRows() };
   }

@@ -37,7 +37,8 @@ export function checkpointKeys(secret: string | undefined): Promise<SigningKeys>
     keys = (async (): Promise<SigningKeys> => {
       if (secret.trimStart().startsWith('{')) {
         const jwk = JSON.parse(secret) as JWK;
-        if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.d) throw new Error('AUDIT_CHECKPOINT_KEY: a JWK must be an Ed25519 private key');
+        if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.d)
+          throw new Error('AUDIT_CHECKPOINT_KEY: a JWK must be an Ed25519 private key');
         const { d: _d, ...pub } = jwk;
         return { alg: 'EdDSA', sign: (await importJWK(jwk, 'EdDSA')) as CryptoKey, verify: (await importJWK(pub, 'EdDSA')) as CryptoKey };
       }
@@ -66,7 +67,10 @@ export async function openCheckpoint(secret: string | undefined, jws: string): P
   return p;
 }
 
-export type LatestCheckpoint = { state: 'ok'; payload: CheckpointPayload; jws: string } | { state: 'missing' } | { state: 'bad'; reason: string };
+export type LatestCheckpoint =
+  | { state: 'ok'; payload: CheckpointPayload; jws: string }
+  | { state: 'missing' }
+  | { state: 'bad'; reason: string };
 
 /** The latest checkpoint in R2, with its signature checked. */
 export async function readLatestCheckpoint(env: Env, secret: string | undefined): Promise<LatestCheckpoint> {
@@ -85,11 +89,18 @@ export async function readLatestCheckpoint(env: Env, secret: string | undefined)
 }
 
 /** Reads every shard's anchors, signs them, and stores the checkpoint in R2 and in every shard object. */
-export async function takeCheckpoint(env: Env, secret: string | undefined, shards: number, now: number): Promise<{ payload: CheckpointPayload; jws: string }> {
+export async function takeCheckpoint(
+  env: Env,
+  secret: string | undefined,
+  shards: number,
+  now: number,
+): Promise<{ payload: CheckpointPayload; jws: string }> {
   const anchors = await Promise.all(Array.from({ length: shards }, (_, s) => auditShardStub(env, s).anchors(s)));
   const payload: CheckpointPayload = { v: 1, taken_at: now, shards: anchors.map(({ checkpoint: _c, ...a }) => a) };
   const jws = await signCheckpoint(secret, payload);
-  await env.RESULTS.put(`${CHECKPOINT_PREFIX}${String(now).padStart(15, '0')}.jws`, jws, { httpMetadata: { contentType: 'application/jose' } });
+  await env.RESULTS.put(`${CHECKPOINT_PREFIX}${String(now).padStart(15, '0')}.jws`, jws, {
+    httpMetadata: { contentType: 'application/jose' },
+  });
   await env.RESULTS.put(LATEST_CHECKPOINT_KEY, jws, { httpMetadata: { contentType: 'application/jose' } });
   await Promise.all(Array.from({ length: shards }, (_, s) => auditShardStub(env, s).storeCheckpoint(s, now, jws)));
   return { payload, jws };

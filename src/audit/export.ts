@@ -13,8 +13,23 @@ import { readAuditEvents, type SegmentCache } from './merged-read';
 export type ExportFormat = 'ndjson' | 'csv';
 
 export const CSV_COLUMNS = [
-  'id', 'ts', 'time', 'request_id', 'actor_id', 'actor_kind', 'actor_name', 'ip', 'method', 'route',
-  'action', 'outcome', 'reason', 'status', 'details', 'prev_hash', 'hash',
+  'id',
+  'ts',
+  'time',
+  'request_id',
+  'actor_id',
+  'actor_kind',
+  'actor_name',
+  'ip',
+  'method',
+  'route',
+  'action',
+  'outcome',
+  'reason',
+  'status',
+  'details',
+  'prev_hash',
+  'hash',
 ] as const;
 
 const FORMULA_START = /^[=+\-@\t\r]/;

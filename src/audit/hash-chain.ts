@@ -149,7 +149,11 @@ export class ChainVerifier {
   checkAnchor(anchor: { id: number; hash: string } | null | undefined): ChainBreak | null {
     if (this.#broken || !anchor || this.#prev.id !== anchor.id) return this.#broken;
     if (this.#prev.hash !== anchor.hash) {
-      return this.#fail(anchor.id, 'head_mismatch', `row ${anchor.id}'s hash differs from the one the writer recorded (the chain was re-hashed)`);
+      return this.#fail(
+        anchor.id,
+        'head_mismatch',
+        `row ${anchor.id}'s hash differs from the one the writer recorded (the chain was re-hashed)`,
+      );
     }
     return null;
   }

@@ -57,7 +57,14 @@ async function segmentRows(env: Env, s: SegmentInfo, cache?: SegmentCache): Prom
 }
 
 /** Up to `want` matching archive records of one shard, newest first. */
-async function shardArchive(env: Env, shard: number, f: AuditFilter, cursor: AuditCursor | null, want: number, cache?: SegmentCache): Promise<AuditRow[]> {
+async function shardArchive(
+  env: Env,
+  shard: number,
+  f: AuditFilter,
+  cursor: AuditCursor | null,
+  want: number,
+  cache?: SegmentCache,
+): Promise<AuditRow[]> {
   const since = f.since ?? 0;
   const until = Math.min(f.until ?? Number.MAX_SAFE_INTEGER, cursor ? cursor.ts + 1 : Number.MAX_SAFE_INTEGER);
   const stub = auditShardStub(env, shard);
@@ -88,13 +95,21 @@ async function shardArchive(env: Env, shard: number, f: AuditFilter, cursor: Aud
 }
 
 /** One page across D1 and every shard's archive, newest first. */
-export async function readAuditEvents(env: Env, filter: AuditFilter, cursor: AuditCursor | null, limit: number, cache?: SegmentCache): Promise<AuditPage> {
+export async function readAuditEvents(
+  env: Env,
+  filter: AuditFilter,
+  cursor: AuditCursor | null,
+  limit: number,
+  cache?: SegmentCache,
+): Promise<AuditPage> {
   const q = buildAuditQuery(filter, cursor, limit + 1);
   const d1 = env.DB.prepare(q.sql)
     .bind(...q.params)
     .all<AuditRow>()
     .then((r) => r.results);
-  const shards = archiveMayMatch(filter) ? Array.from({ length: auditShardCount(env) }, (_, s) => shardArchive(env, s, filter, cursor, limit + 1, cache)) : [];
+  const shards = archiveMayMatch(filter)
+    ? Array.from({ length: auditShardCount(env) }, (_, s) => shardArchive(env, s, filter, cursor, limit + 1, cache))
+    : [];
   const all = (await Promise.all([d1, ...shards])).flat().sort(newestFirst);
   const rows = all.slice(0, limit);
   const last = rows.at(-1);

@@ -32,7 +32,8 @@ export interface AuditCursor {
 /** What `actor=` accepts: the id forms actors are recorded under (users, generated keys, API_KEYS keys, anonymous). */
 export const ACTOR_ID = /^((usr|key|seed)_[A-Za-z0-9._@-]{1,100}|anonymous)$/;
 
-export const AUDIT_COLUMNS = 'id, ts, request_id, actor_id, actor_kind, actor_name, ip, method, route, action, outcome, reason, status, details, prev_hash, hash';
+export const AUDIT_COLUMNS =
+  'id, ts, request_id, actor_id, actor_kind, actor_name, ip, method, route, action, outcome, reason, status, details, prev_hash, hash';
 
 /** Roles that may read everyone's events; every other holder of `audit:read` sees only its own. */
 export const FULL_AUDIT_ROLES = ['admin', 'operator'] as const;
@@ -58,7 +59,10 @@ export function encodeCursor(c: AuditCursor): string {
 export function decodeCursor(value: string): AuditCursor {
   const text = textFromBase64Url(value) ?? '';
   const m = /^v1\.(\d{1,15})\.(\d{1,15})$/.exec(text);
-  if (!m) throw new GatewayError('validation_failed', 'Invalid request: cursor: not a cursor this API returned', { extras: { errors: [{ path: 'cursor', message: 'invalid cursor' }] } });
+  if (!m)
+    throw new GatewayError('validation_failed', 'Invalid request: cursor: not a cursor this API returned', {
+      extras: { errors: [{ path: 'cursor', message: 'invalid cursor' }] },
+    });
   return { ts: Number(m[1]), id: Number(m[2]) };
 }
 
@@ -112,14 +116,19 @@ export interface AuditPage {
 /** Reads one page (newest first). */
 export async function readAuditPage(db: D1Database, filter: AuditFilter, cursor: AuditCursor | null, limit: number): Promise<AuditPage> {
   const q = buildAuditQuery(filter, cursor, limit + 1);
-  const { results } = await db.prepare(q.sql).bind(...q.params).all<AuditRow>();
+  const { results } = await db
+    .prepare(q.sql)
+    .bind(...q.params)
+    .all<AuditRow>();
   const rows = results.slice(0, limit);
   const last = rows.at(-1);
   return { rows, next: results.length > limit && last ? { ts: last.ts, id: last.id } : null };
 }
 
 /** The API shape of a row: `details` parsed back into an object. */
-export function presentRow(row: AuditRow): Omit<AuditRow, 'details'> & { details: unknown; shard: number; stream: AuditStream; position: number } {
+export function presentRow(
+  row: AuditRow,
+): Omit<AuditRow, 'details'> & { details: unknown; shard: number; stream: AuditStream; position: number } {
   let details: unknown = null;
   if (row.details !== null && row.details !== undefined) {
     try {

@@ -43,11 +43,21 @@ export function retentionCutoff(now: number, days: number): number {
   return now - days * 86_400_000;
 }
 
-async function pruneShard(env: Env, shard: number, cutoff: number, now: number, batchRows: number, maxBatches: number, result: PruneResult): Promise<void> {
+async function pruneShard(
+  env: Env,
+  shard: number,
+  cutoff: number,
+  now: number,
+  batchRows: number,
+  maxBatches: number,
+  result: PruneResult,
+): Promise<void> {
   const base = streamBase(shard, 'd1');
   const name = shardName(shard);
   for (let i = 0; i < maxBatches; i++) {
-    const cp = await env.DB.prepare('SELECT seq AS id, hash FROM audit_checkpoints WHERE chain = ?').bind(name).first<{ id: number; hash: string }>();
+    const cp = await env.DB.prepare('SELECT seq AS id, hash FROM audit_checkpoints WHERE chain = ?')
+      .bind(name)
+      .first<{ id: number; hash: string }>();
     const { results } = await env.DB.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE id > ? AND id < ? ORDER BY id LIMIT ?`)
       .bind(base, base + ARCHIVE_OFFSET, batchRows)
       .all<AuditRow>();
@@ -59,7 +69,9 @@ async function pruneShard(env: Env, shard: number, cutoff: number, now: number, 
       if (r.ts >= cutoff) break;
       if (verifier.push(r)) {
         result.refused.push(shard);
-        console.error(JSON.stringify({ msg: 'audit retention: the chain does not hold; not pruning this shard', shard, at: verifier.broken?.seq }));
+        console.error(
+          JSON.stringify({ msg: 'audit retention: the chain does not hold; not pruning this shard', shard, at: verifier.broken?.seq }),
+        );
         break;
       }
       boundary = r;
@@ -68,12 +80,9 @@ async function pruneShard(env: Env, shard: number, cutoff: number, now: number, 
     if (!boundary) return;
     await auditShardStub(env, shard).recordD1Prune(shard, boundary.id, boundary.hash);
     await env.DB.batch([
-      env.DB.prepare('INSERT INTO audit_checkpoints (chain, seq, hash, pruned_at) VALUES (?, ?, ?, ?) ON CONFLICT(chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at = excluded.pruned_at').bind(
-        name,
-        boundary.id,
-        boundary.hash,
-        now,
-      ),
+      env.DB.prepare(
+        'INSERT INTO audit_checkpoints (chain, seq, hash, pruned_at) VALUES (?, ?, ?, ?) ON CONFLICT(chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at = excluded.pruned_at',
+      ).bind(name, boundary.id, boundary.hash, now),
       env.DB.prepare('DELETE FROM audit_events WHERE id > ? AND id <= ?').bind(base, boundary.id),
     ]);
     result.deleted += count;
@@ -88,7 +97,8 @@ async function pruneShard(env: Env, shard: number, cutoff: number, now: number, 
 export async function pruneAuditEvents(env: Env, cutoff: number, now: number, options: PruneOptions = {}): Promise<PruneResult> {
   const result: PruneResult = { deleted: 0, batches: 0, checkpoints: {}, more: false, refused: [] };
   const shards = options.shards ?? Array.from({ length: auditShardCount(env) }, (_, s) => s);
-  for (const s of shards) await pruneShard(env, s, cutoff, now, options.batchRows ?? PRUNE_BATCH_ROWS, options.maxBatches ?? PRUNE_MAX_BATCHES, result);
+  for (const s of shards)
+    await pruneShard(env, s, cutoff, now, options.batchRows ?? PRUNE_BATCH_ROWS, options.maxBatches ?? PRUNE_MAX_BATCHES, result);
   return result;
 }
 

@@ -57,7 +57,9 @@ export async function gzip(text: string): Promise<Uint8Array> {
 }
 
 export async function gunzip(bytes: ArrayBuffer | Uint8Array): Promise<string> {
-  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(await drain(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))));
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
+    await drain(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))),
+  );
 }
 
 /** Parses a segment's NDJSON. Throws on a line that is not a record (the verifier reports it). */
@@ -66,7 +68,8 @@ export function decodeRecords(text: string): SegmentRecord[] {
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const r = JSON.parse(line) as SegmentRecord;
-    if (typeof r !== 'object' || r === null || typeof r.id !== 'number' || typeof r.hash !== 'string') throw new Error('not an audit record');
+    if (typeof r !== 'object' || r === null || typeof r.id !== 'number' || typeof r.hash !== 'string')
+      throw new Error('not an audit record');
     out.push(r);
   }
   return out;

@@ -51,7 +51,10 @@ export async function readAnchors(env: Env, config: Config, now: number): Promis
   let payload: CheckpointPayload;
   if (latest.state === 'missing') {
     const holder = anchors.find((a) => a.checkpoint !== null);
-    if (holder) throw unavailable(`the R2 checkpoint is missing, but shard ${holder.shard} holds one taken at ${new Date(holder.checkpoint?.taken_at ?? 0).toISOString()}`);
+    if (holder)
+      throw unavailable(
+        `the R2 checkpoint is missing, but shard ${holder.shard} holds one taken at ${new Date(holder.checkpoint?.taken_at ?? 0).toISOString()}`,
+      );
     // A deployment that never took one: the first checkpoint is taken now (nothing to roll back to).
     try {
       payload = (await takeCheckpoint(env, config.AUDIT_CHECKPOINT_KEY, count, now)).payload;
@@ -62,7 +65,9 @@ export async function readAnchors(env: Env, config: Config, now: number): Promis
     payload = latest.payload;
     for (const a of anchors) {
       if (a.checkpoint && a.checkpoint.taken_at > payload.taken_at) {
-        throw unavailable(`the R2 checkpoint (${new Date(payload.taken_at).toISOString()}) is older than the one shard ${a.shard} holds: it was replaced`);
+        throw unavailable(
+          `the R2 checkpoint (${new Date(payload.taken_at).toISOString()}) is older than the one shard ${a.shard} holds: it was replaced`,
+        );
       }
     }
   }
@@ -78,10 +83,23 @@ export async function readAnchors(env: Env, config: Config, now: number): Promis
   return { payload, anchors };
 }
 
-export async function verifyShards(env: Env, config: Config, options: { after?: number; maxRows?: number }, now = Date.now()): Promise<ShardedVerifyReport> {
+export async function verifyShards(
+  env: Env,
+  config: Config,
+  options: { after?: number; maxRows?: number },
+  now = Date.now(),
+): Promise<ShardedVerifyReport> {
   const { payload, anchors } = await readAnchors(env, config, now);
   const budget = { left: options.maxRows ?? VERIFY_DEFAULT_MAX_ROWS, after: options.after ?? 0 };
-  const report: ShardedVerifyReport = { ok: true, checked: 0, broken: null, complete: true, next_after: null, checkpoint: { taken_at: payload.taken_at, shards: payload.shards.length }, shards: [] };
+  const report: ShardedVerifyReport = {
+    ok: true,
+    checked: 0,
+    broken: null,
+    complete: true,
+    next_after: null,
+    checkpoint: { taken_at: payload.taken_at, shards: payload.shards.length },
+    shards: [],
+  };
   let lastId = budget.after;
   for (const a of anchors) {
     const signed = payload.shards.find((p) => p.shard === a.shard) ?? null;

@@ -60,7 +60,12 @@ function checkAnchors(v: ChainVerifier, anchors: StreamAnchors): void {
 }
 
 /** Where a walk starts: the stored boundary, unless it claims more was pruned than the writer recorded. */
-function startOf(stored: Link | null, anchors: StreamAnchors, shard: number, stream: AuditStream): { start: Link; broken: ChainBreak | null } {
+function startOf(
+  stored: Link | null,
+  anchors: StreamAnchors,
+  shard: number,
+  stream: AuditStream,
+): { start: Link; broken: ChainBreak | null } {
   const start = stored ?? { id: streamBase(shard, stream), hash: GENESIS_HASH };
   if (stored && stored.id > anchors.pruned.id) {
     return {
@@ -73,7 +78,10 @@ function startOf(stored: Link | null, anchors: StreamAnchors, shard: number, str
     };
   }
   if (stored && stored.id === anchors.pruned.id && stored.hash !== anchors.pruned.hash) {
-    return { start, broken: { seq: stored.id, kind: 'relinked', detail: `the retention checkpoint's hash differs from the one the writer recorded` } };
+    return {
+      start,
+      broken: { seq: stored.id, kind: 'relinked', detail: `the retention checkpoint's hash differs from the one the writer recorded` },
+    };
   }
   return { start, broken: null };
 }
@@ -88,7 +96,10 @@ export async function verifyD1Stream(db: D1Database, shard: number, anchors: Str
   report.start = start.id;
   if (broken) return { ...report, broken: streamBreak(shard, 'd1', broken) };
   // A row at or below the boundary survived pruning: outside the verified chain.
-  const stale = await db.prepare('SELECT MIN(id) AS id FROM audit_events WHERE id > ? AND id <= ?').bind(base, start.id).first<{ id: number | null }>();
+  const stale = await db
+    .prepare('SELECT MIN(id) AS id FROM audit_events WHERE id > ? AND id <= ?')
+    .bind(base, start.id)
+    .first<{ id: number | null }>();
   if (budget.after > start.id) {
     const row = await db.prepare('SELECT id, hash FROM audit_events WHERE id = ?').bind(budget.after).first<Link>();
     start = row ?? { id: budget.after, hash: 'missing' };
@@ -102,7 +113,10 @@ export async function verifyD1Stream(db: D1Database, shard: number, anchors: Str
       report.complete = more === null;
       break;
     }
-    const { results } = await db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE id > ? AND id < ? ORDER BY id LIMIT ?`).bind(after, end, limit).all<AuditRow>();
+    const { results } = await db
+      .prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE id > ? AND id < ? ORDER BY id LIMIT ?`)
+      .bind(after, end, limit)
+      .all<AuditRow>();
     for (const row of results) {
       if (v.push(row)) break;
       report.checked++;
@@ -117,7 +131,12 @@ export async function verifyD1Stream(db: D1Database, shard: number, anchors: Str
     v.finish(anchors.head);
   }
   broken = v.broken;
-  if (!broken && stale?.id) broken = { seq: stale.id, kind: 'relinked', detail: `row ${locateId(stale.id).position} lies before the retention checkpoint (${locateId(start.id).position})` };
+  if (!broken && stale?.id)
+    broken = {
+      seq: stale.id,
+      kind: 'relinked',
+      detail: `row ${locateId(stale.id).position} lies before the retention checkpoint (${locateId(start.id).position})`,
+    };
   report.last = report.checked > 0 ? v.last.id : null;
   report.broken = broken ? streamBreak(shard, 'd1', broken) : null;
   if (report.broken) report.complete = true;
@@ -150,7 +169,12 @@ export async function verifyR2Stream(bucket: R2Bucket, shard: number, anchors: S
   const resumeAt = budget.after > start.id ? budget.after : null;
   if (resumeAt !== null) start = null; // found while walking: the record `after` (checked by the previous slice)
   let v: ChainVerifier | null = start ? new ChainVerifier(start) : null;
-  const fail = (b: ChainBreak): StreamReport => ({ ...report, broken: streamBreak(shard, 'r2', b), last: v && v.checked > 0 ? v.last.id : null, complete: true });
+  const fail = (b: ChainBreak): StreamReport => ({
+    ...report,
+    broken: streamBreak(shard, 'r2', b),
+    last: v && v.checked > 0 ? v.last.id : null,
+    complete: true,
+  });
   const resumePos = resumeAt === null ? 0 : locateId(resumeAt).position;
   const startPos = locateId(anchors.pruned.id).position;
   for (let i = 0; i < keys.length; i++) {
@@ -166,11 +190,19 @@ export async function verifyR2Stream(bucket: R2Bucket, shard: number, anchors: S
       if (!object) throw new Error('segment vanished during the walk');
       records = decodeRecords(await gunzip(await object.arrayBuffer()));
     } catch (err) {
-      return fail({ seq: Math.max(expectedNext, base + position), kind: 'unreadable', detail: `segment ${key} cannot be read as gzip NDJSON (${err instanceof Error ? err.message : String(err)})`.slice(0, 300) });
+      return fail({
+        seq: Math.max(expectedNext, base + position),
+        kind: 'unreadable',
+        detail: `segment ${key} cannot be read as gzip NDJSON (${err instanceof Error ? err.message : String(err)})`.slice(0, 300),
+      });
     }
     const first = records[0];
     if (first && first.id !== base + position && first.id > (v?.last.id ?? resumeAt ?? start?.id ?? base)) {
-      return fail({ seq: base + position, kind: 'reordered', detail: `segment ${key} holds records from position ${locateId(first.id).position}, not ${position}` });
+      return fail({
+        seq: base + position,
+        kind: 'reordered',
+        detail: `segment ${key} holds records from position ${locateId(first.id).position}, not ${position}`,
+      });
     }
     for (const r of records) {
       if (!v) {
@@ -178,7 +210,8 @@ export async function verifyR2Stream(bucket: R2Bucket, shard: number, anchors: S
         continue;
       }
       if (r.id <= v.last.id) continue;
-      if (r.shard !== shard) return fail({ seq: r.id, kind: 'edited', detail: `record ${locateId(r.id).position} claims shard ${r.shard}` });
+      if (r.shard !== shard)
+        return fail({ seq: r.id, kind: 'edited', detail: `record ${locateId(r.id).position} claims shard ${r.shard}` });
       if (report.checked >= budget.left) {
         report.complete = false;
         report.last = v.last.id;

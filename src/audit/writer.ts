@@ -43,7 +43,14 @@ async function writeShard(env: Env, shard: number, events: AuditEvent[]): Promis
     await auditShardStub(env, shard).append(events, shard);
   } catch (err) {
     countAuditWriteFailure();
-    console.error(JSON.stringify({ msg: 'audit: AuditLog unreachable; events logged here instead of stored', shard, error: String(err).slice(0, 200), audit: events }));
+    console.error(
+      JSON.stringify({
+        msg: 'audit: AuditLog unreachable; events logged here instead of stored',
+        shard,
+        error: String(err).slice(0, 200),
+        audit: events,
+      }),
+    );
   }
 }
 

@@ -67,13 +67,18 @@ export async function resolvePrincipal(c: Context<AppEnv>, options: Authenticate
   }
   if (!credential) {
     if (options.optional) return false;
-    fail(c, new GatewayError('invalid_credentials', 'Authentication required: send Authorization: Bearer <key or token>'), 'missing_credential');
+    fail(
+      c,
+      new GatewayError('invalid_credentials', 'Authentication required: send Authorization: Bearer <key or token>'),
+      'missing_credential',
+    );
   }
   if (!verifiers) fail(c, new GatewayError('invalid_credentials', genericDetail('invalid_credentials')), 'no_verifier');
   let result: AuthResult;
   try {
     // OAuth access tokens (`<user>:<grant>:<secret>`, src/oauth/verify.ts) look like neither a JWS nor a key.
-    const verify = credential.kind === 'jwt' ? verifiers.jwt : isOAuthToken(credential.value) ? (verifiers.oauth ?? verifiers.apiKey) : verifiers.apiKey;
+    const verify =
+      credential.kind === 'jwt' ? verifiers.jwt : isOAuthToken(credential.value) ? (verifiers.oauth ?? verifiers.apiKey) : verifiers.apiKey;
     result = await verify(c, credential.value);
   } catch (err) {
     if (err instanceof GatewayError && err.status >= 500) throw err; // e.g. limiter/store down: not an auth failure
@@ -112,6 +117,14 @@ function fail(c: Context<AppEnv>, err: GatewayError, reason: string, actor?: Aud
   countAuthFailure(reason);
   // One row per client address, reason and key/user per window; the next row says how many it stood for.
   const d = denialAuditDecision(`auth_failed|${c.get('clientIp') ?? 'unknown'}|${reason}|${actor?.id ?? ''}`, Date.now());
-  if (d.write) audit(c, { action: 'auth_failed', outcome: 'denied', reason, status: err.status, ...(actor ? { actor } : {}), ...(d.suppressed ? { details: { suppressed: d.suppressed } } : {}) });
+  if (d.write)
+    audit(c, {
+      action: 'auth_failed',
+      outcome: 'denied',
+      reason,
+      status: err.status,
+      ...(actor ? { actor } : {}),
+      ...(d.suppressed ? { details: { suppressed: d.suppressed } } : {}),
+    });
   throw err;
 }

@@ -31,7 +31,10 @@ export function classifyCredential(value: string): CredentialKind {
 export function extractCredential(headers: Headers, url: URL): Credential | null {
   for (const name of QUERY_CREDENTIALS) {
     if (url.searchParams.has(name)) {
-      throw new GatewayError('token_in_query', `Send credentials in the Authorization or X-API-Key header, not the "${name}" query parameter`);
+      throw new GatewayError(
+        'token_in_query',
+        `Send credentials in the Authorization or X-API-Key header, not the "${name}" query parameter`,
+      );
     }
   }
   const auth = headers.get('Authorization');

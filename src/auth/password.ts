@@ -40,8 +40,19 @@ interface Argon2Exports {
   argon2_verify(encoded: number, pwd: number, pwdLen: number, type: number): number;
   argon2_encodedlen(t: number, m: number, p: number, saltLen: number, hashLen: number, type: number): number;
   argon2_hash(
-    t: number, m: number, p: number, pwd: number, pwdLen: number, salt: number, saltLen: number,
-    hash: number, hashLen: number, encoded: number, encodedLen: number, type: number, version: number,
+    t: number,
+    m: number,
+    p: number,
+    pwd: number,
+    pwdLen: number,
+    salt: number,
+    saltLen: number,
+    hash: number,
+    hashLen: number,
+    encoded: number,
+    encodedLen: number,
+    type: number,
+    version: number,
   ): number;
 }
 

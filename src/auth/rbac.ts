@@ -47,7 +47,22 @@ export const SCOPE_ALIASES: Record<string, Permission> = {
 
 export const DEFAULT_ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: PERMISSIONS.filter((p) => p !== 'crawl:js'),
-  operator: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'crawl:llm', 'crawl:proxy', 'crawl:headers', 'crawl:deep', 'jobs:write', 'jobs:read', 'keys:read', 'keys:self', 'audit:read', 'metrics:read', 'playground:access'],
+  operator: [
+    'crawl:run',
+    'crawl:screenshot',
+    'crawl:pdf',
+    'crawl:llm',
+    'crawl:proxy',
+    'crawl:headers',
+    'crawl:deep',
+    'jobs:write',
+    'jobs:read',
+    'keys:read',
+    'keys:self',
+    'audit:read',
+    'metrics:read',
+    'playground:access',
+  ],
   user: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read', 'keys:self', 'playground:access'],
   viewer: ['jobs:read', 'audit:read'],
 };

@@ -63,9 +63,13 @@ export class RefreshFamily extends DurableObject<Env> {
     this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS family (
       family_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
       generation INTEGER NOT NULL, current_hash TEXT NOT NULL, revoked_at INTEGER, revoked_reason TEXT)`);
-    this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS spent (hash TEXT PRIMARY KEY, generation INTEGER NOT NULL, spent_at INTEGER NOT NULL)');
+    this.ctx.storage.sql.exec(
+      'CREATE TABLE IF NOT EXISTS spent (hash TEXT PRIMARY KEY, generation INTEGER NOT NULL, spent_at INTEGER NOT NULL)',
+    );
     // Extra live tokens of the current generation, issued to concurrent refreshes inside the grace window.
-    this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS sibling (hash TEXT PRIMARY KEY, generation INTEGER NOT NULL, issued_at INTEGER NOT NULL)');
+    this.ctx.storage.sql.exec(
+      'CREATE TABLE IF NOT EXISTS sibling (hash TEXT PRIMARY KEY, generation INTEGER NOT NULL, issued_at INTEGER NOT NULL)',
+    );
     this.#ready = true;
   }
 
@@ -75,7 +79,11 @@ export class RefreshFamily extends DurableObject<Env> {
     this.#ensureSchema();
     this.ctx.storage.sql.exec(
       'INSERT INTO family (family_id, user_id, created_at, expires_at, generation, current_hash) VALUES (?, ?, ?, ?, 1, ?)',
-      input.familyId, input.userId, input.now, input.expiresAt, input.tokenHash,
+      input.familyId,
+      input.userId,
+      input.now,
+      input.expiresAt,
+      input.tokenHash,
     );
     await this.ctx.storage.setAlarm(input.expiresAt);
     return this.#state(this.#row() as FamilyRow);
@@ -95,7 +103,8 @@ export class RefreshFamily extends DurableObject<Env> {
     if (row.revoked_at !== null) return { ok: false, reason: 'revoked', family };
     if (input.now >= row.expires_at) return { ok: false, reason: 'expired', family };
     const sql = this.ctx.storage.sql;
-    const isSibling = sql.exec('SELECT 1 FROM sibling WHERE hash = ? AND generation = ?', input.presentedHash, row.generation).toArray().length > 0;
+    const isSibling =
+      sql.exec('SELECT 1 FROM sibling WHERE hash = ? AND generation = ?', input.presentedHash, row.generation).toArray().length > 0;
     if (sameString(row.current_hash, input.presentedHash) || isSibling) {
       // Every live token of this generation is superseded: the current one and any grace siblings.
       sql.exec('INSERT OR IGNORE INTO spent (hash, generation, spent_at) VALUES (?, ?, ?)', row.current_hash, row.generation, input.now);
@@ -104,7 +113,9 @@ export class RefreshFamily extends DurableObject<Env> {
       sql.exec('UPDATE family SET current_hash = ?, generation = generation + 1', input.nextHash);
       return { ok: true, family: this.#state(this.#row() as FamilyRow), grace: false };
     }
-    const spent = sql.exec<{ generation: number; spent_at: number }>('SELECT generation, spent_at FROM spent WHERE hash = ?', input.presentedHash).toArray()[0];
+    const spent = sql
+      .exec<{ generation: number; spent_at: number }>('SELECT generation, spent_at FROM spent WHERE hash = ?', input.presentedHash)
+      .toArray()[0];
     if (spent) {
       const siblings = sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM sibling WHERE generation = ?', row.generation).one().n;
       if (spent.generation === row.generation - 1 && input.now - spent.spent_at < input.graceMs && siblings < MAX_GRACE_SIBLINGS) {
@@ -142,7 +153,11 @@ export class RefreshFamily extends DurableObject<Env> {
   }
 
   #revoke(reason: string, now: number): void {
-    this.ctx.storage.sql.exec('UPDATE family SET revoked_at = COALESCE(revoked_at, ?), revoked_reason = COALESCE(revoked_reason, ?)', now, reason);
+    this.ctx.storage.sql.exec(
+      'UPDATE family SET revoked_at = COALESCE(revoked_at, ?), revoked_reason = COALESCE(revoked_reason, ?)',
+      now,
+      reason,
+    );
   }
 
   #row(): FamilyRow | undefined {

@@ -82,14 +82,24 @@ export async function refreshSession(env: Env, config: Config, presented: string
   if (!parsed) return { ok: false, reason: 'malformed' };
   const stub = familyStub(env, parsed.familyId);
   const next = await newRefreshToken(keys, parsed.familyId);
-  const rotated = await stub.rotate({ presentedHash: parsed.hash, nextHash: next.hash, now, graceMs: config.REFRESH_REUSE_GRACE_SECONDS * 1000 });
+  const rotated = await stub.rotate({
+    presentedHash: parsed.hash,
+    nextHash: next.hash,
+    now,
+    graceMs: config.REFRESH_REUSE_GRACE_SECONDS * 1000,
+  });
   if (!rotated.ok) return { ok: false, reason: rotated.reason, familyId: parsed.familyId, userId: rotated.family?.userId };
   const family = rotated.family;
   const user = await getUserById(env.DB, family.userId);
   // A password change or disable after the family began ends it (tokens_valid_after).
   if (!user || user.disabled || family.createdAt < user.tokensValidAfter) {
     await stub.revoke({ reason: 'user_invalidated', now });
-    return { ok: false, reason: !user ? 'user_deleted' : user.disabled ? 'user_disabled' : 'tokens_invalidated', familyId: family.familyId, userId: family.userId };
+    return {
+      ok: false,
+      reason: !user ? 'user_deleted' : user.disabled ? 'user_disabled' : 'tokens_invalidated',
+      familyId: family.familyId,
+      userId: family.userId,
+    };
   }
   return { ok: true, issued: await pairFor(config, user, family, next.token, now), user, grace: rotated.grace };
 }

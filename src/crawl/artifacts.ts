@@ -39,14 +39,19 @@ export function artifactIdsIn(value: unknown, out = new Set<string>(), depth = 0
 
 /** Records artifact ids for their creator. Never re-assigns an existing id. */
 export async function recordArtifacts(db: D1Database, ids: Iterable<string>, principal: Principal, now = Date.now()): Promise<void> {
-  const stmt = db.prepare('INSERT INTO crawl_artifacts (artifact_id, tenant, principal_id, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(artifact_id) DO NOTHING');
+  const stmt = db.prepare(
+    'INSERT INTO crawl_artifacts (artifact_id, tenant, principal_id, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(artifact_id) DO NOTHING',
+  );
   const batch = [...ids].map((id) => stmt.bind(id, tenantOf(principal), principal.id, now));
   if (batch.length > 0) await db.batch(batch);
 }
 
 /** True when the artifact was recorded for the principal's tenant. */
 export async function ownsArtifact(db: D1Database, id: string, principal: Principal): Promise<boolean> {
-  const row = await db.prepare('SELECT 1 AS one FROM crawl_artifacts WHERE artifact_id = ?1 AND tenant = ?2').bind(id, tenantOf(principal)).first();
+  const row = await db
+    .prepare('SELECT 1 AS one FROM crawl_artifacts WHERE artifact_id = ?1 AND tenant = ?2')
+    .bind(id, tenantOf(principal))
+    .first();
   return row !== null;
 }
 
@@ -79,7 +84,10 @@ export async function bindArtifacts(c: Context<AppEnv>, res: Response): Promise<
 
 /** Deletes ownership rows past their retention (cron). */
 export async function purgeArtifactRows(db: D1Database, now: number): Promise<{ artifacts: number }> {
-  const r = await db.prepare('DELETE FROM crawl_artifacts WHERE created_at < ?1').bind(now - ARTIFACT_RETENTION_MS).run();
+  const r = await db
+    .prepare('DELETE FROM crawl_artifacts WHERE created_at < ?1')
+    .bind(now - ARTIFACT_RETENTION_MS)
+    .run();
   return { artifacts: r.meta.changes ?? 0 };
 }
 

@@ -11,7 +11,16 @@ export function edgeSchema(): Record<string, unknown> {
   return {
     browser: {
       type: 'BrowserConfig',
-      params: { browser_type: 'chromium', headless: true, viewport_width: 1280, viewport_height: 720, java_script_enabled: true, text_mode: false, avoid_css: false, user_agent_mode: '' },
+      params: {
+        browser_type: 'chromium',
+        headless: true,
+        viewport_width: 1280,
+        viewport_height: 720,
+        java_script_enabled: true,
+        text_mode: false,
+        avoid_css: false,
+        user_agent_mode: '',
+      },
     },
     crawler: {
       type: 'CrawlerRunConfig',

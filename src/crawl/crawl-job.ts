@@ -27,17 +27,31 @@ export async function submitCrawlJob(c: Context<AppEnv>, body: Record<string, un
     // The gateway's own job machinery runs it, with the same checks as POST /jobs — the webhook
     // included (its schema, ≥ 32-byte secret).
     const { webhook_config: _ignored, webhook, urls, ...crawl } = decision.body;
-    const input: CreateJobInput = { ...crawl, urls: urls as string[], ...(decision.engine ? { engine: decision.engine } : {}), priority: 'normal' };
+    const input: CreateJobInput = {
+      ...crawl,
+      urls: urls as string[],
+      ...(decision.engine ? { engine: decision.engine } : {}),
+      priority: 'normal',
+    };
     if (webhook) input.webhook = webhook as NonNullable<CreateJobInput['webhook']>;
     const job = await createJob(c.env, c.get('config'), principalOf(c), input, c.get('requestId'));
     audit(c, { action: 'job_created', outcome: 'success', status: 202, details: { job_id: job.id, urls: job.total, engine: job.engine } });
     return c.json({ task_id: job.id }, 202);
   }
   if (decision.body.webhook !== undefined) {
-    throw new GatewayError('validation_failed', 'Invalid request: $.webhook: the origin\'s tasks take webhook_config; webhook is for the gateway\'s jobs', { extras: { errors: [{ path: '$.webhook', message: 'use webhook_config with an origin' }] } });
+    throw new GatewayError(
+      'validation_failed',
+      "Invalid request: $.webhook: the origin's tasks take webhook_config; webhook is for the gateway's jobs",
+      { extras: { errors: [{ path: '$.webhook', message: 'use webhook_config with an origin' }] } },
+    );
   }
   const principal = principalOf(c);
-  const res = await forwardToOrigin(c, { method: 'POST', path: '/crawl/job', body: JSON.stringify(toOrigin(c, 'job', decision.body)), contentType: 'application/json' });
+  const res = await forwardToOrigin(c, {
+    method: 'POST',
+    path: '/crawl/job',
+    body: JSON.stringify(toOrigin(c, 'job', decision.body)),
+    contentType: 'application/json',
+  });
   if (res.status < 200 || res.status >= 300) return res;
   const text = await res.text();
   const taskId = originTaskId(text);

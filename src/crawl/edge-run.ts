@@ -22,9 +22,20 @@ function params(v: unknown): Record<string, unknown> {
 }
 
 /** Engine options from a Crawl4AI body (its `browser_config` / `crawler_config` params); shared with the jobs consumer. */
-export function edgeOptions(body: Record<string, unknown>, allowPrivateTargets: boolean, signal?: AbortSignal, strictHooks = false): EdgeCrawlOptions {
+export function edgeOptions(
+  body: Record<string, unknown>,
+  allowPrivateTargets: boolean,
+  signal?: AbortSignal,
+  strictHooks = false,
+): EdgeCrawlOptions {
   const hooks = edgeHookActions(body, strictHooks);
-  return { browserParams: params(body.browser_config), crawlerParams: params(body.crawler_config), allowPrivateTargets, ...(signal ? { signal } : {}), ...(hooks.length ? { hooks } : {}) };
+  return {
+    browserParams: params(body.browser_config),
+    crawlerParams: params(body.crawler_config),
+    allowPrivateTargets,
+    ...(signal ? { signal } : {}),
+    ...(hooks.length ? { hooks } : {}),
+  };
 }
 
 function options(c: Context<AppEnv>, body: Record<string, unknown>): EdgeCrawlOptions {
@@ -79,13 +90,22 @@ export async function runOnEdge(
   switch (route) {
     case 'crawl':
       // Pages are counted as the engine yields them (docs/metering.md): a cut stream pays for what it got.
-      if (stream) return new Response(ndjson(meterPages(c, engine.crawl(urls, opts))), { headers: { 'Content-Type': 'application/x-ndjson' } });
+      if (stream)
+        return new Response(ndjson(meterPages(c, engine.crawl(urls, opts))), { headers: { 'Content-Type': 'application/x-ndjson' } });
       return crawlWithinBudget(meterPages(c, engine.crawl(urls, opts)), urls, c.get('config').EDGE_CRAWL_RESPONSE_BUDGET_BYTES);
     case 'md': {
       const r = await first(meterPages(c, engine.crawl([url], opts)));
       const f = typeof body.f === 'string' ? body.f : 'fit';
       const markdown = f === 'raw' ? r.markdown?.raw_markdown : r.markdown?.fit_markdown || r.markdown?.raw_markdown;
-      return Response.json({ url, filter: f, query: body.q ?? null, cache: body.c ?? '0', markdown: markdown ?? '', success: r.success, ...warningsOf(r) });
+      return Response.json({
+        url,
+        filter: f,
+        query: body.q ?? null,
+        cache: body.c ?? '0',
+        markdown: markdown ?? '',
+        success: r.success,
+        ...warningsOf(r),
+      });
     }
     case 'html': {
       const r = await first(meterPages(c, engine.crawl([url], opts)));

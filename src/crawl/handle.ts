@@ -59,7 +59,12 @@ export async function handleCrawl(c: Context<AppEnv>, body: Record<string, unkno
   meterEngine(c, engine);
   if (engine === 'origin') {
     const body = toOrigin(c, o.route, decision.body);
-    const res = await forwardToOrigin(c, { method: 'POST', path: o.originPath, body: JSON.stringify(body), contentType: 'application/json' });
+    const res = await forwardToOrigin(c, {
+      method: 'POST',
+      path: o.originPath,
+      body: JSON.stringify(body),
+      contentType: 'application/json',
+    });
     // Crawl4AI 0.9 stores screenshots and PDFs as artifacts: they belong to this tenant (artifacts.ts).
     return o.route === 'screenshot' || o.route === 'pdf' ? bindArtifacts(c, res) : res;
   }

@@ -77,28 +77,46 @@ export class McpLimiter {
     const steps: Array<ToolCallInfo | null> = calls.length === 0 ? [null] : [...calls];
     for (const call of steps) {
       // Named leases (SSE: session + call id) must be new: a reused id would otherwise renew one lease for two calls.
-      const lease = call ? { id: leaseId ? leaseId(call) : crypto.randomUUID(), max: this.#limits.concurrency, ttlMs: this.#ttlMs, fresh: leaseId !== undefined } : undefined;
+      const lease = call
+        ? {
+            id: leaseId ? leaseId(call) : crypto.randomUUID(),
+            max: this.#limits.concurrency,
+            ttlMs: this.#ttlMs,
+            fresh: leaseId !== undefined,
+          }
+        : undefined;
       let admitted;
       // Metering (docs/metering.md): a relayed tool call is charged its URLs × the origin page price
       // (screenshot / pdf: their price) in the same admission; the relay cannot see pages, so no refund.
       const charge = call ? callWeight(call) * pageCost(c.get('config').CREDIT_COSTS, call.route, 'origin') : undefined;
       try {
-        admitted = await admitPrincipal(ns, this.#limits, { cost: call ? callWeight(call) : 1, lease, ...(charge !== undefined ? { charge } : {}) });
+        admitted = await admitPrincipal(ns, this.#limits, {
+          cost: call ? callWeight(call) : 1,
+          lease,
+          ...(charge !== undefined ? { charge } : {}),
+        });
       } catch (err) {
         return refuse(limiterFailure(c, this.#limits, err));
       }
       try {
-        c.set('rateLimits', appliedLimits(c).filter((a) => a.policy !== this.#limits.dimension));
+        c.set(
+          'rateLimits',
+          appliedLimits(c).filter((a) => a.policy !== this.#limits.dimension),
+        );
         if (admitted.applied) enforce(c, [admitted.applied]);
         if (admitted.lease?.lease?.duplicate) {
           const message = 'A tool call with this JSON-RPC id is still running in this session; use a new id';
           return refuse(new GatewayError('validation_failed', message, { extras: { errors: [{ path: '$.id', message }] } }));
         }
         if (admitted.budget && charge !== undefined) {
-          c.set('rateLimits', appliedLimits(c).filter((a) => a.policy !== 'budget'));
+          c.set(
+            'rateLimits',
+            appliedLimits(c).filter((a) => a.policy !== 'budget'),
+          );
           enforceBudget(c, admitted.name, admitted.budget, charge, budgetNow() ?? Date.now());
         }
-        if (admitted.lease?.lease && !admitted.lease.lease.acquired) refuseConcurrency(c, admitted.lease.lease.max, admitted.lease.lease.active);
+        if (admitted.lease?.lease && !admitted.lease.lease.acquired)
+          refuseConcurrency(c, admitted.lease.lease.max, admitted.lease.lease.active);
       } catch (err) {
         if (err instanceof GatewayError) return refuse(err);
         throw err;
@@ -142,7 +160,8 @@ export function sseAnswerReader(onAnswer: (id: unknown) => void): (chunk: string
       return;
     }
     for (const m of Array.isArray(value) ? value : [value]) {
-      if (typeof m === 'object' && m !== null && !Array.isArray(m) && Object.hasOwn(m, 'id') && !Object.hasOwn(m, 'method')) onAnswer((m as { id: unknown }).id);
+      if (typeof m === 'object' && m !== null && !Array.isArray(m) && Object.hasOwn(m, 'id') && !Object.hasOwn(m, 'method'))
+        onAnswer((m as { id: unknown }).id);
     }
   };
   return (chunk) => {
@@ -174,7 +193,10 @@ function limiterFailure(c: Context<AppEnv>, limits: PrincipalLimits, err: unknow
     if (refusal instanceof GatewayError) return refusal;
     throw refusal;
   }
-  return new GatewayError('limiter_unavailable', 'The rate limiter is unavailable; retry shortly', { headers: { 'Retry-After': '5' }, extras: { retry_after: 5 } });
+  return new GatewayError('limiter_unavailable', 'The rate limiter is unavailable; retry shortly', {
+    headers: { 'Retry-After': '5' },
+    extras: { retry_after: 5 },
+  });
 }
 
 /**

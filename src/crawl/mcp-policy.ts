@@ -26,9 +26,23 @@ const TOOLS: Record<string, { route: CrawlRoute; shape: BodyShape }> = {
 
 /** Client → server methods of MCP (2025-06-18); anything else is refused rather than forwarded. */
 const METHODS = new Set([
-  'initialize', 'ping', 'tools/list', 'tools/call', 'resources/list', 'resources/read', 'resources/templates/list',
-  'resources/subscribe', 'resources/unsubscribe', 'prompts/list', 'prompts/get', 'completion/complete', 'logging/setLevel',
-  'notifications/initialized', 'notifications/cancelled', 'notifications/progress', 'notifications/roots/list_changed',
+  'initialize',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/read',
+  'resources/templates/list',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'prompts/list',
+  'prompts/get',
+  'completion/complete',
+  'logging/setLevel',
+  'notifications/initialized',
+  'notifications/cancelled',
+  'notifications/progress',
+  'notifications/roots/list_changed',
 ]);
 
 const MAX_BATCH = 20;
@@ -59,7 +73,10 @@ class Refusal extends Error {
 }
 
 function invalid(path: string, message: string, rpcCode: number = RPC.invalidRequest): Refusal {
-  return new Refusal(new GatewayError('validation_failed', `Invalid MCP message: ${path}: ${message}`, { extras: { errors: [{ path, message }] } }), rpcCode);
+  return new Refusal(
+    new GatewayError('validation_failed', `Invalid MCP message: ${path}: ${message}`, { extras: { errors: [{ path, message }] } }),
+    rpcCode,
+  );
 }
 
 function isPlain(v: unknown): v is Record<string, unknown> {
@@ -75,12 +92,14 @@ function checkOne(msg: unknown, path: string, ctx: PolicyContext, calls: ToolCal
   if (!Object.hasOwn(msg, 'method')) {
     // A response to a server request (sampling, roots, elicitation): data for the origin only.
     const extra = Object.keys(msg).filter((k) => !['jsonrpc', 'id', 'result', 'error'].includes(k));
-    if (extra.length > 0 || Object.hasOwn(msg, 'result') === Object.hasOwn(msg, 'error')) throw invalid(path, 'must be a request, a notification or a response');
+    if (extra.length > 0 || Object.hasOwn(msg, 'result') === Object.hasOwn(msg, 'error'))
+      throw invalid(path, 'must be a request, a notification or a response');
     return { ...msg };
   }
   const extra = Object.keys(msg).filter((k) => !['jsonrpc', 'id', 'method', 'params'].includes(k));
   if (extra.length > 0) throw invalid(`${path}.${extra[0]}`, 'unknown member');
-  if (typeof msg.method !== 'string' || !METHODS.has(msg.method)) throw invalid(`${path}.method`, 'method not available through the gateway', RPC.methodNotFound);
+  if (typeof msg.method !== 'string' || !METHODS.has(msg.method))
+    throw invalid(`${path}.method`, 'method not available through the gateway', RPC.methodNotFound);
   if (Object.hasOwn(msg, 'params') && !isPlain(msg.params)) throw invalid(`${path}.params`, 'must be an object', RPC.invalidParams);
   if (msg.method !== 'tools/call') return { ...msg };
   const params = (msg.params ?? {}) as Record<string, unknown>;
@@ -129,5 +148,9 @@ export function inspectMcpMessage(text: string, ctx: PolicyContext): McpInspecti
 
 /** A JSON-RPC error answer for a refused message (sent back over the WebSocket). */
 export function jsonRpcRefusal(id: unknown, err: GatewayError, rpcCode: number = RPC.refused, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error: { code: rpcCode, message: err.message, data: { code: err.code, ...extra } } });
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id: id ?? null,
+    error: { code: rpcCode, message: err.message, data: { code: err.code, ...extra } },
+  });
 }

@@ -43,19 +43,28 @@ const LIMIT_CODES = new Set(['rate_limited', 'concurrency_limited', 'limiter_una
 const tags = ['MCP'];
 
 const mcpSseRoute = protectedRoute({
-  method: 'get', path: '/mcp/sse', tags, summary: 'MCP over Server-Sent Events (streamed from the origin)',
+  method: 'get',
+  path: '/mcp/sse',
+  tags,
+  summary: 'MCP over Server-Sent Events (streamed from the origin)',
   permission: 'crawl:run',
   responses: { 200: { description: 'SSE stream', content: { 'text/event-stream': { schema: z.string() } } }, ...ERRORS },
 });
 
 const mcpSchemaRoute = protectedRoute({
-  method: 'get', path: '/mcp/schema', tags, summary: 'The MCP tools and resources the origin offers',
+  method: 'get',
+  path: '/mcp/schema',
+  tags,
+  summary: 'The MCP tools and resources the origin offers',
   permission: 'crawl:run',
   responses: { 200: { description: 'Schema', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } }, ...ERRORS },
 });
 
 const mcpWsRoute = protectedRoute({
-  method: 'get', path: '/mcp/ws', tags, summary: 'MCP over WebSocket (Upgrade: websocket)',
+  method: 'get',
+  path: '/mcp/ws',
+  tags,
+  summary: 'MCP over WebSocket (Upgrade: websocket)',
   permission: 'crawl:run',
   responses: { 101: { description: 'Switching protocols' }, ...problemResponses(400, 401, 403, 426, 429, 502, 503, 504) },
 });
@@ -65,7 +74,10 @@ const SessionQuery = z.object({ session_id: z.string().regex(/^[A-Za-z0-9_-]{1,1
 /** `/mcp/messages` and `/mcp/messages/` (Crawl4AI's own spelling): the same route twice. */
 function mcpMessagesRouteAt<const P extends string>(path: P) {
   return protectedRoute({
-    method: 'post', path, tags, summary: 'MCP JSON-RPC messages for an SSE session (`?session_id=`)',
+    method: 'post',
+    path,
+    tags,
+    summary: 'MCP JSON-RPC messages for an SSE session (`?session_id=`)',
     permission: 'crawl:run',
     request: { query: SessionQuery },
     responses: { 202: { description: 'Accepted' }, ...ERRORS },
@@ -83,7 +95,12 @@ const SESSION_IN_STREAM = /session_id=([A-Za-z0-9_-]{1,128})/;
  * to the caller's tenant before the client can see (and use) it. A failed write errors the stream:
  * fail closed rather than hand out an unbound session.
  */
-export function bindSessionIds(body: ReadableStream<Uint8Array>, db: D1Database, principal: Principal, releaseLease?: (leaseId: string) => void): ReadableStream<Uint8Array> {
+export function bindSessionIds(
+  body: ReadableStream<Uint8Array>,
+  db: D1Database,
+  principal: Principal,
+  releaseLease?: (leaseId: string) => void,
+): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   let seen = '';
   let scanned = 0;
@@ -119,7 +136,10 @@ mcpRouter.openapi(mcpSseRoute, async (c) => {
   const res = await forwardToOrigin(c, { method: 'GET', path: '/mcp/sse' });
   if (!res.ok || !res.body) return res;
   const limiter = new McpLimiter(c);
-  return new Response(bindSessionIds(res.body, c.env.DB, principalOf(c), (id) => limiter.releaseById(id)), { status: res.status, headers: res.headers });
+  return new Response(
+    bindSessionIds(res.body, c.env.DB, principalOf(c), (id) => limiter.releaseById(id)),
+    { status: res.status, headers: res.headers },
+  );
 });
 
 mcpRouter.openapi(mcpSchemaRoute, async (c) => {
@@ -153,7 +173,13 @@ async function relayMcpMessage(c: Context<AppEnv, string, { out: { query: z.infe
   // Crawl4AI mounts the SSE message endpoint at `/mcp/messages/`.
   let res: Response;
   try {
-    res = await forwardToOrigin(c, { method: 'POST', path: '/mcp/messages/', search, body: inspected.message, contentType: 'application/json' });
+    res = await forwardToOrigin(c, {
+      method: 'POST',
+      path: '/mcp/messages/',
+      search,
+      body: inspected.message,
+      contentType: 'application/json',
+    });
   } catch (err) {
     await Promise.all(admitted.leases.map((l) => l.release()));
     throw err;
@@ -184,18 +210,24 @@ mcpRouter.openapi(mcpWsRoute, async (c) => {
   const ctx = policyContext(c); // fixed at the handshake: the socket acts for this principal only
   const limiter = new McpLimiter(c);
   const pending = new PendingToolCalls();
-  return proxyWebSocket(c, '/mcp/ws', {
-    inspect: async (text) => {
-      const r = inspectMcpMessage(text, ctx);
-      // Only tool calls are charged on the socket: the upgrade already paid for the session.
-      if (!r.ok || r.calls.length === 0) return r;
-      const admitted = await limiter.admitMessage(r.calls);
-      if (!admitted.ok) return { ok: false, error: admitted.error, id: r.calls.length === 1 ? (r.calls[0]?.id ?? null) : null, rpcCode: RPC.refused };
-      pending.add(admitted.leases);
-      return r;
+  return proxyWebSocket(
+    c,
+    '/mcp/ws',
+    {
+      inspect: async (text) => {
+        const r = inspectMcpMessage(text, ctx);
+        // Only tool calls are charged on the socket: the upgrade already paid for the session.
+        if (!r.ok || r.calls.length === 0) return r;
+        const admitted = await limiter.admitMessage(r.calls);
+        if (!admitted.ok)
+          return { ok: false, error: admitted.error, id: r.calls.length === 1 ? (r.calls[0]?.id ?? null) : null, rpcCode: RPC.refused };
+        pending.add(admitted.leases);
+        return r;
+      },
+      refused: (r) => auditRefusal(c, 'mcp_ws', r),
+      fromOrigin: (data) => pending.answered(data),
+      ended: () => pending.releaseAll(),
     },
-    refused: (r) => auditRefusal(c, 'mcp_ws', r),
-    fromOrigin: (data) => pending.answered(data),
-    ended: () => pending.releaseAll(),
-  }, { ...DEFAULT_SOCKET_LIMITS, maxMessageBytes: c.get('config').MAX_BODY_BYTES });
+    { ...DEFAULT_SOCKET_LIMITS, maxMessageBytes: c.get('config').MAX_BODY_BYTES },
+  );
 });

@@ -19,23 +19,42 @@ import { passThrough } from './handle';
 import { AnyJsonSchema } from './schemas';
 
 const tags = ['Crawl4AI monitor'];
-const ok = { 200: { description: 'The origin monitor\'s answer', content: { 'application/json': { schema: AnyJsonSchema } } } };
+const ok = { 200: { description: "The origin monitor's answer", content: { 'application/json': { schema: AnyJsonSchema } } } };
 const errors = problemResponses(400, 401, 403, 422, 429, 501, 502, 504);
 const QUERY_KEY = /^[a-z_]{1,32}$/;
 const QUERY_VALUE = /^[A-Za-z0-9_.:-]{0,64}$/;
 
-export const MONITOR_READS = ['/monitor/health', '/monitor/requests', '/monitor/browsers', '/monitor/endpoints/stats', '/monitor/timeline', '/monitor/logs/janitor', '/monitor/logs/errors'] as const;
-export const MONITOR_ACTIONS = ['/monitor/actions/cleanup', '/monitor/actions/kill_browser', '/monitor/actions/restart_browser', '/monitor/stats/reset'] as const;
+export const MONITOR_READS = [
+  '/monitor/health',
+  '/monitor/requests',
+  '/monitor/browsers',
+  '/monitor/endpoints/stats',
+  '/monitor/timeline',
+  '/monitor/logs/janitor',
+  '/monitor/logs/errors',
+] as const;
+export const MONITOR_ACTIONS = [
+  '/monitor/actions/cleanup',
+  '/monitor/actions/kill_browser',
+  '/monitor/actions/restart_browser',
+  '/monitor/stats/reset',
+] as const;
 
 /** Pure: every URL (inside any text too, and every `url`/`urls` field) replaced, for non-admin readers. */
 export function redactUrls(value: unknown, depth = 0): unknown {
   if (depth > 32) return null;
-  if (typeof value === 'string') return /^\s*raw:/i.test(value) ? '[redacted]' : value.replace(/\b(?:https?|wss?|ftp):\/\/[^\s"'<>]*/gi, '[redacted]');
+  if (typeof value === 'string')
+    return /^\s*raw:/i.test(value) ? '[redacted]' : value.replace(/\b(?:https?|wss?|ftp):\/\/[^\s"'<>]*/gi, '[redacted]');
   if (Array.isArray(value)) return value.map((v) => redactUrls(v, depth + 1));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = /^(url|urls|target|redirected_url)$/i.test(k) && v !== null ? (Array.isArray(v) ? v.map(() => '[redacted]') : '[redacted]') : redactUrls(v, depth + 1);
+    out[k] =
+      /^(url|urls|target|redirected_url)$/i.test(k) && v !== null
+        ? Array.isArray(v)
+          ? v.map(() => '[redacted]')
+          : '[redacted]'
+        : redactUrls(v, depth + 1);
   }
   return out;
 }
@@ -45,7 +64,9 @@ function monitorSearch(c: Context<AppEnv>): string {
   const out = new URLSearchParams();
   for (const [k, v] of requestUrl(c).searchParams) {
     if (!QUERY_KEY.test(k) || !QUERY_VALUE.test(v)) {
-      throw new GatewayError('validation_failed', `Invalid request: query parameter "${k.slice(0, 32)}" is not a monitor filter`, { extras: { errors: [{ path: `$query.${k.slice(0, 32)}`, message: 'not allowed' }] } });
+      throw new GatewayError('validation_failed', `Invalid request: query parameter "${k.slice(0, 32)}" is not a monitor filter`, {
+        extras: { errors: [{ path: `$query.${k.slice(0, 32)}`, message: 'not allowed' }] },
+      });
     }
     out.append(k, v);
   }
@@ -54,17 +75,26 @@ function monitorSearch(c: Context<AppEnv>): string {
 }
 
 function requireOrigin(c: Context<AppEnv>): void {
-  if (!c.get('config').ORIGIN_URL) throw new GatewayError('not_implemented', 'The monitor is the origin crawler\'s (Crawl4AI /monitor); this gateway has no ORIGIN_URL');
+  if (!c.get('config').ORIGIN_URL)
+    throw new GatewayError('not_implemented', "The monitor is the origin crawler's (Crawl4AI /monitor); this gateway has no ORIGIN_URL");
 }
 
 export const monitorRouter = createRouter();
 
 for (const path of MONITOR_READS) {
-  const route = protectedRoute({ method: 'get', path, tags, summary: `Crawl4AI monitor: ${path.slice(9)} (forwarded)`, permission: 'monitor:read', responses: { ...ok, ...errors } });
+  const route = protectedRoute({
+    method: 'get',
+    path,
+    tags,
+    summary: `Crawl4AI monitor: ${path.slice(9)} (forwarded)`,
+    permission: 'monitor:read',
+    responses: { ...ok, ...errors },
+  });
   monitorRouter.openapi(route, async (c) => {
     requireOrigin(c);
     const res = await forwardToOrigin(c, { method: 'GET', path, search: monitorSearch(c) });
-    if (principalOf(c).roles.includes('admin') || res.status >= 300 || !/json/i.test(res.headers.get('content-type') ?? '')) return passThrough(res);
+    if (principalOf(c).roles.includes('admin') || res.status >= 300 || !/json/i.test(res.headers.get('content-type') ?? ''))
+      return passThrough(res);
     // Another tenant's URLs never reach a non-admin reader.
     const text = await res.text();
     let body: unknown;
@@ -77,11 +107,22 @@ for (const path of MONITOR_READS) {
   });
 }
 
-const ActionBody = z.object({ sig: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional() }).strict();
+const ActionBody = z
+  .object({
+    sig: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
+  })
+  .strict();
 
 for (const path of MONITOR_ACTIONS) {
   const route = protectedRoute({
-    method: 'post', path, tags, summary: `Crawl4AI monitor action: ${path.slice(9)} (forwarded)`, permission: 'monitor:manage',
+    method: 'post',
+    path,
+    tags,
+    summary: `Crawl4AI monitor action: ${path.slice(9)} (forwarded)`,
+    permission: 'monitor:manage',
     request: { body: { required: false, content: { 'application/json': { schema: ActionBody } } } },
     responses: { ...ok, ...errors },
   });

@@ -12,11 +12,16 @@ import { applyOriginProfile } from './options/origin-profile';
 import type { BodyShape } from './options/table';
 
 /** `applyOriginProfile` for the current request and config, auditing a refusal with its reason. */
-export function toOrigin(c: Context<AppEnv>, shape: BodyShape | 'config' | 'llm_job', body: Record<string, unknown>): Record<string, unknown> {
+export function toOrigin(
+  c: Context<AppEnv>,
+  shape: BodyShape | 'config' | 'llm_job',
+  body: Record<string, unknown>,
+): Record<string, unknown> {
   try {
     return applyOriginProfile(c.get('config').ORIGIN_PROFILE, shape, body, principalOf(c).permissions);
   } catch (err) {
-    if (err instanceof GatewayError) audit(c, { action: 'crawl_requested', outcome: 'denied', reason: err.code, status: err.status, details: { route: shape } });
+    if (err instanceof GatewayError)
+      audit(c, { action: 'crawl_requested', outcome: 'denied', reason: err.code, status: err.status, details: { route: shape } });
     throw err;
   }
 }

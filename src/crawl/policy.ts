@@ -63,7 +63,10 @@ export function policyError(issues: CheckIssue[]): GatewayError {
   const invalid = errors(['invalid', 'unknown', 'never']);
   if (invalid.length > 0) {
     const list = invalid.map(({ path, message }) => ({ path, message }));
-    const summary = list.slice(0, 3).map((e) => `${e.path}: ${e.message}`).join('; ');
+    const summary = list
+      .slice(0, 3)
+      .map((e) => `${e.path}: ${e.message}`)
+      .join('; ');
     return new GatewayError('validation_failed', `Invalid request: ${summary}`, { extras: { errors: list } });
   }
   const urls = errors(['url']);
@@ -77,19 +80,40 @@ export function policyError(issues: CheckIssue[]): GatewayError {
   return insufficientScope([...new Set(perms.map((i) => i.permission as Permission))], perms);
 }
 
-const SHAPE: Record<CrawlRoute, BodyShape> = { crawl: 'crawl', md: 'md', html: 'html', screenshot: 'screenshot', pdf: 'pdf', execute_js: 'execute_js', job: 'job' };
+const SHAPE: Record<CrawlRoute, BodyShape> = {
+  crawl: 'crawl',
+  md: 'md',
+  html: 'html',
+  screenshot: 'screenshot',
+  pdf: 'pdf',
+  execute_js: 'execute_js',
+  job: 'job',
+};
 
 /**
  * The whole decision for one request. Throws the GatewayError the client sees: 403
  * `insufficient_scope`, 422 `too_many_urls` / `url_not_allowed` / `validation_failed`.
  */
-export function decideCrawlPolicy(route: CrawlRoute, input: Record<string, unknown>, ctx: PolicyContext, shape: BodyShape = SHAPE[route]): PolicyDecision {
+export function decideCrawlPolicy(
+  route: CrawlRoute,
+  input: Record<string, unknown>,
+  ctx: PolicyContext,
+  shape: BodyShape = SHAPE[route],
+): PolicyDecision {
   const base = ROUTE_PERMISSION[route];
   if (!ctx.permissions.includes(base)) throw insufficientScope([base], []);
   if (Array.isArray(input.urls) && input.urls.length > ctx.maxUrls) {
-    throw new GatewayError('too_many_urls', `At most ${ctx.maxUrls} URLs per request (MAX_URLS); got ${input.urls.length}`, { extras: { limit: ctx.maxUrls } });
+    throw new GatewayError('too_many_urls', `At most ${ctx.maxUrls} URLs per request (MAX_URLS); got ${input.urls.length}`, {
+      extras: { limit: ctx.maxUrls },
+    });
   }
-  const checked = checkBody(shape, input, { permissions: ctx.permissions, tenant: ctx.tenant, allowPrivateTargets: ctx.allowPrivateTargets, limits: ctx.limits, allowRawHtml: ctx.allowRawHtml === true });
+  const checked = checkBody(shape, input, {
+    permissions: ctx.permissions,
+    tenant: ctx.tenant,
+    allowPrivateTargets: ctx.allowPrivateTargets,
+    limits: ctx.limits,
+    allowRawHtml: ctx.allowRawHtml === true,
+  });
   if (!checked.ok) throw policyError(checked.issues);
   const { engine, ...body } = checked.value;
   const urls = Array.isArray(body.urls) ? (body.urls as string[]) : typeof body.url === 'string' ? [body.url] : [];
@@ -103,6 +127,10 @@ export function policyContextFor(principal: Principal, config: Config, maxUrls =
     tenant: tenantOf(principal),
     maxUrls,
     allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS,
-    limits: { deepCrawlMaxPages: config.DEEP_CRAWL_MAX_PAGES, deepCrawlMaxDepth: config.DEEP_CRAWL_MAX_DEPTH, llmBaseUrls: config.LLM_BASE_URLS },
+    limits: {
+      deepCrawlMaxPages: config.DEEP_CRAWL_MAX_PAGES,
+      deepCrawlMaxDepth: config.DEEP_CRAWL_MAX_DEPTH,
+      llmBaseUrls: config.LLM_BASE_URLS,
+    },
   };
 }

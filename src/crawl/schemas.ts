@@ -26,7 +26,11 @@ const url = z.string().min(1).max(MAX_URL_CHARS);
 const target = z.string().min(1).max(MAX_RAW_HTML_CHARS);
 
 export const HookConfigSchema = z.object({
-  hooks: z.array(z.object({ action: z.string(), params: z.record(z.string(), z.unknown()).optional() })).max(10).optional().openapi({ description: 'Crawl4AI 0.9 declarative hook actions (add_cookies / set_headers need crawl:headers)' }),
+  hooks: z
+    .array(z.object({ action: z.string(), params: z.record(z.string(), z.unknown()).optional() }))
+    .max(10)
+    .optional()
+    .openapi({ description: 'Crawl4AI 0.9 declarative hook actions (add_cookies / set_headers need crawl:headers)' }),
   code: z.record(z.string(), z.string()).optional().openapi({ description: 'Crawl4AI ≤ 0.8 Python hooks: needs crawl:js' }),
   timeout: z.number().int().min(1).max(120).optional(),
 });
@@ -35,14 +39,22 @@ export const HookConfigSchema = z.object({
 export const JobWebhookSchema = z
   .strictObject({
     url: z.string().max(2048),
-    secret: z.string().min(MIN_WEBHOOK_SECRET_LENGTH).max(256).openapi({ description: 'HMAC-SHA-256 key for X-Crawlgate-Signature; stored sealed (AES-GCM), never in clear' }),
+    secret: z
+      .string()
+      .min(MIN_WEBHOOK_SECRET_LENGTH)
+      .max(256)
+      .openapi({ description: 'HMAC-SHA-256 key for X-Crawlgate-Signature; stored sealed (AES-GCM), never in clear' }),
     events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(4).optional(),
   })
   .openapi('JobWebhook');
 
 export const CrawlRequestSchema = z
   .object({
-    urls: z.array(target).min(1).max(10_000).openapi({ example: ['https://example.com'] }),
+    urls: z
+      .array(target)
+      .min(1)
+      .max(10_000)
+      .openapi({ example: ['https://example.com'] }),
     browser_config: ConfigObjectSchema.optional(),
     crawler_config: ConfigObjectSchema.optional(),
     hooks: HookConfigSchema.optional().openapi({ description: 'Runs code on the crawler: needs crawl:js' }),
@@ -53,9 +65,15 @@ export const CrawlRequestSchema = z
 
 export const CrawlJobRequestSchema = CrawlRequestSchema.extend({
   webhook_config: z
-    .object({ webhook_url: url, webhook_data_in_payload: z.boolean().optional(), webhook_headers: z.record(z.string(), z.string()).optional() })
+    .object({
+      webhook_url: url,
+      webhook_data_in_payload: z.boolean().optional(),
+      webhook_headers: z.record(z.string(), z.string()).optional(),
+    })
     .optional(),
-  webhook: JobWebhookSchema.optional().openapi({ description: 'Only for jobs the gateway runs (no ORIGIN_URL, or an `engine`): as on POST /jobs' }),
+  webhook: JobWebhookSchema.optional().openapi({
+    description: 'Only for jobs the gateway runs (no ORIGIN_URL, or an `engine`): as on POST /jobs',
+  }),
 }).openapi('CrawlJobRequest');
 
 export const MarkdownRequestSchema = z

@@ -31,6 +31,9 @@ export function strictJsonBody(route: string): MiddlewareHandler<AppEnv> {
 /** The strictly parsed body of this request (set by `strictJsonBody`). */
 export function strictBody(c: Context<AppEnv>): Record<string, unknown> {
   const v = parsed.get(c.req.raw);
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new GatewayError('validation_failed', 'Invalid request: $: the body must be a JSON object', { extras: { errors: [{ path: '$', message: 'must be an object' }] } });
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new GatewayError('validation_failed', 'Invalid request: $: the body must be a JSON object', {
+      extras: { errors: [{ path: '$', message: 'must be an object' }] },
+    });
   return v as Record<string, unknown>;
 }

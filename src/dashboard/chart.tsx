@@ -1,6 +1,10 @@
 /** Pure: audit events → 24 hourly buckets of allowed vs denied decisions, drawn as inline SVG. */
 
-export interface Bucket { start: number; allowed: number; denied: number }
+export interface Bucket {
+  start: number;
+  allowed: number;
+  denied: number;
+}
 
 /** Buckets events from the last 24 h ending at `now` (hour-aligned). `success` = allowed; `denied`/`failure` = denied. */
 export function bucketize(events: Array<{ ts: number; outcome: string }>, now: number): Bucket[] {
@@ -19,19 +23,31 @@ export function bucketize(events: Array<{ ts: number; outcome: string }>, now: n
 
 /** Two bars per hour (allowed green, denied red); no script, text labels for screen readers. */
 export function Chart(props: { buckets: Bucket[] }) {
-  const W = 720, H = 160, pad = 20;
+  const W = 720,
+    H = 160,
+    pad = 20;
   const max = Math.max(1, ...props.buckets.map((b) => Math.max(b.allowed, b.denied)));
   const slot = (W - pad) / props.buckets.length;
   const bw = slot / 2 - 1;
   const y = (v: number) => H - pad - (v / max) * (H - 2 * pad);
   return (
     <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label="Allowed and denied decisions per hour, last 24 hours">
-      <text x="0" y="12">max {max}/h</text>
+      <text x="0" y="12">
+        max {max}/h
+      </text>
       {props.buckets.map((b, i) => (
         <g>
-          <rect class="allowed" x={pad + i * slot} y={y(b.allowed)} width={bw} height={H - pad - y(b.allowed)}><title>{`${new Date(b.start).toISOString().slice(11, 16)} allowed ${b.allowed}`}</title></rect>
-          <rect class="denied" x={pad + i * slot + bw + 1} y={y(b.denied)} width={bw} height={H - pad - y(b.denied)}><title>{`${new Date(b.start).toISOString().slice(11, 16)} denied ${b.denied}`}</title></rect>
-          {i % 6 === 0 && <text x={pad + i * slot} y={H - 4}>{new Date(b.start).toISOString().slice(11, 16)}</text>}
+          <rect class="allowed" x={pad + i * slot} y={y(b.allowed)} width={bw} height={H - pad - y(b.allowed)}>
+            <title>{`${new Date(b.start).toISOString().slice(11, 16)} allowed ${b.allowed}`}</title>
+          </rect>
+          <rect class="denied" x={pad + i * slot + bw + 1} y={y(b.denied)} width={bw} height={H - pad - y(b.denied)}>
+            <title>{`${new Date(b.start).toISOString().slice(11, 16)} denied ${b.denied}`}</title>
+          </rect>
+          {i % 6 === 0 && (
+            <text x={pad + i * slot} y={H - 4}>
+              {new Date(b.start).toISOString().slice(11, 16)}
+            </text>
+          )}
         </g>
       ))}
     </svg>

@@ -29,7 +29,15 @@ const NAV: Array<{ href: string; label: string; needs: string | string[] | null 
 ];
 
 /** Renders a full page. `me` null = signed-out chrome (login page). */
-export function Page(props: { title: string; me: Me | null; csrf?: string; flash?: string | null; error?: string | null; refreshSeconds?: number; children?: Child }) {
+export function Page(props: {
+  title: string;
+  me: Me | null;
+  csrf?: string;
+  flash?: string | null;
+  error?: string | null;
+  refreshSeconds?: number;
+  children?: Child;
+}) {
   const { me } = props;
   return (
     <html lang="en">
@@ -59,7 +67,11 @@ export function Page(props: { title: string; me: Me | null; csrf?: string; flash
         <main>
           <h1>{props.title}</h1>
           {props.flash && <p class="flash">{props.flash}</p>}
-          {props.error && <p class="error" role="alert">{props.error}</p>}
+          {props.error && (
+            <p class="error" role="alert">
+              {props.error}
+            </p>
+          )}
           {props.children}
         </main>
       </body>

@@ -10,7 +10,19 @@ import { forbidden, send, whoAmI } from './render';
 import { guardPost } from './guard';
 import { DashSession } from './session';
 
-interface AuditRow { ts: number; actor_name: string | null; actor_id: string; actor_kind: string; ip: string | null; method: string; route: string; action: string; outcome: string; reason: string | null; status: number | null }
+interface AuditRow {
+  ts: number;
+  actor_name: string | null;
+  actor_id: string;
+  actor_kind: string;
+  ip: string | null;
+  method: string;
+  route: string;
+  action: string;
+  outcome: string;
+  reason: string | null;
+  status: number | null;
+}
 
 const FILTERS = ['actor', 'actor_kind', 'action', 'outcome', 'since', 'until'] as const;
 const KINDS = ['', 'user', 'key', 'anonymous'];
@@ -41,19 +53,47 @@ export function auditPages(r: Hono<AppEnv>): void {
     const rows = res.ok ? res.body.events : [];
     const next = res.ok && res.body.next_cursor ? new URLSearchParams(filters) : null;
     if (next && res.ok && res.body.next_cursor) next.set('cursor', res.body.next_cursor);
-    return send(c, (
+    return send(
+      c,
       <Page title="Audit log" me={me} csrf={csrf} error={res.error}>
         <form method="get" action="/dashboard/audit">
-          <label>Actor id <input name="actor" value={filters.get('actor') ?? ''} placeholder="usr_… or key_…" /></label>{' '}
-          <label>Kind <select name="actor_kind">{KINDS.map((k) => <option value={k} selected={filters.get('actor_kind') === k}>{k || 'any'}</option>)}</select></label>{' '}
-          <label>Action <input name="action" value={filters.get('action') ?? ''} placeholder="auth_failed" /></label>{' '}
-          <label>Outcome <select name="outcome">{OUTCOMES.map((o) => <option value={o} selected={filters.get('outcome') === o}>{o || 'any'}</option>)}</select></label>{' '}
-          <label>Since <input name="since" value={filters.get('since') ?? ''} placeholder="2026-11-01T00:00:00Z" /></label>{' '}
-          <label>Until <input name="until" value={filters.get('until') ?? ''} /></label>{' '}
+          <label>
+            Actor id <input name="actor" value={filters.get('actor') ?? ''} placeholder="usr_… or key_…" />
+          </label>{' '}
+          <label>
+            Kind{' '}
+            <select name="actor_kind">
+              {KINDS.map((k) => (
+                <option value={k} selected={filters.get('actor_kind') === k}>
+                  {k || 'any'}
+                </option>
+              ))}
+            </select>
+          </label>{' '}
+          <label>
+            Action <input name="action" value={filters.get('action') ?? ''} placeholder="auth_failed" />
+          </label>{' '}
+          <label>
+            Outcome{' '}
+            <select name="outcome">
+              {OUTCOMES.map((o) => (
+                <option value={o} selected={filters.get('outcome') === o}>
+                  {o || 'any'}
+                </option>
+              ))}
+            </select>
+          </label>{' '}
+          <label>
+            Since <input name="since" value={filters.get('since') ?? ''} placeholder="2026-11-01T00:00:00Z" />
+          </label>{' '}
+          <label>
+            Until <input name="until" value={filters.get('until') ?? ''} />
+          </label>{' '}
           <button type="submit">Filter</button>
         </form>
         <p>
-          Export: <a href={`/dashboard/audit/export?format=csv&${filters}`}>CSV</a> · <a href={`/dashboard/audit/export?format=ndjson&${filters}`}>NDJSON</a>
+          Export: <a href={`/dashboard/audit/export?format=csv&${filters}`}>CSV</a> ·{' '}
+          <a href={`/dashboard/audit/export?format=ndjson&${filters}`}>NDJSON</a>
         </p>
         {me.roles.includes('admin') && (
           <form method="post" action="/dashboard/audit/verify">
@@ -61,23 +101,53 @@ export function auditPages(r: Hono<AppEnv>): void {
             <button type="submit">Verify the hash chain</button>
           </form>
         )}
-        {rows.length === 0 ? <p class="empty">No events match.</p> : (
+        {rows.length === 0 ? (
+          <p class="empty">No events match.</p>
+        ) : (
           <table>
-            <thead><tr><th>Time (UTC)</th><th>Actor</th><th>IP</th><th>Request</th><th>Action</th><th>Outcome</th><th>Reason</th><th>Status</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Time (UTC)</th>
+                <th>Actor</th>
+                <th>IP</th>
+                <th>Request</th>
+                <th>Action</th>
+                <th>Outcome</th>
+                <th>Reason</th>
+                <th>Status</th>
+              </tr>
+            </thead>
             <tbody>
               {rows.map((e) => (
                 <tr>
                   <td>{new Date(e.ts).toISOString().replace('T', ' ').slice(0, 19)}</td>
-                  <td>{e.actor_kind} <a href={`/dashboard/audit?actor=${encodeURIComponent(e.actor_id)}`}><code>{e.actor_id}</code></a>{e.actor_name !== null ? <> ({e.actor_name})</> : ''}</td><td>{e.ip ?? '—'}</td><td>{e.method} {e.route}</td>
-                  <td>{e.action}</td><td>{e.outcome}</td><td>{e.reason ?? ''}</td><td>{e.status ?? ''}</td>
+                  <td>
+                    {e.actor_kind}{' '}
+                    <a href={`/dashboard/audit?actor=${encodeURIComponent(e.actor_id)}`}>
+                      <code>{e.actor_id}</code>
+                    </a>
+                    {e.actor_name !== null ? <> ({e.actor_name})</> : ''}
+                  </td>
+                  <td>{e.ip ?? '—'}</td>
+                  <td>
+                    {e.method} {e.route}
+                  </td>
+                  <td>{e.action}</td>
+                  <td>{e.outcome}</td>
+                  <td>{e.reason ?? ''}</td>
+                  <td>{e.status ?? ''}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         )}
-        {next && <p><a href={`/dashboard/audit?${next}`}>Next page →</a></p>}
-      </Page>
-    ));
+        {next && (
+          <p>
+            <a href={`/dashboard/audit?${next}`}>Next page →</a>
+          </p>
+        )}
+      </Page>,
+    );
   });
 
   r.get('/dashboard/audit/export', async (c) => {
@@ -88,7 +158,9 @@ export function auditPages(r: Hono<AppEnv>): void {
     if (!res.ok) {
       const { me, csrf } = await whoAmI(c, s);
       const detail = ((await res.json().catch(() => ({}))) as { detail?: string }).detail ?? `HTTP ${res.status}`;
-      return res.status === 403 ? forbidden(c, me, csrf, detail) : send(c, <Page title="Audit export" me={me} csrf={csrf} error={detail} />, 422);
+      return res.status === 403
+        ? forbidden(c, me, csrf, detail)
+        : send(c, <Page title="Audit export" me={me} csrf={csrf} error={detail} />, 422);
     }
     const headers = new Headers({ 'Content-Type': res.headers.get('Content-Type') ?? 'text/plain', 'Cache-Control': 'no-store' });
     headers.set('Content-Disposition', res.headers.get('Content-Disposition') ?? `attachment; filename="audit.${q.get('format')}"`);
@@ -101,13 +173,28 @@ export function auditPages(r: Hono<AppEnv>): void {
     const { me, csrf } = await whoAmI(c, g.session);
     const res = await g.session.api('GET', '/admin/audit/verify');
     if (res.status === 403) return forbidden(c, me, csrf, res.error ?? 'Forbidden');
-    return send(c, (
+    return send(
+      c,
       <Page title="Audit verification" me={me} csrf={csrf} error={res.error}>
         {res.ok && (
-          <table><tbody>{Object.entries(res.body).map(([k, v]) => <tr><th>{k}</th><td><code>{typeof v === 'string' ? v : JSON.stringify(v)}</code></td></tr>)}</tbody></table>
+          <table>
+            <tbody>
+              {Object.entries(res.body).map(([k, v]) => (
+                <tr>
+                  <th>{k}</th>
+                  <td>
+                    <code>{typeof v === 'string' ? v : JSON.stringify(v)}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         )}
-        <p><a href="/dashboard/audit">Back to the audit log</a></p>
-      </Page>
-    ), res.ok ? 200 : 422);
+        <p>
+          <a href="/dashboard/audit">Back to the audit log</a>
+        </p>
+      </Page>,
+      res.ok ? 200 : 422,
+    );
   });
 }

@@ -22,13 +22,36 @@ function CrawlPage(props: { me: Me; csrf: string; url: string; engine: string; m
     <Page title="Crawl" me={props.me} csrf={props.csrf} error={props.error}>
       <form method="post" action="/dashboard/crawl">
         <Csrf token={props.csrf} />
-        <label>URL <input name="url" type="url" required size={60} value={props.url} placeholder="https://example.com" /></label>{' '}
-        <label>Engine <select name="engine">{['fetch', 'browser'].map((e) => <option value={e} selected={props.engine === e}>{e}</option>)}</select></label>{' '}
-        <label>Result <select name="mode">{['markdown', 'html', 'screenshot'].map((m) => <option value={m} selected={props.mode === m}>{m}</option>)}</select></label>{' '}
+        <label>
+          URL <input name="url" type="url" required size={60} value={props.url} placeholder="https://example.com" />
+        </label>{' '}
+        <label>
+          Engine{' '}
+          <select name="engine">
+            {['fetch', 'browser'].map((e) => (
+              <option value={e} selected={props.engine === e}>
+                {e}
+              </option>
+            ))}
+          </select>
+        </label>{' '}
+        <label>
+          Result{' '}
+          <select name="mode">
+            {['markdown', 'html', 'screenshot'].map((m) => (
+              <option value={m} selected={props.mode === m}>
+                {m}
+              </option>
+            ))}
+          </select>
+        </label>{' '}
         <button type="submit">Crawl</button>
       </form>
-      {(props.result?.kind === 'markdown' || props.result?.kind === 'html') && (props.result.text ? <pre>{props.result.text}</pre> : <p class="empty">The page has no text.</p>)}
-      {props.result?.kind === 'screenshot' && <img class="shot" alt={`Screenshot of ${props.url}`} src={`data:image/png;base64,${props.result.png}`} />}
+      {(props.result?.kind === 'markdown' || props.result?.kind === 'html') &&
+        (props.result.text ? <pre>{props.result.text}</pre> : <p class="empty">The page has no text.</p>)}
+      {props.result?.kind === 'screenshot' && (
+        <img class="shot" alt={`Screenshot of ${props.url}`} src={`data:image/png;base64,${props.result.png}`} />
+      )}
     </Page>
   );
 }
@@ -50,9 +73,10 @@ export function crawlPages(r: Hono<AppEnv>): void {
     const url = g.form.url ?? '';
     const engine = g.form.engine === 'browser' ? 'browser' : 'fetch';
     const mode = g.form.mode === 'screenshot' || g.form.mode === 'html' ? g.form.mode : 'markdown';
-    const res = mode === 'markdown'
-      ? await g.session.api('POST', '/md', { url, f: 'fit', engine })
-      : await g.session.api('POST', mode === 'html' ? '/html' : '/screenshot', { url, engine });
+    const res =
+      mode === 'markdown'
+        ? await g.session.api('POST', '/md', { url, f: 'fit', engine })
+        : await g.session.api('POST', mode === 'html' ? '/html' : '/screenshot', { url, engine });
     const props = { me, csrf, url, engine, mode };
     if (!res.ok) return send(c, <CrawlPage {...props} error={res.error} result={null} />, res.status === 403 ? 403 : 422);
     let result: Result;

@@ -10,7 +10,16 @@ import { forbidden, send, whoAmI } from './render';
 import { guardPost } from './guard';
 import { DashSession } from './session';
 
-interface GrantRow { id: string; user_id: string; client_name: string; redirect_host: string; scopes: string[]; created_at: string; revoked_at: string | null; revoked_reason: string | null }
+interface GrantRow {
+  id: string;
+  user_id: string;
+  client_name: string;
+  redirect_host: string;
+  scopes: string[];
+  created_at: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+}
 
 type Me = NonNullable<Parameters<typeof Page>[0]['me']>;
 
@@ -22,18 +31,33 @@ export function grantPages(r: Hono<AppEnv>): void {
     const { me, csrf } = await whoAmI(c, s);
     const res = await s.api<{ items: GrantRow[] }>('GET', `${grantsApi(me)}?limit=100`);
     if (res.status === 403) return forbidden(c, me, csrf, res.error ?? 'Forbidden');
-    const flash = c.req.query('ok') === 'revoked' ? 'The app\'s access was revoked.' : null;
-    return send(c, (
+    const flash = c.req.query('ok') === 'revoked' ? "The app's access was revoked." : null;
+    return send(
+      c,
       <Page title="Connected apps" me={me} csrf={csrf} flash={flash} error={res.ok ? null : res.error}>
         <p>MCP clients you allowed to act for you (OAuth). Revoking stops their next call.</p>
         <table>
-          <thead><tr><th>App (self-declared name)</th><th>Sends to</th>{grantsApi(me) === '/admin/grants' && <th>User</th>}<th>Permissions</th><th>Since</th><th>State</th><th></th></tr></thead>
+          <thead>
+            <tr>
+              <th>App (self-declared name)</th>
+              <th>Sends to</th>
+              {grantsApi(me) === '/admin/grants' && <th>User</th>}
+              <th>Permissions</th>
+              <th>Since</th>
+              <th>State</th>
+              <th></th>
+            </tr>
+          </thead>
           <tbody>
             {(res.ok ? res.body.items : []).map((g) => (
               <tr>
                 <td>{g.client_name}</td>
                 <td>{g.redirect_host}</td>
-                {grantsApi(me) === '/admin/grants' && <td><code>{g.user_id}</code></td>}
+                {grantsApi(me) === '/admin/grants' && (
+                  <td>
+                    <code>{g.user_id}</code>
+                  </td>
+                )}
                 <td>{g.scopes.join(', ')}</td>
                 <td>{g.created_at}</td>
                 <td>{g.revoked_at ? (g.revoked_reason ?? 'revoked') : 'active'}</td>
@@ -41,7 +65,9 @@ export function grantPages(r: Hono<AppEnv>): void {
                   {!g.revoked_at && (
                     <form method="post" action={`/dashboard/grants/${encodeURIComponent(g.id)}/revoke`} class="inline">
                       <Csrf token={csrf} />
-                      <button type="submit" class="danger">Revoke</button>
+                      <button type="submit" class="danger">
+                        Revoke
+                      </button>
                     </form>
                   )}
                 </td>
@@ -49,8 +75,8 @@ export function grantPages(r: Hono<AppEnv>): void {
             ))}
           </tbody>
         </table>
-      </Page>
-    ));
+      </Page>,
+    );
   });
 
   r.post('/dashboard/grants/:id/revoke', async (c) => {
@@ -59,7 +85,15 @@ export function grantPages(r: Hono<AppEnv>): void {
     const { me, csrf } = await whoAmI(c, g.session);
     const res = await g.session.api('DELETE', `${grantsApi(me)}/${encodeURIComponent(c.req.param('id'))}`);
     if (!res.ok) {
-      return res.status === 403 ? forbidden(c, me, csrf, res.error ?? 'Forbidden') : send(c, <Page title="Connected apps" me={me} csrf={csrf} error={res.error}><a href="/dashboard/grants">Back</a></Page>, 422);
+      return res.status === 403
+        ? forbidden(c, me, csrf, res.error ?? 'Forbidden')
+        : send(
+            c,
+            <Page title="Connected apps" me={me} csrf={csrf} error={res.error}>
+              <a href="/dashboard/grants">Back</a>
+            </Page>,
+            422,
+          );
     }
     return c.redirect('/dashboard/grants?ok=revoked', 303);
   });

@@ -24,7 +24,10 @@ export function overviewPage(r: Hono<AppEnv>): void {
         const q = new URLSearchParams({ since: String(now - 24 * 3_600_000), limit: '200' });
         if (cursor) q.set('cursor', cursor);
         const res = await s.api<{ events: Array<{ ts: number; outcome: string }>; next_cursor: string | null }>('GET', `/admin/audit?${q}`);
-        if (!res.ok) { note = res.error; break; }
+        if (!res.ok) {
+          note = res.error;
+          break;
+        }
         events.push(...res.body.events);
         cursor = res.body.next_cursor;
         if (!cursor) break;
@@ -32,19 +35,46 @@ export function overviewPage(r: Hono<AppEnv>): void {
       }
       chart = <Chart buckets={bucketize(events, now)} />;
     }
-    return send(c, (
+    return send(
+      c,
       <Page title="Overview" me={me} csrf={csrf} flash={flashOf(c)} error={null}>
         <table>
           <tbody>
-            <tr><th>Signed in as</th><td>{me.principal.name} <code>{me.principal.id}</code> ({me.kind})</td></tr>
-            <tr><th>Roles</th><td>{me.roles.join(', ') || '—'}</td></tr>
-            <tr><th>Permissions</th><td>{me.permissions.length ? me.permissions.join(', ') : <span class="empty">none</span>}</td></tr>
-            <tr><th>Rate limit</th><td>{me.limits.rate_limit}</td></tr>
-            <tr><th>Concurrent crawls</th><td>{me.limits.max_concurrency ?? 'default'}</td></tr>
+            <tr>
+              <th>Signed in as</th>
+              <td>
+                {me.principal.name} <code>{me.principal.id}</code> ({me.kind})
+              </td>
+            </tr>
+            <tr>
+              <th>Roles</th>
+              <td>{me.roles.join(', ') || '—'}</td>
+            </tr>
+            <tr>
+              <th>Permissions</th>
+              <td>{me.permissions.length ? me.permissions.join(', ') : <span class="empty">none</span>}</td>
+            </tr>
+            <tr>
+              <th>Rate limit</th>
+              <td>{me.limits.rate_limit}</td>
+            </tr>
+            <tr>
+              <th>Concurrent crawls</th>
+              <td>{me.limits.max_concurrency ?? 'default'}</td>
+            </tr>
           </tbody>
         </table>
-        {chart && <><h2>Decisions, last 24 h</h2><p><span class="warn">■</span> allowed (green) vs denied (red)</p>{chart}{note && <p class="empty">{note}</p>}</>}
-      </Page>
-    ));
+        {chart && (
+          <>
+            <h2>Decisions, last 24 h</h2>
+            <p>
+              <span class="warn">■</span> allowed (green) vs denied (red)
+            </p>
+            {chart}
+            {note && <p class="empty">{note}</p>}
+          </>
+        )}
+      </Page>,
+    );
   });
 }

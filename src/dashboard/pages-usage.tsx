@@ -16,7 +16,11 @@ import type { BudgetView } from '../metering/budget-ledger';
 
 const DAYS = 14;
 
-interface UsageBody { budget: BudgetView | null; totals: { requests: number; pages: number; credits: number; errors: number }; daily: UsageDay[] }
+interface UsageBody {
+  budget: BudgetView | null;
+  totals: { requests: number; pages: number; credits: number; errors: number };
+  daily: UsageDay[];
+}
 
 type Me = Parameters<typeof Page>[0]['me'];
 
@@ -32,15 +36,37 @@ function UsagePage(props: { me: Me; csrf: string; title: string; body: UsageBody
     <Page title={props.title} me={props.me} csrf={props.csrf} flash={props.flash} error={null}>
       <table>
         <tbody>
-          <tr><th>Budget</th><td id="budget">{budgetLine(b)}</td></tr>
-          <tr><th>Last {DAYS} days</th><td id="totals">{props.body.totals.requests} requests, {props.body.totals.pages} pages, {props.body.totals.credits} credits, {props.body.totals.errors} errors</td></tr>
+          <tr>
+            <th>Budget</th>
+            <td id="budget">{budgetLine(b)}</td>
+          </tr>
+          <tr>
+            <th>Last {DAYS} days</th>
+            <td id="totals">
+              {props.body.totals.requests} requests, {props.body.totals.pages} pages, {props.body.totals.credits} credits,{' '}
+              {props.body.totals.errors} errors
+            </td>
+          </tr>
         </tbody>
       </table>
       {props.action && (
         <form method="post" action={props.action}>
           <Csrf token={props.csrf} />
-          <label>Credits <input name="credits" type="number" min="0" step="any" value={b ? String(b.credits) : ''} placeholder="empty: no budget" /></label>{' '}
-          <label>per <select name="period"><option value="day" selected={b?.period !== 'month'}>day</option><option value="month" selected={b?.period === 'month'}>month</option></select></label>{' '}
+          <label>
+            Credits{' '}
+            <input name="credits" type="number" min="0" step="any" value={b ? String(b.credits) : ''} placeholder="empty: no budget" />
+          </label>{' '}
+          <label>
+            per{' '}
+            <select name="period">
+              <option value="day" selected={b?.period !== 'month'}>
+                day
+              </option>
+              <option value="month" selected={b?.period === 'month'}>
+                month
+              </option>
+            </select>
+          </label>{' '}
           <button type="submit">Set budget</button>
         </form>
       )}
@@ -83,7 +109,17 @@ export function usagePages(r: Hono<AppEnv>): void {
     if (!res.ok) return forbidden(c, me, csrf, res.error ?? 'Not allowed');
     const canManage = me.permissions.includes('keys:manage') || me.permissions.includes('keys:self');
     const action = canManage ? `/dashboard/keys/${encodeURIComponent(id)}/budget` : null;
-    return send(c, <UsagePage me={me} csrf={csrf} title={`Usage of key ${id}`} body={res.body} action={action} flash={FLASHES[c.req.query('m') ?? ''] ?? flashOf(c)} />);
+    return send(
+      c,
+      <UsagePage
+        me={me}
+        csrf={csrf}
+        title={`Usage of key ${id}`}
+        body={res.body}
+        action={action}
+        flash={FLASHES[c.req.query('m') ?? ''] ?? flashOf(c)}
+      />,
+    );
   });
 
   r.post('/dashboard/keys/:id/budget', async (c) => {
@@ -100,7 +136,17 @@ export function usagePages(r: Hono<AppEnv>): void {
     const res = await s.api<UsageBody>('GET', `/admin/users/${encodeURIComponent(name)}/usage?days=${DAYS}`);
     if (!res.ok) return forbidden(c, me, csrf, res.error ?? 'Not allowed');
     const action = `/dashboard/users/${encodeURIComponent(name)}/budget`;
-    return send(c, <UsagePage me={me} csrf={csrf} title={`Usage of ${name}`} body={res.body} action={action} flash={FLASHES[c.req.query('m') ?? ''] ?? flashOf(c)} />);
+    return send(
+      c,
+      <UsagePage
+        me={me}
+        csrf={csrf}
+        title={`Usage of ${name}`}
+        body={res.body}
+        action={action}
+        flash={FLASHES[c.req.query('m') ?? ''] ?? flashOf(c)}
+      />,
+    );
   });
 
   r.post('/dashboard/users/:username/budget', async (c) => {

@@ -38,11 +38,19 @@ export async function whoAmI(c: Context<AppEnv>, s: DashSession): Promise<{ me: 
 
 /** The 403 page (nav still shows what the user may do). */
 export function forbidden(c: Context<AppEnv>, me: Me | null, csrf: string, detail: string): Response {
-  return send(c, <Page title="Not allowed" me={me} csrf={csrf} error={detail}><p><a href="/dashboard">Back to the overview</a></p></Page>, 403);
+  return send(
+    c,
+    <Page title="Not allowed" me={me} csrf={csrf} error={detail}>
+      <p>
+        <a href="/dashboard">Back to the overview</a>
+      </p>
+    </Page>,
+    403,
+  );
 }
 
 /** Flash text for `?ok=` / `?m=` codes. */
 export function flashOf(c: Context<AppEnv>, param = 'ok'): string | null {
   const code = c.req.query(param);
-  return code ? FLASH[code] ?? null : null;
+  return code ? (FLASH[code] ?? null) : null;
 }

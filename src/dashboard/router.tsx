@@ -9,7 +9,17 @@ import { documentDashboard } from './openapi-doc';
 import { Csrf, Page } from './layout';
 import { APP_CSS, APP_JS } from './static';
 import { checkOrigin, guardPost, readForm } from './guard';
-import { bindGatewayApi, CLEAR_COOKIE, DashSession, SessionGone, gatewayFetch, newSessionCookie, refreshedCookie, toResult, type GatewayApi } from './session';
+import {
+  bindGatewayApi,
+  CLEAR_COOKIE,
+  DashSession,
+  SessionGone,
+  gatewayFetch,
+  newSessionCookie,
+  refreshedCookie,
+  toResult,
+  type GatewayApi,
+} from './session';
 import { newNonce, SESSION_COOKIE } from './seal';
 import { FLASH, flashOf, forbidden, send, whoAmI } from './render';
 import { keyPages } from './pages-keys';
@@ -56,15 +66,27 @@ r.use('/dashboard/*', async function keepRefreshedSession(c, next) {
   if (!setCookies.some((h) => h.startsWith(`${SESSION_COOKIE}=`))) c.header('Set-Cookie', cookie, { append: true });
 });
 
-r.get('/dashboard/static/app.css', (c) => c.body(APP_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
-r.get('/dashboard/static/app.js', (c) => c.body(APP_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }));
+r.get('/dashboard/static/app.css', (c) =>
+  c.body(APP_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }),
+);
+r.get('/dashboard/static/app.js', (c) =>
+  c.body(APP_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=3600' }),
+);
 
 function LoginPage(props: { flash: string | null; error: string | null }) {
   return (
     <Page title="Sign in" me={null} flash={props.flash} error={props.error}>
       <form method="post" action="/dashboard/login">
-        <p><label>Username <input name="username" autocomplete="username" required /></label></p>
-        <p><label>Password <input name="password" type="password" autocomplete="current-password" required /></label></p>
+        <p>
+          <label>
+            Username <input name="username" autocomplete="username" required />
+          </label>
+        </p>
+        <p>
+          <label>
+            Password <input name="password" type="password" autocomplete="current-password" required />
+          </label>
+        </p>
         <button type="submit">Sign in</button>
       </form>
     </Page>
@@ -76,7 +98,9 @@ r.get('/dashboard/login', (c) => send(c, <LoginPage flash={flashOf(c, 'm')} erro
 r.post('/dashboard/login', async (c) => {
   if (!checkOrigin(c)) return send(c, <LoginPage flash={null} error="This form was submitted from another site." />, 403);
   const form = await readForm(c);
-  const res = await gatewayFetch(c, 'POST', '/auth/token', { json: { username: form.username ?? '', password: form.password ?? '', grant_type: 'password' } });
+  const res = await gatewayFetch(c, 'POST', '/auth/token', {
+    json: { username: form.username ?? '', password: form.password ?? '', grant_type: 'password' },
+  });
   const out = await toResult<{ access_token: string; refresh_token: string }>(res);
   if (!out.ok) {
     const msg = out.status === 429 ? 'Too many attempts. Wait a moment and try again.' : 'Wrong username or password.';
@@ -109,7 +133,13 @@ documentDashboard(r);
 r.all('/dashboard/*', async (c) => {
   const s = await DashSession.open(c);
   const { me, csrf } = await whoAmI(c, s);
-  return send(c, <Page title="Not found" me={me} csrf={csrf} error="There is no such page."><Csrf token={csrf} /></Page>, 404);
+  return send(
+    c,
+    <Page title="Not found" me={me} csrf={csrf} error="There is no such page.">
+      <Csrf token={csrf} />
+    </Page>,
+    404,
+  );
 });
 
 export { FLASH };

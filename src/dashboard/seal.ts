@@ -19,7 +19,6 @@ export const SESSION_COOKIE = '__Host-cg_session';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-
 async function hkdfKey(secret: string, info: string, usage: 'seal' | 'mac'): Promise<CryptoKey> {
   const ikm = await crypto.subtle.importKey('raw', enc.encode(secret), 'HKDF', false, ['deriveKey']);
   const params = { name: 'HKDF', hash: 'SHA-256', salt: enc.encode('crawlgate-dashboard'), info: enc.encode(info) };
@@ -32,7 +31,9 @@ async function hkdfKey(secret: string, info: string, usage: 'seal' | 'mac'): Pro
 export async function sealSession(secret: string, data: SessionData): Promise<string> {
   const key = await hkdfKey(secret, 'session-seal-v1', 'seal');
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(SESSION_COOKIE) }, key, enc.encode(JSON.stringify(data))));
+  const ct = new Uint8Array(
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(SESSION_COOKIE) }, key, enc.encode(JSON.stringify(data))),
+  );
   const out = new Uint8Array(iv.length + ct.length);
   out.set(iv);
   out.set(ct, iv.length);
@@ -46,7 +47,11 @@ export async function openSession(secret: string, value: string | undefined): Pr
   if (!raw || raw.length < 12 + 16) return null;
   try {
     const key = await hkdfKey(secret, 'session-seal-v1', 'seal');
-    const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: raw.slice(0, 12), additionalData: enc.encode(SESSION_COOKIE) }, key, raw.slice(12));
+    const pt = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: raw.slice(0, 12), additionalData: enc.encode(SESSION_COOKIE) },
+      key,
+      raw.slice(12),
+    );
     const data = JSON.parse(dec.decode(pt)) as Partial<SessionData>;
     if (typeof data.access !== 'string' || typeof data.refresh !== 'string' || typeof data.nonce !== 'string') return null;
     return { access: data.access, refresh: data.refresh, nonce: data.nonce };

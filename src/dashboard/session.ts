@@ -73,7 +73,12 @@ export function bindGatewayApi(api: GatewayApi): MiddlewareHandler<AppEnv> {
 }
 
 /** Calls the gateway in-process (the same middleware chain and authorization as any client). */
-export async function gatewayFetch(c: Context<AppEnv>, method: string, path: string, opts: { token?: string; json?: unknown } = {}): Promise<Response> {
+export async function gatewayFetch(
+  c: Context<AppEnv>,
+  method: string,
+  path: string,
+  opts: { token?: string; json?: unknown } = {},
+): Promise<Response> {
   const api = apis.get(c.req.raw);
   if (!api) throw new Error('dashboard: no gateway API bound to this request (mount it with createDashboardRouter)');
   const headers = new Headers({ Accept: 'application/json' });

@@ -30,11 +30,17 @@ export function fillDays(daily: UsageDay[], days: number, now: number): UsageDay
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-interface Series { label: string; cls: string; values: number[] }
+interface Series {
+  label: string;
+  cls: string;
+  values: number[];
+}
 
 /** Stacked bars per day; `unit` labels the scale. */
 function Bars(props: { id: string; label: string; days: UsageDay[]; series: Series[]; unit: string }) {
-  const W = 720, H = 160, pad = 20;
+  const W = 720,
+    H = 160,
+    pad = 20;
   const totals = props.days.map((_, i) => props.series.reduce((n, s) => n + (s.values[i] ?? 0), 0));
   const max = Math.max(1e-9, ...totals);
   const slot = (W - pad) / Math.max(1, props.days.length);
@@ -42,7 +48,9 @@ function Bars(props: { id: string; label: string; days: UsageDay[]; series: Seri
   const h = (v: number) => (v / max) * (H - 2 * pad);
   return (
     <svg id={props.id} viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={props.label}>
-      <text x="0" y="12">max {round(Math.max(0, ...totals))} {props.unit}</text>
+      <text x="0" y="12">
+        max {round(Math.max(0, ...totals))} {props.unit}
+      </text>
       {props.days.map((d, i) => {
         let base = H - pad;
         return (
@@ -51,9 +59,17 @@ function Bars(props: { id: string; label: string; days: UsageDay[]; series: Seri
               const v = s.values[i] ?? 0;
               const hh = h(v);
               base -= hh;
-              return <rect class={s.cls} x={pad + i * slot} y={base} width={bw} height={hh}><title>{`${d.day} ${s.label} ${round(v)}`}</title></rect>;
+              return (
+                <rect class={s.cls} x={pad + i * slot} y={base} width={bw} height={hh}>
+                  <title>{`${d.day} ${s.label} ${round(v)}`}</title>
+                </rect>
+              );
             })}
-            {i % 7 === 0 && <text x={pad + i * slot} y={H - 4}>{d.day.slice(5)}</text>}
+            {i % 7 === 0 && (
+              <text x={pad + i * slot} y={H - 4}>
+                {d.day.slice(5)}
+              </text>
+            )}
           </g>
         );
       })}
@@ -67,14 +83,44 @@ export function UsageCharts(props: { days: UsageDay[] }) {
   return (
     <>
       <h2>Credits per day</h2>
-      <Bars id="chart-credits" label="Credits charged per day" days={d} unit="credits/day" series={[{ label: 'credits', cls: 'allowed', values: d.map((x) => x.credits) }]} />
+      <Bars
+        id="chart-credits"
+        label="Credits charged per day"
+        days={d}
+        unit="credits/day"
+        series={[{ label: 'credits', cls: 'allowed', values: d.map((x) => x.credits) }]}
+      />
       <h2>Pages by engine</h2>
-      <p>{ENGINES.map((e) => <><span class={`eng-${e}`}>■</span> {e} </>)}</p>
-      <Bars id="chart-pages" label="Pages crawled per day by engine" days={d} unit="pages/day" series={ENGINES.map((e) => ({ label: `${e} pages`, cls: `eng-${e}`, values: d.map((x) => x.by_engine[e] ?? 0) }))} />
+      <p>
+        {ENGINES.map((e) => (
+          <>
+            <span class={`eng-${e}`}>■</span> {e}{' '}
+          </>
+        ))}
+      </p>
+      <Bars
+        id="chart-pages"
+        label="Pages crawled per day by engine"
+        days={d}
+        unit="pages/day"
+        series={ENGINES.map((e) => ({ label: `${e} pages`, cls: `eng-${e}`, values: d.map((x) => x.by_engine[e] ?? 0) }))}
+      />
       <h2>Error rate</h2>
-      <Bars id="chart-errors" label="Share of requests that failed, per day" days={d} unit="% errors" series={[{ label: 'error rate %', cls: 'denied', values: d.map((x) => (x.requests > 0 ? (100 * x.errors) / x.requests : 0)) }]} />
+      <Bars
+        id="chart-errors"
+        label="Share of requests that failed, per day"
+        days={d}
+        unit="% errors"
+        series={[{ label: 'error rate %', cls: 'denied', values: d.map((x) => (x.requests > 0 ? (100 * x.errors) / x.requests : 0)) }]}
+      />
       <h2>Browser time</h2>
-      <Bars id="chart-browser" label="Browser seconds per day" days={d} unit="s/day" series={[{ label: 'browser s', cls: 'eng-browser', values: d.map((x) => x.browser_ms / 1000) }]} />
+      <Bars
+        id="chart-browser"
+        label="Browser seconds per day"
+        days={d}
+        unit="s/day"
+        series={[{ label: 'browser s', cls: 'eng-browser', values: d.map((x) => x.browser_ms / 1000) }]}
+      />
     </>
   );
 }

@@ -59,7 +59,13 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAb
  * small page); a tab whose navigation failed is closed rather than reused. Closing the request's
  * context closes the rest.
  */
-function tabPool(context: BrowserContext, settings: PageSettings, checkUrl: (url: string) => EgressResult, blocked: ReadonlySet<BlockableResource>, sign?: (url: string) => Promise<Record<string, string>>) {
+function tabPool(
+  context: BrowserContext,
+  settings: PageSettings,
+  checkUrl: (url: string) => EgressResult,
+  blocked: ReadonlySet<BlockableResource>,
+  sign?: (url: string) => Promise<Record<string, string>>,
+) {
   const idle: Tab[] = [];
   return {
     async render(url: string): Promise<CrawlResult> {
@@ -82,16 +88,22 @@ interface RequestBrowser {
 }
 
 function unavailable(cause: unknown): GatewayError {
-  return new GatewayError('service_unavailable', 'The browser engine could not get a browser session; retry later or use "engine":"fetch"', {
-    cause,
-    headers: { 'Retry-After': '5' },
-  });
+  return new GatewayError(
+    'service_unavailable',
+    'The browser engine could not get a browser session; retry later or use "engine":"fetch"',
+    {
+      cause,
+      headers: { 'Retry-After': '5' },
+    },
+  );
 }
 
 export function createBrowserEngine(binding: BrowserBinding, engineOptions: BrowserEngineOptions = {}): EdgeEngine {
   const concurrency = engineOptions.concurrency ?? EDGE_LIMITS.browserConcurrency;
   const checkFor = (options: EdgeCrawlOptions) => (url: string) =>
-    engineOptions.checkUrl ? engineOptions.checkUrl(url, options) : checkTargetUrl(url, { allowPrivateTargets: options.allowPrivateTargets });
+    engineOptions.checkUrl
+      ? engineOptions.checkUrl(url, options)
+      : checkTargetUrl(url, { allowPrivateTargets: options.allowPrivateTargets });
 
   /** Leases a browser for the request's tenant; closes it at once if the client disconnects. */
   async function lease(options: EdgeCrawlOptions): Promise<{ leased: LeasedBrowser; detach: () => void }> {
@@ -150,7 +162,11 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
     const sign = options.polite?.sign;
     return politely(options.polite, url, options.signal, () =>
       withBrowser(options, (context) =>
-        untilAborted(renderPage(context, url, { settings, checkUrl: checkFor(options), blocked, after, ...(sign ? { sign } : {}) }), options.signal, () => failedResult(url, 'the request was cancelled')),
+        untilAborted(
+          renderPage(context, url, { settings, checkUrl: checkFor(options), blocked, after, ...(sign ? { sign } : {}) }),
+          options.signal,
+          () => failedResult(url, 'the request was cancelled'),
+        ),
       ),
     );
   }
@@ -166,7 +182,9 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
       let outcome: 'ok' | 'error' = 'error';
       try {
         yield* completionOrder(urls, concurrency, (url) =>
-          politely(options.polite, url, options.signal, () => untilAborted(tabs.render(url), options.signal, () => failedResult(url, 'the request was cancelled'))),
+          politely(options.polite, url, options.signal, () =>
+            untilAborted(tabs.render(url), options.signal, () => failedResult(url, 'the request was cancelled')),
+          ),
         );
         outcome = 'ok';
       } finally {

@@ -120,7 +120,9 @@ export async function renderInTab(tab: Tab, url: string, options: RenderOptions)
     let response: { status(): number; headers(): Record<string, string> } | null;
     try {
       // `raw:` HTML (raw-html.ts): loaded in place, only the page's own sub-requests leave the browser.
-      response = isRawHtml(url) ? await loadRawHtml(page, url, settings) : await page.goto(url, { waitUntil: settings.waitUntil, timeout: settings.timeoutMs });
+      response = isRawHtml(url)
+        ? await loadRawHtml(page, url, settings)
+        : await page.goto(url, { waitUntil: settings.waitUntil, timeout: settings.timeoutMs });
     } catch (error) {
       if (tab.refused) throw new PageError(tab.refused);
       tab.healthy = false;
@@ -142,7 +144,11 @@ export async function renderInTab(tab: Tab, url: string, options: RenderOptions)
         if (settings.waitFor.kind === 'css') await page.waitForSelector(settings.waitFor.value, { timeout: remaining() });
         else await page.waitForFunction(asExpression(settings.waitFor.value), { timeout: remaining() });
       } catch (error) {
-        if (isTimeout(error)) throw new PageError(`wait_for ${settings.waitFor.kind}:${settings.waitFor.value} not satisfied within the page timeout`, response.status());
+        if (isTimeout(error))
+          throw new PageError(
+            `wait_for ${settings.waitFor.kind}:${settings.waitFor.value} not satisfied within the page timeout`,
+            response.status(),
+          );
         throw new PageError(`wait_for failed: ${error instanceof Error ? error.message : String(error)}`, response.status());
       }
     }
@@ -179,7 +185,9 @@ export async function renderPage(context: BrowserContext, url: string, options: 
 
 /** A PNG of the page (full page up to MAX_SCREENSHOT_HEIGHT), base64. */
 export async function screenshotOf(page: Page): Promise<string> {
-  const height = (await page.evaluate('Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)')) as number;
+  const height = (await page.evaluate(
+    'Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)',
+  )) as number;
   const viewport = page.viewport() ?? { width: 1280, height: 720 };
   if (height <= MAX_SCREENSHOT_HEIGHT) return page.screenshot({ type: 'png', fullPage: true, encoding: 'base64' });
   return page.screenshot({

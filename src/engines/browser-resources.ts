@@ -22,7 +22,10 @@ const HEAVY: readonly BlockableResource[] = ['image', 'media', 'font'];
  * The resource types to abort for one request. `visual`: the route's output is a picture of the
  * page (`/screenshot`, `/pdf`) or scripts that may inspect it (`/execute_js`).
  */
-export function blockedResources(options: Pick<EdgeCrawlOptions, 'browserParams' | 'crawlerParams' | 'hooks'>, visual: boolean): ReadonlySet<BlockableResource> {
+export function blockedResources(
+  options: Pick<EdgeCrawlOptions, 'browserParams' | 'crawlerParams' | 'hooks'>,
+  visual: boolean,
+): ReadonlySet<BlockableResource> {
   const browser = options.browserParams ?? {};
   const crawler = options.crawlerParams ?? {};
   const wantsPictures = visual || crawler.screenshot === true || crawler.pdf === true || crawler.wait_for_images === true;

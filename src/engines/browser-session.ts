@@ -71,7 +71,11 @@ async function reuseTenantSession(binding: BrowserBinding, tenant: string): Prom
  * Takes one of `tenant`'s idle sessions or launches one; the caller must `release` it
  * (try/finally). `tenant` null: a fresh session, closed on release.
  */
-export async function leaseBrowser(binding: BrowserBinding, tenant: string | null, onEvent?: (event: SessionEvent) => void): Promise<LeasedBrowser> {
+export async function leaseBrowser(
+  binding: BrowserBinding,
+  tenant: string | null,
+  onEvent?: (event: SessionEvent) => void,
+): Promise<LeasedBrowser> {
   const reused = tenant === null ? null : await reuseTenantSession(binding, tenant);
   const browser = reused?.browser ?? (await puppeteer.launch(binding, { keep_alive: SESSION_KEEP_ALIVE_MS }));
   const sessionId = reused?.sessionId ?? browser.sessionId();

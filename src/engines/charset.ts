@@ -8,7 +8,10 @@ const PRESCAN_BYTES = 1024;
 
 function supported(label: string | undefined | null): string | null {
   if (!label) return null;
-  const cleaned = label.trim().replace(/^["']|["']$/g, '').toLowerCase();
+  const cleaned = label
+    .trim()
+    .replace(/^["']|["']$/g, '')
+    .toLowerCase();
   if (!cleaned) return null;
   try {
     // TextDecoder normalizes labels (e.g. "latin1" → "windows-1252") and throws on unknown ones.
@@ -49,12 +52,7 @@ function fromBom(bytes: Uint8Array): string | null {
 
 /** Picks the encoding for a document's bytes (falls back to UTF-8). */
 export function detectEncoding(bytes: Uint8Array, contentType: string | null): string {
-  return (
-    fromBom(bytes) ??
-    supported(charsetFromContentType(contentType)) ??
-    supported(charsetFromMeta(bytes)) ??
-    'utf-8'
-  );
+  return fromBom(bytes) ?? supported(charsetFromContentType(contentType)) ?? supported(charsetFromMeta(bytes)) ?? 'utf-8';
 }
 
 /** Decodes a document's bytes to a string using the detected encoding. */

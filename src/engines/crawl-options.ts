@@ -75,8 +75,15 @@ export function pageSettings(options: EdgeCrawlOptions): PageSettings {
     timeoutMs: clamp(timeout, EDGE_LIMITS.minTimeoutMs, EDGE_LIMITS.maxTimeoutMs),
     waitFor: parseWaitFor(crawler.wait_for),
     waitUntil:
-      waitUntil === 'load' || waitUntil === 'networkidle0' || waitUntil === 'networkidle2' ? waitUntil : waitUntil === 'networkidle' ? 'networkidle0' : 'domcontentloaded',
-    userAgent: typeof browser.user_agent === 'string' && browser.user_agent.length <= 512 ? browser.user_agent : (options.polite?.userAgent ?? DEFAULT_USER_AGENT),
+      waitUntil === 'load' || waitUntil === 'networkidle0' || waitUntil === 'networkidle2'
+        ? waitUntil
+        : waitUntil === 'networkidle'
+          ? 'networkidle0'
+          : 'domcontentloaded',
+    userAgent:
+      typeof browser.user_agent === 'string' && browser.user_agent.length <= 512
+        ? browser.user_agent
+        : (options.polite?.userAgent ?? DEFAULT_USER_AGENT),
     screenshot: crawler.screenshot === true,
     pdf: crawler.pdf === true,
     jsCode: typeof jsCode === 'string' ? [jsCode] : Array.isArray(jsCode) ? jsCode.filter((s): s is string => typeof s === 'string') : [],

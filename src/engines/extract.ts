@@ -25,7 +25,20 @@ export interface Extracted {
   baseUrl: string;
 }
 
-const REMOVED = new Set(['script', 'style', 'iframe', 'frame', 'frameset', 'noscript', 'object', 'embed', 'template', 'link', 'base', 'applet']);
+const REMOVED = new Set([
+  'script',
+  'style',
+  'iframe',
+  'frame',
+  'frameset',
+  'noscript',
+  'object',
+  'embed',
+  'template',
+  'link',
+  'base',
+  'applet',
+]);
 const URL_ATTRS = new Set(['href', 'src', 'action', 'formaction', 'srcset', 'poster', 'xlink:href']);
 const SCRIPT_URL = /^\s*(javascript|vbscript):/i;
 
@@ -131,7 +144,8 @@ export function extractPage(root: ElementNode, pageUrl: string, notes?: PageNote
         const key = (el.attrs.name ?? el.attrs.property ?? '').trim().toLowerCase().slice(0, 256);
         const content = el.attrs.content;
         if (key && content !== undefined && !Object.hasOwn(metadata, key)) {
-          if (metadataCount >= PAGE_LIMITS.maxMetadata) notes?.note('metadata_capped', `<meta> entries past the first ${PAGE_LIMITS.maxMetadata} were not read`);
+          if (metadataCount >= PAGE_LIMITS.maxMetadata)
+            notes?.note('metadata_capped', `<meta> entries past the first ${PAGE_LIMITS.maxMetadata} were not read`);
           else {
             metadataCount++;
             metadata[key] = capped(content.trim(), notes, 'metadata values');

@@ -66,8 +66,7 @@ export function createFetchEngine(limits: Partial<FetchEngineLimits> = {}): Edge
     }
   }
 
-  const needsBrowser = async (url: string, what: string) =>
-    failedResult(url, `${what} needs a browser: use "engine":"browser"`);
+  const needsBrowser = async (url: string, what: string) => failedResult(url, `${what} needs a browser: use "engine":"browser"`);
 
   return {
     kind: 'fetch',

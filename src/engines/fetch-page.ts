@@ -71,7 +71,10 @@ function deadline(timeoutMs: number, outer?: AbortSignal): { signal: AbortSignal
 }
 
 /** Reads at most `maxBytes` of a body, cancelling the stream past the cap. */
-export async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+export async function readCapped(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<{ bytes: Uint8Array; truncated: boolean }> {
   if (!body) return { bytes: new Uint8Array(0), truncated: false };
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];

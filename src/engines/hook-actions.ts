@@ -46,7 +46,10 @@ export const HOOK_ACTIONS_INFO = {
   scroll_to_bottom: {
     hook_point: 'before_retrieve_html',
     description: 'Scroll to the page bottom in bounded steps (lazy-load).',
-    params: { max_steps: { type: 'integer', minimum: 1, maximum: 50, default: 10 }, delay_ms: { type: 'integer', minimum: 0, maximum: 5000, default: 500 } },
+    params: {
+      max_steps: { type: 'integer', minimum: 1, maximum: 50, default: 10 },
+      delay_ms: { type: 'integer', minimum: 0, maximum: 5000, default: 500 },
+    },
     edge: 'supported',
   },
   wait_for_timeout: {
@@ -73,7 +76,10 @@ export function edgeHookActions(body: Record<string, unknown>, strict = true): H
     const p = h.params ?? {};
     switch (h.action) {
       case 'block_resources':
-        out.push({ action: 'block_resources', resourceTypes: (Array.isArray(p.resource_types) ? p.resource_types : []) as BlockableResource[] });
+        out.push({
+          action: 'block_resources',
+          resourceTypes: (Array.isArray(p.resource_types) ? p.resource_types : []) as BlockableResource[],
+        });
         break;
       case 'scroll_to_bottom':
         out.push({ action: 'scroll_to_bottom', maxSteps: int(p.max_steps, 10, 1, 50), delayMs: int(p.delay_ms, 500, 0, 5000) });
@@ -83,9 +89,13 @@ export function edgeHookActions(body: Record<string, unknown>, strict = true): H
         break;
       default:
         if (!strict) return;
-        throw new GatewayError('validation_failed', `Invalid request: $.hooks.hooks[${i}].action: "${String(h.action)}" runs on the origin only (the edge engines run block_resources, scroll_to_bottom and wait_for_timeout)`, {
-          extras: { errors: [{ path: `$.hooks.hooks[${i}].action`, message: 'not supported by the edge engines' }] },
-        });
+        throw new GatewayError(
+          'validation_failed',
+          `Invalid request: $.hooks.hooks[${i}].action: "${String(h.action)}" runs on the origin only (the edge engines run block_resources, scroll_to_bottom and wait_for_timeout)`,
+          {
+            extras: { errors: [{ path: `$.hooks.hooks[${i}].action`, message: 'not supported by the edge engines' }] },
+          },
+        );
     }
   });
   return out;

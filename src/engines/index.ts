@@ -13,7 +13,10 @@ import type { BrowserBinding } from './browser-session';
 export function getEdgeEngine(env: Env, kind: EdgeEngineKind): EdgeEngine {
   if (kind === 'fetch') return createFetchEngine();
   if (!env.BROWSER) {
-    throw new GatewayError('service_unavailable', 'The browser engine needs the BROWSER (Browser Rendering) binding; use "engine":"fetch" or set ORIGIN_URL');
+    throw new GatewayError(
+      'service_unavailable',
+      'The browser engine needs the BROWSER (Browser Rendering) binding; use "engine":"fetch" or set ORIGIN_URL',
+    );
   }
   return createBrowserEngine(env.BROWSER as unknown as BrowserBinding);
 }

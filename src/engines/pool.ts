@@ -3,12 +3,19 @@
  * `/crawl/stream` wants). If a task throws, or the consumer stops early, the tasks still in flight
  * are left to finish with their errors swallowed (their resources are owned by the caller's finally).
  */
-export async function* completionOrder<T, R>(items: readonly T[], limit: number, run: (item: T, index: number) => Promise<R>): AsyncGenerator<R> {
+export async function* completionOrder<T, R>(
+  items: readonly T[],
+  limit: number,
+  run: (item: T, index: number) => Promise<R>,
+): AsyncGenerator<R> {
   const inFlight = new Map<number, Promise<{ index: number; value: R }>>();
   let next = 0;
   const start = () => {
     const index = next++;
-    inFlight.set(index, run(items[index]!, index).then((value) => ({ index, value })));
+    inFlight.set(
+      index,
+      run(items[index]!, index).then((value) => ({ index, value })),
+    );
   };
   try {
     while (next < items.length && inFlight.size < Math.max(1, limit)) start();

@@ -21,4 +21,3 @@ export function isRawHtml(target: string): boolean {
 export function rawHtmlOf(target: string): string {
   return target.startsWith('raw://') ? target.slice(6) : target.slice(4);
 }
-

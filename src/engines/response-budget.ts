@@ -16,7 +16,10 @@ export const BUDGET_ERROR_CODE = 'response_budget_exceeded';
 /** The stub standing in for a result past the budget. */
 export function overBudget(url: string, budget: number): CrawlResult & { error_code: string } {
   return {
-    ...failedResult(url, `this response reached its ${budget}-byte budget (EDGE_CRAWL_RESPONSE_BUDGET_BYTES); crawl many or large pages with POST /crawl/stream (one result a line) or POST /jobs`),
+    ...failedResult(
+      url,
+      `this response reached its ${budget}-byte budget (EDGE_CRAWL_RESPONSE_BUDGET_BYTES); crawl many or large pages with POST /crawl/stream (one result a line) or POST /jobs`,
+    ),
     error_code: BUDGET_ERROR_CODE,
   };
 }
@@ -61,7 +64,9 @@ export async function crawlWithinBudget(results: AsyncIterable<CrawlResult>, url
       } catch (error) {
         // the status line is sent: the URLs left are answered as failed rather than cutting the JSON
         console.error('edge crawl failed mid-response', error);
-        for (const [u, n] of pending) for (let i = 0; i < n; i++) controller.enqueue(enc.encode(`${count++ === 0 ? '' : ','}${JSON.stringify(failedResult(u, 'the edge engine failed'))}`));
+        for (const [u, n] of pending)
+          for (let i = 0; i < n; i++)
+            controller.enqueue(enc.encode(`${count++ === 0 ? '' : ','}${JSON.stringify(failedResult(u, 'the edge engine failed'))}`));
         pending.clear();
         next = { done: true, value: undefined };
       }
@@ -73,7 +78,8 @@ export async function crawlWithinBudget(results: AsyncIterable<CrawlResult>, url
       if (exhausted) {
         // stop the engine: the URLs it has not answered are not crawled
         await it.return?.();
-        for (const [u, n] of pending) for (let i = 0; i < n; i++) controller.enqueue(enc.encode(`${count++ === 0 ? '' : ','}${JSON.stringify(overBudget(u, budget))}`));
+        for (const [u, n] of pending)
+          for (let i = 0; i < n; i++) controller.enqueue(enc.encode(`${count++ === 0 ? '' : ','}${JSON.stringify(overBudget(u, budget))}`));
         pending.clear();
       }
       controller.enqueue(enc.encode(']}'));

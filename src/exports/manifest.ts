@@ -17,7 +17,16 @@ export interface ExportManifest extends ExportStats {
 }
 
 export function buildManifest(
-  input: { exportId: string; jobId: string; format: ExportFormat; compression: ExportCompression; fields: string[] | null; fileName: string; createdAt: number; completedAt: number },
+  input: {
+    exportId: string;
+    jobId: string;
+    format: ExportFormat;
+    compression: ExportCompression;
+    fields: string[] | null;
+    fileName: string;
+    createdAt: number;
+    completedAt: number;
+  },
   stats: ExportStats,
 ): ExportManifest {
   return {

@@ -31,7 +31,10 @@ export const exportRecordSchema = z.looseObject({
   html: nullableText,
   cleaned_html: nullableText,
   markdown: markdown.nullable().optional(),
-  links: z.looseObject({ internal: z.array(linkItem).optional(), external: z.array(linkItem).optional() }).nullable().optional(),
+  links: z
+    .looseObject({ internal: z.array(linkItem).optional(), external: z.array(linkItem).optional() })
+    .nullable()
+    .optional(),
   media: z.record(z.string(), z.array(mediaItem)).nullable().optional(),
   metadata: z.record(z.string(), z.unknown()).nullable().optional(),
   error_message: nullableText,

@@ -36,12 +36,24 @@ export async function runStoredExport(env: Env, row: ExportRow, options: RunExpo
     const fileName = exportFileName(row.id, row.format, row.compression);
     const { stream, done } = createExportStream(recordsOf(options.store.open(env, row.job_id)), row);
     await uploadStream(env.RESULTS, key, stream, {
-      httpMetadata: { contentType: fileTypeOf(row.format, row.compression).mediaType, contentDisposition: `attachment; filename="${fileName}"` },
+      httpMetadata: {
+        contentType: fileTypeOf(row.format, row.compression).mediaType,
+        contentDisposition: `attachment; filename="${fileName}"`,
+      },
       customMetadata: { export_id: row.id, job_id: row.job_id },
     });
     const stats = await done;
     const manifest = buildManifest(
-      { exportId: row.id, jobId: row.job_id, format: row.format, compression: row.compression, fields: row.fields, fileName, createdAt: row.created_at, completedAt: options.now() },
+      {
+        exportId: row.id,
+        jobId: row.job_id,
+        format: row.format,
+        compression: row.compression,
+        fields: row.fields,
+        fileName,
+        createdAt: row.created_at,
+        completedAt: options.now(),
+      },
       stats,
     );
     await markCompleted(db, row.id, key, manifest, options.now());

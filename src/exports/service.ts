@@ -20,7 +20,10 @@ import { createExportStream } from './stream';
 /** `fields` as asked (comma list or array) → field paths; 422 naming the reason when unreadable. */
 function fieldsOrFail(raw: string | string[] | undefined): string[] | null {
   const parsed = parseFields(raw);
-  if (!parsed.ok) throw new GatewayError('validation_failed', `Invalid request: fields: ${parsed.reason}`, { extras: { errors: [{ path: 'fields', message: parsed.reason }] } });
+  if (!parsed.ok)
+    throw new GatewayError('validation_failed', `Invalid request: fields: ${parsed.reason}`, {
+      extras: { errors: [{ path: 'fields', message: parsed.reason }] },
+    });
   return parsed.fields;
 }
 
@@ -39,7 +42,13 @@ function fileHeaders(format: ExportFormat, compression: ExportCompression, fileN
 async function assertOwnsJob(c: Context<AppEnv>, store: JobResultsStore, jobId: string): Promise<void> {
   const owner = await store.ownerOf(c.env, jobId);
   if (owner === null || owner !== tenantOf(principalOf(c))) {
-    audit(c, { action: 'export_denied', outcome: 'denied', reason: owner === null ? 'unknown_job' : 'other_tenant', status: 404, details: { job_id: jobId } });
+    audit(c, {
+      action: 'export_denied',
+      outcome: 'denied',
+      reason: owner === null ? 'unknown_job' : 'other_tenant',
+      status: 404,
+      details: { job_id: jobId },
+    });
     throw new GatewayError('not_found', 'No such job');
   }
 }
@@ -78,10 +87,14 @@ export async function streamJobExport(c: Context<AppEnv>, store: JobResultsStore
   // Headers are gone before the counts are known: a direct stream logs its counts and checksum
   // (the response itself keeps the invocation alive until the last byte, so no waitUntil).
   void done.then(
-    (s) => console.log('export stream finished', { job_id: jobId, records: s.records, invalid: s.invalid, bytes: s.bytes, sha256: s.sha256 }),
+    (s) =>
+      console.log('export stream finished', { job_id: jobId, records: s.records, invalid: s.invalid, bytes: s.bytes, sha256: s.sha256 }),
     (err: unknown) => console.error('export stream failed', { job_id: jobId, error: String(err) }),
   );
-  return new Response(stream, { status: 200, headers: fileHeaders(format, compression, exportFileName(`job-${jobId}`, format, compression)) });
+  return new Response(stream, {
+    status: 200,
+    headers: fileHeaders(format, compression, exportFileName(`job-${jobId}`, format, compression)),
+  });
 }
 
 export interface ExportRequest {
@@ -132,7 +145,12 @@ export async function requestStoredExport(c: Context<AppEnv>, store: JobResultsS
       webhookSecret: body.webhook_secret,
     }).catch((err: unknown) => console.error('export run crashed', { export_id: row.id, error: String(err) })),
   );
-  audit(c, { action: 'export_requested', outcome: 'success', status: 202, details: { export_id: row.id, job_id: row.job_id, format: row.format } });
+  audit(c, {
+    action: 'export_requested',
+    outcome: 'success',
+    status: 202,
+    details: { export_id: row.id, job_id: row.job_id, format: row.format },
+  });
   return row;
 }
 
@@ -146,7 +164,8 @@ export async function ownExport(c: Context<AppEnv>, exportId: string): Promise<E
 /** `GET /exports/{id}/download`: the stored file of a completed export, with its digest. */
 export async function downloadExport(c: Context<AppEnv>, exportId: string): Promise<Response> {
   const row = await ownExport(c, exportId);
-  if (row.status !== 'completed' || !row.r2_key || !row.manifest) throw new GatewayError('conflict', `The export is ${row.status}, not completed`);
+  if (row.status !== 'completed' || !row.r2_key || !row.manifest)
+    throw new GatewayError('conflict', `The export is ${row.status}, not completed`);
   const object = await c.env.RESULTS.get(row.r2_key);
   if (!object) throw new GatewayError('not_found', 'The export file is gone');
   const headers = fileHeaders(row.format, row.compression, row.manifest.file_name);

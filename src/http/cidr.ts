@@ -81,7 +81,11 @@ export function parseCidr(text: string): Cidr {
 
 /** Comma-separated CIDRs; the empty string is the empty list. */
 export function parseCidrList(text: string): Cidr[] {
-  return text.split(',').map((s) => s.trim()).filter(Boolean).map(parseCidr);
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(parseCidr);
 }
 
 function mask(prefix: number): bigint {

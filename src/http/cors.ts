@@ -9,7 +9,8 @@ import { GatewayError } from './errors';
 
 const ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
 const ALLOW_HEADERS = 'Authorization, Content-Type, X-API-Key, X-Request-Id';
-const EXPOSE_HEADERS = 'X-Request-Id, RateLimit, RateLimit-Policy, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, WWW-Authenticate';
+const EXPOSE_HEADERS =
+  'X-Request-Id, RateLimit, RateLimit-Policy, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, WWW-Authenticate';
 
 /** Pure: is this Origin header allowed? Compares the serialised origin exactly. */
 export function isAllowedOrigin(origin: string | null, allowed: readonly string[]): origin is string {

@@ -16,10 +16,5 @@ export function isDisplaySafe(text: string): boolean {
 
 /** A trimmed, non-empty display name of at most `max` characters, without controls or format characters. */
 export function displayText(max: number) {
-  return z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine(isDisplaySafe, 'must not contain control, line-separator or format (bidi) characters');
+  return z.string().trim().min(1).max(max).refine(isDisplaySafe, 'must not contain control, line-separator or format (bidi) characters');
 }

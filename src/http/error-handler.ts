@@ -22,7 +22,8 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   if (err instanceof HTTPException) {
-    if (err.status === 400 && /malformed json/i.test(err.message)) return new GatewayError('invalid_json', 'The request body is not valid JSON');
+    if (err.status === 400 && /malformed json/i.test(err.message))
+      return new GatewayError('invalid_json', 'The request body is not valid JSON');
     const code = STATUS_CODES[err.status] ?? (err.status >= 500 ? 'internal_error' : 'bad_request');
     return new GatewayError(code, err.message || undefined);
   }
@@ -33,7 +34,10 @@ export function errorHandler(): ErrorHandler<AppEnv> {
   return function onError(err, c) {
     const gw = toGatewayError(err);
     if (gw.status >= 500 && gw.code === 'internal_error') {
-      console.error('unhandled error', { request_id: c.get('requestId'), error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+      console.error('unhandled error', {
+        request_id: c.get('requestId'),
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      });
     }
     return problemResponse(gw, c.get('requestId') ?? 'unknown');
   };
@@ -51,7 +55,12 @@ export function notFoundHandler(app: OpenAPIHono<AppEnv>): NotFoundHandler<AppEn
     }
     const id = c.get('requestId') ?? 'unknown';
     if (allowed.size > 0 && !allowed.has(c.req.method)) {
-      return problemResponse(new GatewayError('method_not_allowed', `${c.req.method} is not allowed on ${path}`, { headers: { Allow: [...allowed].sort().join(', ') } }), id);
+      return problemResponse(
+        new GatewayError('method_not_allowed', `${c.req.method} is not allowed on ${path}`, {
+          headers: { Allow: [...allowed].sort().join(', ') },
+        }),
+        id,
+      );
     }
     return problemResponse(new GatewayError('not_found', `No route for ${c.req.method} ${path}`), id);
   };

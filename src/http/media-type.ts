@@ -69,7 +69,12 @@ export function parseMediaType(value: string | null | undefined): MediaType | nu
     const key = name.toLowerCase();
     if (!parameters.has(key)) parameters.set(key, paramValue);
   }
-  return { essence: `${type.toLowerCase()}/${subtype.toLowerCase()}`, type: type.toLowerCase(), subtype: subtype.toLowerCase(), parameters };
+  return {
+    essence: `${type.toLowerCase()}/${subtype.toLowerCase()}`,
+    type: type.toLowerCase(),
+    subtype: subtype.toLowerCase(),
+    parameters,
+  };
 }
 
 /** The media types the gateway reads bodies as. */
@@ -110,5 +115,7 @@ export function accepts(accepted: readonly string[], mt: MediaType | null): bool
 export function canonicalMediaType(mt: MediaType): string {
   if (mt.essence !== 'multipart/form-data') return mt.essence;
   const boundary = mt.parameters.get('boundary') ?? '';
-  return /^[A-Za-z0-9'()+_,\-./:=?]+$/.test(boundary) ? `${mt.essence}; boundary=${boundary}` : `${mt.essence}; boundary="${boundary.replace(/["\\]/g, '\\$&')}"`;
+  return /^[A-Za-z0-9'()+_,\-./:=?]+$/.test(boundary)
+    ? `${mt.essence}; boundary=${boundary}`
+    : `${mt.essence}; boundary="${boundary.replace(/["\\]/g, '\\$&')}"`;
 }

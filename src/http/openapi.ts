@@ -15,7 +15,10 @@ import { bodyReader, routeReadsBody } from './request-body';
 export function validationHook(result: { success: boolean; error?: z.ZodError }): void {
   if (result.success || !result.error) return;
   const errors = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
-  const summary = errors.slice(0, 3).map((e) => `${e.path}: ${e.message}`).join('; ');
+  const summary = errors
+    .slice(0, 3)
+    .map((e) => `${e.path}: ${e.message}`)
+    .join('; ');
   throw new GatewayError('validation_failed', `Invalid request: ${summary}`, { extras: { errors } });
 }
 
@@ -31,7 +34,8 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   const reader = bodyReader();
   router.openapi = ((route: RouteConfig, ...rest: unknown[]) => {
     const honoPath = route.path.replace(/\{([^}]+)\}/g, ':$1');
-    if (!routeReadsBody(route.method, honoPath, Boolean(route.request?.body?.content))) return (register as (...a: unknown[]) => unknown)(route, ...rest);
+    if (!routeReadsBody(route.method, honoPath, Boolean(route.request?.body?.content)))
+      return (register as (...a: unknown[]) => unknown)(route, ...rest);
     const own = route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware];
     return (register as (...a: unknown[]) => unknown)({ ...route, middleware: [...own, reader] }, ...rest);
   }) as typeof router.openapi;

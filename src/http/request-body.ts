@@ -16,7 +16,16 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { GatewayError } from './errors';
-import { accepts, canonicalMediaType, FORM_MEDIA_TYPES, isForm, isJson, JSON_MEDIA_TYPE, parseMediaType, type MediaType } from './media-type';
+import {
+  accepts,
+  canonicalMediaType,
+  FORM_MEDIA_TYPES,
+  isForm,
+  isJson,
+  JSON_MEDIA_TYPE,
+  parseMediaType,
+  type MediaType,
+} from './media-type';
 import { requestRoute } from './request-target';
 import { parseStrictJson, type StrictJsonResult } from '../lib/strict-json';
 
@@ -56,9 +65,8 @@ export class RequestBody {
   json(): StrictJsonResult {
     if (this.#json === undefined) {
       const text = this.text();
-      this.#json = text === null
-        ? { ok: false, reason: 'syntax', message: 'The body is not valid UTF-8', offset: 0 }
-        : parseStrictJson(text);
+      this.#json =
+        text === null ? { ok: false, reason: 'syntax', message: 'The body is not valid UTF-8', offset: 0 } : parseStrictJson(text);
     }
     return this.#json;
   }
@@ -133,7 +141,12 @@ export type AcceptedTypes = (method: string, template: string) => readonly strin
 
 /** Minimal view of the app's OpenAPI registry (what `acceptedTypesOf` reads). */
 export interface RouteRegistry {
-  openAPIRegistry: { definitions: ReadonlyArray<{ type: string; route?: { method: string; path: string; request?: { body?: { content?: Record<string, unknown> } } } }> };
+  openAPIRegistry: {
+    definitions: ReadonlyArray<{
+      type: string;
+      route?: { method: string; path: string; request?: { body?: { content?: Record<string, unknown> } } };
+    }>;
+  };
 }
 
 /** Builds the lookup from the routes' declared request bodies (their `content` media types). */
@@ -148,7 +161,8 @@ export function acceptedTypesOf(app: RouteRegistry): AcceptedTypes {
         const honoPath = def.route.path.replace(/\{([^}]+)\}/g, ':$1');
         const types = Object.keys(content).map((t) => t.toLowerCase());
         // A form route reads either form encoding (like FastAPI's OAuth2PasswordRequestForm and zod-openapi's form validator).
-        if (types.some((t) => (FORM_MEDIA_TYPES as readonly string[]).includes(t))) types.push(...FORM_MEDIA_TYPES.filter((t) => !types.includes(t)));
+        if (types.some((t) => (FORM_MEDIA_TYPES as readonly string[]).includes(t)))
+          types.push(...FORM_MEDIA_TYPES.filter((t) => !types.includes(t)));
         table.set(`${def.route.method.toUpperCase()} ${honoPath}`, types);
       }
     }
@@ -170,9 +184,10 @@ export function bodyGate(acceptedTypes: AcceptedTypes): MiddlewareHandler<AppEnv
     if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
     // A body framed by a Content-Length within the cap is read natively in one call (the runtime
     // ends the body at that length); without one (chunked), chunk by chunk with the cap on the stream.
-    const bytes = declared !== undefined && /^\d{1,15}$/.test(declared) && !c.req.header('Transfer-Encoding')
-      ? new Uint8Array(await raw.arrayBuffer())
-      : await readBodyWithin(raw.body, limit);
+    const bytes =
+      declared !== undefined && /^\d{1,15}$/.test(declared) && !c.req.header('Transfer-Encoding')
+        ? new Uint8Array(await raw.arrayBuffer())
+        : await readBodyWithin(raw.body, limit);
     if (bytes.byteLength > limit) throw tooLarge(limit);
     const body = new RequestBody(bytes, mediaType);
     c.set('requestBody', body);
@@ -227,9 +242,13 @@ export function jsonBodyError(result: Extract<StrictJsonResult, { ok: false }>):
   const path = result.path ?? '$';
   const errors = [{ path, message: result.message, reason: result.reason }];
   if (result.reason === 'too_deep' || result.reason === 'too_large') {
-    return new GatewayError('validation_failed', `Invalid request: ${path}: ${result.message}`, { extras: { errors, reason: result.reason } });
+    return new GatewayError('validation_failed', `Invalid request: ${path}: ${result.message}`, {
+      extras: { errors, reason: result.reason },
+    });
   }
-  return new GatewayError('invalid_json', `The request body is not JSON the gateway accepts: ${result.message}`, { extras: { errors, reason: result.reason, path, offset: result.offset } });
+  return new GatewayError('invalid_json', `The request body is not JSON the gateway accepts: ${result.message}`, {
+    extras: { errors, reason: result.reason, path, offset: result.offset },
+  });
 }
 
 /**

@@ -34,7 +34,14 @@ type CrawlFn = typeof defaultCrawl;
 
 async function attemptPage(env: Env, config: Config, work: BatchWork, item: WorkItem, crawl: CrawlFn): Promise<Attempted> {
   const started = Date.now();
-  const result = await crawl(env, config, work, item.url, `${work.jobId}/${item.idx}/${item.attempts + 1}`, AbortSignal.timeout(config.ORIGIN_TIMEOUT_MS + 5000));
+  const result = await crawl(
+    env,
+    config,
+    work,
+    item.url,
+    `${work.jobId}/${item.idx}/${item.attempts + 1}`,
+    AbortSignal.timeout(config.ORIGIN_TIMEOUT_MS + 5000),
+  );
   const durationMs = Date.now() - started;
   const deferred = result.error_code === 'host_busy';
   const classified = classifyResult(result, Date.now());
@@ -52,32 +59,57 @@ async function attemptPage(env: Env, config: Config, work: BatchWork, item: Work
     ...(deferred ? { deferred: true } : {}),
   };
   const record: PageRecord | null =
-    verdict.kind === 'retry' ? null : { idx: item.idx, url: item.url, success: verdict.kind === 'done', statusCode: result.status_code, attempts: item.attempts + 1, durationMs, bytes, error, result };
+    verdict.kind === 'retry'
+      ? null
+      : {
+          idx: item.idx,
+          url: item.url,
+          success: verdict.kind === 'done',
+          statusCode: result.status_code,
+          attempts: item.attempts + 1,
+          durationMs,
+          bytes,
+          error,
+          result,
+        };
   return { item, outcome, record };
 }
 
 /** Crawls a batch, records its final pages and usage in D1, and returns every page's outcome. */
 export async function runBatch(env: Env, config: Config, work: BatchWork, crawlPage: CrawlFn = defaultCrawl): Promise<PageOutcome[]> {
   const attempted: Attempted[] = [];
-  for await (const a of completionOrder(work.items, PAGE_CONCURRENCY, (item) => attemptPage(env, config, work, item, crawlPage))) attempted.push(a);
+  for await (const a of completionOrder(work.items, PAGE_CONCURRENCY, (item) => attemptPage(env, config, work, item, crawlPage)))
+    attempted.push(a);
   const now = Date.now();
   const records = attempted.flatMap((a) => (a.record ? [a.record] : []));
   const statements = await recordStatements(env, work.jobId, records, now);
   statements.push(
-    usageStatement(env.DB, {
-      tenant: work.tenant,
-      principalId: work.principal.id,
-      sessionId: work.sessionId,
-      pages: attempted.length,
-      errors: attempted.filter((a) => a.outcome.kind !== 'done').length,
-      bytes: attempted.reduce((n, a) => n + a.outcome.bytes, 0),
-      totalMs: attempted.reduce((n, a) => n + a.outcome.durationMs, 0),
-    }, now),
+    usageStatement(
+      env.DB,
+      {
+        tenant: work.tenant,
+        principalId: work.principal.id,
+        sessionId: work.sessionId,
+        pages: attempted.length,
+        errors: attempted.filter((a) => a.outcome.kind !== 'done').length,
+        bytes: attempted.reduce((n, a) => n + a.outcome.bytes, 0),
+        totalMs: attempted.reduce((n, a) => n + a.outcome.durationMs, 0),
+      },
+      now,
+    ),
   );
   // Metering (docs/metering.md): the job's pages join the rollups in the same batch (charged at submission).
-  statements.push(jobPagesStatement(env.DB, work, attempted.map((a) => a.outcome), now));
+  statements.push(
+    jobPagesStatement(
+      env.DB,
+      work,
+      attempted.map((a) => a.outcome),
+      now,
+    ),
+  );
   await env.DB.batch(statements);
-  for (const kind of ['done', 'failed', 'retry'] as const) countJobPages(work.engine, kind, attempted.filter((a) => a.outcome.kind === kind).length);
+  for (const kind of ['done', 'failed', 'retry'] as const)
+    countJobPages(work.engine, kind, attempted.filter((a) => a.outcome.kind === kind).length);
   return attempted.map((a) => a.outcome);
 }
 
@@ -99,7 +131,11 @@ async function handle(env: Env, config: Config, msg: BatchMessage, checks: Princ
       wake = await job.report(msg.batchId, outcomes);
     } else {
       // Nothing of this batch runs: its pages go back and the job pauses with the reason.
-      console.warn('jobs: principal may no longer act; pausing the job', { job: msg.jobId, reason: verdict.reason, detail: verdict.detail });
+      console.warn('jobs: principal may no longer act; pausing the job', {
+        job: msg.jobId,
+        reason: verdict.reason,
+        detail: verdict.detail,
+      });
       await job.suspend(msg.batchId, verdict.reason);
     }
   }
@@ -120,7 +156,12 @@ export async function consumeJobBatches(batch: MessageBatch<BatchMessage>, env: 
         await handle(env, result.config, m.body, checks);
         m.ack();
       } catch (err) {
-        console.error('jobs: batch failed; retrying the message', { job: m.body.jobId, batch: m.body.batchId, attempt: m.attempts, error: String(err) });
+        console.error('jobs: batch failed; retrying the message', {
+          job: m.body.jobId,
+          batch: m.body.batchId,
+          attempt: m.attempts,
+          error: String(err),
+        });
         m.retry({ delaySeconds: Math.min(60, 2 ** m.attempts) });
       }
     }),

@@ -24,7 +24,15 @@ import {
 import { WEBHOOK_SCHEMA, deliverDue, nextDeliveryAt, scheduleDelivery } from './job-webhooks';
 import { activeMsOf, buildSnapshot, type JobSnapshot, type JobState } from './job-snapshot';
 import { updateJobRow } from './job-index';
-import { PRIORITIES, TERMINAL_STATUSES, type BatchWork, type JobSpec, type JobStatus, type PageOutcome, type PrincipalReason } from './types';
+import {
+  PRIORITIES,
+  TERMINAL_STATUSES,
+  type BatchWork,
+  type JobSpec,
+  type JobStatus,
+  type PageOutcome,
+  type PrincipalReason,
+} from './types';
 import { schedulerStub } from './stubs';
 import { checkJobPrincipal } from './principal-check';
 
@@ -44,7 +52,8 @@ export class CrawlJob extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    for (const s of [...PAGES_SCHEMA, ...WEBHOOK_SCHEMA, 'CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)']) this.#sql.exec(s);
+    for (const s of [...PAGES_SCHEMA, ...WEBHOOK_SCHEMA, 'CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)'])
+      this.#sql.exec(s);
   }
 
   /** Creates the job (idempotent: a second call for the same id changes nothing) and registers it with the scheduler. */
@@ -53,7 +62,15 @@ export class CrawlJob extends DurableObject<Env> {
     const { urls, ...rest } = spec;
     this.ctx.storage.transactionSync(() => {
       this.#put('spec', rest);
-      this.#put('state', { status: 'queued', startedAt: null, runningSince: null, activeMs: 0, finishedAt: null, progressStep: 0, indexDirty: false } satisfies JobState);
+      this.#put('state', {
+        status: 'queued',
+        startedAt: null,
+        runningSince: null,
+        activeMs: 0,
+        finishedAt: null,
+        progressStep: 0,
+        indexDirty: false,
+      } satisfies JobState);
       insertPages(this.#sql, urls);
     });
     if (urls.length === 0) await this.#finish(Date.now());
@@ -70,7 +87,8 @@ export class CrawlJob extends DurableObject<Env> {
     const batchId = `b_${crypto.randomUUID()}`;
     const leased = this.ctx.storage.transactionSync(() => {
       const rows = leasePages(this.#sql, batchId, max, now, now + config.JOB_LEASE_MS);
-      if (rows.length > 0 && state.status === 'queued') this.#put('state', { ...state, status: 'running', startedAt: now, runningSince: now });
+      if (rows.length > 0 && state.status === 'queued')
+        this.#put('state', { ...state, status: 'running', startedAt: now, runningSince: now });
       return rows.length;
     });
     if (leased === 0) {
@@ -88,7 +106,17 @@ export class CrawlJob extends DurableObject<Env> {
     if (!spec) return null;
     const items = batchPages(this.#sql, batchId);
     if (items.length === 0) return null;
-    return { jobId: spec.id, batchId, tenant: spec.tenant, principal: spec.principal, engine: spec.engine, body: spec.body, sessionId: spec.sessionId, allowPrivateTargets: spec.allowPrivateTargets, items };
+    return {
+      jobId: spec.id,
+      batchId,
+      tenant: spec.tenant,
+      principal: spec.principal,
+      engine: spec.engine,
+      body: spec.body,
+      sessionId: spec.sessionId,
+      allowPrivateTargets: spec.allowPrivateTargets,
+      items,
+    };
   }
 
   /**
@@ -101,17 +129,37 @@ export class CrawlJob extends DurableObject<Env> {
     const config = this.#config();
     this.ctx.storage.transactionSync(() => {
       for (const o of outcomes) {
-        const row = this.#sql.exec<{ attempts: number }>("SELECT attempts FROM pages WHERE idx = ? AND state = 'leased' AND batch = ?", o.idx, batchId).toArray()[0];
+        const row = this.#sql
+          .exec<{ attempts: number }>("SELECT attempts FROM pages WHERE idx = ? AND state = 'leased' AND batch = ?", o.idx, batchId)
+          .toArray()[0];
         if (!row) continue;
         const attempts = o.deferred ? row.attempts : row.attempts + 1;
         if (o.kind === 'retry') {
           // A deferred page (host_busy) comes back when its host has a slot, without backoff growth.
-          const at = now + (o.deferred ? (o.retryAfterMs ?? 1000) + Math.round(Math.random() * 250) : retryDelayMs(attempts, config.JOB_RETRY_BASE_MS, Math.random(), o.retryAfterMs));
-          this.#sql.exec("UPDATE pages SET state = 'pending', attempts = ?, next_at = ?, batch = NULL, lease_until = NULL, status_code = ?, error = ? WHERE idx = ?", attempts, at, o.statusCode, o.error, o.idx);
+          const at =
+            now +
+            (o.deferred
+              ? (o.retryAfterMs ?? 1000) + Math.round(Math.random() * 250)
+              : retryDelayMs(attempts, config.JOB_RETRY_BASE_MS, Math.random(), o.retryAfterMs));
+          this.#sql.exec(
+            "UPDATE pages SET state = 'pending', attempts = ?, next_at = ?, batch = NULL, lease_until = NULL, status_code = ?, error = ? WHERE idx = ?",
+            attempts,
+            at,
+            o.statusCode,
+            o.error,
+            o.idx,
+          );
         } else {
           this.#sql.exec(
             'UPDATE pages SET state = ?, attempts = ?, batch = NULL, lease_until = NULL, status_code = ?, duration_ms = ?, bytes = ?, error = ?, finished_at = ? WHERE idx = ?',
-            o.kind, attempts, o.statusCode, o.durationMs, o.bytes, o.error, now, o.idx,
+            o.kind,
+            attempts,
+            o.statusCode,
+            o.durationMs,
+            o.bytes,
+            o.error,
+            now,
+            o.idx,
           );
         }
       }
@@ -148,7 +196,12 @@ export class CrawlJob extends DurableObject<Env> {
       await this.#syncIndex(now);
       return { error: verdict.reason };
     }
-    this.#put('state', { ...state, status: state.startedAt === null ? 'queued' : 'running', statusReason: null, runningSince: state.startedAt === null ? null : now });
+    this.#put('state', {
+      ...state,
+      status: state.startedAt === null ? 'queued' : 'running',
+      statusReason: null,
+      runningSince: state.startedAt === null ? null : now,
+    });
     await this.#syncIndex(now);
     await schedulerStub(this.env).enqueue(spec.id, spec.tenant, PRIORITIES.indexOf(spec.priority), 0);
     return this.snapshot(now) as Promise<JobSnapshot>;
@@ -198,7 +251,9 @@ export class CrawlJob extends DurableObject<Env> {
       });
     }
     if (this.#state()?.indexDirty) await this.#syncIndex(now);
-    const next = [earliestLease(this.#sql), nextDeliveryAt(this.#sql), this.#state()?.indexDirty ? now + 1000 : null].filter((t): t is number => t !== null);
+    const next = [earliestLease(this.#sql), nextDeliveryAt(this.#sql), this.#state()?.indexDirty ? now + 1000 : null].filter(
+      (t): t is number => t !== null,
+    );
     if (next.length > 0) await this.ctx.storage.setAlarm(Math.max(Date.now() + 10, Math.min(...next)));
   }
 
@@ -215,7 +270,12 @@ export class CrawlJob extends DurableObject<Env> {
     this.#progressEvent(spec, state, c, now);
     await this.#syncIndex(now, c);
     if ((state.status !== 'queued' && state.status !== 'running') || c.pending === 0) return null;
-    const wake: WakeRequest = { jobId: spec.id, tenant: spec.tenant, rank: PRIORITIES.indexOf(spec.priority), at: nextDue(this.#sql) ?? now };
+    const wake: WakeRequest = {
+      jobId: spec.id,
+      tenant: spec.tenant,
+      rank: PRIORITIES.indexOf(spec.priority),
+      at: nextDue(this.#sql) ?? now,
+    };
     if (wakeScheduler) await schedulerStub(this.env).enqueue(wake.jobId, wake.tenant, wake.rank, wake.at);
     return wake;
   }
@@ -232,18 +292,29 @@ export class CrawlJob extends DurableObject<Env> {
     await this.#ensureAlarm(now);
   }
 
-  #webhookEvent(spec: Omit<JobSpec, 'urls'>, event: 'completed' | 'failed' | 'cancelled' | 'progress', now: number, key = `${spec.id}.${event}`): void {
+  #webhookEvent(
+    spec: Omit<JobSpec, 'urls'>,
+    event: 'completed' | 'failed' | 'cancelled' | 'progress',
+    now: number,
+    key = `${spec.id}.${event}`,
+  ): void {
     if (!spec.webhook || !spec.webhook.events.includes(event)) return;
     const c = countPages(this.#sql);
     const state = this.#state()!;
-    scheduleDelivery(this.#sql, key, event, {
-      job_id: spec.id,
-      status: state.status,
-      counts: { total: c.total, done: c.done, failed: c.failed, cancelled: c.cancelled },
-      bytes: c.bytes,
-      finished_at: state.finishedAt === null ? null : new Date(state.finishedAt).toISOString(),
-      results_url: `/jobs/${spec.id}/results`,
-    }, now);
+    scheduleDelivery(
+      this.#sql,
+      key,
+      event,
+      {
+        job_id: spec.id,
+        status: state.status,
+        counts: { total: c.total, done: c.done, failed: c.failed, cancelled: c.cancelled },
+        bytes: c.bytes,
+        finished_at: state.finishedAt === null ? null : new Date(state.finishedAt).toISOString(),
+        results_url: `/jobs/${spec.id}/results`,
+      },
+      now,
+    );
   }
 
   /** With the `progress` event: one delivery per 10 % step. */
@@ -260,7 +331,18 @@ export class CrawlJob extends DurableObject<Env> {
   async #syncIndex(now: number, counts = countPages(this.#sql)): Promise<void> {
     const state = this.#state()!;
     try {
-      await updateJobRow(this.env.DB, this.#spec()!.id, { status: state.status, statusReason: state.statusReason ?? null, done: counts.done, failed: counts.failed, finishedAt: state.finishedAt }, now);
+      await updateJobRow(
+        this.env.DB,
+        this.#spec()!.id,
+        {
+          status: state.status,
+          statusReason: state.statusReason ?? null,
+          done: counts.done,
+          failed: counts.failed,
+          finishedAt: state.finishedAt,
+        },
+        now,
+      );
       if (state.indexDirty) this.#put('state', { ...this.#state()!, indexDirty: false });
     } catch (err) {
       console.error('jobs: D1 index update failed; the alarm retries', { job: this.#spec()!.id, error: String(err) });

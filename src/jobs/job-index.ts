@@ -31,9 +31,14 @@ export function newJobId(): string {
   return prefixedId('job', 12);
 }
 
-export async function insertJobRow(db: D1Database, row: Omit<JobRow, 'done' | 'failed' | 'updated_at' | 'finished_at' | 'status_reason'>): Promise<void> {
+export async function insertJobRow(
+  db: D1Database,
+  row: Omit<JobRow, 'done' | 'failed' | 'updated_at' | 'finished_at' | 'status_reason'>,
+): Promise<void> {
   await db
-    .prepare('INSERT INTO jobs (id, tenant, principal_id, status, priority, engine, session_id, total, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)')
+    .prepare(
+      'INSERT INTO jobs (id, tenant, principal_id, status, priority, engine, session_id, total, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)',
+    )
     .bind(row.id, row.tenant, row.principal_id, row.status, row.priority, row.engine, row.session_id, row.total, row.created_at)
     .run();
 }
@@ -42,8 +47,16 @@ export async function deleteJobRow(db: D1Database, id: string): Promise<void> {
   await db.prepare('DELETE FROM jobs WHERE id = ?').bind(id).run();
 }
 
-export async function updateJobRow(db: D1Database, id: string, u: { status: JobStatus; statusReason: string | null; done: number; failed: number; finishedAt: number | null }, now: number): Promise<void> {
-  await db.prepare('UPDATE jobs SET status = ?2, done = ?3, failed = ?4, finished_at = ?5, updated_at = ?6, status_reason = ?7 WHERE id = ?1').bind(id, u.status, u.done, u.failed, u.finishedAt, now, u.statusReason).run();
+export async function updateJobRow(
+  db: D1Database,
+  id: string,
+  u: { status: JobStatus; statusReason: string | null; done: number; failed: number; finishedAt: number | null },
+  now: number,
+): Promise<void> {
+  await db
+    .prepare('UPDATE jobs SET status = ?2, done = ?3, failed = ?4, finished_at = ?5, updated_at = ?6, status_reason = ?7 WHERE id = ?1')
+    .bind(id, u.status, u.done, u.failed, u.finishedAt, now, u.statusReason)
+    .run();
 }
 
 /** The job's row when `tenant` owns it (or `tenant` is null: an admin); null otherwise. */
@@ -77,6 +90,9 @@ export async function listJobRows(db: D1Database, q: JobListQuery): Promise<JobR
     args.push(q.before.createdAt, q.before.createdAt, q.before.id);
   }
   const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
-  const res = await db.prepare(sql).bind(...args, q.limit).all<JobRow>();
+  const res = await db
+    .prepare(sql)
+    .bind(...args, q.limit)
+    .all<JobRow>();
   return res.results;
 }

@@ -60,8 +60,20 @@ export function countPages(sql: SqlStorage): PageCounts {
 }
 
 /** Leases up to `max` due pending pages to `batch`; returns them (ascending idx). */
-export function leasePages(sql: SqlStorage, batch: string, max: number, now: number, leaseUntil: number): { idx: number; url: string; attempts: number }[] {
-  const rows = sql.exec<{ idx: number; url: string; attempts: number }>("SELECT idx, url, attempts FROM pages WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, idx LIMIT ?", now, max).toArray();
+export function leasePages(
+  sql: SqlStorage,
+  batch: string,
+  max: number,
+  now: number,
+  leaseUntil: number,
+): { idx: number; url: string; attempts: number }[] {
+  const rows = sql
+    .exec<{ idx: number; url: string; attempts: number }>(
+      "SELECT idx, url, attempts FROM pages WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, idx LIMIT ?",
+      now,
+      max,
+    )
+    .toArray();
   for (const r of rows) sql.exec("UPDATE pages SET state = 'leased', batch = ?, lease_until = ? WHERE idx = ?", batch, leaseUntil, r.idx);
   return rows;
 }
@@ -74,17 +86,24 @@ export function nextDue(sql: SqlStorage): number | null {
 
 /** Pages of a batch that are still leased to it. */
 export function batchPages(sql: SqlStorage, batch: string): { idx: number; url: string; attempts: number }[] {
-  return sql.exec<{ idx: number; url: string; attempts: number }>("SELECT idx, url, attempts FROM pages WHERE state = 'leased' AND batch = ? ORDER BY idx", batch).toArray();
+  return sql
+    .exec<{ idx: number; url: string; attempts: number }>(
+      "SELECT idx, url, attempts FROM pages WHERE state = 'leased' AND batch = ? ORDER BY idx",
+      batch,
+    )
+    .toArray();
 }
 
 /** Puts pages whose lease ran out back to pending (their consumer is gone); returns how many. */
 export function reclaimExpired(sql: SqlStorage, now: number): number {
-  return sql.exec("UPDATE pages SET state = 'pending', batch = NULL, lease_until = NULL WHERE state = 'leased' AND lease_until < ?", now).rowsWritten;
+  return sql.exec("UPDATE pages SET state = 'pending', batch = NULL, lease_until = NULL WHERE state = 'leased' AND lease_until < ?", now)
+    .rowsWritten;
 }
 
 /** Puts a batch's unreported pages back to pending. */
 export function releaseBatch(sql: SqlStorage, batch: string): number {
-  return sql.exec("UPDATE pages SET state = 'pending', batch = NULL, lease_until = NULL WHERE state = 'leased' AND batch = ?", batch).rowsWritten;
+  return sql.exec("UPDATE pages SET state = 'pending', batch = NULL, lease_until = NULL WHERE state = 'leased' AND batch = ?", batch)
+    .rowsWritten;
 }
 
 export function earliestLease(sql: SqlStorage): number | null {
@@ -93,12 +112,19 @@ export function earliestLease(sql: SqlStorage): number | null {
 
 /** Nearest-rank percentile of finished pages' durations, without loading them all. */
 export function durationQuantile(sql: SqlStorage, q: number): number | null {
-  const n = sql.exec<{ n: number }>("SELECT count(*) AS n FROM pages WHERE state IN ('done', 'failed') AND duration_ms IS NOT NULL").one().n;
+  const n = sql
+    .exec<{ n: number }>("SELECT count(*) AS n FROM pages WHERE state IN ('done', 'failed') AND duration_ms IS NOT NULL")
+    .one().n;
   if (n === 0) return null;
   const offset = Math.min(n, Math.max(1, Math.ceil(q * n))) - 1;
-  return sql.exec<{ d: number }>("SELECT duration_ms AS d FROM pages WHERE state IN ('done', 'failed') AND duration_ms IS NOT NULL ORDER BY duration_ms LIMIT 1 OFFSET ?", offset).one().d;
+  return sql
+    .exec<{ d: number }>(
+      "SELECT duration_ms AS d FROM pages WHERE state IN ('done', 'failed') AND duration_ms IS NOT NULL ORDER BY duration_ms LIMIT 1 OFFSET ?",
+      offset,
+    )
+    .one().d;
 }
 
 export function finishedSince(sql: SqlStorage, since: number): number {
-  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM pages WHERE finished_at >= ?", since).one().n;
+  return sql.exec<{ n: number }>('SELECT count(*) AS n FROM pages WHERE finished_at >= ?', since).one().n;
 }

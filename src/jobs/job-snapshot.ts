@@ -50,7 +50,14 @@ export function buildSnapshot(sql: SqlStorage, spec: Omit<JobSpec, 'urls'>, stat
   const c = countPages(sql);
   const activeMs = activeMsOf(state, now);
   const running = state.status === 'running';
-  const progress = computeProgress({ total: c.total, done: c.done, failed: c.failed + c.cancelled, activeMs, recentFinished: running ? finishedSince(sql, now - ETA_WINDOW_MS) : 0, windowMs: ETA_WINDOW_MS });
+  const progress = computeProgress({
+    total: c.total,
+    done: c.done,
+    failed: c.failed + c.cancelled,
+    activeMs,
+    recentFinished: running ? finishedSince(sql, now - ETA_WINDOW_MS) : 0,
+    windowMs: ETA_WINDOW_MS,
+  });
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return {
     job_id: spec.id,
@@ -61,7 +68,15 @@ export function buildSnapshot(sql: SqlStorage, spec: Omit<JobSpec, 'urls'>, stat
     created_at: new Date(spec.createdAt).toISOString(),
     started_at: iso(state.startedAt),
     finished_at: iso(state.finishedAt),
-    counts: { total: c.total, done: c.done, failed: c.failed, retrying: c.retrying, pending: c.pending - c.retrying, in_flight: c.leased, cancelled: c.cancelled },
+    counts: {
+      total: c.total,
+      done: c.done,
+      failed: c.failed,
+      retrying: c.retrying,
+      pending: c.pending - c.retrying,
+      in_flight: c.leased,
+      cancelled: c.cancelled,
+    },
     progress: { ...progress, eta_seconds: TERMINAL_STATUSES.includes(state.status) ? 0 : running ? progress.eta_seconds : null },
     timing: { p50_ms: durationQuantile(sql, 0.5), p95_ms: durationQuantile(sql, 0.95), active_seconds: Math.round(activeMs / 100) / 10 },
     bytes: c.bytes,

@@ -42,7 +42,14 @@ export interface DeliveryLogEntry {
 /** Stores an event for delivery (once per key). */
 export function scheduleDelivery(sql: SqlStorage, key: string, event: string, payload: unknown, now: number): void {
   const body = JSON.stringify({ type: `job.${event}`, delivery: key, data: payload });
-  sql.exec('INSERT INTO deliveries (key, event, body, next_at, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING', key, event, body, now, now);
+  sql.exec(
+    'INSERT INTO deliveries (key, event, body, next_at, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO NOTHING',
+    key,
+    event,
+    body,
+    now,
+    now,
+  );
 }
 
 export function nextDeliveryAt(sql: SqlStorage): number | null {
@@ -85,14 +92,25 @@ async function attempt(ctx: DeliveryContext, key: string, event: string, body: s
 
 /** Delivers every due event once; reschedules retryable failures. */
 export async function deliverDue(sql: SqlStorage, ctx: DeliveryContext): Promise<void> {
-  const due = sql.exec<{ key: string; event: string; body: string; attempts: number }>("SELECT key, event, body, attempts FROM deliveries WHERE status = 'pending' AND next_at <= ? ORDER BY next_at", ctx.now()).toArray();
+  const due = sql
+    .exec<{ key: string; event: string; body: string; attempts: number }>(
+      "SELECT key, event, body, attempts FROM deliveries WHERE status = 'pending' AND next_at <= ? ORDER BY next_at",
+      ctx.now(),
+    )
+    .toArray();
   for (const d of due) {
     const n = d.attempts + 1;
     const { outcome, retry } = await attempt(ctx, d.key, d.event, d.body);
     const now = ctx.now();
     sql.exec('INSERT INTO delivery_log (key, attempt, at, outcome) VALUES (?, ?, ?, ?)', d.key, n, now, outcome);
     if (outcome === 'delivered') sql.exec("UPDATE deliveries SET status = 'delivered', attempts = ? WHERE key = ?", n, d.key);
-    else if (retry && n < WEBHOOK_MAX_ATTEMPTS) sql.exec('UPDATE deliveries SET attempts = ?, next_at = ? WHERE key = ?', n, now + retryDelayMs(n, ctx.retryBaseMs, Math.random()), d.key);
+    else if (retry && n < WEBHOOK_MAX_ATTEMPTS)
+      sql.exec(
+        'UPDATE deliveries SET attempts = ?, next_at = ? WHERE key = ?',
+        n,
+        now + retryDelayMs(n, ctx.retryBaseMs, Math.random()),
+        d.key,
+      );
     else sql.exec("UPDATE deliveries SET status = 'failed', attempts = ? WHERE key = ?", n, d.key);
   }
 }

@@ -48,7 +48,14 @@ async function viaOrigin(config: Config, work: BatchWork, url: string, requestId
 }
 
 /** One page, on the job's engine. Never throws for a page's own failure. */
-export async function crawlPage(env: Env, config: Config, work: BatchWork, url: string, requestId: string, signal: AbortSignal): Promise<CrawlResult> {
+export async function crawlPage(
+  env: Env,
+  config: Config,
+  work: BatchWork,
+  url: string,
+  requestId: string,
+  signal: AbortSignal,
+): Promise<CrawlResult> {
   // docs/polite-crawling.md: robots.txt, host pacing and signatures for every job page.
   const polite = jobGate(env, config, work.body, work.allowPrivateTargets, work.engine === 'origin');
   try {

@@ -37,11 +37,18 @@ async function checkUser(db: D1Database, id: string, what: string): Promise<Prin
 }
 
 function keyVerdict(rejection: KeyRejection): PrincipalVerdict {
-  return rejection === 'disabled' ? disabled('the key that created the job is disabled') : revoked(`the key that created the job is ${rejection === 'rotation_grace_ended' ? 'rotated out' : rejection}`);
+  return rejection === 'disabled'
+    ? disabled('the key that created the job is disabled')
+    : revoked(`the key that created the job is ${rejection === 'rotation_grace_ended' ? 'rotated out' : rejection}`);
 }
 
 /** Pure apart from storage reads; `now` is passed in. */
-export async function checkJobPrincipal(env: Env, config: Config, principal: Pick<JobPrincipal, 'kind' | 'id'>, now: number): Promise<PrincipalVerdict> {
+export async function checkJobPrincipal(
+  env: Env,
+  config: Config,
+  principal: Pick<JobPrincipal, 'kind' | 'id'>,
+  now: number,
+): Promise<PrincipalVerdict> {
   if (principal.kind === 'user') return checkUser(env.DB, principal.id, 'the user who created the job');
   let id = principal.id;
   for (let hop = 0; hop <= MAX_ROTATION_HOPS; hop++) {

@@ -29,7 +29,12 @@ export function r2KeyOf(jobId: string, idx: number): string {
 }
 
 /** The D1 statements (and R2 writes, done first) that record a batch's final pages. */
-export async function recordStatements(env: Env, jobId: string, records: readonly PageRecord[], now: number): Promise<D1PreparedStatement[]> {
+export async function recordStatements(
+  env: Env,
+  jobId: string,
+  records: readonly PageRecord[],
+  now: number,
+): Promise<D1PreparedStatement[]> {
   const out: D1PreparedStatement[] = [];
   for (const r of records) {
     const json = JSON.stringify(r.result);
@@ -63,13 +68,28 @@ interface ResultRow {
 }
 
 /** Up to `limit` records after index `after` (-1: from the start), in page order. */
-export async function readResults(env: Env, jobId: string, after: number, limit: number): Promise<{ records: unknown[]; last: number | null }> {
-  const rows = (await env.DB.prepare('SELECT idx, result, r2_key, url, error, status_code FROM job_results WHERE job_id = ? AND idx > ? ORDER BY idx LIMIT ?').bind(jobId, after, limit).all<ResultRow>()).results;
+export async function readResults(
+  env: Env,
+  jobId: string,
+  after: number,
+  limit: number,
+): Promise<{ records: unknown[]; last: number | null }> {
+  const rows = (
+    await env.DB.prepare(
+      'SELECT idx, result, r2_key, url, error, status_code FROM job_results WHERE job_id = ? AND idx > ? ORDER BY idx LIMIT ?',
+    )
+      .bind(jobId, after, limit)
+      .all<ResultRow>()
+  ).results;
   const records: unknown[] = [];
   for (const row of rows) {
     let text = row.result;
     if (text === null && row.r2_key) text = (await (await env.RESULTS.get(row.r2_key))?.text()) ?? null;
-    records.push(text !== null ? JSON.parse(text) : { url: row.url, success: false, status_code: row.status_code, error_message: row.error ?? 'result unavailable' });
+    records.push(
+      text !== null
+        ? JSON.parse(text)
+        : { url: row.url, success: false, status_code: row.status_code, error_message: row.error ?? 'result unavailable' },
+    );
   }
   return { records, last: rows.length > 0 ? rows[rows.length - 1]!.idx : null };
 }

@@ -26,7 +26,8 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
 export function classifyResult(result: CrawlResult, now: number): Verdict {
   // docs/polite-crawling.md: a robots.txt refusal is final; a busy host means "come back later".
   if (result.error_code === 'robots_disallowed') return { kind: 'failed' };
-  if (result.error_code === 'host_busy') return { kind: 'retry', retryAfterMs: parseRetryAfter(result.response_headers?.['retry-after'], now) };
+  if (result.error_code === 'host_busy')
+    return { kind: 'retry', retryAfterMs: parseRetryAfter(result.response_headers?.['retry-after'], now) };
   const status = result.status_code;
   if (result.success && (status === null || status < 400)) return { kind: 'done' };
   if (status !== null && RETRYABLE_STATUS.has(status)) {

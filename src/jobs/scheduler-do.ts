@@ -22,17 +22,27 @@ export class JobScheduler extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    this.#sql.exec('CREATE TABLE IF NOT EXISTS runnable (job_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, rank INTEGER NOT NULL, seq INTEGER NOT NULL, wake_at INTEGER NOT NULL)');
-    this.#sql.exec('CREATE TABLE IF NOT EXISTS inflight (batch_id TEXT PRIMARY KEY, job_id TEXT NOT NULL, tenant TEXT NOT NULL, until INTEGER NOT NULL)');
+    this.#sql.exec(
+      'CREATE TABLE IF NOT EXISTS runnable (job_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, rank INTEGER NOT NULL, seq INTEGER NOT NULL, wake_at INTEGER NOT NULL)',
+    );
+    this.#sql.exec(
+      'CREATE TABLE IF NOT EXISTS inflight (batch_id TEXT PRIMARY KEY, job_id TEXT NOT NULL, tenant TEXT NOT NULL, until INTEGER NOT NULL)',
+    );
     this.#sql.exec('CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)');
   }
 
   /** A job has (or will have at `at`) due work. Keeps its place in line if it is already known. */
   async enqueue(jobId: string, tenant: string, rank: number, at: number): Promise<void> {
-    const seq = this.#sql.exec<{ seq: number }>('INSERT INTO counter (id, seq) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET seq = seq + 1 RETURNING seq').one().seq;
+    const seq = this.#sql
+      .exec<{ seq: number }>('INSERT INTO counter (id, seq) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET seq = seq + 1 RETURNING seq')
+      .one().seq;
     this.#sql.exec(
       'INSERT INTO runnable (job_id, tenant, rank, seq, wake_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET wake_at = min(wake_at, excluded.wake_at)',
-      jobId, tenant, rank, seq, at,
+      jobId,
+      tenant,
+      rank,
+      seq,
+      at,
     );
     await this.#kick(at);
   }
@@ -48,7 +58,10 @@ export class JobScheduler extends DurableObject<Env> {
   async state(): Promise<{ runnable: Candidate[]; inflight: { batchId: string; jobId: string }[] }> {
     return {
       runnable: this.#candidates(),
-      inflight: this.#sql.exec<{ batch_id: string; job_id: string }>('SELECT batch_id, job_id FROM inflight').toArray().map((r) => ({ batchId: r.batch_id, jobId: r.job_id })),
+      inflight: this.#sql
+        .exec<{ batch_id: string; job_id: string }>('SELECT batch_id, job_id FROM inflight')
+        .toArray()
+        .map((r) => ({ batchId: r.batch_id, jobId: r.job_id })),
     };
   }
 
@@ -68,19 +81,32 @@ export class JobScheduler extends DurableObject<Env> {
       } else if (claim.kind === 'wait') {
         this.#sql.exec('UPDATE runnable SET wake_at = ? WHERE job_id = ?', Math.max(claim.at, now + 10), pick.jobId);
       } else {
-        this.#sql.exec('INSERT INTO inflight (batch_id, job_id, tenant, until) VALUES (?, ?, ?, ?)', claim.batchId, pick.jobId, pick.tenant, now + config.JOB_LEASE_MS);
+        this.#sql.exec(
+          'INSERT INTO inflight (batch_id, job_id, tenant, until) VALUES (?, ?, ?, ?)',
+          claim.batchId,
+          pick.jobId,
+          pick.tenant,
+          now + config.JOB_LEASE_MS,
+        );
         // The job stays runnable; it may have more due pages for the next slot.
         this.#sql.exec('UPDATE runnable SET wake_at = ? WHERE job_id = ?', now, pick.jobId);
         await this.env.JOBS_QUEUE.send({ jobId: pick.jobId, batchId: claim.batchId } satisfies BatchMessage, { contentType: 'json' });
       }
     }
-    const next = this.#sql.exec<{ at: number | null }>('SELECT min(at) AS at FROM (SELECT min(wake_at) AS at FROM runnable WHERE wake_at > ?1 UNION ALL SELECT min(until) AS at FROM inflight)', Date.now()).one().at;
+    const next = this.#sql
+      .exec<{ at: number | null }>(
+        'SELECT min(at) AS at FROM (SELECT min(wake_at) AS at FROM runnable WHERE wake_at > ?1 UNION ALL SELECT min(until) AS at FROM inflight)',
+        Date.now(),
+      )
+      .one().at;
     if (next !== null) await this.#kick(next);
   }
 
   #candidates(): Candidate[] {
     return this.#sql
-      .exec<{ job_id: string; tenant: string; rank: number; seq: number; wake_at: number }>('SELECT job_id, tenant, rank, seq, wake_at FROM runnable')
+      .exec<{ job_id: string; tenant: string; rank: number; seq: number; wake_at: number }>(
+        'SELECT job_id, tenant, rank, seq, wake_at FROM runnable',
+      )
       .toArray()
       .map((r) => ({ jobId: r.job_id, tenant: r.tenant, rank: r.rank, seq: r.seq, wakeAt: r.wake_at }));
   }

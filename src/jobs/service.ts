@@ -45,24 +45,46 @@ function sessionIdOf(body: Record<string, unknown>): string | null {
   return typeof id === 'string' && id !== '' ? id.slice(0, 128) : null;
 }
 
-export async function createJob(env: Env, config: Config, principal: Principal, input: CreateJobInput, requestId: string, now = Date.now()): Promise<{ id: string; total: number; engine: string }> {
+export async function createJob(
+  env: Env,
+  config: Config,
+  principal: Principal,
+  input: CreateJobInput,
+  requestId: string,
+  now = Date.now(),
+): Promise<{ id: string; total: number; engine: string }> {
   const { priority, webhook, ...crawl } = input;
   const tenant = tenantOf(principal);
   const decision = decideCrawlPolicy('crawl', crawl, policyContextFor(principal, config, config.JOB_MAX_URLS));
   const engine = chooseEngine(config.ORIGIN_URL, decision.engine, 'fetch');
-  if (engine === 'browser' && !env.BROWSER) throw new GatewayError('service_unavailable', 'The browser engine needs the BROWSER (Browser Rendering) binding');
+  if (engine === 'browser' && !env.BROWSER)
+    throw new GatewayError('service_unavailable', 'The browser engine needs the BROWSER (Browser Rendering) binding');
   const id = newJobId();
   let sealedWebhook: JobSpec['webhook'] = null;
   if (webhook) {
     const target = checkTargetUrl(webhook.url, { allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS });
-    if (!target.ok) throw new GatewayError('url_not_allowed', `webhook.url is not allowed: ${target.reason}`, { extras: { field: 'webhook.url', reason: target.reason } });
-    sealedWebhook = { url: target.url.href, sealedSecret: await sealSecret(config.JWT_SECRET_KEY, id, webhook.secret), events: webhook.events ?? ['completed', 'failed', 'cancelled'] };
+    if (!target.ok)
+      throw new GatewayError('url_not_allowed', `webhook.url is not allowed: ${target.reason}`, {
+        extras: { field: 'webhook.url', reason: target.reason },
+      });
+    sealedWebhook = {
+      url: target.url.href,
+      sealedSecret: await sealSecret(config.JWT_SECRET_KEY, id, webhook.secret),
+      events: webhook.events ?? ['completed', 'failed', 'cancelled'],
+    };
   }
   const { urls: _urls, ...body } = decision.body;
   const spec: JobSpec = {
     id,
     tenant,
-    principal: { kind: principal.kind, id: principal.id, name: principal.name, roles: principal.roles, permissions: principal.permissions, owner: principal.owner },
+    principal: {
+      kind: principal.kind,
+      id: principal.id,
+      name: principal.name,
+      roles: principal.roles,
+      permissions: principal.permissions,
+      owner: principal.owner,
+    },
     priority,
     engine,
     body,
@@ -73,7 +95,17 @@ export async function createJob(env: Env, config: Config, principal: Principal, 
     requestId,
     createdAt: now,
   };
-  await insertJobRow(env.DB, { id, tenant, principal_id: principal.id, status: 'queued', priority, engine, session_id: spec.sessionId, total: decision.urls.length, created_at: now });
+  await insertJobRow(env.DB, {
+    id,
+    tenant,
+    principal_id: principal.id,
+    status: 'queued',
+    priority,
+    engine,
+    session_id: spec.sessionId,
+    total: decision.urls.length,
+    created_at: now,
+  });
   try {
     await jobStub(env, id).create(spec);
   } catch (err) {
@@ -109,7 +141,9 @@ export async function controlJob(env: Env, principal: Principal, id: string, act
   if ('error' in result) {
     if (result.error === 'not_found') throw new GatewayError('not_found', 'No such job');
     if ((PRINCIPAL_REASONS as readonly string[]).includes(result.error)) {
-      throw new GatewayError('conflict', `Cannot ${action} this job: the key or user that created it may no longer act (${result.error})`, { extras: { reason: result.error } });
+      throw new GatewayError('conflict', `Cannot ${action} this job: the key or user that created it may no longer act (${result.error})`, {
+        extras: { reason: result.error },
+      });
     }
     throw new GatewayError('conflict', `Cannot ${action} this job: ${result.error}`);
   }

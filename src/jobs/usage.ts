@@ -45,7 +45,16 @@ export interface UsageReport {
   totals: { pages: number; errors: number; bytes: number; avg_ms: number | null; error_rate: number | null };
   hourly: { hour: string; pages: number; errors: number; bytes: number; avg_ms: number | null }[];
   principals: { principal_id: string; pages: number; errors: number; bytes: number; avg_ms: number | null }[];
-  sessions: { session_id: string; principal_id: string; state: SessionState; created_at: string; last_active_at: string; pages: number; errors: number; bytes: number }[];
+  sessions: {
+    session_id: string;
+    principal_id: string;
+    state: SessionState;
+    created_at: string;
+    last_active_at: string;
+    pages: number;
+    errors: number;
+    bytes: number;
+  }[];
 }
 
 interface Agg {
@@ -63,20 +72,50 @@ export async function usageReport(db: D1Database, tenant: string | null, from: n
   const args: unknown[] = tenant === null ? [Math.floor(from / HOUR) * HOUR, to] : [Math.floor(from / HOUR) * HOUR, to, tenant];
   const sums = 'sum(pages) AS pages, sum(errors) AS errors, sum(bytes) AS bytes, sum(total_ms) AS total_ms';
   const [totals, hourly, principals, sessions] = await db.batch<Record<string, number | string>>([
-    db.prepare(`SELECT coalesce(sum(pages),0) AS pages, coalesce(sum(errors),0) AS errors, coalesce(sum(bytes),0) AS bytes, coalesce(sum(total_ms),0) AS total_ms FROM usage_hourly WHERE ${where}`).bind(...args),
+    db
+      .prepare(
+        `SELECT coalesce(sum(pages),0) AS pages, coalesce(sum(errors),0) AS errors, coalesce(sum(bytes),0) AS bytes, coalesce(sum(total_ms),0) AS total_ms FROM usage_hourly WHERE ${where}`,
+      )
+      .bind(...args),
     db.prepare(`SELECT hour, ${sums} FROM usage_hourly WHERE ${where} GROUP BY hour ORDER BY hour`).bind(...args),
-    db.prepare(`SELECT principal_id, ${sums} FROM usage_hourly WHERE ${where} GROUP BY principal_id ORDER BY pages DESC LIMIT 100`).bind(...args),
-    db.prepare(`SELECT session_id, principal_id, min(first_at) AS first_at, max(last_at) AS last_at, ${sums} FROM usage_hourly WHERE ${where} AND session_id != '' GROUP BY session_id, principal_id ORDER BY last_at DESC LIMIT 100`).bind(...args),
+    db
+      .prepare(`SELECT principal_id, ${sums} FROM usage_hourly WHERE ${where} GROUP BY principal_id ORDER BY pages DESC LIMIT 100`)
+      .bind(...args),
+    db
+      .prepare(
+        `SELECT session_id, principal_id, min(first_at) AS first_at, max(last_at) AS last_at, ${sums} FROM usage_hourly WHERE ${where} AND session_id != '' GROUP BY session_id, principal_id ORDER BY last_at DESC LIMIT 100`,
+      )
+      .bind(...args),
   ]);
   const t = (totals!.results[0] ?? { pages: 0, errors: 0, bytes: 0, total_ms: 0 }) as unknown as Agg;
   return {
     tenant,
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
-    totals: { pages: t.pages, errors: t.errors, bytes: t.bytes, avg_ms: avg(t), error_rate: t.pages > 0 ? Math.round((t.errors / t.pages) * 1000) / 1000 : null },
-    hourly: (hourly!.results as unknown as (Agg & { hour: number })[]).map((h) => ({ hour: new Date(h.hour).toISOString(), pages: h.pages, errors: h.errors, bytes: h.bytes, avg_ms: avg(h) })),
-    principals: (principals!.results as unknown as (Agg & { principal_id: string })[]).map((p) => ({ principal_id: p.principal_id, pages: p.pages, errors: p.errors, bytes: p.bytes, avg_ms: avg(p) })),
-    sessions: (sessions!.results as unknown as (Agg & { session_id: string; principal_id: string; first_at: number; last_at: number })[]).map((s) => ({
+    totals: {
+      pages: t.pages,
+      errors: t.errors,
+      bytes: t.bytes,
+      avg_ms: avg(t),
+      error_rate: t.pages > 0 ? Math.round((t.errors / t.pages) * 1000) / 1000 : null,
+    },
+    hourly: (hourly!.results as unknown as (Agg & { hour: number })[]).map((h) => ({
+      hour: new Date(h.hour).toISOString(),
+      pages: h.pages,
+      errors: h.errors,
+      bytes: h.bytes,
+      avg_ms: avg(h),
+    })),
+    principals: (principals!.results as unknown as (Agg & { principal_id: string })[]).map((p) => ({
+      principal_id: p.principal_id,
+      pages: p.pages,
+      errors: p.errors,
+      bytes: p.bytes,
+      avg_ms: avg(p),
+    })),
+    sessions: (
+      sessions!.results as unknown as (Agg & { session_id: string; principal_id: string; first_at: number; last_at: number })[]
+    ).map((s) => ({
       session_id: s.session_id,
       principal_id: s.principal_id,
       state: sessionState(s.last_at, now),

@@ -53,14 +53,28 @@ export function listOwner(access: KeyAccess): string | null | undefined {
 
 /** 403 for a grant beyond the caller's own; the audit row names the fields, never values that matter. */
 function refuseGrant(c: Context<AppEnv>, problems: GrantProblem[], what: string): never {
-  audit(c, { action: 'permission_denied', outcome: 'denied', reason: `delegation:${problems.map((p) => p.path).join(',')}`, status: 403, details: { attempted: what } });
+  audit(c, {
+    action: 'permission_denied',
+    outcome: 'denied',
+    reason: `delegation:${problems.map((p) => p.path).join(',')}`,
+    status: 403,
+    details: { attempted: what },
+  });
   const scopeProblem = problems.some((p) => p.path === 'scopes');
   const summary = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
-  throw new GatewayError(scopeProblem ? 'insufficient_scope' : 'forbidden', `You can only grant what you hold (${summary})`, { extras: { errors: problems } });
+  throw new GatewayError(scopeProblem ? 'insufficient_scope' : 'forbidden', `You can only grant what you hold (${summary})`, {
+    extras: { errors: problems },
+  });
 }
 
 function refuseOwner(c: Context<AppEnv>, detail: string): never {
-  audit(c, { action: 'permission_denied', outcome: 'denied', reason: 'delegation:owner', status: 403, details: { attempted: 'key_create' } });
+  audit(c, {
+    action: 'permission_denied',
+    outcome: 'denied',
+    reason: 'delegation:owner',
+    status: 403,
+    details: { attempted: 'key_create' },
+  });
   throw new GatewayError('forbidden', detail);
 }
 
@@ -78,7 +92,9 @@ export interface CreateKeyFields {
 export function newKeyFor(c: Context<AppEnv>, access: KeyAccess, body: CreateKeyFields, now: number): { input: NewKeyInput; cap?: number } {
   const expiresAt = body.expires_at ? Date.parse(body.expires_at) : null;
   if (expiresAt !== null && expiresAt <= now) {
-    throw new GatewayError('validation_failed', 'Invalid request: expires_at: must be in the future', { extras: { errors: [{ path: 'expires_at', message: 'must be in the future' }] } });
+    throw new GatewayError('validation_failed', 'Invalid request: expires_at: must be in the future', {
+      extras: { errors: [{ path: 'expires_at', message: 'must be in the future' }] },
+    });
   }
   const p = access.principal;
   const requested = {
@@ -110,5 +126,7 @@ export function assertRegrant(c: Context<AppEnv>, access: KeyAccess, rec: ApiKey
 
 /** 409 when the owner already holds MAX_KEYS_PER_USER live keys. */
 export function keyLimitReached(max: number): GatewayError {
-  return new GatewayError('conflict', `You already hold ${max} live keys (MAX_KEYS_PER_USER); revoke one first`, { extras: { limit: max } });
+  return new GatewayError('conflict', `You already hold ${max} live keys (MAX_KEYS_PER_USER); revoke one first`, {
+    extras: { limit: max },
+  });
 }

@@ -39,7 +39,8 @@ export async function forgetCachedKey(cache: KVNamespace, digest: string): Promi
 
 export async function readMarker(revocations: KVNamespace, id: string): Promise<RevocationMarker | null> {
   const m = await revocations.get<RevocationMarker>(revokedKeyKey(id), 'json');
-  if (!m || typeof m.at !== 'number' || !['revoked', 'rotated', 'disabled'].includes(m.reason)) return m ? { reason: 'revoked', at: 0 } : null;
+  if (!m || typeof m.at !== 'number' || !['revoked', 'rotated', 'disabled'].includes(m.reason))
+    return m ? { reason: 'revoked', at: 0 } : null;
   return m;
 }
 
@@ -47,10 +48,14 @@ export async function readMarker(revocations: KVNamespace, id: string): Promise<
  * Writes the marker. `permanent` for keys with no D1 row (API_KEYS seed keys): the marker is then
  * the only record of the revocation. KV's minimum expiration TTL is 60 s.
  */
-export async function writeMarker(revocations: KVNamespace, id: string, marker: RevocationMarker, now: number, permanent = false): Promise<void> {
-  const options = permanent
-    ? {}
-    : { expiration: Math.ceil(Math.max(marker.at, now) / 1000) + MARKER_TTL_AFTER_EFFECT_SECONDS };
+export async function writeMarker(
+  revocations: KVNamespace,
+  id: string,
+  marker: RevocationMarker,
+  now: number,
+  permanent = false,
+): Promise<void> {
+  const options = permanent ? {} : { expiration: Math.ceil(Math.max(marker.at, now) / 1000) + MARKER_TTL_AFTER_EFFECT_SECONDS };
   await revocations.put(revokedKeyKey(id), JSON.stringify(marker), options);
 }
 

@@ -65,8 +65,10 @@ export function exceeds(grant: Grant, holder: Grant): GrantProblem[] {
   const out: GrantProblem[] = [];
   const missing = grant.scopes.filter((s) => !holder.scopes.includes(s));
   if (missing.length) out.push({ path: 'scopes', message: `you do not hold ${missing.map((s) => `"${s}"`).join(', ')}` });
-  if (looserRate(grant.rateLimit, holder.rateLimit)) out.push({ path: 'rate_limit', message: `must be no looser than your own ${holder.rateLimit.text}` });
-  if (grant.maxConcurrency > holder.maxConcurrency) out.push({ path: 'max_concurrency', message: `must be at most your own ${holder.maxConcurrency}` });
+  if (looserRate(grant.rateLimit, holder.rateLimit))
+    out.push({ path: 'rate_limit', message: `must be no looser than your own ${holder.rateLimit.text}` });
+  if (grant.maxConcurrency > holder.maxConcurrency)
+    out.push({ path: 'max_concurrency', message: `must be at most your own ${holder.maxConcurrency}` });
   if (holder.expiresAt !== null && (grant.expiresAt === null || grant.expiresAt > holder.expiresAt)) {
     out.push({ path: 'expires_at', message: `must be no later than your own expiry ${new Date(holder.expiresAt).toISOString()}` });
   }
@@ -96,6 +98,9 @@ export function boundNewKey(req: RequestedKey, holder: Grant): BoundResult {
   };
   const rate = parseRateLimit(key.rateLimit as string);
   if (!rate) return { ok: false, problems: [{ path: 'rate_limit', message: 'is not a rate limit' }] };
-  const problems = exceeds({ scopes: key.scopes, rateLimit: rate, maxConcurrency: key.maxConcurrency as number, expiresAt: key.expiresAt }, holder);
+  const problems = exceeds(
+    { scopes: key.scopes, rateLimit: rate, maxConcurrency: key.maxConcurrency as number, expiresAt: key.expiresAt },
+    holder,
+  );
   return problems.length ? { ok: false, problems } : { ok: true, key };
 }

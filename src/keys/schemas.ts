@@ -14,7 +14,8 @@ const scopeList = z
   .max(32)
   .superRefine((scopes, ctx) => {
     scopes.forEach((s, i) => {
-      if (!normalizeScopes([s])) ctx.addIssue({ code: 'custom', path: [i], message: `unknown scope "${s.slice(0, 64)}"; use ${SCOPE_HELP}` });
+      if (!normalizeScopes([s]))
+        ctx.addIssue({ code: 'custom', path: [i], message: `unknown scope "${s.slice(0, 64)}"; use ${SCOPE_HELP}` });
     });
   })
   .openapi({ example: ['crawl:run', 'crawl:screenshot'] });
@@ -34,7 +35,11 @@ export const CreateKeyBody = z
     rate_limit: rateLimit.optional(),
     max_concurrency: z.number().int().min(1).max(1000).optional(),
     expires_at: z.iso.datetime({ offset: true }).optional().openapi({ example: '2027-01-01T00:00:00Z' }),
-    owner: z.string().regex(OWNER_PATTERN, 'must be 1-64 of A-Z a-z 0-9 . _ @ -').optional().openapi({ description: "an existing user's username or id; stored as the user's id (usr_...)" }),
+    owner: z
+      .string()
+      .regex(OWNER_PATTERN, 'must be 1-64 of A-Z a-z 0-9 . _ @ -')
+      .optional()
+      .openapi({ description: "an existing user's username or id; stored as the user's id (usr_...)" }),
     environment: z.enum(['live', 'test']).optional().openapi({ description: 'cg_live_ (default) or cg_test_ prefix' }),
     budget: BudgetBody.optional().openapi({ description: 'credits per day or month (docs/metering.md)' }),
   })
@@ -57,21 +62,32 @@ export const RotateKeyBody = z
 export const UpdateKeyBody = z
   .object({
     disabled: z.boolean().optional().openapi({ description: 'true disables an active key; false re-enables a disabled one' }),
-    budget: BudgetBody.nullable().optional().openapi({ description: 'a new budget (counters of the current period kept), or null to remove it' }),
+    budget: BudgetBody.nullable()
+      .optional()
+      .openapi({ description: 'a new budget (counters of the current period kept), or null to remove it' }),
   })
   .strict()
   .refine((b) => b.disabled !== undefined || b.budget !== undefined, 'name at least one of disabled, budget')
   .openapi('UpdateKeyRequest');
 
 export const ListKeysQuery = z.object({
-  source: z.enum(['stored', 'config']).optional().openapi({ description: 'stored (default): keys in D1, paginated; config: the API_KEYS seed keys' }),
+  source: z
+    .enum(['stored', 'config'])
+    .optional()
+    .openapi({ description: 'stored (default): keys in D1, paginated; config: the API_KEYS seed keys' }),
   status: z.enum(['active', 'expired', 'rotated', 'revoked', 'disabled']).optional(),
   owner: z.string().regex(OWNER_PATTERN).optional(),
   cursor: z.string().max(200).optional().openapi({ description: 'next_cursor from the previous page' }),
   limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: '1-100, default 50' }),
 });
 
-export const KeyIdParam = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: 'id', in: 'path' }, example: 'key_3kTMd9Xq1fP7aZbQ' }) });
+export const KeyIdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'key_3kTMd9Xq1fP7aZbQ' }),
+});
 
 export const KeySchema = z
   .object({
@@ -82,7 +98,11 @@ export const KeySchema = z
     rate_limit: z.string().nullable(),
     max_concurrency: z.number().int().nullable(),
     owner: z.string().nullable().openapi({ description: "the owning user's id (usr_...): the key acts for that tenant" }),
-    owner_name: z.string().nullable().optional().openapi({ description: "the owner's current username (a label; null when the user was deleted)" }),
+    owner_name: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: "the owner's current username (a label; null when the user was deleted)" }),
     status: z.enum(['active', 'expired', 'rotated', 'revoked', 'disabled']),
     environment: z.enum(['live', 'test', 'seed']),
     created_at: z.string().nullable().openapi({ description: 'null for API_KEYS seed keys' }),
@@ -93,7 +113,7 @@ export const KeySchema = z
     rotated_to: z.string().nullable(),
     grace_until: z.string().nullable(),
     last_used_at: z.string().nullable(),
-    budget: BudgetViewSchema.nullable().optional().openapi({ description: 'the key\'s budget with what is used this period; null = none' }),
+    budget: BudgetViewSchema.nullable().optional().openapi({ description: "the key's budget with what is used this period; null = none" }),
   })
   .openapi('ApiKey');
 
@@ -105,9 +125,7 @@ export const RotatedKeySchema = IssuedKeySchema.extend({
   old_key: z.object({ id: z.string(), status: z.string(), grace_until: z.string().nullable() }),
 }).openapi('RotatedApiKey');
 
-export const KeyListSchema = z
-  .object({ keys: z.array(KeySchema), next_cursor: z.string().nullable() })
-  .openapi('ApiKeyList');
+export const KeyListSchema = z.object({ keys: z.array(KeySchema), next_cursor: z.string().nullable() }).openapi('ApiKeyList');
 
 export const ValidateKeySchema = z
   .object({

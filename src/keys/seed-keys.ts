@@ -29,9 +29,13 @@ export function parseSeedKeys(json: string | undefined): { ok: true; keys: SeedK
   try {
     raw = JSON.parse(json);
   } catch {
-    return { ok: false, problem: 'is not valid JSON; expected {"key1":{"key":"sk-...","name":"...","rate_limit":"1000/minute","scopes":["crawl"]}}' };
+    return {
+      ok: false,
+      problem: 'is not valid JSON; expected {"key1":{"key":"sk-...","name":"...","rate_limit":"1000/minute","scopes":["crawl"]}}',
+    };
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, problem: 'must be a JSON object of name → {key, name, rate_limit, scopes}' };
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    return { ok: false, problem: 'must be a JSON object of name → {key, name, rate_limit, scopes}' };
   const keys: SeedKey[] = [];
   const seen = new Set<string>();
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
@@ -45,11 +49,14 @@ export function parseSeedKeys(json: string | undefined): { ok: true; keys: SeedK
     }
     if (new Set(key).size < 12) return { ok: false, problem: `${where}: "key" is a placeholder or not random enough` };
     if (JWT_SHAPE.test(key)) return { ok: false, problem: `${where}: "key" looks like a JWT; API keys must not` };
-    if (key.startsWith('cg_') && checkKeyFormat(key).kind !== 'generated') return { ok: false, problem: `${where}: "key" starts with cg_ but is not a well-formed crawlgate key` };
+    if (key.startsWith('cg_') && checkKeyFormat(key).kind !== 'generated')
+      return { ok: false, problem: `${where}: "key" starts with cg_ but is not a well-formed crawlgate key` };
     if (seen.has(key)) return { ok: false, problem: `${where}: "key" is the same as another entry's` };
     seen.add(key);
-    if (v.name !== undefined && (typeof v.name !== 'string' || v.name.length > 200)) return { ok: false, problem: `${where}: "name" must be a string` };
-    if (typeof v.name === 'string' && !isDisplaySafe(v.name)) return { ok: false, problem: `${where}: "name" must not contain control, line-separator or format (bidi) characters` };
+    if (v.name !== undefined && (typeof v.name !== 'string' || v.name.length > 200))
+      return { ok: false, problem: `${where}: "name" must be a string` };
+    if (typeof v.name === 'string' && !isDisplaySafe(v.name))
+      return { ok: false, problem: `${where}: "name" must not contain control, line-separator or format (bidi) characters` };
     let rateLimit: string | null = null;
     if (v.rate_limit !== undefined && v.rate_limit !== null) {
       const spec = typeof v.rate_limit === 'string' ? parseRateLimit(v.rate_limit) : null;
@@ -58,16 +65,34 @@ export function parseSeedKeys(json: string | undefined): { ok: true; keys: SeedK
     }
     let maxConcurrency: number | null = null;
     if (v.max_concurrency !== undefined && v.max_concurrency !== null) {
-      if (typeof v.max_concurrency !== 'number' || !Number.isInteger(v.max_concurrency) || v.max_concurrency < 1 || v.max_concurrency > 10_000) {
+      if (
+        typeof v.max_concurrency !== 'number' ||
+        !Number.isInteger(v.max_concurrency) ||
+        v.max_concurrency < 1 ||
+        v.max_concurrency > 10_000
+      ) {
         return { ok: false, problem: `${where}: "max_concurrency" must be a whole number from 1 to 10000` };
       }
       maxConcurrency = v.max_concurrency;
     }
     const scopes = v.scopes === undefined ? ['crawl'] : v.scopes;
-    if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) return { ok: false, problem: `${where}: "scopes" must be a list of names` };
+    if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string'))
+      return { ok: false, problem: `${where}: "scopes" must be a list of names` };
     const permissions = normalizeScopes(scopes as string[]);
-    if (!permissions) return { ok: false, problem: `${where}: "scopes" names an unknown scope (use crawl, screenshot, pdf or a permission such as keys:manage)` };
-    keys.push({ id: `seed_${name}`, key, name: typeof v.name === 'string' ? v.name : 'Unknown', rateLimit, maxConcurrency, scopes: scopes as string[], permissions });
+    if (!permissions)
+      return {
+        ok: false,
+        problem: `${where}: "scopes" names an unknown scope (use crawl, screenshot, pdf or a permission such as keys:manage)`,
+      };
+    keys.push({
+      id: `seed_${name}`,
+      key,
+      name: typeof v.name === 'string' ? v.name : 'Unknown',
+      rateLimit,
+      maxConcurrency,
+      scopes: scopes as string[],
+      permissions,
+    });
   }
   return { ok: true, keys };
 }

@@ -30,7 +30,12 @@ export interface IssuedKey {
   record: ApiKeyRecord;
 }
 
-async function newStoredKey(pepper: string, input: NewKeyInput, now: number, rotatedFrom: string | null): Promise<IssuedKey & { stored: StoredKey }> {
+async function newStoredKey(
+  pepper: string,
+  input: NewKeyInput,
+  now: number,
+  rotatedFrom: string | null,
+): Promise<IssuedKey & { stored: StoredKey }> {
   const key = generateApiKey(input.environment);
   const record: ApiKeyRecord = {
     id: generateKeyId(),
@@ -55,7 +60,13 @@ async function newStoredKey(pepper: string, input: NewKeyInput, now: number, rot
 }
 
 /** Creates a key. With `maxPerOwner`, refuses (null) when the owner already holds that many live keys. */
-export async function createKey(env: Env, config: Config, input: NewKeyInput, now: number, maxPerOwner?: number): Promise<IssuedKey | null> {
+export async function createKey(
+  env: Env,
+  config: Config,
+  input: NewKeyInput,
+  now: number,
+  maxPerOwner?: number,
+): Promise<IssuedKey | null> {
   const { key, record, stored } = await newStoredKey(config.API_KEY_SALT, input, now, null);
   if (maxPerOwner !== undefined && input.owner !== null) {
     if (!(await insertKeyWithinCap(env.DB, stored, maxPerOwner, now))) return null;
@@ -87,14 +98,27 @@ export async function listConfiguredKeys(env: Env, config: Config): Promise<ApiK
 export type RotateResult = { ok: true; issued: IssuedKey; old: ApiKeyRecord } | { ok: false; reason: 'not_found' | 'not_rotatable' };
 
 /** Issues a successor with the same name, scopes and limits; the old key works until `graceUntil`. */
-export async function rotateKey(env: Env, config: Config, id: string, graceSeconds: number, createdBy: string | null, now: number): Promise<RotateResult> {
+export async function rotateKey(
+  env: Env,
+  config: Config,
+  id: string,
+  graceSeconds: number,
+  createdBy: string | null,
+  now: number,
+): Promise<RotateResult> {
   if (isSeedKeyId(id)) return (await findSeedKey(config, id)) ? { ok: false, reason: 'not_rotatable' } : { ok: false, reason: 'not_found' };
   const old = await findKeyById(env.DB, id);
   if (!old) return { ok: false, reason: 'not_found' };
   const r = old.record;
   const input: NewKeyInput = {
-    name: r.name, scopes: r.scopes, rateLimit: r.rate_limit, maxConcurrency: r.max_concurrency, owner: r.owner,
-    expiresAt: r.expires_at, environment: r.environment === 'test' ? 'test' : 'live', createdBy,
+    name: r.name,
+    scopes: r.scopes,
+    rateLimit: r.rate_limit,
+    maxConcurrency: r.max_concurrency,
+    owner: r.owner,
+    expiresAt: r.expires_at,
+    environment: r.environment === 'test' ? 'test' : 'live',
+    createdBy,
   };
   const { key, record, stored } = await newStoredKey(config.API_KEY_SALT, input, now, r.id);
   const graceUntil = now + graceSeconds * 1000;

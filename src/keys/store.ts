@@ -38,13 +38,36 @@ const COLUMNS =
 function insertValues(k: StoredKey): unknown[] {
   const r = k.record;
   return [
-    r.id, k.digest, r.prefix, r.name, JSON.stringify(r.scopes), r.rate_limit, r.max_concurrency, r.owner, r.status,
-    r.environment, r.created_at, r.created_by, r.expires_at, r.revoked_at, r.rotated_from, r.rotated_to, r.grace_until, r.last_used_at,
+    r.id,
+    k.digest,
+    r.prefix,
+    r.name,
+    JSON.stringify(r.scopes),
+    r.rate_limit,
+    r.max_concurrency,
+    r.owner,
+    r.status,
+    r.environment,
+    r.created_at,
+    r.created_by,
+    r.expires_at,
+    r.revoked_at,
+    r.rotated_from,
+    r.rotated_to,
+    r.grace_until,
+    r.last_used_at,
   ];
 }
 
 export async function insertKey(db: D1Database, key: StoredKey): Promise<void> {
-  await db.prepare(`INSERT INTO api_keys (${COLUMNS}) VALUES (${COLUMNS.split(',').map(() => '?').join(', ')})`).bind(...insertValues(key)).run();
+  await db
+    .prepare(
+      `INSERT INTO api_keys (${COLUMNS}) VALUES (${COLUMNS.split(',')
+        .map(() => '?')
+        .join(', ')})`,
+    )
+    .bind(...insertValues(key))
+    .run();
 }
 
 /**
@@ -52,7 +75,9 @@ export async function insertKey(db: D1Database, key: StoredKey): Promise<void> {
  * expired) — one statement, so two concurrent creations cannot both pass the cap. False = at the cap.
  */
 export async function insertKeyWithinCap(db: D1Database, key: StoredKey, max: number, now: number): Promise<boolean> {
-  const placeholders = COLUMNS.split(',').map(() => '?').join(', ');
+  const placeholders = COLUMNS.split(',')
+    .map(() => '?')
+    .join(', ');
   const res = await db
     .prepare(
       `INSERT INTO api_keys (${COLUMNS}) SELECT ${placeholders} WHERE (SELECT COUNT(*) FROM api_keys WHERE owner = ? ` +
@@ -105,14 +130,19 @@ export async function listKeys(db: D1Database, o: ListKeysOptions): Promise<ApiK
     args.push(o.after.createdAt, o.after.createdAt, o.after.id);
   }
   const sql = `SELECT ${COLUMNS} FROM api_keys ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, id DESC LIMIT ?`;
-  const { results } = await db.prepare(sql).bind(...args, o.limit + 1).all<ApiKeyRow>();
+  const { results } = await db
+    .prepare(sql)
+    .bind(...args, o.limit + 1)
+    .all<ApiKeyRow>();
   return results.map((r) => fromRow(r).record);
 }
 
 /** Marks a key revoked (idempotent: the first revocation time is kept). */
 export async function markRevoked(db: D1Database, id: string, now: number): Promise<StoredKey | null> {
   const row = await db
-    .prepare(`UPDATE api_keys SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?), grace_until = NULL WHERE id = ? RETURNING ${COLUMNS}`)
+    .prepare(
+      `UPDATE api_keys SET status = 'revoked', revoked_at = COALESCE(revoked_at, ?), grace_until = NULL WHERE id = ? RETURNING ${COLUMNS}`,
+    )
     .bind(now, id)
     .first<ApiKeyRow>();
   return row ? fromRow(row) : null;
@@ -133,8 +163,16 @@ export async function setDisabled(db: D1Database, id: string, disabled: boolean)
  * active and unexpired, and the old key is marked rotated with its grace end. Two concurrent
  * rotations of one key: exactly one inserts a successor. Returns false when the old key was not rotatable.
  */
-export async function rotateKeyRows(db: D1Database, oldId: string, successor: StoredKey, graceUntil: number, now: number): Promise<boolean> {
-  const placeholders = COLUMNS.split(',').map(() => '?').join(', ');
+export async function rotateKeyRows(
+  db: D1Database,
+  oldId: string,
+  successor: StoredKey,
+  graceUntil: number,
+  now: number,
+): Promise<boolean> {
+  const placeholders = COLUMNS.split(',')
+    .map(() => '?')
+    .join(', ');
   const [inserted] = await db.batch([
     db
       .prepare(
@@ -143,7 +181,9 @@ export async function rotateKeyRows(db: D1Database, oldId: string, successor: St
       )
       .bind(...insertValues(successor), oldId, now),
     db
-      .prepare(`UPDATE api_keys SET status = 'rotated', rotated_to = ?, grace_until = ? WHERE id = ? AND status = 'active' AND EXISTS (SELECT 1 FROM api_keys WHERE id = ?)`)
+      .prepare(
+        `UPDATE api_keys SET status = 'rotated', rotated_to = ?, grace_until = ? WHERE id = ? AND status = 'active' AND EXISTS (SELECT 1 FROM api_keys WHERE id = ?)`,
+      )
       .bind(successor.record.id, graceUntil, oldId, successor.record.id),
   ]);
   return (inserted?.meta.changes ?? 0) === 1;
@@ -151,5 +191,8 @@ export async function rotateKeyRows(db: D1Database, oldId: string, successor: St
 
 /** Records use; callers throttle it (at most once a minute per key per isolate). */
 export async function touchLastUsed(db: D1Database, id: string, now: number): Promise<void> {
-  await db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').bind(now, id, now - 60_000).run();
+  await db
+    .prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)')
+    .bind(now, id, now - 60_000)
+    .run();
 }

@@ -21,7 +21,12 @@ const TOUCH_INTERVAL_MS = 60_000;
 const lastTouched = new Map<string, number>();
 
 function refuse(reason: string, rec?: ApiKeyRecord): AuthResult {
-  return { ok: false, code: 'invalid_credentials', reason, ...(rec ? { actor: { id: rec.id, kind: 'key' as const, name: rec.name } } : {}) };
+  return {
+    ok: false,
+    code: 'invalid_credentials',
+    reason,
+    ...(rec ? { actor: { id: rec.id, kind: 'key' as const, name: rec.name } } : {}),
+  };
 }
 
 function background(c: Context<AppEnv>, task: Promise<unknown>, what: string): void {
@@ -86,7 +91,10 @@ async function fromStore<T>(read: () => Promise<T>): Promise<T> {
     return await read();
   } catch (err) {
     console.error('api key store unavailable', String(err));
-    throw new GatewayError('service_unavailable', 'The key store is unavailable; retry shortly', { headers: { 'Retry-After': '5' }, cause: err });
+    throw new GatewayError('service_unavailable', 'The key store is unavailable; retry shortly', {
+      headers: { 'Retry-After': '5' },
+      cause: err,
+    });
   }
 }
 
@@ -101,7 +109,8 @@ export const verifyApiKey: CredentialVerifier = async (c, credential) => {
   const seed = await matchSeedKey(config, digest);
   let record: ApiKeyRecord | null;
   if (seed) record = seed.record;
-  else if (format.kind === 'foreign') return refuse('unknown_key'); // only seed keys may have another format
+  else if (format.kind === 'foreign')
+    return refuse('unknown_key'); // only seed keys may have another format
   else record = null;
   const now = Date.now();
   if (!seed) record = await fromStore(() => lookup(c, digest, now));

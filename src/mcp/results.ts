@@ -43,14 +43,19 @@ export async function refusalOf(res: Response): Promise<ToolRefusal> {
 /** A tool error naming the reason and the retry time. */
 export function refusalResult(r: ToolRefusal): CallToolResult {
   const retry = r.retry_after_seconds !== undefined ? ` Retry after ${r.retry_after_seconds} s.` : '';
-  return { isError: true, content: [{ type: 'text', text: `${r.code} (HTTP ${r.status}): ${r.detail}${retry}` }], structuredContent: { ...r } };
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${r.code} (HTTP ${r.status}): ${r.detail}${retry}` }],
+    structuredContent: { ...r },
+  };
 }
 
 /** The tool result for an answer; refusals become tool errors. */
 export async function toolResult(tool: ToolSpec, args: Record<string, unknown>, res: Response): Promise<CallToolResult> {
   if (!res.ok) return refusalResult(await refusalOf(res));
   const body = await readJson(res);
-  if (!body) return refusalResult({ status: 502, code: 'origin_unavailable', detail: 'The route answered something other than a JSON object' });
+  if (!body)
+    return refusalResult({ status: 502, code: 'origin_unavailable', detail: 'The route answered something other than a JSON object' });
   const text = (v: unknown) => (typeof v === 'string' ? v : '');
   switch (tool.result) {
     case 'markdown':
@@ -59,12 +64,14 @@ export async function toolResult(tool: ToolSpec, args: Record<string, unknown>, 
       return { content: [{ type: 'text', text: text(body.html) }], structuredContent: body };
     case 'image': {
       const data = text(body.screenshot);
-      if (!data) return refusalResult({ status: 502, code: 'crawl_failed', detail: text(body.error_message) || 'The page could not be captured' });
+      if (!data)
+        return refusalResult({ status: 502, code: 'crawl_failed', detail: text(body.error_message) || 'The page could not be captured' });
       return { content: [{ type: 'image', data, mimeType: 'image/png' }] };
     }
     case 'pdf': {
       const blob = text(body.pdf);
-      if (!blob) return refusalResult({ status: 502, code: 'crawl_failed', detail: text(body.error_message) || 'The page could not be printed' });
+      if (!blob)
+        return refusalResult({ status: 502, code: 'crawl_failed', detail: text(body.error_message) || 'The page could not be printed' });
       return { content: [{ type: 'resource', resource: { uri: text(args.url) || 'about:blank', mimeType: 'application/pdf', blob } }] };
     }
     default:

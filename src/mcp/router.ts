@@ -21,7 +21,10 @@ const tags = ['MCP'];
 const JsonRpcBody = z.union([z.object({}).catchall(z.unknown()), z.array(z.unknown()).min(1).max(100)]).openapi('JsonRpcMessage');
 
 const postRoute = protectedRoute({
-  method: 'post', path: '/mcp', tags, summary: 'MCP Streamable HTTP: JSON-RPC messages (tools/list, tools/call, ...)',
+  method: 'post',
+  path: '/mcp',
+  tags,
+  summary: 'MCP Streamable HTTP: JSON-RPC messages (tools/list, tools/call, ...)',
   permission: 'authenticated',
   request: jsonBody(JsonRpcBody),
   responses: {
@@ -32,7 +35,10 @@ const postRoute = protectedRoute({
 });
 
 const deleteRoute = protectedRoute({
-  method: 'delete', path: '/mcp', tags, summary: 'End an MCP session (Mcp-Session-Id)',
+  method: 'delete',
+  path: '/mcp',
+  tags,
+  summary: 'End an MCP session (Mcp-Session-Id)',
   permission: 'authenticated',
   responses: { 200: { description: 'Session ended' }, ...problemResponses(400, 401, 404, 429) },
 });

@@ -17,7 +17,13 @@
 import type { Context } from 'hono';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { AppEnv } from '../env';
 import { audit } from '../audit/audit';
@@ -46,11 +52,14 @@ export function messagesOf(body: unknown): Message[] {
 
 /** True when the post holds only calls to known tools: each pays through its own route request. */
 export function paidByToolCalls(messages: readonly Message[]): boolean {
-  return messages.length > 0 && messages.every((m) => {
-    if (m.method !== 'tools/call' || !m.params || typeof m.params !== 'object') return false;
-    const name = (m.params as { name?: unknown }).name;
-    return typeof name === 'string' && TOOL_BY_NAME.has(name);
-  });
+  return (
+    messages.length > 0 &&
+    messages.every((m) => {
+      if (m.method !== 'tools/call' || !m.params || typeof m.params !== 'object') return false;
+      const name = (m.params as { name?: unknown }).name;
+      return typeof name === 'string' && TOOL_BY_NAME.has(name);
+    })
+  );
 }
 
 /** Charges a post that no tool call pays for (1, like an HTTP request); throws the 429/503 when refused. */
@@ -77,7 +86,12 @@ function buildServer(c: Context<AppEnv>, app: AppDispatcher): Server {
     const result = await toolResult(tool, args, res);
     audit(c, {
       action: 'mcp_tool_called',
-      outcome: res.ok && !result.isError ? 'success' : res.status === 401 || res.status === 403 || res.status === 429 || res.status === 402 ? 'denied' : 'failure',
+      outcome:
+        res.ok && !result.isError
+          ? 'success'
+          : res.status === 401 || res.status === 403 || res.status === 429 || res.status === 402
+            ? 'denied'
+            : 'failure',
       status: res.status,
       reason: result.isError ? String((result.structuredContent as { code?: unknown } | undefined)?.code ?? 'tool_error') : undefined,
       details: { tool: tool.name, route: tool.route(args).path.split('?')[0], inner_request_id: innerRequestId(c.get('requestId'), n) },

@@ -42,49 +42,107 @@ const JobStatusInput = z.object({ task_id: TaskIdSchema }).strict();
 const JobResultsInput = z
   .object({
     task_id: TaskIdSchema,
-    cursor: z.string().regex(/^\d{1,6}$/).optional().openapi({ description: 'next_cursor of the previous page' }),
+    cursor: z
+      .string()
+      .regex(/^\d{1,6}$/)
+      .optional()
+      .openapi({ description: 'next_cursor of the previous page' }),
     limit: z.number().int().min(1).max(500).optional(),
   })
   .strict();
 
-const post = (path: string) => (args: Record<string, unknown>): RouteCall => ({ method: 'POST', path, body: args });
+const post =
+  (path: string) =>
+  (args: Record<string, unknown>): RouteCall => ({ method: 'POST', path, body: args });
 
 export const TOOLS: readonly ToolSpec[] = [
   {
-    name: 'crawl', title: 'Crawl URLs', permission: 'crawl:run', input: CrawlRequestSchema, route: post('/crawl'), result: 'json', readOnly: true,
+    name: 'crawl',
+    title: 'Crawl URLs',
+    permission: 'crawl:run',
+    input: CrawlRequestSchema,
+    route: post('/crawl'),
+    result: 'json',
+    readOnly: true,
     description: 'Crawl one or more URLs (POST /crawl). Returns {success, results:[CrawlResult]} with markdown, links, metadata.',
   },
   {
-    name: 'md', title: 'Page as Markdown', permission: 'crawl:run', input: MarkdownRequestSchema, route: post('/md'), result: 'markdown', readOnly: true,
+    name: 'md',
+    title: 'Page as Markdown',
+    permission: 'crawl:run',
+    input: MarkdownRequestSchema,
+    route: post('/md'),
+    result: 'markdown',
+    readOnly: true,
     description: 'Markdown of one page (POST /md). f: fit|raw|bm25|llm filter, q: query for bm25/llm.',
   },
   {
-    name: 'html', title: 'Page as HTML', permission: 'crawl:run', input: HtmlRequestSchema, route: post('/html'), result: 'html', readOnly: true,
+    name: 'html',
+    title: 'Page as HTML',
+    permission: 'crawl:run',
+    input: HtmlRequestSchema,
+    route: post('/html'),
+    result: 'html',
+    readOnly: true,
     description: 'Preprocessed HTML of one page (POST /html).',
   },
   {
-    name: 'screenshot', title: 'Screenshot', permission: 'crawl:screenshot', input: ScreenshotRequestSchema, route: post('/screenshot'), result: 'image', readOnly: true,
+    name: 'screenshot',
+    title: 'Screenshot',
+    permission: 'crawl:screenshot',
+    input: ScreenshotRequestSchema,
+    route: post('/screenshot'),
+    result: 'image',
+    readOnly: true,
     description: 'Full-page PNG screenshot of one page (POST /screenshot; needs crawl:screenshot).',
   },
   {
-    name: 'pdf', title: 'PDF', permission: 'crawl:pdf', input: PdfRequestSchema, route: post('/pdf'), result: 'pdf', readOnly: true,
+    name: 'pdf',
+    title: 'PDF',
+    permission: 'crawl:pdf',
+    input: PdfRequestSchema,
+    route: post('/pdf'),
+    result: 'pdf',
+    readOnly: true,
     description: 'PDF rendering of one page (POST /pdf; needs crawl:pdf).',
   },
   {
-    name: 'execute_js', title: 'Run JavaScript on a page', permission: 'crawl:js', input: ExecuteJsRequestSchema, route: post('/execute_js'), result: 'json', readOnly: false,
+    name: 'execute_js',
+    title: 'Run JavaScript on a page',
+    permission: 'crawl:js',
+    input: ExecuteJsRequestSchema,
+    route: post('/execute_js'),
+    result: 'json',
+    readOnly: false,
     description: 'Run scripts on a page and return its CrawlResult (POST /execute_js; needs crawl:js, which no default role grants).',
   },
   {
-    name: 'job_submit', title: 'Submit a crawl job', permission: 'jobs:write', input: CrawlJobRequestSchema, route: post('/crawl/job'), result: 'json', readOnly: false,
+    name: 'job_submit',
+    title: 'Submit a crawl job',
+    permission: 'jobs:write',
+    input: CrawlJobRequestSchema,
+    route: post('/crawl/job'),
+    result: 'json',
+    readOnly: false,
     description: 'Queue a crawl (POST /crawl/job); returns {task_id}. Poll with job_status, read pages with job_results.',
   },
   {
-    name: 'job_status', title: 'Job status', permission: 'jobs:read', input: JobStatusInput, result: 'json', readOnly: true,
+    name: 'job_status',
+    title: 'Job status',
+    permission: 'jobs:read',
+    input: JobStatusInput,
+    result: 'json',
+    readOnly: true,
     route: (a) => ({ method: 'GET', path: `/crawl/job/${encodeURIComponent(String(a.task_id))}` }),
     description: 'Status (and, for origin tasks, the result) of one of your jobs (GET /crawl/job/{task_id}).',
   },
   {
-    name: 'job_results', title: 'Job results', permission: 'jobs:read', input: JobResultsInput, result: 'json', readOnly: true,
+    name: 'job_results',
+    title: 'Job results',
+    permission: 'jobs:read',
+    input: JobResultsInput,
+    result: 'json',
+    readOnly: true,
     route: (a) => {
       const id = String(a.task_id);
       // Gateway jobs page their results; an origin task carries its result in its status.

@@ -49,9 +49,19 @@ export function enforceBudget(c: Context<AppEnv>, object: string, d: BudgetDecis
     return;
   }
   const retryAfter = Math.max(1, Math.ceil(applied.decision.resetMs / 1000));
-  audit(c, { action: 'rate_limited', outcome: 'denied', reason: 'quota_exhausted', status: 402, details: { required, remaining: d.view.remaining, resets_at: d.view.resets_at } });
-  throw new GatewayError('quota_exhausted', `This request may cost ${required} credits; ${d.view.remaining} of ${d.view.credits} are left this ${d.view.period} (refill at ${d.view.resets_at})`, {
-    headers: { ...rateLimitHeaders(appliedLimits(c)), 'Retry-After': String(retryAfter) },
-    extras: { remaining: d.view.remaining, resets_at: d.view.resets_at, required, credits: d.view.credits, period: d.view.period },
+  audit(c, {
+    action: 'rate_limited',
+    outcome: 'denied',
+    reason: 'quota_exhausted',
+    status: 402,
+    details: { required, remaining: d.view.remaining, resets_at: d.view.resets_at },
   });
+  throw new GatewayError(
+    'quota_exhausted',
+    `This request may cost ${required} credits; ${d.view.remaining} of ${d.view.credits} are left this ${d.view.period} (refill at ${d.view.resets_at})`,
+    {
+      headers: { ...rateLimitHeaders(appliedLimits(c)), 'Retry-After': String(retryAfter) },
+      extras: { remaining: d.view.remaining, resets_at: d.view.resets_at, required, credits: d.view.credits, period: d.view.period },
+    },
+  );
 }

@@ -43,13 +43,22 @@ function stub(env: Env, dimension: PrincipalDimension, id: string) {
 const TABLE: Record<PrincipalDimension, string> = { key: 'api_keys', user: 'users' };
 
 /** Sets (or with null removes) a principal's budget: D1 first, then the object that enforces it. */
-export async function setBudget(env: Env, dimension: PrincipalDimension, id: string, config: BudgetConfig | null): Promise<BudgetView | null> {
-  await env.DB.prepare(`UPDATE ${TABLE[dimension]} SET budget = ? WHERE id = ?`).bind(config ? JSON.stringify(config) : null, id).run();
+export async function setBudget(
+  env: Env,
+  dimension: PrincipalDimension,
+  id: string,
+  config: BudgetConfig | null,
+): Promise<BudgetView | null> {
+  await env.DB.prepare(`UPDATE ${TABLE[dimension]} SET budget = ? WHERE id = ?`)
+    .bind(config ? JSON.stringify(config) : null, id)
+    .run();
   try {
     return await stub(env, dimension, id).setBudget(config, budgetNow());
   } catch (err) {
     console.error('budget: the limiter object could not be updated', { dimension, error: String(err) });
-    throw new GatewayError('limiter_unavailable', 'The budget was saved but could not reach the rate limiter; repeat the request', { headers: { 'Retry-After': '5' } });
+    throw new GatewayError('limiter_unavailable', 'The budget was saved but could not reach the rate limiter; repeat the request', {
+      headers: { 'Retry-After': '5' },
+    });
   }
 }
 
@@ -67,8 +76,13 @@ export async function readBudget(env: Env, dimension: PrincipalDimension, id: st
 export async function readBudgets(env: Env, dimension: PrincipalDimension, ids: string[]): Promise<Map<string, BudgetView>> {
   const out = new Map<string, BudgetView>();
   if (ids.length === 0) return out;
-  const marks = ids.slice(0, 200).map(() => '?').join(',');
-  const rows = await env.DB.prepare(`SELECT id FROM ${TABLE[dimension]} WHERE budget IS NOT NULL AND id IN (${marks})`).bind(...ids.slice(0, 200)).all<{ id: string }>();
+  const marks = ids
+    .slice(0, 200)
+    .map(() => '?')
+    .join(',');
+  const rows = await env.DB.prepare(`SELECT id FROM ${TABLE[dimension]} WHERE budget IS NOT NULL AND id IN (${marks})`)
+    .bind(...ids.slice(0, 200))
+    .all<{ id: string }>();
   const found = rows.results.map((r) => r.id);
   // Seed keys live in config, not D1: their budgets are only in their objects.
   const seeds = dimension === 'key' ? ids.filter((i) => i.startsWith('seed_')) : [];
@@ -85,6 +99,7 @@ export async function readBudgets(env: Env, dimension: PrincipalDimension, ids: 
 export function budgetProblem(own: BudgetView | null, requested: BudgetConfig | null | undefined): string | null {
   if (!own) return null;
   if (!requested) return `must be set: your own credential has a budget of ${own.credits} credits per ${own.period}`;
-  if (requested.period !== own.period || requested.credits > own.credits) return `may not exceed your own (${own.credits} credits per ${own.period})`;
+  if (requested.period !== own.period || requested.credits > own.credits)
+    return `may not exceed your own (${own.credits} credits per ${own.period})`;
   return null;
 }

@@ -14,7 +14,19 @@ export function recordMcpCall(c: Context<AppEnv>, call: ToolCallInfo, credits: n
   if (!principal) return;
   recordUsage(
     c.env.DB,
-    { ...attribution(principal), route: 'mcp', engine: 'origin', requests: 1, pages: Math.max(1, call.urls), failedPages: 0, errors: 0, bytes: 0, browserMs: 0, originMs: 0, credits },
+    {
+      ...attribution(principal),
+      route: 'mcp',
+      engine: 'origin',
+      requests: 1,
+      pages: Math.max(1, call.urls),
+      failedPages: 0,
+      errors: 0,
+      bytes: 0,
+      browserMs: 0,
+      originMs: 0,
+      credits,
+    },
     Date.now(),
     background,
   );

@@ -34,7 +34,12 @@ function settleOnce(c: Context<AppEnv>, meter: Meter): (o: Omit<Outcome, 'endedA
     const bg = background(c);
     if (reservation && reservation.credits > credits) {
       try {
-        queueRefund(c.env.RATE_LIMITER, reservation.object, { credits: reservation.credits - credits, periodStart: reservation.periodStart }, bg);
+        queueRefund(
+          c.env.RATE_LIMITER,
+          reservation.object,
+          { credits: reservation.credits - credits, periodStart: reservation.periodStart },
+          bg,
+        );
       } catch (err) {
         console.error('budget refund could not be queued', { error: String(err) });
       }
@@ -44,7 +49,10 @@ function settleOnce(c: Context<AppEnv>, meter: Meter): (o: Omit<Outcome, 'endedA
 }
 
 /** Counts bytes and lines of a body and reports its ending (end, error or cancel) exactly once. */
-function countingBody(body: ReadableStream<Uint8Array>, onEnd: (bytes: number, lines: number, aborted: boolean) => void): ReadableStream<Uint8Array> {
+function countingBody(
+  body: ReadableStream<Uint8Array>,
+  onEnd: (bytes: number, lines: number, aborted: boolean) => void,
+): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let bytes = 0;
   let lines = 0;

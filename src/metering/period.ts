@@ -7,13 +7,17 @@ export type BudgetPeriod = 'day' | 'month';
 /** Start (epoch ms) of the period that contains `now`. */
 export function periodStart(period: BudgetPeriod, now: number): number {
   const d = new Date(now);
-  return period === 'day' ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  return period === 'day'
+    ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
+    : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
 /** Start (epoch ms) of the next period: when the budget refills. */
 export function periodEnd(period: BudgetPeriod, now: number): number {
   const d = new Date(periodStart(period, now));
-  return period === 'day' ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1) : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  return period === 'day'
+    ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)
+    : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }
 
 /** Nominal period length in seconds (the `w` of the RateLimit-Policy header). */

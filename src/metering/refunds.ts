@@ -28,7 +28,12 @@ export function takeRefunds(ns: LimiterNamespace, name: string): BudgetRefund[] 
 }
 
 /** Puts refunds back (an admit that could not be sent). */
-export function requeueRefunds(ns: LimiterNamespace, name: string, refunds: BudgetRefund[], background?: (p: Promise<unknown>) => void): void {
+export function requeueRefunds(
+  ns: LimiterNamespace,
+  name: string,
+  refunds: BudgetRefund[],
+  background?: (p: Promise<unknown>) => void,
+): void {
   for (const r of refunds) queueRefund(ns, name, r, background);
 }
 
@@ -40,7 +45,11 @@ async function flush(ns: LimiterNamespace, name: string): Promise<void> {
     await ns.get(ns.idFromName(name)).refundBudget(list, budgetNow());
   } catch (err) {
     const credits = list.reduce((a, r) => a + r.credits, 0);
-    console.error('budget refund failed; the principal keeps the reservation until the period ends', { object: name, credits, error: String(err) });
+    console.error('budget refund failed; the principal keeps the reservation until the period ends', {
+      object: name,
+      credits,
+      error: String(err),
+    });
   }
 }
 

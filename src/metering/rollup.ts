@@ -53,7 +53,22 @@ export function rollupStatement(db: D1Database, d: RollupDelta, day: number): D1
          bytes = bytes + excluded.bytes, browser_ms = browser_ms + excluded.browser_ms, origin_ms = origin_ms + excluded.origin_ms,
          credits = credits + excluded.credits`,
     )
-    .bind(day, d.tenant, d.keyId, d.userId, d.route, d.engine, d.requests, d.pages, d.failedPages, d.errors, d.bytes, d.browserMs, d.originMs, d.credits);
+    .bind(
+      day,
+      d.tenant,
+      d.keyId,
+      d.userId,
+      d.route,
+      d.engine,
+      d.requests,
+      d.pages,
+      d.failedPages,
+      d.errors,
+      d.bytes,
+      d.browserMs,
+      d.originMs,
+      d.credits,
+    );
 }
 
 async function flush(db: D1Database): Promise<void> {

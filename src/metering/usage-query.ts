@@ -46,9 +46,9 @@ const SUMS = `coalesce(sum(requests),0) AS requests, coalesce(sum(pages),0) AS p
 function where(scope: UsageScope, from: number, to: number): { sql: string; args: unknown[] } {
   const parts = ['day >= ?', 'day < ?'];
   const args: unknown[] = [dayOf(from), to];
-  if (scope.tenant !== undefined) (parts.push('tenant = ?'), args.push(scope.tenant));
-  if (scope.keyId !== undefined) (parts.push('key_id = ?'), args.push(scope.keyId));
-  if (scope.userId !== undefined) (parts.push('user_id = ?'), args.push(scope.userId));
+  if (scope.tenant !== undefined) parts.push('tenant = ?'), args.push(scope.tenant);
+  if (scope.keyId !== undefined) parts.push('key_id = ?'), args.push(scope.keyId);
+  if (scope.userId !== undefined) parts.push('user_id = ?'), args.push(scope.userId);
   return { sql: parts.join(' AND '), args };
 }
 
@@ -77,7 +77,18 @@ export async function meteredUsage(db: D1Database, scope: UsageScope, from: numb
   for (const r of days!.results) {
     const day = Number(r.day);
     const s = pick(r);
-    const d = daily.get(day) ?? { day: new Date(day).toISOString().slice(0, 10), requests: 0, pages: 0, failed_pages: 0, errors: 0, bytes: 0, browser_ms: 0, origin_ms: 0, credits: 0, by_engine: {} };
+    const d = daily.get(day) ?? {
+      day: new Date(day).toISOString().slice(0, 10),
+      requests: 0,
+      pages: 0,
+      failed_pages: 0,
+      errors: 0,
+      bytes: 0,
+      browser_ms: 0,
+      origin_ms: 0,
+      credits: 0,
+      by_engine: {},
+    };
     for (const k of Object.keys(s) as (keyof UsageSums)[]) d[k] += s[k];
     d.by_engine[String(r.engine)] = s.pages;
     daily.set(day, d);
@@ -94,7 +105,9 @@ export async function meteredUsage(db: D1Database, scope: UsageScope, from: numb
 export async function usageRows(db: D1Database, scope: UsageScope, from: number, to: number, limit = 10_000): Promise<UsageRow[]> {
   const w = where(scope, from, to);
   const rows = await db
-    .prepare(`SELECT day, tenant, key_id, user_id, route, engine, requests, pages, failed_pages, errors, bytes, browser_ms, origin_ms, credits FROM usage_rollups WHERE ${w.sql} ORDER BY day, tenant, key_id, user_id, route, engine LIMIT ?`)
+    .prepare(
+      `SELECT day, tenant, key_id, user_id, route, engine, requests, pages, failed_pages, errors, bytes, browser_ms, origin_ms, credits FROM usage_rollups WHERE ${w.sql} ORDER BY day, tenant, key_id, user_id, route, engine LIMIT ?`,
+    )
     .bind(...w.args, limit)
     .all<Record<string, unknown>>();
   return rows.results.map((r) => ({

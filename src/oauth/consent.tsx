@@ -41,7 +41,13 @@ const SCOPE_TEXT: Record<string, string> = {
 const api = (c: Context<AppEnv>): OAuthHelpers => oauthApi(requestUrl(c).origin, c.get('config'), c.env);
 
 function problemPage(c: Context<AppEnv>, me: Me | null, message: string, status: 400 | 403 = 400): Response {
-  return send(c, <Page title="Authorization failed" me={me} error={message}><p>Start the connection again from your MCP client.</p></Page>, status);
+  return send(
+    c,
+    <Page title="Authorization failed" me={me} error={message}>
+      <p>Start the connection again from your MCP client.</p>
+    </Page>,
+    status,
+  );
 }
 
 /** Maps the provider's request errors: redirect only when it validated the redirect URI, else render. */
@@ -58,33 +64,72 @@ function SignIn(props: { next: string; error: string | null }) {
       <p>An MCP client asks to use crawlgate as you. Sign in with your crawlgate account to continue.</p>
       <form method="post" action={`${AUTHORIZE_PATH}/login`}>
         <input type="hidden" name="next" value={props.next} />
-        <p><label>Username <input name="username" autocomplete="username" required /></label></p>
-        <p><label>Password <input name="password" type="password" autocomplete="current-password" required /></label></p>
+        <p>
+          <label>
+            Username <input name="username" autocomplete="username" required />
+          </label>
+        </p>
+        <p>
+          <label>
+            Password <input name="password" type="password" autocomplete="current-password" required />
+          </label>
+        </p>
         <button type="submit">Sign in</button>
       </form>
     </Page>
   );
 }
 
-function Consent(props: { me: Me; csrf: string; handle: string; clientName: string; verifiedDomain?: string; redirectHost: string; loopback: boolean; offered: string[]; checked: Set<string> }) {
+function Consent(props: {
+  me: Me;
+  csrf: string;
+  handle: string;
+  clientName: string;
+  verifiedDomain?: string;
+  redirectHost: string;
+  loopback: boolean;
+  offered: string[];
+  checked: Set<string>;
+}) {
   return (
     <Page title={`Allow ${props.clientName} to use crawlgate?`} me={props.me} csrf={props.csrf}>
       <p>
-        {props.verifiedDomain ? <>Published by <strong>{props.verifiedDomain}</strong>.</> : 'This app registered itself; its name is not verified.'} Access will be sent to{' '}
-        <strong>{props.redirectHost}</strong>.
+        {props.verifiedDomain ? (
+          <>
+            Published by <strong>{props.verifiedDomain}</strong>.
+          </>
+        ) : (
+          'This app registered itself; its name is not verified.'
+        )}{' '}
+        Access will be sent to <strong>{props.redirectHost}</strong>.
       </p>
-      {props.loopback && <p class="error"><strong>This sends access to an app on your computer.</strong> Continue only if you just started signing in from it.</p>}
+      {props.loopback && (
+        <p class="error">
+          <strong>This sends access to an app on your computer.</strong> Continue only if you just started signing in from it.
+        </p>
+      )}
       <form method="post" action={AUTHORIZE_PATH}>
         <input type="hidden" name="csrf" value={props.csrf} />
         <input type="hidden" name="handle" value={props.handle} />
         <fieldset>
           <legend>It may act as {props.me.principal.name} with these permissions (never more than you hold):</legend>
           {props.offered.map((s) => (
-            <p><label><input type="checkbox" name="scope" value={s} checked={props.checked.has(s)} /> {SCOPE_TEXT[s] ?? s} <code>{s}</code></label></p>
+            <p>
+              <label>
+                <input type="checkbox" name="scope" value={s} checked={props.checked.has(s)} /> {SCOPE_TEXT[s] ?? s} <code>{s}</code>
+              </label>
+            </p>
           ))}
         </fieldset>
         <p>You can revoke this access at any time under Connected apps (/dashboard/grants).</p>
-        <p><button type="submit" name="decision" value="approve">Allow</button> <button type="submit" name="decision" value="deny">Deny</button></p>
+        <p>
+          <button type="submit" name="decision" value="approve">
+            Allow
+          </button>{' '}
+          <button type="submit" name="decision" value="deny">
+            Deny
+          </button>
+        </p>
       </form>
     </Page>
   );
@@ -111,13 +156,44 @@ async function signedIn(c: Context<AppEnv>): Promise<{ session: DashSession; me:
   return me && me.ok && me.body.kind === 'user' ? { session, me: me.body } : null;
 }
 
-const formBody = { body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: z.record(z.string(), z.unknown()) } } } };
-const html = { 200: { description: 'HTML page' }, 302: { description: 'Redirect to the client' }, 303: { description: 'Redirect' }, 400: { description: 'Error page' }, 403: { description: 'Error page' } };
+const formBody = {
+  body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: z.record(z.string(), z.unknown()) } } },
+};
+const html = {
+  200: { description: 'HTML page' },
+  302: { description: 'Redirect to the client' },
+  303: { description: 'Redirect' },
+  400: { description: 'Error page' },
+  403: { description: 'Error page' },
+};
 
 const SESSION_PERMISSION = { 'x-permission': 'public (dashboard session sign-in, CSRF-checked forms)' } as const;
-const authorizeRoute = createRoute({ method: 'get', path: AUTHORIZE_PATH, tags: ['OAuth'], summary: 'Authorization endpoint: sign in and consent (HTML)', ...SESSION_PERMISSION, responses: html });
-const consentRoute = createRoute({ method: 'post', path: AUTHORIZE_PATH, tags: ['OAuth'], summary: 'Consent decision (form; CSRF-checked)', ...SESSION_PERMISSION, request: formBody, responses: html });
-const authorizeLoginRoute = createRoute({ method: 'post', path: `${AUTHORIZE_PATH}/login`, tags: ['OAuth'], summary: 'Sign in on the way to the consent page (form)', ...SESSION_PERMISSION, request: formBody, responses: html });
+const authorizeRoute = createRoute({
+  method: 'get',
+  path: AUTHORIZE_PATH,
+  tags: ['OAuth'],
+  summary: 'Authorization endpoint: sign in and consent (HTML)',
+  ...SESSION_PERMISSION,
+  responses: html,
+});
+const consentRoute = createRoute({
+  method: 'post',
+  path: AUTHORIZE_PATH,
+  tags: ['OAuth'],
+  summary: 'Consent decision (form; CSRF-checked)',
+  ...SESSION_PERMISSION,
+  request: formBody,
+  responses: html,
+});
+const authorizeLoginRoute = createRoute({
+  method: 'post',
+  path: `${AUTHORIZE_PATH}/login`,
+  tags: ['OAuth'],
+  summary: 'Sign in on the way to the consent page (form)',
+  ...SESSION_PERMISSION,
+  request: formBody,
+  responses: html,
+});
 
 export const consentRouter = createRouter()
   .openapi(authorizeRoute, async (c) => {
@@ -131,9 +207,19 @@ export const consentRouter = createRouter()
     if (!who) {
       // SameSite=Strict: a cross-site arrival carries no session cookie; a same-origin reload does.
       if (c.req.header('Sec-Fetch-Site') === 'cross-site') {
-        return send(c, (
-          <html lang="en"><head><meta charset="utf-8" /><meta http-equiv="refresh" content="0" /><title>Continuing… · crawlgate</title></head><body><p>Continuing to the sign-in page…</p></body></html>
-        )) as never;
+        return send(
+          c,
+          <html lang="en">
+            <head>
+              <meta charset="utf-8" />
+              <meta http-equiv="refresh" content="0" />
+              <title>Continuing… · crawlgate</title>
+            </head>
+            <body>
+              <p>Continuing to the sign-in page…</p>
+            </body>
+          </html>,
+        ) as never;
       }
       return send(c, <SignIn next={localAuthorizePath(c)} error={null} />) as never;
     }
@@ -145,13 +231,22 @@ export const consentRouter = createRouter()
     const asked = request.scope.length > 0 ? request.scope : [...REQUIRED_SCOPES];
     const consent = await oauth.beginConsent(request);
     const csrf = await csrfToken(c.get('config').JWT_SECRET_KEY, who.session.data.nonce);
-    for (const cookie of (consent.headers as unknown as { getSetCookie(): string[] }).getSetCookie()) c.header('Set-Cookie', cookie, { append: true });
-    return send(c, (
+    for (const cookie of (consent.headers as unknown as { getSetCookie(): string[] }).getSetCookie())
+      c.header('Set-Cookie', cookie, { append: true });
+    return send(
+      c,
       <Consent
-        me={who.me} csrf={csrf} handle={consent.handle} clientName={details.clientName} verifiedDomain={details.clientDomain}
-        redirectHost={details.redirectHost} loopback={details.redirectIsLoopback} offered={offered} checked={new Set(asked.filter((s) => offered.includes(s as never)))}
-      />
-    )) as never;
+        me={who.me}
+        csrf={csrf}
+        handle={consent.handle}
+        clientName={details.clientName}
+        verifiedDomain={details.clientDomain}
+        redirectHost={details.redirectHost}
+        loopback={details.redirectIsLoopback}
+        offered={offered}
+        checked={new Set(asked.filter((s) => offered.includes(s as never)))}
+      />,
+    ) as never;
   })
   .openapi(consentRoute, async (c) => {
     const g = await guardPost(c).catch((err: unknown) => {
@@ -185,15 +280,37 @@ export const consentRouter = createRouter()
     const details = await oauth.describeConsent(approved.request);
     const grantId = newGrantId();
     const userId = me.body.principal.id;
-    await insertGrant(c.env.DB, { id: grantId, userId, clientId: approved.request.clientId, clientName: details.clientName, redirectHost: details.redirectHost, scopes: granted }, Date.now());
+    await insertGrant(
+      c.env.DB,
+      {
+        id: grantId,
+        userId,
+        clientId: approved.request.clientId,
+        clientName: details.clientName,
+        redirectHost: details.redirectHost,
+        scopes: granted,
+      },
+      Date.now(),
+    );
     let redirectTo: string;
     try {
-      ({ redirectTo } = await oauth.completeAuthorization({ request: approved.request, userId, scope: [...granted], props: { grant: grantId }, metadata: { grant: grantId } }));
+      ({ redirectTo } = await oauth.completeAuthorization({
+        request: approved.request,
+        userId,
+        scope: [...granted],
+        props: { grant: grantId },
+        metadata: { grant: grantId },
+      }));
     } catch (err) {
       await deleteGrant(c.env.DB, grantId); // fail closed: no row, no token works
       throw err;
     }
-    audit(c, { action: 'grant_created', outcome: 'success', status: 302, details: { grant_id: grantId, client_id: approved.request.clientId.slice(0, 200), scopes: granted } });
+    audit(c, {
+      action: 'grant_created',
+      outcome: 'success',
+      status: 302,
+      details: { grant_id: grantId, client_id: approved.request.clientId.slice(0, 200), scopes: granted },
+    });
     approved.headers.set('Location', redirectTo);
     return new Response(null, { status: 302, headers: approved.headers }) as never;
   })
@@ -204,12 +321,17 @@ export const consentRouter = createRouter()
     const safeNext = next.startsWith(`${AUTHORIZE_PATH}?`) && !next.includes('\\') ? next : null;
     if (!safeNext) return problemPage(c, null, 'Start the connection again from your MCP client.') as never;
     if (!checkOrigin(c)) return send(c, <SignIn next={safeNext} error="This form was submitted from another site." />, 403) as never;
-    const res = await gatewayFetch(c, 'POST', '/auth/token', { json: { username: form.username ?? '', password: form.password ?? '', grant_type: 'password' } });
+    const res = await gatewayFetch(c, 'POST', '/auth/token', {
+      json: { username: form.username ?? '', password: form.password ?? '', grant_type: 'password' },
+    });
     const out = await toResult<{ access_token: string; refresh_token: string }>(res);
     if (!out.ok) {
       const msg = out.status === 429 ? 'Too many attempts. Wait a moment and try again.' : 'Wrong username or password.';
       return send(c, <SignIn next={safeNext} error={msg} />, out.status === 429 ? 403 : 400) as never;
     }
-    c.header('Set-Cookie', await newSessionCookie(c, { access: out.body.access_token, refresh: out.body.refresh_token, nonce: newNonce() }));
+    c.header(
+      'Set-Cookie',
+      await newSessionCookie(c, { access: out.body.access_token, refresh: out.body.refresh_token, nonce: newNonce() }),
+    );
     return c.redirect(safeNext, 303) as never;
   });

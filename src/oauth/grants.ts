@@ -78,8 +78,15 @@ export interface NewGrant {
  */
 export async function insertGrant(db: D1Database, g: NewGrant, now: number): Promise<void> {
   await db.batch([
-    db.prepare("UPDATE oauth_grants SET revoked_at = ?1, revoked_reason = 'replaced' WHERE user_id = ?2 AND client_id = ?3 AND revoked_at IS NULL").bind(now, g.userId, g.clientId),
-    db.prepare('INSERT INTO oauth_grants (id, user_id, client_id, client_name, redirect_host, scopes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)')
+    db
+      .prepare(
+        "UPDATE oauth_grants SET revoked_at = ?1, revoked_reason = 'replaced' WHERE user_id = ?2 AND client_id = ?3 AND revoked_at IS NULL",
+      )
+      .bind(now, g.userId, g.clientId),
+    db
+      .prepare(
+        'INSERT INTO oauth_grants (id, user_id, client_id, client_name, redirect_host, scopes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)',
+      )
       .bind(g.id, g.userId, g.clientId, g.clientName.slice(0, 200), g.redirectHost.slice(0, 255), JSON.stringify(g.scopes), now),
   ]);
 }
@@ -110,7 +117,10 @@ export async function grantWithUser(db: D1Database, id: string): Promise<GrantWi
 }
 
 /** Grants newest first, for one user or (admins) everyone; cursor = `<created_at>:<id>` of the last row. */
-export async function listGrants(db: D1Database, opts: { userId?: string; limit: number; cursor?: { createdAt: number; id: string } }): Promise<{ items: GrantRecord[]; next: string | null }> {
+export async function listGrants(
+  db: D1Database,
+  opts: { userId?: string; limit: number; cursor?: { createdAt: number; id: string } },
+): Promise<{ items: GrantRecord[]; next: string | null }> {
   const where: string[] = [];
   const binds: unknown[] = [];
   if (opts.userId) {
@@ -123,7 +133,10 @@ export async function listGrants(db: D1Database, opts: { userId?: string; limit:
   }
   binds.push(opts.limit + 1);
   const sql = `SELECT * FROM oauth_grants ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?${binds.length}`;
-  const { results } = await db.prepare(sql).bind(...binds).all<GrantRow>();
+  const { results } = await db
+    .prepare(sql)
+    .bind(...binds)
+    .all<GrantRow>();
   const page = results.slice(0, opts.limit);
   const last = page[page.length - 1];
   return { items: page.map(toRecord), next: results.length > opts.limit && last ? `${last.created_at}:${last.id}` : null };
@@ -140,7 +153,9 @@ export async function getGrant(db: D1Database, id: string): Promise<GrantRecord 
  */
 export async function revokeGrant(env: Env, config: Config, origin: string, grant: GrantRecord, now: number): Promise<GrantRecord> {
   if (!grant.revoked_at) {
-    await env.DB.prepare("UPDATE oauth_grants SET revoked_at = ?1, revoked_reason = 'revoked' WHERE id = ?2 AND revoked_at IS NULL").bind(now, grant.id).run();
+    await env.DB.prepare("UPDATE oauth_grants SET revoked_at = ?1, revoked_reason = 'revoked' WHERE id = ?2 AND revoked_at IS NULL")
+      .bind(now, grant.id)
+      .run();
   }
   const api = oauthApi(origin, config, env);
   let cursor: string | undefined;

@@ -24,7 +24,11 @@ async function provider(c: Context<AppEnv>): Promise<Response> {
   const headers = new Headers(raw.headers);
   headers.delete('Origin');
   const bytes = requestBody(c).bytes;
-  const req = new Request(raw.url, { method: raw.method, headers, body: raw.method === 'GET' || raw.method === 'HEAD' ? undefined : bytes });
+  const req = new Request(raw.url, {
+    method: raw.method,
+    headers,
+    body: raw.method === 'GET' || raw.method === 'HEAD' ? undefined : bytes,
+  });
   let ctx: ExecutionContext | undefined;
   try {
     ctx = c.executionCtx as ExecutionContext;
@@ -48,26 +52,48 @@ export function protectedResourceMetadata(origin: string) {
 }
 
 const asMetadata = createRoute({
-  method: 'get', path: '/.well-known/oauth-authorization-server', tags, summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', 'x-permission': 'public',
+  method: 'get',
+  path: '/.well-known/oauth-authorization-server',
+  tags,
+  summary: 'OAuth 2.0 authorization server metadata (RFC 8414)',
+  'x-permission': 'public',
   responses: { 200: { description: 'Metadata', content: { 'application/json': { schema: anyJson } } } },
 });
 
 const prm = (path: string) =>
   createRoute({
-    method: 'get', path, tags, summary: 'OAuth 2.0 protected resource metadata for /mcp (RFC 9728)', 'x-permission': 'public',
+    method: 'get',
+    path,
+    tags,
+    summary: 'OAuth 2.0 protected resource metadata for /mcp (RFC 9728)',
+    'x-permission': 'public',
     responses: { 200: { description: 'Metadata', content: { 'application/json': { schema: anyJson } } } },
   });
 
 const register = createRoute({
-  method: 'post', path: '/oauth/register', tags, summary: 'Dynamic client registration (RFC 7591)', 'x-permission': 'public (IP rate limit)',
+  method: 'post',
+  path: '/oauth/register',
+  tags,
+  summary: 'Dynamic client registration (RFC 7591)',
+  'x-permission': 'public (IP rate limit)',
   request: { body: { required: true, content: { 'application/json': { schema: anyJson } } } },
-  responses: { 201: { description: 'The registered client', content: { 'application/json': { schema: anyJson } } }, ...problemResponses(400, 413, 415, 429) },
+  responses: {
+    201: { description: 'The registered client', content: { 'application/json': { schema: anyJson } } },
+    ...problemResponses(400, 413, 415, 429),
+  },
 });
 
 const token = createRoute({
-  method: 'post', path: '/oauth/token', tags, summary: 'Token endpoint: authorization_code (PKCE S256), refresh_token; token revocation (RFC 7009)', 'x-permission': 'public (OAuth client authentication, PKCE)',
+  method: 'post',
+  path: '/oauth/token',
+  tags,
+  summary: 'Token endpoint: authorization_code (PKCE S256), refresh_token; token revocation (RFC 7009)',
+  'x-permission': 'public (OAuth client authentication, PKCE)',
   request: { body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: z.record(z.string(), z.string()) } } } },
-  responses: { 200: { description: 'Tokens', content: { 'application/json': { schema: anyJson } } }, ...problemResponses(400, 401, 413, 415, 429) },
+  responses: {
+    200: { description: 'Tokens', content: { 'application/json': { schema: anyJson } } },
+    ...problemResponses(400, 401, 413, 415, 429),
+  },
 });
 
 export const oauthRouter = createRouter()

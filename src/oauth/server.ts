@@ -16,7 +16,16 @@ import type { Permission } from '../auth/rbac';
 
 /** What a grant may carry: the crawl and job permissions the tools use. Never key, user or audit admin. */
 export const GRANTABLE_SCOPES: readonly Permission[] = [
-  'crawl:run', 'crawl:screenshot', 'crawl:pdf', 'crawl:js', 'crawl:llm', 'crawl:proxy', 'crawl:headers', 'crawl:deep', 'jobs:write', 'jobs:read',
+  'crawl:run',
+  'crawl:screenshot',
+  'crawl:pdf',
+  'crawl:js',
+  'crawl:llm',
+  'crawl:proxy',
+  'crawl:headers',
+  'crawl:deep',
+  'jobs:write',
+  'jobs:read',
 ];
 
 /** The baseline a client asks for first (RFC 9728 `scopes_supported`, the 401's `scope`). */
@@ -32,7 +41,10 @@ export const mcpResource = (origin: string) => `${origin}/mcp`;
 const servers = new Map<string, OAuthAuthorizationServer<Env>>();
 
 /** The authorization server for this origin (built once per isolate and settings). */
-export function authorizationServer(origin: string, config: Pick<Config, 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL'>): OAuthAuthorizationServer<Env> {
+export function authorizationServer(
+  origin: string,
+  config: Pick<Config, 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL'>,
+): OAuthAuthorizationServer<Env> {
   const key = `${origin}|${config.ACCESS_TOKEN_TTL}|${config.REFRESH_TOKEN_TTL}`;
   let server = servers.get(key);
   if (!server) {

@@ -38,7 +38,10 @@ export const verifyOAuthToken: CredentialVerifier = async (c, token) => {
   try {
     validated = await authorizationServer(origin, config).validateToken<{ grant?: unknown }>(mcpResource(origin), token, c.env);
   } catch (err) {
-    throw new GatewayError('service_unavailable', 'The authorization store is unavailable; retry shortly', { headers: { 'Retry-After': '5' }, cause: err });
+    throw new GatewayError('service_unavailable', 'The authorization store is unavailable; retry shortly', {
+      headers: { 'Retry-After': '5' },
+      cause: err,
+    });
   }
   if (!validated) return { ok: false, code: 'invalid_token', reason: 'unknown_oauth_token' };
   const grantId = typeof validated.props?.grant === 'string' ? validated.props.grant : null;
@@ -47,9 +50,11 @@ export const verifyOAuthToken: CredentialVerifier = async (c, token) => {
   const found = await grantWithUser(c.env.DB, grantId);
   if (!found || found.user.id !== validated.userId) return { ok: false, code: 'token_revoked', reason: 'grant_unknown', actor };
   const named = { ...actor, name: found.user.username };
-  if (found.grant.revoked_at !== null) return { ok: false, code: 'token_revoked', reason: `grant_${found.grant.revoked_reason ?? 'revoked'}`, actor: named };
+  if (found.grant.revoked_at !== null)
+    return { ok: false, code: 'token_revoked', reason: `grant_${found.grant.revoked_reason ?? 'revoked'}`, actor: named };
   if (found.user.disabled === 1) return { ok: false, code: 'token_revoked', reason: 'user_disabled', actor: named };
-  if (found.grant.created_at < found.user.tokens_valid_after) return { ok: false, code: 'token_revoked', reason: 'tokens_invalidated', actor: named };
+  if (found.grant.created_at < found.user.tokens_valid_after)
+    return { ok: false, code: 'token_revoked', reason: 'tokens_invalidated', actor: named };
   const roles = rolesOf(found.user.roles);
   const current = new Set(permissionsForRoles(roles, config.ROLE_PERMISSIONS));
   const granted = parseScopes(found.grant.scopes).filter((p) => current.has(p) && validated.scope.includes(p));

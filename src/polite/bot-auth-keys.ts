@@ -29,7 +29,8 @@ export function parseBotAuthKeys(raw: string | undefined): BotAuthKey[] | string
   const keys: BotAuthKey[] = [];
   for (const [i, k] of parsed.entries()) {
     const jwk = k as Record<string, unknown> | null;
-    if (!jwk || typeof jwk !== 'object' || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') return `entry ${i} is not an Ed25519 JWK (kty "OKP", crv "Ed25519")`;
+    if (!jwk || typeof jwk !== 'object' || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519')
+      return `entry ${i} is not an Ed25519 JWK (kty "OKP", crv "Ed25519")`;
     // RFC 8037 §2: x and d are the 32-byte public and private keys, base64url without padding (43 chars).
     if (typeof jwk.x !== 'string' || jwk.x.length !== 43 || !B64URL.test(jwk.x)) return `entry ${i} has no valid public key "x"`;
     if (typeof jwk.d !== 'string' || jwk.d.length !== 43 || !B64URL.test(jwk.d)) return `entry ${i} has no valid private key "d"`;

@@ -60,7 +60,11 @@ export async function botAuthHeaders(url: string, method: string, o: SignOptions
  * configured public key, `application/http-message-signatures-directory+json`, signed by each key
  * (tag "http-message-signatures-directory", covering `@authority;req`).
  */
-export async function directoryResponse(requestUrl: string, keys: readonly BotAuthKey[], now = Date.now()): Promise<{ body: string; headers: Record<string, string> }> {
+export async function directoryResponse(
+  requestUrl: string,
+  keys: readonly BotAuthKey[],
+  now = Date.now(),
+): Promise<{ body: string; headers: Record<string, string> }> {
   const body = JSON.stringify({ keys: keys.map(publicJwk) });
   const headers: Record<string, string> = {
     'Content-Type': MediaType.HTTP_MESSAGE_SIGNATURES_DIRECTORY,

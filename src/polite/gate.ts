@@ -22,7 +22,9 @@ export const DEFAULT_CONTACT_URL = 'https://github.com/crawlgate';
 
 /** CRAWLER_USER_AGENT, or one naming crawlgate, its version and CRAWLER_CONTACT_URL. */
 export function crawlerUserAgent(config: Pick<Config, 'CRAWLER_USER_AGENT' | 'CRAWLER_CONTACT_URL'>): string {
-  return config.CRAWLER_USER_AGENT ?? `Mozilla/5.0 (compatible; crawlgate/${VERSION}; +${config.CRAWLER_CONTACT_URL ?? DEFAULT_CONTACT_URL})`;
+  return (
+    config.CRAWLER_USER_AGENT ?? `Mozilla/5.0 (compatible; crawlgate/${VERSION}; +${config.CRAWLER_CONTACT_URL ?? DEFAULT_CONTACT_URL})`
+  );
 }
 
 export interface PoliteGateOptions {
@@ -59,7 +61,13 @@ export interface PoliteGate {
 
 function refusal(answer: Exclude<AcquireAnswer, { kind: 'go' }>, url: string): PageFetchError {
   if (answer.kind === 'disallowed') return new PageFetchError('robots_disallowed', answer.reason, null, url);
-  return new PageFetchError('host_busy', `${answer.reason}; retry in ${Math.ceil(answer.retryAfterMs / 1000)} s`, null, url, answer.retryAfterMs);
+  return new PageFetchError(
+    'host_busy',
+    `${answer.reason}; retry in ${Math.ceil(answer.retryAfterMs / 1000)} s`,
+    null,
+    url,
+    answer.retryAfterMs,
+  );
 }
 
 function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
@@ -80,7 +88,9 @@ function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
 /** What an aborted request means for the host: our own deadline is a timeout, anything else a cancel. */
 function abortOutcome(signal: AbortSignal | null | undefined): Outcome {
   const reason: unknown = signal?.reason;
-  return reason instanceof PageFetchError && reason.kind === 'timeout' ? { status: null, failure: 'timeout' } : { status: null, failure: 'cancelled' };
+  return reason instanceof PageFetchError && reason.kind === 'timeout'
+    ? { status: null, failure: 'timeout' }
+    : { status: null, failure: 'cancelled' };
 }
 
 /** A body that calls `done` once when read to the end, cancelled or errored. */
@@ -114,7 +124,12 @@ export function createPoliteGate(env: Env, config: Config, o: PoliteGateOptions)
     respectRobots: o.respectRobots,
     ...(o.deferUnreachableRobots ? { deferUnreachableRobots: true } : {}),
     userAgent,
-    limits: { minDelayMs: config.HOST_MIN_DELAY_MS, maxConcurrency: config.HOST_MAX_CONCURRENCY, maxCrawlDelayMs: config.HOST_MAX_CRAWL_DELAY_MS, circuitThreshold: config.HOST_CIRCUIT_THRESHOLD },
+    limits: {
+      minDelayMs: config.HOST_MIN_DELAY_MS,
+      maxConcurrency: config.HOST_MAX_CONCURRENCY,
+      maxCrawlDelayMs: config.HOST_MAX_CRAWL_DELAY_MS,
+      circuitThreshold: config.HOST_CIRCUIT_THRESHOLD,
+    },
     maxWaitMs: o.maxWaitMs,
     leaseMs: o.leaseMs,
     allowPrivateTargets: o.allowPrivateTargets,

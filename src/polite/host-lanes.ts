@@ -159,7 +159,13 @@ export class HostLane {
     this.#calling = true;
     let answer: AcquireManyAnswer;
     try {
-      answer = await this.stub.acquireMany({ ...this.base, urls: batch.map((w) => w.url), ahead, mayWait: this.#live <= 0, ...(releases.length ? { releases } : {}) });
+      answer = await this.stub.acquireMany({
+        ...this.base,
+        urls: batch.map((w) => w.url),
+        ahead,
+        mayWait: this.#live <= 0,
+        ...(releases.length ? { releases } : {}),
+      });
     } catch (error) {
       this.#calling = false;
       if (releases.length) console.error('polite: a lease release failed (it expires by itself)', { count: releases.length });

@@ -16,7 +16,15 @@ import { botAuthHeaders } from './bot-auth';
 import { fetchRobots } from './robots-fetch';
 import { parseRobots, productToken, robotsVerdict, ROBOTS_STALE_MAX_MS, type ParsedRobots, type RobotsRecord } from './robots-rules';
 import { afterOutcome, currentCircuit, INITIAL_STATE, plan, reserve, spacingMs, type PacerState } from './pacing';
-import type { AcquireAnswer, AcquireManyAnswer, AcquireManyRequest, AcquireRequest, BatchAnswer, HostSnapshot, ReleaseNote } from './pacer-types';
+import type {
+  AcquireAnswer,
+  AcquireManyAnswer,
+  AcquireManyRequest,
+  AcquireRequest,
+  BatchAnswer,
+  HostSnapshot,
+  ReleaseNote,
+} from './pacer-types';
 
 /** Alarm cadence while leases are live; idle objects check once a day and delete themselves after 30. */
 const LEASE_SWEEP_MS = 5_000;
@@ -54,7 +62,9 @@ export class HostPacer extends DurableObject<Env> {
        CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
        CREATE TABLE IF NOT EXISTS robots (origin TEXT PRIMARY KEY, record TEXT NOT NULL);`,
     );
-    const row = this.#sql.exec<{ host: string | null; state: string; counters: string }>('SELECT host, state, counters FROM pacer WHERE id = 1').toArray()[0];
+    const row = this.#sql
+      .exec<{ host: string | null; state: string; counters: string }>('SELECT host, state, counters FROM pacer WHERE id = 1')
+      .toArray()[0];
     if (row) {
       this.#host = row.host;
       this.#state = { ...INITIAL_STATE, ...(JSON.parse(row.state) as PacerState) };
@@ -130,7 +140,11 @@ export class HostPacer extends DurableObject<Env> {
     if (p.kind === 'full' && !fullIsBusy) return { kind: 'later' };
     if (p.kind === 'full') {
       this.#counters.busy++;
-      return { kind: 'busy', retryAfterMs: this.#nextExpiry(now) ?? 1000, reason: `host at its concurrency limit (${req.limits.maxConcurrency} in flight)` };
+      return {
+        kind: 'busy',
+        retryAfterMs: this.#nextExpiry(now) ?? 1000,
+        reason: `host at its concurrency limit (${req.limits.maxConcurrency} in flight)`,
+      };
     }
     if (p.kind === 'busy') {
       this.#counters.busy++;
@@ -176,10 +190,20 @@ export class HostPacer extends DurableObject<Env> {
   /** The live state for admins. */
   async snapshot(): Promise<HostSnapshot> {
     const now = Date.now();
-    const robots = this.#sql.exec<{ origin: string; record: string }>('SELECT origin, record FROM robots ORDER BY origin').toArray().map((r) => {
-      const rec = JSON.parse(r.record) as RobotsRecord;
-      return { origin: r.origin, kind: rec.kind, status: rec.status, fetched_at: iso(rec.fetchedAt)!, expires_at: iso(rec.expiresAt)!, note: rec.note };
-    });
+    const robots = this.#sql
+      .exec<{ origin: string; record: string }>('SELECT origin, record FROM robots ORDER BY origin')
+      .toArray()
+      .map((r) => {
+        const rec = JSON.parse(r.record) as RobotsRecord;
+        return {
+          origin: r.origin,
+          kind: rec.kind,
+          status: rec.status,
+          fetched_at: iso(rec.fetchedAt)!,
+          expires_at: iso(rec.expiresAt)!,
+          note: rec.note,
+        };
+      });
     const s = this.#state;
     return {
       host: this.#host ?? '',
@@ -210,7 +234,10 @@ export class HostPacer extends DurableObject<Env> {
       await this.ctx.storage.deleteAll();
       return;
     }
-    if (this.#host) await this.env.DB.prepare('UPDATE crawl_hosts SET last_seen = max(last_seen, ?) WHERE host = ?').bind(this.#counters.lastSeen, this.#host).run();
+    if (this.#host)
+      await this.env.DB.prepare('UPDATE crawl_hosts SET last_seen = max(last_seen, ?) WHERE host = ?')
+        .bind(this.#counters.lastSeen, this.#host)
+        .run();
     await this.ctx.storage.setAlarm(now + IDLE_CHECK_MS);
   }
 
@@ -264,7 +291,9 @@ export class HostPacer extends DurableObject<Env> {
   async #register(): Promise<void> {
     if (this.#registered || !this.#host) return;
     const now = Date.now();
-    await this.env.DB.prepare('INSERT INTO crawl_hosts (host, first_seen, last_seen) VALUES (?, ?, ?) ON CONFLICT (host) DO UPDATE SET last_seen = excluded.last_seen')
+    await this.env.DB.prepare(
+      'INSERT INTO crawl_hosts (host, first_seen, last_seen) VALUES (?, ?, ?) ON CONFLICT (host) DO UPDATE SET last_seen = excluded.last_seen',
+    )
       .bind(this.#host, now, now)
       .run();
     this.#registered = true;
@@ -285,7 +314,11 @@ export class HostPacer extends DurableObject<Env> {
         sign: (url) => botAuthHeaders(url, 'GET', { keys, agentUrl: req.agentUrl }),
         previous: cached,
       }).then((record) => {
-        this.#sql.exec('INSERT INTO robots (origin, record) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET record = excluded.record', origin, JSON.stringify(record));
+        this.#sql.exec(
+          'INSERT INTO robots (origin, record) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET record = excluded.record',
+          origin,
+          JSON.stringify(record),
+        );
         return record;
       });
       this.#robotsFetches.set(origin, pending);

@@ -23,7 +23,15 @@ export interface PacerState {
   limited: number;
 }
 
-export const INITIAL_STATE: PacerState = { nextSlot: 0, backoffUntil: 0, failures: 0, circuit: 'closed', openUntil: 0, trips: 0, limited: 0 };
+export const INITIAL_STATE: PacerState = {
+  nextSlot: 0,
+  backoffUntil: 0,
+  failures: 0,
+  circuit: 'closed',
+  openUntil: 0,
+  trips: 0,
+  limited: 0,
+};
 
 /** Consecutive failures that open the circuit (HOST_CIRCUIT_THRESHOLD's default). */
 export const CIRCUIT_THRESHOLD = 5;
@@ -102,7 +110,8 @@ export function afterOutcome(s: PacerState, o: Outcome, now: number, threshold =
     const wait = Math.min(MAX_BACKOFF_MS, o.retryAfterMs ?? DEFAULT_BACKOFF_MS * 2 ** Math.min(limited - 1, 10));
     return { ...s, limited, backoffUntil: Math.max(s.backoffUntil, now + wait) };
   }
-  if (o.status === 503 && o.retryAfterMs !== undefined) next = { ...next, backoffUntil: Math.max(s.backoffUntil, now + Math.min(MAX_BACKOFF_MS, o.retryAfterMs)) };
+  if (o.status === 503 && o.retryAfterMs !== undefined)
+    next = { ...next, backoffUntil: Math.max(s.backoffUntil, now + Math.min(MAX_BACKOFF_MS, o.retryAfterMs)) };
   const failed = o.status === null || o.status >= 500;
   if (!failed) return { ...next, failures: 0, limited: 0, circuit: 'closed', trips: 0, openUntil: 0 };
   return maybeTrip({ ...next, failures: next.failures + 1 }, now, threshold);

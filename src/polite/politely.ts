@@ -12,7 +12,12 @@ import { politeFailure } from './results';
 import { isRawHtml } from '../engines/raw-html';
 
 /** Runs `crawl` (one page) inside a robots check and a host slot; without a gate it just runs. */
-export async function politely(gate: PoliteGate | undefined, url: string, signal: AbortSignal | undefined, crawl: () => Promise<CrawlResult>): Promise<CrawlResult> {
+export async function politely(
+  gate: PoliteGate | undefined,
+  url: string,
+  signal: AbortSignal | undefined,
+  crawl: () => Promise<CrawlResult>,
+): Promise<CrawlResult> {
   // `raw:` HTML has no host: nothing to pace, no robots.txt (src/crawl/edge/raw-html.ts).
   if (!gate || isRawHtml(url)) return crawl();
   let done: Awaited<ReturnType<PoliteGate['admit']>>;
@@ -29,6 +34,9 @@ export async function politely(gate: PoliteGate | undefined, url: string, signal
     done({ status: null, failure: signal?.aborted ? 'cancelled' : 'network' });
     throw error;
   }
-  done({ status: result.status_code ?? (result.success ? 200 : null), ...(result.status_code === null && !result.success ? { failure: 'network' as const } : {}) });
+  done({
+    status: result.status_code ?? (result.success ? 200 : null),
+    ...(result.status_code === null && !result.success ? { failure: 'network' as const } : {}),
+  });
   return result;
 }

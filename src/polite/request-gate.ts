@@ -46,7 +46,13 @@ export function edgeGate(c: Context<AppEnv>, body: Record<string, unknown>): Pol
 }
 
 /** The gate for one job page (the consumer awaits `settle()`). */
-export function jobGate(env: Env, config: Config, body: Record<string, unknown>, allowPrivateTargets: boolean, onOrigin = false): PoliteGate {
+export function jobGate(
+  env: Env,
+  config: Config,
+  body: Record<string, unknown>,
+  allowPrivateTargets: boolean,
+  onOrigin = false,
+): PoliteGate {
   return createPoliteGate(env, config, {
     respectRobots: respectsRobots(config, body),
     deferUnreachableRobots: onOrigin,

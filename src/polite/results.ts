@@ -6,7 +6,8 @@ import { PageFetchError } from '../engines/fetch-page';
 export function politeFailure(result: CrawlResult, error: PageFetchError): CrawlResult {
   if (error.kind !== 'robots_disallowed' && error.kind !== 'host_busy') return result;
   const out: CrawlResult = { ...result, error_code: error.kind };
-  if (error.kind === 'host_busy' && error.retryAfterMs !== undefined) out.response_headers = { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) };
+  if (error.kind === 'host_busy' && error.retryAfterMs !== undefined)
+    out.response_headers = { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) };
   return out;
 }
 

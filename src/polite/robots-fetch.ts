@@ -23,7 +23,8 @@ export interface RobotsFetchOptions {
 /** The cache record for `origin` (e.g. `https://example.com`). Never throws. */
 export async function fetchRobots(origin: string, o: RobotsFetchOptions): Promise<RobotsRecord> {
   const now = o.now ?? Date.now;
-  const record = (kind: Parameters<typeof robotsRecord>[0], body: string, status: number | null, note: string) => robotsRecord(kind, body, status, note, now(), o.previous);
+  const record = (kind: Parameters<typeof robotsRecord>[0], body: string, status: number | null, note: string) =>
+    robotsRecord(kind, body, status, note, now(), o.previous);
   const signal = AbortSignal.timeout(o.timeoutMs ?? ROBOTS_TIMEOUT_MS);
   let current = `${origin}/robots.txt`;
   try {
@@ -50,10 +51,20 @@ export async function fetchRobots(origin: string, o: RobotsFetchOptions): Promis
         return record(kind, '', res.status, `HTTP ${res.status}`);
       }
       const { bytes, truncated } = await readCapped(res.body, ROBOTS_MAX_BYTES);
-      return record('rules', robotsText(bytes, truncated), res.status, truncated ? `HTTP ${res.status}, cut at ${ROBOTS_MAX_BYTES} bytes` : `HTTP ${res.status}`);
+      return record(
+        'rules',
+        robotsText(bytes, truncated),
+        res.status,
+        truncated ? `HTTP ${res.status}, cut at ${ROBOTS_MAX_BYTES} bytes` : `HTTP ${res.status}`,
+      );
     }
   } catch (error) {
     const timedOut = signal.aborted;
-    return record('disallow_all', '', null, timedOut ? 'timed out' : `network error: ${error instanceof Error ? error.message : String(error)}`);
+    return record(
+      'disallow_all',
+      '',
+      null,
+      timedOut ? 'timed out' : `network error: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

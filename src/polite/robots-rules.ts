@@ -36,12 +36,30 @@ export interface RobotsRecord {
 }
 
 /** The outcome of one fetch as a cache record (`previous` = last record, for the stale fallback). */
-export function robotsRecord(kind: RobotsKind, body: string, status: number | null, note: string, now: number, previous?: RobotsRecord | null): RobotsRecord {
+export function robotsRecord(
+  kind: RobotsKind,
+  body: string,
+  status: number | null,
+  note: string,
+  now: number,
+  previous?: RobotsRecord | null,
+): RobotsRecord {
   if (kind === 'disallow_all' && previous && previous.kind !== 'disallow_all' && now - previous.fetchedAt < ROBOTS_STALE_MAX_MS) {
     // Keep obeying the last good copy while the file is unreachable (§2.4), and ask again soon.
-    return { ...previous, expiresAt: now + ROBOTS_ERROR_TTL_MS, note: `${note}; using the copy from ${new Date(previous.fetchedAt).toISOString()}` };
+    return {
+      ...previous,
+      expiresAt: now + ROBOTS_ERROR_TTL_MS,
+      note: `${note}; using the copy from ${new Date(previous.fetchedAt).toISOString()}`,
+    };
   }
-  return { kind, body: kind === 'rules' ? body : '', status, fetchedAt: now, expiresAt: now + (kind === 'disallow_all' ? ROBOTS_ERROR_TTL_MS : ROBOTS_TTL_MS), note };
+  return {
+    kind,
+    body: kind === 'rules' ? body : '',
+    status,
+    fetchedAt: now,
+    expiresAt: now + (kind === 'disallow_all' ? ROBOTS_ERROR_TTL_MS : ROBOTS_TTL_MS),
+    note,
+  };
 }
 
 /** The kind for a final (non-redirect) HTTP status. 429 counts as unreachable, like a 5xx. */
@@ -88,11 +106,21 @@ export interface RobotsVerdict {
 
 /** Whether `url` may be fetched under `record` (parsed lazily by the caller's `parsed`). */
 export function robotsVerdict(record: RobotsRecord, parsed: ParsedRobots | null, url: string, token: string): RobotsVerdict {
-  if (record.kind === 'allow_all') return { allowed: true, crawlDelayMs: null, reason: `robots.txt unavailable (${record.note}): everything allowed` };
-  if (record.kind === 'disallow_all') return { allowed: false, crawlDelayMs: null, reason: `robots.txt unreachable (${record.note}): everything disallowed for now (RFC 9309 §2.3.1.4)` };
+  if (record.kind === 'allow_all')
+    return { allowed: true, crawlDelayMs: null, reason: `robots.txt unavailable (${record.note}): everything allowed` };
+  if (record.kind === 'disallow_all')
+    return {
+      allowed: false,
+      crawlDelayMs: null,
+      reason: `robots.txt unreachable (${record.note}): everything disallowed for now (RFC 9309 §2.3.1.4)`,
+    };
   const allowed = parsed?.isAllowed(url, token) !== false;
   const delay = parsed?.getCrawlDelay(token);
   const crawlDelayMs = typeof delay === 'number' && Number.isFinite(delay) && delay > 0 ? Math.round(delay * 1000) : null;
   const line = allowed ? 0 : (parsed?.getMatchingLineNumber(url, token) ?? -1);
-  return { allowed, crawlDelayMs, reason: allowed ? 'allowed by robots.txt' : `disallowed by robots.txt${line > 0 ? ` (line ${line})` : ''} for user agent "${token}"` };
+  return {
+    allowed,
+    crawlDelayMs,
+    reason: allowed ? 'allowed by robots.txt' : `disallowed by robots.txt${line > 0 ? ` (line ${line})` : ''} for user agent "${token}"`,
+  };
 }

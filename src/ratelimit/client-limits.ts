@@ -55,7 +55,11 @@ export function clientRateLimits(options: RateLimitOptions = {}): MiddlewareHand
       login: { policy: 'login-ip', dimension: 'login_ip' },
     };
     const appliedOf = (decisions: AdmitResult['decisions']) =>
-      decisions.map((d, i) => ({ ...(names[d.bucket] as { policy: string; dimension: string }), spec: (ipChecks[i] as BucketCheck).spec, decision: d }));
+      decisions.map((d, i) => ({
+        ...(names[d.bucket] as { policy: string; dimension: string }),
+        spec: (ipChecks[i] as BucketCheck).spec,
+        decision: d,
+      }));
 
     if (!login && presentsCredential(c.req.raw.headers)) {
       const ipObject = objectName('ip', ip);
@@ -88,7 +92,12 @@ export function clientRateLimits(options: RateLimitOptions = {}): MiddlewareHand
     }
     const applied = appliedOf(ipResult.decisions);
     if (userResult) {
-      applied.push({ policy: 'login-user', dimension: 'login_user', spec: config.LOGIN_RATE_LIMIT, decision: userResult.decisions[0] as (typeof applied)[number]['decision'] });
+      applied.push({
+        policy: 'login-user',
+        dimension: 'login_user',
+        spec: config.LOGIN_RATE_LIMIT,
+        decision: userResult.decisions[0] as (typeof applied)[number]['decision'],
+      });
     }
     enforce(c, applied);
 
@@ -127,7 +136,8 @@ async function loginAttempt(c: Context<AppEnv>): Promise<{ username: string | nu
   let fields: Record<string, unknown> = {};
   if (isJson(body.mediaType)) {
     const parsed = body.json();
-    if (parsed.ok && parsed.value && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) fields = parsed.value as Record<string, unknown>;
+    if (parsed.ok && parsed.value && typeof parsed.value === 'object' && !Array.isArray(parsed.value))
+      fields = parsed.value as Record<string, unknown>;
   } else if (isForm(body.mediaType)) {
     try {
       const form = await body.form();

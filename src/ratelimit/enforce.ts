@@ -43,7 +43,13 @@ function auditRefusal(c: Context<AppEnv>, dimension: string, details: Record<str
   const who = c.get('principal')?.id ?? `ip:${c.get('clientIp') ?? 'unknown'}`;
   const d = denialAuditDecision(`rate_limited|${who}|${dimension}`, Date.now());
   if (!d.write) return;
-  audit(c, { action: 'rate_limited', outcome: 'denied', reason: dimension, status: 429, details: d.suppressed ? { ...details, suppressed: d.suppressed } : details });
+  audit(c, {
+    action: 'rate_limited',
+    outcome: 'denied',
+    reason: dimension,
+    status: 429,
+    details: d.suppressed ? { ...details, suppressed: d.suppressed } : details,
+  });
 }
 
 /** Records the applied limits; throws 429 naming the first refusing dimension when any refused. */
@@ -66,10 +72,14 @@ export function enforce(c: Context<AppEnv>, applied: Array<AppliedLimit & { dime
 export function refuseConcurrency(c: Context<AppEnv>, max: number, active: number): never {
   countRateLimitRejection('concurrency');
   auditRefusal(c, 'concurrency', { max, active });
-  throw new GatewayError('concurrency_limited', `At most ${max} crawl requests may run at once for this credential; retry when one finishes`, {
-    headers: { ...rateLimitHeaders(appliedLimits(c)), 'Retry-After': String(CONCURRENCY_RETRY_AFTER_S) },
-    extras: { max_concurrency: max },
-  });
+  throw new GatewayError(
+    'concurrency_limited',
+    `At most ${max} crawl requests may run at once for this credential; retry when one finishes`,
+    {
+      headers: { ...rateLimitHeaders(appliedLimits(c)), 'Retry-After': String(CONCURRENCY_RETRY_AFTER_S) },
+      extras: { max_concurrency: max },
+    },
+  );
 }
 
 /**

@@ -20,7 +20,10 @@ export const defaultLimiterSource: LimiterSource = (c) => c.env.RATE_LIMITER;
 
 /** Thrown when the limiter cannot answer (binding missing, DO error, overload, timeout). */
 export class LimiterUnavailable extends Error {
-  constructor(readonly objectName: string, cause: unknown) {
+  constructor(
+    readonly objectName: string,
+    cause: unknown,
+  ) {
     super(`rate limiter ${objectName} unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'LimiterUnavailable';
   }

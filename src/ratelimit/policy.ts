@@ -106,7 +106,8 @@ export function parseRoleLimits(json: string | undefined): Record<Role, RoleLimi
   const raw = parseObject(json);
   if (typeof raw === 'string') return raw;
   const out = {} as Record<Role, RoleLimit>;
-  for (const r of ROLES) out[r] = { rate: parseRateLimit(DEFAULT_ROLE_LIMITS[r].rate) as RateLimitSpec, concurrency: DEFAULT_ROLE_LIMITS[r].concurrency };
+  for (const r of ROLES)
+    out[r] = { rate: parseRateLimit(DEFAULT_ROLE_LIMITS[r].rate) as RateLimitSpec, concurrency: DEFAULT_ROLE_LIMITS[r].concurrency };
   for (const [role, value] of Object.entries(raw)) {
     if (!isRole(role)) return `names an unknown role "${role}"`;
     const v = typeof value === 'string' ? { rate: value } : value;
@@ -118,7 +119,8 @@ export function parseRoleLimits(json: string | undefined): Record<Role, RoleLimi
       out[role].rate = spec;
     }
     if (concurrency !== undefined) {
-      if (!Number.isInteger(concurrency) || (concurrency as number) < 1 || (concurrency as number) > 1000) return `role "${role}" concurrency must be 1 to 1000`;
+      if (!Number.isInteger(concurrency) || (concurrency as number) < 1 || (concurrency as number) > 1000)
+        return `role "${role}" concurrency must be 1 to 1000`;
       out[role].concurrency = concurrency as number;
     }
   }
@@ -156,7 +158,10 @@ export function principalLimits(p: Principal, defaultRate: RateLimitSpec, roles:
   const roleConcurrency = roleLimits.length ? Math.max(...roleLimits.map((r) => r.concurrency)) : DEFAULT_MAX_CONCURRENCY;
   const concurrency = p.maxConcurrency && p.maxConcurrency > 0 ? p.maxConcurrency : roleConcurrency;
   if (keyId) return { dimension: 'key', subject: keyId, rate: own ?? defaultRate, concurrency };
-  const roleRate = roleLimits.reduce<RateLimitSpec | null>((best, r) => (!best || perSecond(r.rate) > perSecond(best) ? r.rate : best), null);
+  const roleRate = roleLimits.reduce<RateLimitSpec | null>(
+    (best, r) => (!best || perSecond(r.rate) > perSecond(best) ? r.rate : best),
+    null,
+  );
   return { dimension: 'user', subject: p.id, rate: own ?? roleRate ?? defaultRate, concurrency };
 }
 

@@ -44,7 +44,11 @@ export interface PrincipalAdmission {
  * `lease` is given, its concurrency cap. Shared by the HTTP middleware and the MCP tool calls
  * (src/crawl/mcp-limits.ts) so both spend the same bucket and leases. Throws when the limiter fails.
  */
-export async function admitPrincipal(ns: LimiterNamespace, limits: PrincipalLimits, opts: { cost?: number; lease?: LeaseRequest; charge?: number } = {}): Promise<PrincipalAdmission> {
+export async function admitPrincipal(
+  ns: LimiterNamespace,
+  limits: PrincipalLimits,
+  opts: { cost?: number; lease?: LeaseRequest; charge?: number } = {},
+): Promise<PrincipalAdmission> {
   const { lease, cost, charge } = opts;
   const base = objectName(limits.dimension, limits.subject);
   const shards = shardCount(limits.rate);
@@ -70,7 +74,10 @@ export async function admitPrincipal(ns: LimiterNamespace, limits: PrincipalLimi
     budgetResult = rate;
   } else {
     // Hot principal: the rate bucket lives on a random shard; the lease and the budget stay on the base object.
-    rate = await admit(ns, objectName(limits.dimension, limits.subject, Math.floor(Math.random() * shards)), { checks: [check], ...(now !== undefined ? { now } : {}) });
+    rate = await admit(ns, objectName(limits.dimension, limits.subject, Math.floor(Math.random() * shards)), {
+      checks: [check],
+      ...(now !== undefined ? { now } : {}),
+    });
     if ((lease || charge !== undefined) && rate.allowed) {
       const refunds = takeRefunds(ns, base);
       try {
@@ -127,7 +134,13 @@ export function principalRateLimits(options: RateLimitOptions = {}): MiddlewareH
   };
 }
 
-async function runHoldingLease(c: Context<AppEnv>, next: () => Promise<void>, ns: LimiterNamespace, name: string, lease: LeaseRequest): Promise<void> {
+async function runHoldingLease(
+  c: Context<AppEnv>,
+  next: () => Promise<void>,
+  ns: LimiterNamespace,
+  name: string,
+  lease: LeaseRequest,
+): Promise<void> {
   const background = (p: Promise<unknown>) => {
     try {
       c.executionCtx.waitUntil(p);

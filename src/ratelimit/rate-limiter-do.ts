@@ -8,7 +8,16 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { gcra, type RateLimitDecision } from './gcra';
 import type { RateLimitSpec } from './limit-spec';
-import { budgetView, configure, refund, reserve, type BudgetConfig, type BudgetDecision, type BudgetState, type BudgetView } from '../metering/budget-ledger';
+import {
+  budgetView,
+  configure,
+  refund,
+  reserve,
+  type BudgetConfig,
+  type BudgetDecision,
+  type BudgetState,
+  type BudgetView,
+} from '../metering/budget-ledger';
 
 /** One bucket to check: `bucket` names it inside the object (e.g. "ip", "route:api", "key"). */
 export interface BucketCheck {
@@ -131,7 +140,11 @@ export class RateLimiter extends DurableObject<Env> {
     }
     if (allowed) {
       for (const [name, tat] of updates) {
-        this.ctx.storage.sql.exec('INSERT INTO buckets (name, tat) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET tat = excluded.tat', name, tat);
+        this.ctx.storage.sql.exec(
+          'INSERT INTO buckets (name, tat) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET tat = excluded.tat',
+          name,
+          tat,
+        );
       }
       if (budgetNext) this.#putBudget(budgetNext);
       await this.#ensureAlarm();
@@ -205,7 +218,10 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   #putBudget(state: BudgetState): void {
-    this.ctx.storage.sql.exec('INSERT INTO budget (id, state) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state', JSON.stringify(state));
+    this.ctx.storage.sql.exec(
+      'INSERT INTO budget (id, state) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state',
+      JSON.stringify(state),
+    );
   }
 
   #applyRefunds(refunds: BudgetRefund[], now: number): void {
@@ -232,7 +248,9 @@ export class RateLimiter extends DurableObject<Env> {
 
   #leaseDecision(req: LeaseRequest, now: number): LeaseDecision {
     this.ctx.storage.sql.exec('DELETE FROM leases WHERE expires_at <= ?', now);
-    const rows = this.ctx.storage.sql.exec<{ id: string; expires_at: number }>('SELECT id, expires_at FROM leases ORDER BY expires_at').toArray();
+    const rows = this.ctx.storage.sql
+      .exec<{ id: string; expires_at: number }>('SELECT id, expires_at FROM leases ORDER BY expires_at')
+      .toArray();
     const holds = rows.some((r) => r.id === req.id);
     if (holds && req.fresh) return { acquired: false, active: rows.length, max: req.max, retryAfterMs: 0, duplicate: true };
     if (holds || rows.length < req.max) {

@@ -31,7 +31,14 @@ export const apiKeyValidateRouter = createRouter().openapi(validateKeyRoute, asy
   const seed = isSeedKeyId(p.id) ? await findSeedKey(c.get('config'), p.id) : null;
   audit(c, { action: 'key_validated', outcome: 'success', status: 200, details: { key_id: p.id } });
   return c.json(
-    { valid: true as const, key_id: p.id, name: p.name, scopes: seed ? seed.scopes : p.permissions, permissions: p.permissions, rate_limit: p.rateLimit ?? null },
+    {
+      valid: true as const,
+      key_id: p.id,
+      name: p.name,
+      scopes: seed ? seed.scopes : p.permissions,
+      permissions: p.permissions,
+      rate_limit: p.rateLimit ?? null,
+    },
     200,
   );
 });

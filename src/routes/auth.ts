@@ -20,7 +20,13 @@ import { signAccessToken } from '../auth/jwt/issue';
 import { verifyApiKey } from '../keys/verify';
 import type { CredentialVerifier } from '../auth/verifier';
 import {
-  JwksSchema, KeyTokenRequestSchema, KeyTokenSchema, MeSchema, RefreshRequestSchema, TokenPairSchema, TokenRequestSchema,
+  JwksSchema,
+  KeyTokenRequestSchema,
+  KeyTokenSchema,
+  MeSchema,
+  RefreshRequestSchema,
+  TokenPairSchema,
+  TokenRequestSchema,
 } from './auth-schemas';
 
 const formOrJson = <T extends z.ZodType>(schema: T) => ({
@@ -74,7 +80,7 @@ const keyTokenRoute = createRoute({
   method: 'post',
   path: '/token',
   'x-permission': 'public (API key in the body)',
-  summary: 'Crawl4AI-compatible: exchange an API key (api_token) for a short-lived access token with the key\'s scopes',
+  summary: "Crawl4AI-compatible: exchange an API key (api_token) for a short-lived access token with the key's scopes",
   request: jsonBody(KeyTokenRequestSchema),
   responses: {
     200: { description: 'Access token', content: { 'application/json': { schema: KeyTokenSchema } } },
@@ -118,14 +124,31 @@ async function refreshGrant(c: Context<AppEnv>, refreshToken: string | undefined
     const actor = out.userId ? { id: out.userId, kind: 'user' as const } : undefined;
     const details = out.familyId ? { family: out.familyId } : undefined;
     if (out.reason === 'reused') {
-      audit(c, { action: 'refresh_reuse_detected', outcome: 'denied', reason: 'reused', status: 401, ...(actor ? { actor } : {}), ...(details ? { details } : {}) });
+      audit(c, {
+        action: 'refresh_reuse_detected',
+        outcome: 'denied',
+        reason: 'reused',
+        status: 401,
+        ...(actor ? { actor } : {}),
+        ...(details ? { details } : {}),
+      });
     } else {
-      audit(c, { action: 'token_refreshed', outcome: 'denied', reason: out.reason, status: 401, ...(actor ? { actor } : {}), ...(details ? { details } : {}) });
+      audit(c, {
+        action: 'token_refreshed',
+        outcome: 'denied',
+        reason: out.reason,
+        status: 401,
+        ...(actor ? { actor } : {}),
+        ...(details ? { details } : {}),
+      });
     }
     throw badRefresh();
   }
   audit(c, {
-    action: 'token_refreshed', outcome: 'success', status: 200, ...(out.grace ? { reason: 'grace_window' } : {}),
+    action: 'token_refreshed',
+    outcome: 'success',
+    status: 200,
+    ...(out.grace ? { reason: 'grace_window' } : {}),
     actor: { id: out.user.id, kind: 'user', name: out.user.username },
     details: { family: out.issued.familyId, jti: out.issued.jti },
   });
@@ -140,7 +163,8 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
     .openapi(tokenRoute, async (c) => {
       const input = formOrJsonInput(c, { json: () => c.req.valid('json'), form: () => c.req.valid('form') });
       if (input.grant_type === 'refresh_token') return refreshGrant(c, input.refresh_token);
-      if (!input.username || !input.password) throw new GatewayError('validation_failed', 'username and password are required for grant_type=password');
+      if (!input.username || !input.password)
+        throw new GatewayError('validation_failed', 'username and password are required for grant_type=password');
       const config = c.get('config');
       const result = await checkLogin({ db: c.env.DB, config, verifier, now: Date.now() }, input.username, input.password);
       if (!result.ok) {
@@ -152,7 +176,9 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
       }
       const issued = await startSession(c.env, config, result.user, Date.now());
       audit(c, {
-        action: 'login_succeeded', outcome: 'success', status: 200,
+        action: 'login_succeeded',
+        outcome: 'success',
+        status: 200,
         actor: { id: result.user.id, kind: 'user', name: result.user.username },
         details: { family: issued.familyId, jti: issued.jti },
       });
@@ -167,8 +193,17 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
       if (!p.tokenId || p.tokenExpiresAt === undefined) {
         throw new GatewayError('bad_request', 'Logout ends a JWT session; revoke API keys with DELETE /admin/keys/{id}');
       }
-      await endSession(c.env, { jti: p.tokenId, expiresAt: p.tokenExpiresAt, ...(p.sessionId ? { familyId: p.sessionId } : {}) }, Date.now());
-      audit(c, { action: 'logout', outcome: 'success', status: 204, details: { jti: p.tokenId, ...(p.sessionId ? { family: p.sessionId } : {}) } });
+      await endSession(
+        c.env,
+        { jti: p.tokenId, expiresAt: p.tokenExpiresAt, ...(p.sessionId ? { familyId: p.sessionId } : {}) },
+        Date.now(),
+      );
+      audit(c, {
+        action: 'logout',
+        outcome: 'success',
+        status: 204,
+        details: { jti: p.tokenId, ...(p.sessionId ? { family: p.sessionId } : {}) },
+      });
       return c.body(null, 204);
     })
     .openapi(meRoute, (c) => {
@@ -180,9 +215,10 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
           roles: p.roles,
           permissions: p.permissions,
           limits: { rate_limit: p.rateLimit ?? c.get('config').DEFAULT_RATE_LIMIT.text, max_concurrency: p.maxConcurrency ?? null },
-          token: p.tokenId && p.tokenExpiresAt !== undefined
-            ? { id: p.tokenId, expires_at: new Date(p.tokenExpiresAt * 1000).toISOString(), via_key_id: p.viaKeyId ?? null }
-            : null,
+          token:
+            p.tokenId && p.tokenExpiresAt !== undefined
+              ? { id: p.tokenId, expires_at: new Date(p.tokenExpiresAt * 1000).toISOString(), via_key_id: p.viaKeyId ?? null }
+              : null,
         },
         200,
       );
@@ -198,7 +234,13 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
       }
       // Only a key principal can be exchanged (a JWT in api_token is not an API key).
       if (!result.ok || result.principal.kind !== 'key') {
-        audit(c, { action: 'login_failed', outcome: 'denied', reason: result.ok ? 'not_a_key' : result.reason, status: 401, ...(!result.ok && result.actor ? { actor: result.actor } : {}) });
+        audit(c, {
+          action: 'login_failed',
+          outcome: 'denied',
+          reason: result.ok ? 'not_a_key' : result.reason,
+          status: 401,
+          ...(!result.ok && result.actor ? { actor: result.actor } : {}),
+        });
         throw new GatewayError('invalid_credentials', 'Invalid API token');
       }
       const key = result.principal;
@@ -208,7 +250,13 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
       const keyExp = key.expiresAt !== undefined ? Math.floor(key.expiresAt / 1000) : null;
       const ttlSeconds = keyExp === null ? config.ACCESS_TOKEN_TTL : Math.min(config.ACCESS_TOKEN_TTL, keyExp - Math.floor(now / 1000));
       if (ttlSeconds < 1) {
-        audit(c, { action: 'login_failed', outcome: 'denied', reason: 'expired', status: 401, actor: { id: key.id, kind: 'key', name: key.name } });
+        audit(c, {
+          action: 'login_failed',
+          outcome: 'denied',
+          reason: 'expired',
+          status: 401,
+          actor: { id: key.id, kind: 'key', name: key.name },
+        });
         throw new GatewayError('invalid_credentials', 'Invalid API token');
       }
       const access = await signAccessToken(await keyRing(config), {
@@ -225,8 +273,23 @@ export function createAuthRouter(options: AuthRouterOptions = {}) {
         ttlSeconds,
         now,
       });
-      audit(c, { action: 'login_succeeded', outcome: 'success', status: 200, actor: { id: key.id, kind: 'key', name: key.name }, details: { grant: 'api_key', jti: access.jti } });
-      return c.json({ email: email ?? null, access_token: access.token, token_type: 'bearer' as const, expires_in: access.expiresIn, scope: key.permissions.join(' ') }, 200);
+      audit(c, {
+        action: 'login_succeeded',
+        outcome: 'success',
+        status: 200,
+        actor: { id: key.id, kind: 'key', name: key.name },
+        details: { grant: 'api_key', jti: access.jti },
+      });
+      return c.json(
+        {
+          email: email ?? null,
+          access_token: access.token,
+          token_type: 'bearer' as const,
+          expires_in: access.expiresIn,
+          scope: key.permissions.join(' '),
+        },
+        200,
+      );
     })
     .openapi(jwksRoute, async (c) => {
       const ring = await keyRing(c.get('config'));

@@ -47,7 +47,8 @@ function renderDocs(doc: OpenApiDoc) {
       const group = path.split('/')[1] || 'root';
       const perm = (op['x-permission'] as string | undefined) ?? 'public';
       const statuses = Object.keys((op.responses as object) ?? {}).join(' ');
-      const body = (op.requestBody as { content?: Record<string, { schema?: unknown }> } | undefined)?.content?.['application/json']?.schema;
+      const body = (op.requestBody as { content?: Record<string, { schema?: unknown }> } | undefined)?.content?.['application/json']
+        ?.schema;
       const entry = html`<div class="op"><span class="m ${method}">${method.toUpperCase()}</span> <code>${path}</code>
         <span class="perm">${perm}</span><div>${(op.summary as string | undefined) ?? ''}</div>
         <div class="st">responses: ${statuses}</div>

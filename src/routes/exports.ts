@@ -32,9 +32,17 @@ const ExportRequestSchema = z
     fields: z.union([z.array(z.string().max(512)).max(64), z.string().max(4096)]).optional(),
     compression: CompressionSchema.default('none'),
     webhook_url: z.string().max(2048).optional(),
-    webhook_secret: z.string().min(MIN_WEBHOOK_SECRET_LENGTH).max(256).optional().openapi({ description: 'HMAC key for the webhook signature; kept in memory for the run only' }),
+    webhook_secret: z
+      .string()
+      .min(MIN_WEBHOOK_SECRET_LENGTH)
+      .max(256)
+      .optional()
+      .openapi({ description: 'HMAC key for the webhook signature; kept in memory for the run only' }),
   })
-  .refine((b) => (b.webhook_url === undefined) === (b.webhook_secret === undefined), { message: 'webhook_url and webhook_secret go together', path: ['webhook_secret'] })
+  .refine((b) => (b.webhook_url === undefined) === (b.webhook_secret === undefined), {
+    message: 'webhook_url and webhook_secret go together',
+    path: ['webhook_secret'],
+  })
   .openapi('ExportRequest');
 
 const ExportAcceptedSchema = z.object({ export_id: z.string(), status: z.literal('pending') }).openapi('ExportAccepted');
@@ -64,28 +72,46 @@ function fileResponse(res: Response): never {
 }
 
 const streamExportRoute = protectedRoute({
-  method: 'get', path: '/jobs/{id}/export', tags, summary: "Stream an export of one of the caller's jobs",
+  method: 'get',
+  path: '/jobs/{id}/export',
+  tags,
+  summary: "Stream an export of one of the caller's jobs",
   permission: 'jobs:read',
   request: { params: z.object({ id: JobIdSchema }), query: ExportQuerySchema },
   responses: { 200: { description: 'The export file, streamed', content: FILE_CONTENT }, ...problemResponses(401, 403, 404, 422, 429) },
 });
 
 const createExportRoute = protectedRoute({
-  method: 'post', path: '/exports', tags, summary: "Export one of the caller's jobs to storage; poll GET /exports/{id}",
+  method: 'post',
+  path: '/exports',
+  tags,
+  summary: "Export one of the caller's jobs to storage; poll GET /exports/{id}",
   permission: 'jobs:write',
   request: jsonBody(ExportRequestSchema),
-  responses: { 202: { description: 'Accepted', content: { 'application/json': { schema: ExportAcceptedSchema } } }, ...problemResponses(400, 401, 403, 404, 413, 422, 429) },
+  responses: {
+    202: { description: 'Accepted', content: { 'application/json': { schema: ExportAcceptedSchema } } },
+    ...problemResponses(400, 401, 403, 404, 413, 422, 429),
+  },
 });
 
 const getExportRoute = protectedRoute({
-  method: 'get', path: '/exports/{id}', tags, summary: "Status and manifest of one of the caller's exports",
+  method: 'get',
+  path: '/exports/{id}',
+  tags,
+  summary: "Status and manifest of one of the caller's exports",
   permission: 'jobs:read',
   request: { params: z.object({ id: ExportIdSchema }) },
-  responses: { 200: { description: 'Status', content: { 'application/json': { schema: ExportStatusSchema } } }, ...problemResponses(401, 403, 404, 422, 429) },
+  responses: {
+    200: { description: 'Status', content: { 'application/json': { schema: ExportStatusSchema } } },
+    ...problemResponses(401, 403, 404, 422, 429),
+  },
 });
 
 const downloadExportRoute = protectedRoute({
-  method: 'get', path: '/exports/{id}/download', tags, summary: "Download one of the caller's completed exports",
+  method: 'get',
+  path: '/exports/{id}/download',
+  tags,
+  summary: "Download one of the caller's completed exports",
   permission: 'jobs:read',
   request: { params: z.object({ id: ExportIdSchema }) },
   responses: { 200: { description: 'The export file', content: FILE_CONTENT }, ...problemResponses(401, 403, 404, 409, 422, 429) },

@@ -18,15 +18,29 @@ import { getGrant, listGrants, revokeGrant, type GrantRecord } from '../oauth/gr
 const tags = ['OAuth'];
 const GrantSchema = z
   .object({
-    id: z.string(), user_id: z.string(), client_id: z.string(), client_name: z.string(), redirect_host: z.string(), scopes: z.array(z.string()),
-    created_at: z.string(), revoked_at: z.string().nullable(), revoked_reason: z.string().nullable(),
+    id: z.string(),
+    user_id: z.string(),
+    client_id: z.string(),
+    client_name: z.string(),
+    redirect_host: z.string(),
+    scopes: z.array(z.string()),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+    revoked_reason: z.string().nullable(),
   })
   .openapi('OAuthGrant');
 const GrantListSchema = z.object({ items: z.array(GrantSchema), next_cursor: z.string().nullable() }).openapi('OAuthGrantList');
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().regex(/^\d{1,16}:gr_[0-9a-f]{32}$/, 'must be a cursor this API returned').optional(),
-  user_id: z.string().regex(/^usr_[A-Za-z0-9_]{1,64}$/).optional().openapi({ description: 'Admins: one user\'s grants' }),
+  cursor: z
+    .string()
+    .regex(/^\d{1,16}:gr_[0-9a-f]{32}$/, 'must be a cursor this API returned')
+    .optional(),
+  user_id: z
+    .string()
+    .regex(/^usr_[A-Za-z0-9_]{1,64}$/)
+    .optional()
+    .openapi({ description: "Admins: one user's grants" }),
 });
 const IdParam = z.object({ id: z.string().regex(/^gr_[0-9a-f]{32}$/, 'must be a grant id (gr_...)') });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -39,12 +53,20 @@ function cursorOf(raw: string | undefined): { createdAt: number; id: string } | 
 
 function routes(base: '/grants' | '/admin/grants', permission: 'keys:self' | 'users:manage') {
   const list = protectedRoute({
-    method: 'get', path: base, tags, permission, request: { query: ListQuery },
+    method: 'get',
+    path: base,
+    tags,
+    permission,
+    request: { query: ListQuery },
     summary: base === '/grants' ? 'Your OAuth grants to MCP clients, newest first' : 'Every OAuth grant to MCP clients, newest first',
     responses: { 200: json(GrantListSchema, 'One page of grants'), ...problemResponses(401, 403, 422, 429) },
   });
   const revoke = protectedRoute({
-    method: 'delete', path: `${base}/{id}`, tags, permission, request: { params: IdParam },
+    method: 'delete',
+    path: `${base}/{id}`,
+    tags,
+    permission,
+    request: { params: IdParam },
     summary: 'Revoke an OAuth grant: its tokens stop working at the next call (idempotent)',
     responses: { 200: json(GrantSchema, 'The revoked grant'), ...problemResponses(401, 403, 404, 422, 429) },
   });
@@ -61,7 +83,12 @@ async function visibleGrant(c: Context<AppEnv>, id: string, admin: boolean): Pro
 async function revoke(c: Context<AppEnv>, id: string, admin: boolean) {
   const g = await visibleGrant(c, id, admin);
   const out = await revokeGrant(c.env, c.get('config'), requestUrl(c).origin, g, Date.now());
-  audit(c, { action: 'grant_revoked', outcome: 'success', status: 200, details: { grant_id: g.id, user_id: g.user_id, client_id: g.client_id.slice(0, 200), already: g.revoked_at !== null } });
+  audit(c, {
+    action: 'grant_revoked',
+    outcome: 'success',
+    status: 200,
+    details: { grant_id: g.id, user_id: g.user_id, client_id: g.client_id.slice(0, 200), already: g.revoked_at !== null },
+  });
   return out;
 }
 

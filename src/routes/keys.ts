@@ -10,7 +10,15 @@ import { createRouter, jsonBody, problemResponses, protectedRoute } from '../htt
 import { keyAccess } from '../keys/access';
 import { createAction, getAction, listAction, revokeAction, rotateAction, updateAction } from './key-actions';
 import {
-  CreateOwnKeyBody, IssuedKeySchema, KeyIdParam, KeyListSchema, KeySchema, ListOwnKeysQuery, RotateKeyBody, RotatedKeySchema, UpdateKeyBody,
+  CreateOwnKeyBody,
+  IssuedKeySchema,
+  KeyIdParam,
+  KeyListSchema,
+  KeySchema,
+  ListOwnKeysQuery,
+  RotateKeyBody,
+  RotatedKeySchema,
+  UpdateKeyBody,
 } from '../keys/schemas';
 
 const BASE = '/keys';
@@ -18,42 +26,66 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ descrip
 const tags = ['Self-service keys'];
 
 const createOwnKey = protectedRoute({
-  method: 'post', path: '/keys', tags, summary: 'Create one of your own API keys (shown once; scopes and limits within your own)',
+  method: 'post',
+  path: '/keys',
+  tags,
+  summary: 'Create one of your own API keys (shown once; scopes and limits within your own)',
   permission: 'keys:self',
   request: jsonBody(CreateOwnKeyBody),
-  responses: { 201: json(IssuedKeySchema, 'Created; `key` is shown only in this response'), ...problemResponses(400, 401, 403, 409, 422, 429) },
+  responses: {
+    201: json(IssuedKeySchema, 'Created; `key` is shown only in this response'),
+    ...problemResponses(400, 401, 403, 409, 422, 429),
+  },
 });
 
 const listOwnKeys = protectedRoute({
-  method: 'get', path: '/keys', tags, summary: 'List your own API keys, newest first (cursor pagination)',
+  method: 'get',
+  path: '/keys',
+  tags,
+  summary: 'List your own API keys, newest first (cursor pagination)',
   permission: 'keys:self',
   request: { query: ListOwnKeysQuery },
   responses: { 200: json(KeyListSchema, 'One page of your keys'), ...problemResponses(401, 403, 422, 429) },
 });
 
 const getOwnKey = protectedRoute({
-  method: 'get', path: '/keys/{id}', tags, summary: 'Read one of your API keys',
+  method: 'get',
+  path: '/keys/{id}',
+  tags,
+  summary: 'Read one of your API keys',
   permission: 'keys:self',
   request: { params: KeyIdParam },
   responses: { 200: json(KeySchema, 'The key record'), ...problemResponses(401, 403, 404, 429) },
 });
 
 const updateOwnKey = protectedRoute({
-  method: 'patch', path: '/keys/{id}', tags, summary: 'Disable or re-enable one of your API keys',
+  method: 'patch',
+  path: '/keys/{id}',
+  tags,
+  summary: 'Disable or re-enable one of your API keys',
   permission: 'keys:self',
   request: { params: KeyIdParam, ...jsonBody(UpdateKeyBody) },
   responses: { 200: json(KeySchema, 'The updated key'), ...problemResponses(400, 401, 403, 404, 409, 422, 429) },
 });
 
 const rotateOwnKey = protectedRoute({
-  method: 'post', path: '/keys/{id}/rotate', tags, summary: 'Rotate one of your API keys; the old one works until the grace ends',
+  method: 'post',
+  path: '/keys/{id}/rotate',
+  tags,
+  summary: 'Rotate one of your API keys; the old one works until the grace ends',
   permission: 'keys:self',
   request: { params: KeyIdParam, body: { required: false, content: { 'application/json': { schema: RotateKeyBody } } } },
-  responses: { 201: json(RotatedKeySchema, 'The successor key (shown once) and the old key\'s grace end'), ...problemResponses(400, 401, 403, 404, 409, 422, 429) },
+  responses: {
+    201: json(RotatedKeySchema, "The successor key (shown once) and the old key's grace end"),
+    ...problemResponses(400, 401, 403, 404, 409, 422, 429),
+  },
 });
 
 const revokeOwnKey = protectedRoute({
-  method: 'delete', path: '/keys/{id}', tags, summary: 'Revoke one of your API keys everywhere (idempotent)',
+  method: 'delete',
+  path: '/keys/{id}',
+  tags,
+  summary: 'Revoke one of your API keys everywhere (idempotent)',
   permission: 'keys:self',
   request: { params: KeyIdParam },
   responses: { 200: json(KeySchema, 'The revoked key'), ...problemResponses(401, 403, 404, 429) },

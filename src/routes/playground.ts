@@ -68,5 +68,7 @@ ${routes.map((r) => html`<div class="op"><code>${r.path}</code> <span class="per
 <pre>curl -X POST ${requestUrl(c).origin}/crawl -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
   -d '{"urls":["https://example.com"]}'</pre>
 <p>Reference: <a href="/docs">/docs</a></p></body></html>`;
-  return c.html(page, 200, { 'Content-Security-Policy': "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'" });
+  return c.html(page, 200, {
+    'Content-Security-Policy': "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  });
 });

@@ -31,7 +31,16 @@ const HostSchema = z
     busy_refusals: z.number().int(),
     last_status: z.number().int().nullable(),
     last_request_at: z.string().nullable(),
-    robots: z.array(z.object({ origin: z.string(), kind: z.enum(['rules', 'allow_all', 'disallow_all']), status: z.number().int().nullable(), fetched_at: z.string(), expires_at: z.string(), note: z.string() })),
+    robots: z.array(
+      z.object({
+        origin: z.string(),
+        kind: z.enum(['rules', 'allow_all', 'disallow_all']),
+        status: z.number().int().nullable(),
+        fetched_at: z.string(),
+        expires_at: z.string(),
+        note: z.string(),
+      }),
+    ),
   })
   .openapi('CrawlHost');
 
@@ -42,7 +51,12 @@ const directoryRoute = createRoute({
   summary: 'Web Bot Auth key directory: the public keys that sign crawl requests (JWK Set, signed)',
   tags: ['Crawling'],
   responses: {
-    200: { description: 'JWK Set', content: { 'application/http-message-signatures-directory+json': { schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) } } },
+    200: {
+      description: 'JWK Set',
+      content: {
+        'application/http-message-signatures-directory+json': { schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) },
+      },
+    },
     ...problemResponses(404),
   },
 });
@@ -55,7 +69,10 @@ const listHostsRoute = protectedRoute({
   permission: 'hosts:read',
   request: { query: z.object({ cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(50).default(20) }) },
   responses: {
-    200: { description: 'One page of hosts', content: { 'application/json': { schema: z.object({ hosts: z.array(HostSchema), next_cursor: z.string().nullable() }) } } },
+    200: {
+      description: 'One page of hosts',
+      content: { 'application/json': { schema: z.object({ hosts: z.array(HostSchema), next_cursor: z.string().nullable() }) } },
+    },
     ...problemResponses(401, 403, 422),
   },
 });
@@ -63,11 +80,14 @@ const listHostsRoute = protectedRoute({
 const getHostRoute = protectedRoute({
   method: 'get',
   path: '/admin/hosts/{host}',
-  summary: 'One target host\'s live state',
+  summary: "One target host's live state",
   tags: ['Administration'],
   permission: 'hosts:read',
   request: { params: z.object({ host: z.string().max(300) }) },
-  responses: { 200: { description: 'The host', content: { 'application/json': { schema: HostSchema } } }, ...problemResponses(401, 403, 404) },
+  responses: {
+    200: { description: 'The host', content: { 'application/json': { schema: HostSchema } } },
+    ...problemResponses(401, 403, 404),
+  },
 });
 
 interface HostRow {
@@ -79,7 +99,12 @@ interface HostRow {
 async function present(c: Context<AppEnv>, row: HostRow): Promise<z.infer<typeof HostSchema>> {
   const ns = c.env.HOST_PACER;
   const live: HostSnapshot = await ns.get(ns.idFromName(row.host)).snapshot();
-  return { ...live, host: row.host, first_seen: new Date(row.first_seen).toISOString(), last_seen: new Date(Math.max(row.last_seen, live.last_request_at ? Date.parse(live.last_request_at) : 0)).toISOString() };
+  return {
+    ...live,
+    host: row.host,
+    first_seen: new Date(row.first_seen).toISOString(),
+    last_seen: new Date(Math.max(row.last_seen, live.last_request_at ? Date.parse(live.last_request_at) : 0)).toISOString(),
+  };
 }
 
 export const politeRouter = createRouter()
@@ -93,9 +118,14 @@ export const politeRouter = createRouter()
   .openapi(listHostsRoute, async (c) => {
     const { cursor, limit } = c.req.valid('query');
     const after = cursor ? decodeKeysetCursor(cursor, HOST) : null;
-    if (cursor && !after) throw new GatewayError('validation_failed', 'cursor: not a cursor from this list', { extras: { errors: [{ path: 'cursor', message: 'invalid' }] } });
+    if (cursor && !after)
+      throw new GatewayError('validation_failed', 'cursor: not a cursor from this list', {
+        extras: { errors: [{ path: 'cursor', message: 'invalid' }] },
+      });
     const stmt = after
-      ? c.env.DB.prepare('SELECT host, first_seen, last_seen FROM crawl_hosts WHERE (last_seen < ?1) OR (last_seen = ?1 AND host > ?2) ORDER BY last_seen DESC, host LIMIT ?3').bind(after.createdAt, after.id, limit + 1)
+      ? c.env.DB.prepare(
+          'SELECT host, first_seen, last_seen FROM crawl_hosts WHERE (last_seen < ?1) OR (last_seen = ?1 AND host > ?2) ORDER BY last_seen DESC, host LIMIT ?3',
+        ).bind(after.createdAt, after.id, limit + 1)
       : c.env.DB.prepare('SELECT host, first_seen, last_seen FROM crawl_hosts ORDER BY last_seen DESC, host LIMIT ?1').bind(limit + 1);
     const rows = (await stmt.all<HostRow>()).results;
     const page = rows.slice(0, limit);

@@ -24,42 +24,100 @@ import { ndjsonEncoder } from '../exports/encoders/json';
 import type { ExportRecord } from '../exports/record-schema';
 
 const tags = ['Usage'];
-const Days = z.object({ days: z.coerce.number().int().min(1).max(400).default(30).openapi({ description: 'whole UTC days back, today included' }) });
+const Days = z.object({
+  days: z.coerce.number().int().min(1).max(400).default(30).openapi({ description: 'whole UTC days back, today included' }),
+});
 const UsageSchema = z.record(z.string(), z.unknown()).openapi('MeteredUsage');
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 /** Usage of one scope over the last `days`, with the principal's budget. */
-async function usageOf(c: Context<AppEnv>, scope: UsageScope, days: number, budget: { dimension: 'key' | 'user'; id: string }): Promise<Record<string, unknown>> {
+async function usageOf(
+  c: Context<AppEnv>,
+  scope: UsageScope,
+  days: number,
+  budget: { dimension: 'key' | 'user'; id: string },
+): Promise<Record<string, unknown>> {
   const { from, to } = lastDays(days, Date.now());
   const [usage, view] = await Promise.all([meteredUsage(c.env.DB, scope, from, to), readBudget(c.env, budget.dimension, budget.id)]);
   return { ...scope, from: new Date(from).toISOString(), to: new Date(to).toISOString(), budget: view, ...usage };
 }
 
-export const USAGE_COLUMNS = ['day', 'tenant', 'key_id', 'user_id', 'route', 'engine', 'requests', 'pages', 'failed_pages', 'errors', 'bytes', 'browser_ms', 'origin_ms', 'credits'] as const;
+export const USAGE_COLUMNS = [
+  'day',
+  'tenant',
+  'key_id',
+  'user_id',
+  'route',
+  'engine',
+  'requests',
+  'pages',
+  'failed_pages',
+  'errors',
+  'bytes',
+  'browser_ms',
+  'origin_ms',
+  'credits',
+] as const;
 
 const keyUsageRoute = protectedRoute({
-  method: 'get', path: '/admin/keys/{id}/usage', tags, summary: 'Usage and budget of one API key (every route)', permission: 'keys:read',
+  method: 'get',
+  path: '/admin/keys/{id}/usage',
+  tags,
+  summary: 'Usage and budget of one API key (every route)',
+  permission: 'keys:read',
   request: { params: KeyIdParam, query: Days },
-  responses: { 200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'), ...problemResponses(401, 403, 404, 422, 429) },
+  responses: {
+    200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'),
+    ...problemResponses(401, 403, 404, 422, 429),
+  },
 });
 
 const ownKeyUsageRoute = protectedRoute({
-  method: 'get', path: '/keys/{id}/usage', tags, summary: 'Usage and budget of one of your own keys', permission: 'keys:self',
+  method: 'get',
+  path: '/keys/{id}/usage',
+  tags,
+  summary: 'Usage and budget of one of your own keys',
+  permission: 'keys:self',
   request: { params: KeyIdParam, query: Days },
-  responses: { 200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'), ...problemResponses(401, 403, 404, 422, 429) },
+  responses: {
+    200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'),
+    ...problemResponses(401, 403, 404, 422, 429),
+  },
 });
 
 const userUsageRoute = protectedRoute({
-  method: 'get', path: '/admin/users/{username}/usage', tags, summary: 'Usage (own sessions and owned keys) and budget of one user', permission: 'users:manage',
-  request: { params: z.object({ username: z.string().regex(USERNAME_PATTERN).openapi({ param: { name: 'username', in: 'path' } }) }), query: Days },
-  responses: { 200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'), ...problemResponses(401, 403, 404, 422, 429) },
+  method: 'get',
+  path: '/admin/users/{username}/usage',
+  tags,
+  summary: 'Usage (own sessions and owned keys) and budget of one user',
+  permission: 'users:manage',
+  request: {
+    params: z.object({
+      username: z
+        .string()
+        .regex(USERNAME_PATTERN)
+        .openapi({ param: { name: 'username', in: 'path' } }),
+    }),
+    query: Days,
+  },
+  responses: {
+    200: json(UsageSchema, 'Usage totals, by route, by engine and per day, with the budget'),
+    ...problemResponses(401, 403, 404, 422, 429),
+  },
 });
 
 const usageExportRoute = protectedRoute({
-  method: 'get', path: '/usage/export', tags, summary: 'Usage rollup rows as CSV or NDJSON (own tenant; admins ?all=true)', permission: 'jobs:read',
+  method: 'get',
+  path: '/usage/export',
+  tags,
+  summary: 'Usage rollup rows as CSV or NDJSON (own tenant; admins ?all=true)',
+  permission: 'jobs:read',
   request: { query: Days.extend({ format: z.enum(['csv', 'ndjson']).default('csv'), all: z.enum(['true', 'false']).optional() }) },
   responses: {
-    200: { description: 'One row per day × key × user × route × engine', content: { 'text/csv': { schema: z.string() }, 'application/x-ndjson': { schema: z.string() } } },
+    200: {
+      description: 'One row per day × key × user × route × engine',
+      content: { 'text/csv': { schema: z.string() }, 'application/x-ndjson': { schema: z.string() } },
+    },
     ...problemResponses(401, 403, 422, 429),
   },
 });
@@ -81,7 +139,7 @@ export const usageRouter = createRouter()
   .openapi(usageExportRoute, async (c) => {
     const q = c.req.valid('query');
     const p = principalOf(c);
-    if (q.all === 'true' && !isAdmin(p)) throw new GatewayError('forbidden', 'Only admins can read every tenant\'s usage');
+    if (q.all === 'true' && !isAdmin(p)) throw new GatewayError('forbidden', "Only admins can read every tenant's usage");
     const { from, to } = lastDays(q.days, Date.now());
     const rows = await usageRows(c.env.DB, q.all === 'true' ? {} : { tenant: tenantOf(p) }, from, to);
     const encoder = q.format === 'csv' ? csvEncoder(USAGE_COLUMNS) : ndjsonEncoder(null);

@@ -24,7 +24,11 @@ export function isBootstrapAdmin(config: Config, username: string): boolean {
 }
 
 /** Creates or resets the bootstrap admin when the configured hash has not been applied yet. */
-export async function ensureBootstrapAdmin(db: D1Database, config: Config, now: number): Promise<'unchanged' | 'created' | 'reset' | 'none'> {
+export async function ensureBootstrapAdmin(
+  db: D1Database,
+  config: Config,
+  now: number,
+): Promise<'unchanged' | 'created' | 'reset' | 'none'> {
   const username = config.ADMIN_USERNAME;
   const hash = config.ADMIN_PASSWORD_HASH;
   if (!username || !hash) return 'none';
@@ -43,7 +47,9 @@ export async function ensureBootstrapAdmin(db: D1Database, config: Config, now: 
     outcome = 'reset';
   }
   await db
-    .prepare('INSERT INTO instance_metadata (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+    .prepare(
+      'INSERT INTO instance_metadata (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+    )
     .bind(MARKER_KEY, digest, now)
     .run();
   return outcome;

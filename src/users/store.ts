@@ -155,7 +155,10 @@ export async function updateUser(db: D1Database, id: string, changes: UserChange
     sets.push('tokens_valid_after = ?');
     args.push(now);
   }
-  await db.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).bind(...args, id).run();
+  await db
+    .prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`)
+    .bind(...args, id)
+    .run();
   return getUserById(db, id);
 }
 

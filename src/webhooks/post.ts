@@ -29,7 +29,12 @@ export async function postSignedWebhook(p: SignedPost): Promise<{ outcome: strin
       method: 'POST',
       redirect: 'manual',
       signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-      headers: { 'Content-Type': 'application/json', 'User-Agent': 'crawlgate-webhooks/1', ...p.headers, ...(await signWebhook(p.secret, p.body, p.nowMs)) },
+      headers: {
+        'Content-Type': 'application/json',
+        'User-Agent': 'crawlgate-webhooks/1',
+        ...p.headers,
+        ...(await signWebhook(p.secret, p.body, p.nowMs)),
+      },
       body: p.body,
     });
     await res.body?.cancel();

@@ -34,7 +34,9 @@ function boxKey(master: string): Promise<CryptoKey> {
 /** Seals `secret` for `owner`: base64(iv ‖ ciphertext+tag). */
 export async function sealSecret(master: string, owner: string, secret: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(owner) }, await boxKey(master), enc.encode(secret)));
+  const ct = new Uint8Array(
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: enc.encode(owner) }, await boxKey(master), enc.encode(secret)),
+  );
   const out = new Uint8Array(12 + ct.length);
   out.set(iv);
   out.set(ct, 12);
@@ -46,7 +48,11 @@ export async function openSecret(master: string, owner: string, sealed: string):
   try {
     const raw = fromBase64(sealed);
     if (raw === null || raw.length < 12 + 16) return null;
-    const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: raw.slice(0, 12), additionalData: enc.encode(owner) }, await boxKey(master), raw.slice(12));
+    const pt = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: raw.slice(0, 12), additionalData: enc.encode(owner) },
+      await boxKey(master),
+      raw.slice(12),
+    );
     return dec.decode(pt);
   } catch {
     return null;

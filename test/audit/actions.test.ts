@@ -57,7 +57,11 @@ function emitter(input: AuditInput) {
 async function emit(input: AuditInput) {
   const id = `req-emit-${crypto.randomUUID()}`;
   const ctx = createExecutionContext();
-  const res = await emitter(input).fetch(new Request(`${BASE}/emit`, { method: 'POST', headers: { 'CF-Connecting-IP': '192.0.2.10', 'X-Request-Id': id } }), testEnv, ctx);
+  const res = await emitter(input).fetch(
+    new Request(`${BASE}/emit`, { method: 'POST', headers: { 'CF-Connecting-IP': '192.0.2.10', 'X-Request-Id': id } }),
+    testEnv,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   expect(res.status).toBe(204);
   return rowsFor(id);
@@ -81,15 +85,38 @@ const ISSUE_ACTIONS: Array<[AuditAction, AuditInput['outcome'], string | undefin
 
 describe('audit(c, input) through a request', () => {
   it.each(ISSUE_ACTIONS)('stores one %s row with the request id, actor, IP, method and route', async (action, outcome, reason) => {
-    const rows = await emit({ action, outcome, reason, status: 200, actor: { id: 'usr_alice', kind: 'user', name: 'alice' }, details: { key_id: 'key_123' } });
+    const rows = await emit({
+      action,
+      outcome,
+      reason,
+      status: 200,
+      actor: { id: 'usr_alice', kind: 'user', name: 'alice' },
+      details: { key_id: 'key_123' },
+    });
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ action, outcome, reason: reason ?? null, status: 200, actor_id: 'usr_alice', actor_kind: 'user', actor_name: 'alice', ip: '192.0.2.10', method: 'POST', route: '/emit' });
+    expect(rows[0]).toMatchObject({
+      action,
+      outcome,
+      reason: reason ?? null,
+      status: 200,
+      actor_id: 'usr_alice',
+      actor_kind: 'user',
+      actor_name: 'alice',
+      ip: '192.0.2.10',
+      method: 'POST',
+      route: '/emit',
+    });
     expect(JSON.parse(rows[0]?.details ?? 'null')).toEqual({ key_id: 'key_123' });
   });
 
   it('stores a username with CR/LF and HTML exactly, as data', async () => {
     const name = 'eve\r\n2026-01-01 admin login_succeeded\n<script>alert(1)</script>"; DROP TABLE audit_events;--';
-    const rows = await emit({ action: 'login_failed', outcome: 'denied', reason: 'unknown_user', actor: { id: 'anonymous', kind: 'anonymous', name } });
+    const rows = await emit({
+      action: 'login_failed',
+      outcome: 'denied',
+      reason: 'unknown_user',
+      actor: { id: 'anonymous', kind: 'anonymous', name },
+    });
     expect(rows).toHaveLength(1);
     expect(rows[0]?.actor_name).toBe(name);
     const count = await testEnv.DB.prepare('SELECT COUNT(*) AS n FROM audit_events').first<{ n: number }>();
@@ -97,14 +124,20 @@ describe('audit(c, input) through a request', () => {
   });
 
   it('caps oversized user-supplied strings instead of storing them unbounded', async () => {
-    const rows = await emit({ action: 'login_failed', outcome: 'denied', actor: { id: 'anonymous', kind: 'anonymous', name: 'x'.repeat(10_000) } });
+    const rows = await emit({
+      action: 'login_failed',
+      outcome: 'denied',
+      actor: { id: 'anonymous', kind: 'anonymous', name: 'x'.repeat(10_000) },
+    });
     expect(rows[0]?.actor_name).toHaveLength(256);
   });
 
   it('chains consecutive rows: each prev_hash is the hash of the row before', async () => {
     const a = await emit({ action: 'logout', outcome: 'success' });
     const b = await emit({ action: 'logout', outcome: 'success' });
-    const prev = await testEnv.DB.prepare('SELECT hash FROM audit_events WHERE id = ?').bind((b[0]?.id ?? 0) - 1).first<{ hash: string }>();
+    const prev = await testEnv.DB.prepare('SELECT hash FROM audit_events WHERE id = ?')
+      .bind((b[0]?.id ?? 0) - 1)
+      .first<{ hash: string }>();
     expect(b[0]?.id).toBeGreaterThan(a[0]?.id ?? Infinity);
     expect(b[0]?.prev_hash).toBe(prev?.hash);
   });

@@ -73,8 +73,14 @@ describe('GET /admin/audit?actor=', () => {
     expect(cells[cols.indexOf('actor_kind')]).toBe('key');
     expect(cells[cols.indexOf('actor_name')]).toBe(NAME);
     const nd = await callApp(app, `/admin/audit/export?format=ndjson&actor=${userId}`, { credential: 'admin-cred' });
-    const lines = nd.text.trim().split('\n').map((l) => JSON.parse(l) as AuditRow);
-    expect(lines.map((l) => [l.actor_kind, l.actor_id, l.actor_name])).toEqual([['user', userId, NAME], ['user', userId, NAME]]);
+    const lines = nd.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditRow);
+    expect(lines.map((l) => [l.actor_kind, l.actor_id, l.actor_name])).toEqual([
+      ['user', userId, NAME],
+      ['user', userId, NAME],
+    ]);
   });
 });
 

@@ -14,7 +14,11 @@ describe('denial aggregation', () => {
       ids.push(res.headers.get('X-Request-Id')!);
     }
     await new Promise((r) => setTimeout(r, 300));
-    const rows = (await env.DB.prepare(`SELECT request_id FROM audit_events WHERE action = 'auth_failed' AND ip = ?`).bind(ip).all<{ request_id: string }>()).results;
+    const rows = (
+      await env.DB.prepare(`SELECT request_id FROM audit_events WHERE action = 'auth_failed' AND ip = ?`)
+        .bind(ip)
+        .all<{ request_id: string }>()
+    ).results;
     expect(rows.map((r) => r.request_id)).toEqual([ids[0]]);
   });
 

@@ -20,15 +20,42 @@ function parseCsv(text: string): string[][] {
   while (i < text.length) {
     const ch = text[i] as string;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { field += '"'; i += 2; continue; }
-      if (ch === '"') { quoted = false; i++; continue; }
-      field += ch; i++; continue;
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+        continue;
+      }
+      if (ch === '"') {
+        quoted = false;
+        i++;
+        continue;
+      }
+      field += ch;
+      i++;
+      continue;
     }
-    if (ch === '"' && field === '') { quoted = true; i++; continue; }
-    if (ch === ',') { row.push(field); field = ''; i++; continue; }
-    if (ch === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i += 2; continue; }
+    if (ch === '"' && field === '') {
+      quoted = true;
+      i++;
+      continue;
+    }
+    if (ch === ',') {
+      row.push(field);
+      field = '';
+      i++;
+      continue;
+    }
+    if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += 2;
+      continue;
+    }
     if (ch === '\n' || ch === '\r' || ch === '"') throw new Error(`bare ${JSON.stringify(ch)} at ${i}`);
-    field += ch; i++;
+    field += ch;
+    i++;
   }
   if (field !== '' || row.length) throw new Error('last record not terminated by CRLF');
   return rows;
@@ -36,7 +63,14 @@ function parseCsv(text: string): string[][] {
 
 beforeAll(async () => {
   await seedEvents([
-    makeEvent({ actor_id: actor, actor_name: NASTY, action: 'login_failed', outcome: 'denied', reason: 'bad_password', details: JSON.stringify({ note: 'a,b' }) }),
+    makeEvent({
+      actor_id: actor,
+      actor_name: NASTY,
+      action: 'login_failed',
+      outcome: 'denied',
+      reason: 'bad_password',
+      details: JSON.stringify({ note: 'a,b' }),
+    }),
     makeEvent({ actor_id: actor, actor_name: FORMULA, action: 'key_created', outcome: 'success', reason: '+SUM(A1:A2)' }),
     makeEvent({ actor_id: actor, actor_name: '@cmd', action: 'logout', outcome: 'success', reason: '-1+1' }),
     makeEvent({ actor_id: viewer.id, actor_name: viewer.name, action: 'login_succeeded', outcome: 'success' }),
@@ -79,7 +113,10 @@ describe('GET /admin/audit/export', () => {
   it("exports only a viewer's own events", async () => {
     const { res, text } = await callApp(app, `/admin/audit/export?format=ndjson`, { credential: 'viewer-cred' });
     expect(res.status).toBe(200);
-    const rows = text.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.actor_id === viewer.id)).toBe(true);
   });
@@ -88,17 +125,27 @@ describe('GET /admin/audit/export', () => {
     const many = `usr_many_${RUN}`;
     await seedEvents(Array.from({ length: 1203 }, (_, i) => makeEvent({ actor_id: many, ts: 1_700_000_000_000 + i, reason: `n${i}` })));
     const { text } = await callApp(app, `/admin/audit/export?format=ndjson&actor=${many}`, { credential: 'admin-cred' });
-    const reasons = text.trim().split('\n').map((l) => JSON.parse(l).reason as string);
+    const reasons = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).reason as string);
     expect(reasons).toHaveLength(1203);
     expect(new Set(reasons).size).toBe(1203);
     expect(reasons[0]).toBe('n1202');
   });
 
   it('records who exported, as an audit_exported row', async () => {
-    const { res } = await callApp(app, `/admin/audit/export?format=csv&actor=usr_nobody`, { credential: 'admin-cred', headers: { 'X-Request-Id': `req-export-${RUN}` } });
+    const { res } = await callApp(app, `/admin/audit/export?format=csv&actor=usr_nobody`, {
+      credential: 'admin-cred',
+      headers: { 'X-Request-Id': `req-export-${RUN}` },
+    });
     expect(res.status).toBe(200);
     const { text } = await callApp(app, `/admin/audit?action=audit_exported&actor=${admin.id}`, { credential: 'admin-cred' });
-    expect(JSON.parse(text).events[0]).toMatchObject({ request_id: `req-export-${RUN}`, outcome: 'success', details: { format: 'csv', own_only: false } });
+    expect(JSON.parse(text).events[0]).toMatchObject({
+      request_id: `req-export-${RUN}`,
+      outcome: 'success',
+      details: { format: 'csv', own_only: false },
+    });
   });
 });
 

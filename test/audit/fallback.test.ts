@@ -81,11 +81,13 @@ describe('audit delivery when D1 fails', () => {
     expect((await stub.head()).pending).toBe(0);
   });
 
-  it('continues after D1\'s last row when the object starts without its state, instead of colliding', async () => {
+  it("continues after D1's last row when the object starts without its state, instead of colliding", async () => {
     const stub = auditLogStub(testEnv);
     await stub.append([makeEvent()]);
     // Shard 0's last row (ids encode the shard: shard 0 is below 2^39).
-    const last = await testEnv.DB.prepare('SELECT id, hash FROM audit_events WHERE id < ? ORDER BY id DESC LIMIT 1').bind(2 ** 39).first<{ id: number; hash: string }>();
+    const last = await testEnv.DB.prepare('SELECT id, hash FROM audit_events WHERE id < ? ORDER BY id DESC LIMIT 1')
+      .bind(2 ** 39)
+      .first<{ id: number; hash: string }>();
     expect(last?.id).toBeGreaterThan(1);
     await runInDurableObject(stub, (_instance, state) => {
       const zeros = '0'.repeat(64);
@@ -103,7 +105,10 @@ describe('audit delivery when D1 fails', () => {
     const stub = auditLogStub(testEnv);
     const event = makeEvent({ action: 'user_changed' });
     const result = await runInDurableObject(stub, async (_instance, state) => {
-      const hung = { prepare: (sql: string) => testEnv.DB.prepare(sql), batch: () => new Promise<never>(() => {}) } as unknown as D1Database;
+      const hung = {
+        prepare: (sql: string) => testEnv.DB.prepare(sql),
+        batch: () => new Promise<never>(() => {}),
+      } as unknown as D1Database;
       const chain = new AuditChain(state.storage, hung, { writeTimeoutMs: 20 });
       chain.append([event]);
       return chain.flush();

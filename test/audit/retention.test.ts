@@ -10,7 +10,13 @@ const DAY = 86_400_000;
 const app = auditTestApp({ 'admin-cred': userPrincipal('retention-admin', ['admin']) });
 
 async function count(where = '1=1', ...params: unknown[]): Promise<number> {
-  return (await testEnv.DB.prepare(`SELECT COUNT(*) AS n FROM audit_events WHERE ${where}`).bind(...params).first<{ n: number }>())?.n ?? -1;
+  return (
+    (
+      await testEnv.DB.prepare(`SELECT COUNT(*) AS n FROM audit_events WHERE ${where}`)
+        .bind(...params)
+        .first<{ n: number }>()
+    )?.n ?? -1
+  );
 }
 
 async function verifyOk() {
@@ -35,7 +41,9 @@ describe('audit retention (cron housekeeping)', () => {
     // The five old rows are the first five of usr_old's shard (ids encode shard and position).
     const shard = shardOf('usr_old', 4);
     const base = streamBase(shard, 'd1');
-    const cp = await testEnv.DB.prepare('SELECT seq, hash, pruned_at FROM audit_checkpoints WHERE chain = ?').bind(shardName(shard)).first<{ seq: number; hash: string; pruned_at: number }>();
+    const cp = await testEnv.DB.prepare('SELECT seq, hash, pruned_at FROM audit_checkpoints WHERE chain = ?')
+      .bind(shardName(shard))
+      .first<{ seq: number; hash: string; pruned_at: number }>();
     expect(cp).toMatchObject({ seq: base + 5, pruned_at: now });
     const report = await verifyOk();
     expect(report.broken).toBeNull();
@@ -63,7 +71,9 @@ describe('audit retention (cron housekeeping)', () => {
   it('never deletes past a row that is still inside the period (only a prefix of the chain goes)', async () => {
     const now = Date.now();
     // Both in one chain: an actor id whose shard is usr_backdated's.
-    const fresh = Array.from({ length: 64 }, (_, i) => `usr_fresh_${i}`).find((id) => shardOf(id, 4) === shardOf('usr_backdated', 4)) as string;
+    const fresh = Array.from({ length: 64 }, (_, i) => `usr_fresh_${i}`).find(
+      (id) => shardOf(id, 4) === shardOf('usr_backdated', 4),
+    ) as string;
     await seedEvents([makeEvent({ ts: now, actor_id: fresh }), makeEvent({ ts: now - 400 * DAY, actor_id: 'usr_backdated' })]);
     const result = await pruneAuditEvents(testEnv, retentionCutoff(now, 90), now);
     expect(result.deleted).toBe(0);

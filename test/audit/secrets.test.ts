@@ -21,7 +21,14 @@ describe('no secret in the audit log', () => {
       ['/admin/audit', { headers: { 'X-API-Key': SECRETS.seedKey } }],
       ['/admin/audit', { headers: { Authorization: `Bearer ${SECRETS.jwt}` } }],
       ['/admin/audit/export', { headers: { Authorization: `Bearer ${SECRETS.refresh}` } }],
-      ['/admin/audit', { method: 'POST', headers: { 'X-API-Key': SECRETS.apiKey, 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: SECRETS.password, refresh_token: SECRETS.refresh }) }],
+      [
+        '/admin/audit',
+        {
+          method: 'POST',
+          headers: { 'X-API-Key': SECRETS.apiKey, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ username: 'alice', password: SECRETS.password, refresh_token: SECRETS.refresh }),
+        },
+      ],
       ['/admin/audit', { headers: { Authorization: `Basic ${btoa(`alice:${SECRETS.password}`)}` } }],
     ];
     // One address per request: repeated identical failures from one address are folded into one row per 10 s.
@@ -42,7 +49,9 @@ describe('no secret in the audit log', () => {
     expect((await send(`/admin/keys/${rotated.id}`, { method: 'DELETE', key: ADMIN_KEY })).status).toBe(200);
     expect((await validate(rotated.key, 'x-api-key')).status).toBe(401);
     expect((await validate(created.key)).status).toBe(401);
-    const actions = (await testEnv.DB.prepare('SELECT action FROM audit_events ORDER BY id').all<{ action: string }>()).results.map((r) => r.action);
+    const actions = (await testEnv.DB.prepare('SELECT action FROM audit_events ORDER BY id').all<{ action: string }>()).results.map(
+      (r) => r.action,
+    );
     expect(actions).toEqual(expect.arrayContaining(['key_created', 'key_validated', 'key_rotated', 'key_revoked', 'auth_failed']));
     expect(await scanAuditStorage([ADMIN_KEY, created.key, rotated.key, ...Object.values(SECRETS)])).toEqual([]);
   });

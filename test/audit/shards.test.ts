@@ -29,7 +29,12 @@ const victim = tenants.find((t) => shardOf(t, 4) !== 0) as string;
 const VS = shardOf(victim, 4);
 
 type Break = { shard: number; stream: 'd1' | 'r2'; position: number; kind: string; detail: string };
-type Report = { ok: boolean; checked: number; broken: Break | null; shards: Array<{ shard: number; d1: { checked: number; head: number }; r2: { checked: number; head: number } }> };
+type Report = {
+  ok: boolean;
+  checked: number;
+  broken: Break | null;
+  shards: Array<{ shard: number; d1: { checked: number; head: number }; r2: { checked: number; head: number } }>;
+};
 
 async function verify(envOverride?: Env): Promise<{ status: number; body: Report & { code?: string; detail?: string } }> {
   const { res, text } = await callApp(app, '/admin/audit/verify', { credential: 'admin-cred', envOverride });
@@ -42,7 +47,25 @@ async function expectIntact(): Promise<void> {
   expect(body.broken).toBeNull();
 }
 
-const COLS = ['id', 'ts', 'request_id', 'actor_id', 'actor_kind', 'actor_name', 'ip', 'method', 'route', 'action', 'outcome', 'reason', 'status', 'details', 'prev_hash', 'hash', 'shard'] as const;
+const COLS = [
+  'id',
+  'ts',
+  'request_id',
+  'actor_id',
+  'actor_kind',
+  'actor_name',
+  'ip',
+  'method',
+  'route',
+  'action',
+  'outcome',
+  'reason',
+  'status',
+  'details',
+  'prev_hash',
+  'hash',
+  'shard',
+] as const;
 async function putRow(row: AuditRow & { shard?: number }) {
   const full = { ...row, shard: locateId(row.id).shard };
   await testEnv.DB.prepare(`INSERT OR REPLACE INTO audit_events (${COLS.join(',')}) VALUES (${COLS.map(() => '?').join(',')})`)
@@ -65,9 +88,17 @@ async function writeSegment(key: string, rows: AuditRow[]) {
 
 beforeAll(async () => {
   // Security rows for every tenant, and three R2 segments of allowed crawls for the victim.
-  await seedEvents(tenants.flatMap((t) => Array.from({ length: 4 }, (_, i) => makeEvent({ actor_id: t, action: 'permission_denied', outcome: 'denied', reason: `r${i}` }))));
+  await seedEvents(
+    tenants.flatMap((t) =>
+      Array.from({ length: 4 }, (_, i) => makeEvent({ actor_id: t, action: 'permission_denied', outcome: 'denied', reason: `r${i}` })),
+    ),
+  );
   for (let seg = 0; seg < 3; seg++) {
-    await seedEvents(Array.from({ length: 3 }, (_, i) => makeEvent({ actor_id: victim, action: 'crawl_requested', outcome: 'success', details: JSON.stringify({ seg, i }) })));
+    await seedEvents(
+      Array.from({ length: 3 }, (_, i) =>
+        makeEvent({ actor_id: victim, action: 'crawl_requested', outcome: 'success', details: JSON.stringify({ seg, i }) }),
+      ),
+    );
     await auditShardStub(testEnv, VS).flushArchive(VS);
   }
 });
@@ -75,7 +106,9 @@ beforeAll(async () => {
 describe('shards and stores', () => {
   it('puts each tenant on its own shard: ids encode shard and position, security rows in D1', async () => {
     for (const t of tenants) {
-      const { results } = await testEnv.DB.prepare('SELECT id, shard FROM audit_events WHERE actor_id = ? ORDER BY id').bind(t).all<{ id: number; shard: number }>();
+      const { results } = await testEnv.DB.prepare('SELECT id, shard FROM audit_events WHERE actor_id = ? ORDER BY id')
+        .bind(t)
+        .all<{ id: number; shard: number }>();
       expect(results).toHaveLength(4);
       for (const r of results) {
         expect(r.shard).toBe(shardOf(t, 4));
@@ -84,7 +117,9 @@ describe('shards and stores', () => {
     }
     expect(new Set(tenants.map((t) => shardOf(t, 4))).size).toBe(4);
     // Allowed crawls are not D1 rows.
-    const crawlRows = await testEnv.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE actor_id = ? AND action = 'crawl_requested'").bind(victim).first<{ n: number }>();
+    const crawlRows = await testEnv.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE actor_id = ? AND action = 'crawl_requested'")
+      .bind(victim)
+      .first<{ n: number }>();
     expect(crawlRows?.n).toBe(0);
   });
 
@@ -160,7 +195,9 @@ describe('verify: tampering is reported with shard and position', () => {
     const rows = await victimRows();
     const [a, b] = rows as [AuditRow, AuditRow];
     await testEnv.DB.prepare('DELETE FROM audit_events WHERE id <= ? AND shard = ?').bind(b.id, VS).run();
-    await testEnv.DB.prepare('INSERT OR REPLACE INTO audit_checkpoints (chain, seq, hash, pruned_at) VALUES (?, ?, ?, ?)').bind(shardName(VS), b.id, b.hash, Date.now()).run();
+    await testEnv.DB.prepare('INSERT OR REPLACE INTO audit_checkpoints (chain, seq, hash, pruned_at) VALUES (?, ?, ?, ?)')
+      .bind(shardName(VS), b.id, b.hash, Date.now())
+      .run();
     const { status, body } = await verify();
     expect(status).toBe(200);
     expect(body.ok).toBe(false);
@@ -178,7 +215,10 @@ describe('verify: tampering is reported with shard and position', () => {
     const s3 = await readSegment(k3);
     const target = s2.rows[1] as AuditRow;
 
-    await writeSegment(k2, s2.rows.map((r) => (r.id === target.id ? { ...r, ip: '198.51.100.1' } : r)));
+    await writeSegment(
+      k2,
+      s2.rows.map((r) => (r.id === target.id ? { ...r, ip: '198.51.100.1' } : r)),
+    );
     expect((await verify()).body.broken).toMatchObject({ shard: VS, stream: 'r2', position: locateId(target.id).position, kind: 'edited' });
 
     await testEnv.RESULTS.delete(k2);

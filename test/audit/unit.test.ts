@@ -9,7 +9,23 @@ import { makeEvent, userPrincipal } from '../helpers/audit';
 
 /** Also asserted by test/node/audit-verify-cli.test.ts: Node and workerd hash alike. */
 export const VECTOR = {
-  row: { id: 1, ts: 1_790_000_000_000, request_id: 'req-1', actor_id: 'usr_a', actor_kind: 'user', actor_name: 'ä\r\n<b>', ip: '192.0.2.1', method: 'POST', route: '/auth/token', action: 'login_failed', outcome: 'denied', reason: null, status: 401, details: '{"n":1}', prev_hash: GENESIS_HASH },
+  row: {
+    id: 1,
+    ts: 1_790_000_000_000,
+    request_id: 'req-1',
+    actor_id: 'usr_a',
+    actor_kind: 'user',
+    actor_name: 'ä\r\n<b>',
+    ip: '192.0.2.1',
+    method: 'POST',
+    route: '/auth/token',
+    action: 'login_failed',
+    outcome: 'denied',
+    reason: null,
+    status: 401,
+    details: '{"n":1}',
+    prev_hash: GENESIS_HASH,
+  },
   hash: '0248e8f117604de947a228a7149b66d951d87fcefd31874998fa7669e6801f88',
 } as const;
 
@@ -56,7 +72,11 @@ describe('hash chain', () => {
 describe('audit queries', () => {
   it('builds parameterised SQL only: filter values never enter the SQL text', () => {
     const evil = "x' OR 1=1 --";
-    const q = buildAuditQuery({ actor: evil, action: 'logout', outcome: 'denied', since: 1, until: 2, ownActorId: 'usr_v' }, { ts: 5, id: 9 }, 51);
+    const q = buildAuditQuery(
+      { actor: evil, action: 'logout', outcome: 'denied', since: 1, until: 2, ownActorId: 'usr_v' },
+      { ts: 5, id: 9 },
+      51,
+    );
     expect(q.sql).not.toContain(evil);
     expect(q.params).toEqual(['usr_v', evil, 'logout', 'denied', 1, 2, 5, 5, 9, 51]); // actor= matches actor_id only
     expect(q.sql).toMatch(/ORDER BY ts DESC, id DESC LIMIT \?$/);

@@ -9,7 +9,12 @@ const operator = userPrincipal(`operator-${RUN}`, ['operator']);
 const app = auditTestApp({ 'admin-cred': admin, 'operator-cred': operator });
 const actor = `usr_verify_${RUN}`;
 
-type Report = { ok: boolean; checked: number; broken: { seq: number; shard: number; position: number; kind: string; detail: string } | null; shards: Array<{ d1: { head: number } }> };
+type Report = {
+  ok: boolean;
+  checked: number;
+  broken: { seq: number; shard: number; position: number; kind: string; detail: string } | null;
+  shards: Array<{ d1: { head: number } }>;
+};
 
 async function verify(): Promise<Report> {
   const { res, text } = await callApp(app, '/admin/audit/verify', { credential: 'admin-cred' });
@@ -22,7 +27,24 @@ async function seeded(): Promise<AuditRow[]> {
   return results;
 }
 
-const COLS = ['id', 'ts', 'request_id', 'actor_id', 'actor_kind', 'actor_name', 'ip', 'method', 'route', 'action', 'outcome', 'reason', 'status', 'details', 'prev_hash', 'hash'] as const;
+const COLS = [
+  'id',
+  'ts',
+  'request_id',
+  'actor_id',
+  'actor_kind',
+  'actor_name',
+  'ip',
+  'method',
+  'route',
+  'action',
+  'outcome',
+  'reason',
+  'status',
+  'details',
+  'prev_hash',
+  'hash',
+] as const;
 async function put(row: AuditRow, verb = 'INSERT OR REPLACE') {
   await testEnv.DB.prepare(`${verb} INTO audit_events (${COLS.join(',')}) VALUES (${COLS.map(() => '?').join(',')})`)
     .bind(...COLS.map((c) => row[c]))
@@ -103,7 +125,9 @@ describe('GET /admin/audit/verify', () => {
     let checked = 0;
     let slices = 0;
     for (;;) {
-      const { text } = await callApp(app, `/admin/audit/verify?max_rows=3${after === null ? '' : `&after=${after}`}`, { credential: 'admin-cred' });
+      const { text } = await callApp(app, `/admin/audit/verify?max_rows=3${after === null ? '' : `&after=${after}`}`, {
+        credential: 'admin-cred',
+      });
       const r = JSON.parse(text) as Report & { complete: boolean; next_after: number | null };
       expect(r.broken).toBeNull();
       checked += r.checked;
@@ -123,10 +147,14 @@ describe('GET /admin/audit/verify', () => {
   });
 
   it('is for admins: an operator (audit:read) gets 403 and a permission_denied row', async () => {
-    const { res, text } = await callApp(app, '/admin/audit/verify', { credential: 'operator-cred', headers: { 'X-Request-Id': `req-verify-${RUN}` } });
+    const { res, text } = await callApp(app, '/admin/audit/verify', {
+      credential: 'operator-cred',
+      headers: { 'X-Request-Id': `req-verify-${RUN}` },
+    });
     expect(res.status).toBe(403);
     expect(JSON.parse(text).code).toBe('forbidden');
-    const [row] = (await testEnv.DB.prepare('SELECT * FROM audit_events WHERE request_id = ?').bind(`req-verify-${RUN}`).all<AuditRow>()).results;
+    const [row] = (await testEnv.DB.prepare('SELECT * FROM audit_events WHERE request_id = ?').bind(`req-verify-${RUN}`).all<AuditRow>())
+      .results;
     expect(row).toMatchObject({ action: 'permission_denied', outcome: 'denied', actor_id: operator.id, status: 403 });
   });
 });

@@ -10,7 +10,7 @@ const SEED_HASH = '$argon2id$v=19$m=65536,t=3,p=4$MIIRqgvgQbgj220jfp0MPA$YfwJSVj
 const SEED_PASSWORD = 'correct horse battery staple';
 
 describe('POST /auth/token (password grant)', () => {
-  it('accepts the seed client\'s form request and returns the OAuth2 token response', async () => {
+  it("accepts the seed client's form request and returns the OAuth2 token response", async () => {
     const user = await createUser({ roles: ['user'] });
     const res = await loginForm(user.username, user.password);
     expect(res.status).toBe(200);
@@ -32,16 +32,25 @@ describe('POST /auth/token (password grant)', () => {
     // "Access playground with token": the seed's next step uses it as a Bearer token.
     const me = await call('/auth/me', { headers: bearer(body.access_token) });
     expect(me.status).toBe(200);
-    const who = await me.json<{ kind: string; principal: { id: string; name: string }; roles: string[]; permissions: string[]; limits: { rate_limit: string } }>();
+    const who = await me.json<{
+      kind: string;
+      principal: { id: string; name: string };
+      roles: string[];
+      permissions: string[];
+      limits: { rate_limit: string };
+    }>();
     expect(who).toMatchObject({ kind: 'user', principal: { id: user.id, name: user.username }, roles: ['user'] });
     expect(who.permissions).toContain('playground:access');
     expect(who.permissions).not.toContain('users:manage');
     expect(who.limits.rate_limit).toBe('100/minute');
   });
 
-  it('accepts JSON too, and grant_type may be omitted like FastAPI\'s form', async () => {
+  it("accepts JSON too, and grant_type may be omitted like FastAPI's form", async () => {
     const user = await createUser();
-    const json = await call('/auth/token', { method: 'POST', json: { username: user.username, password: user.password, grant_type: 'password' } });
+    const json = await call('/auth/token', {
+      method: 'POST',
+      json: { username: user.username, password: user.password, grant_type: 'password' },
+    });
     expect(json.status).toBe(200);
     const noGrant = await call('/auth/token', { method: 'POST', json: { username: user.username, password: user.password } });
     expect(noGrant.status).toBe(200);
@@ -95,7 +104,7 @@ describe('bootstrap admin (ADMIN_USERNAME / ADMIN_PASSWORD_HASH)', () => {
     return worker.fetch(req, { ...env, ...vars }, ctx());
   }
 
-  it('is created on the first login with the seed\'s hash and gets the admin role', async () => {
+  it("is created on the first login with the seed's hash and gets the admin role", async () => {
     const username = uniqueName('boot');
     const res = await loginWith({ ADMIN_USERNAME: username, ADMIN_PASSWORD_HASH: SEED_HASH }, username, SEED_PASSWORD);
     expect(res.status).toBe(200);
@@ -111,7 +120,11 @@ describe('bootstrap admin (ADMIN_USERNAME / ADMIN_PASSWORD_HASH)', () => {
     const vars = { ADMIN_USERNAME: username, ADMIN_PASSWORD_HASH: SEED_HASH };
     const first = await loginWith(vars, username, SEED_PASSWORD);
     const { access_token } = await first.json<TokenPairBody>();
-    const patch = await call(`/admin/users/${username}`, { method: 'PATCH', headers: bearer(access_token), json: { password: 'changed-through-api' } });
+    const patch = await call(`/admin/users/${username}`, {
+      method: 'PATCH',
+      headers: bearer(access_token),
+      json: { password: 'changed-through-api' },
+    });
     expect(patch.status).toBe(200);
     expect((await loginWith(vars, username, SEED_PASSWORD)).status).toBe(401);
     expect((await loginWith(vars, username, 'changed-through-api')).status).toBe(200);
@@ -131,7 +144,7 @@ describe('GET /auth/me', () => {
     expect(res.headers.get('WWW-Authenticate')).toMatch(/^Bearer/);
   });
 
-  it('reflects the user\'s current roles (a role change applies to live tokens)', async () => {
+  it("reflects the user's current roles (a role change applies to live tokens)", async () => {
     const user = await createUser({ roles: ['viewer'] });
     const { access_token } = await loginPair(user.username, user.password);
     const before = await (await call('/auth/me', { headers: bearer(access_token) })).json<{ permissions: string[] }>();

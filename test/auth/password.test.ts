@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { argon2Params, DUMMY_PASSWORD_HASH, hashPassword, OWASP_ARGON2, verifyPassword, type PasswordVerifier } from '../../src/auth/password';
+import {
+  argon2Params,
+  DUMMY_PASSWORD_HASH,
+  hashPassword,
+  OWASP_ARGON2,
+  verifyPassword,
+  type PasswordVerifier,
+} from '../../src/auth/password';
 import { checkLogin } from '../../src/users/login';
 import { createUser, testConfig, testEnv, uniqueName } from '../helpers/auth';
 

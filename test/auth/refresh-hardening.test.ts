@@ -16,7 +16,11 @@ import { newFamilyId, newRefreshToken, parseRefreshToken, refreshTagKeys } from 
 const e = env as unknown as Env;
 const refresh = (token: string, requestId?: string) =>
   call('/auth/refresh', { method: 'POST', json: { refresh_token: token }, headers: requestId ? { 'X-Request-Id': requestId } : {} });
-const b64 = (n: number) => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n)))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64 = (n: number) =>
+  btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n))))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 async function familyObjects(): Promise<string[]> {
   return (await listDurableObjectIds(e.REFRESH_FAMILIES)).map((id) => id.toString()).sort();
@@ -32,7 +36,12 @@ describe('forged refresh tokens', () => {
       `cgrt.${realFamily}.${b64(16)}.${b64(32)}`, // a real family id with a made-up tag
       `cgrt.${newFamilyId()}.${b64(32)}`, // the earlier three-part format
       // tagged with another deployment's secret
-      (await newRefreshToken(await refreshTagKeys({ JWT_SECRET_KEY: 'another-deployment-secret-8c1f3a9e5b7d2f4a', JWT_PREVIOUS_SECRET_KEYS: [] }), newFamilyId())).token,
+      (
+        await newRefreshToken(
+          await refreshTagKeys({ JWT_SECRET_KEY: 'another-deployment-secret-8c1f3a9e5b7d2f4a', JWT_PREVIOUS_SECRET_KEYS: [] }),
+          newFamilyId(),
+        )
+      ).token,
     ];
     const before = await familyObjects();
     for (const token of forged) {
@@ -47,11 +56,18 @@ describe('forged refresh tokens', () => {
 
   it('the family object writes nothing for a family that was never started (defence in depth)', async () => {
     const stub = familyStub(e, newFamilyId());
-    expect(await stub.rotate({ presentedHash: 'x', nextHash: 'y', now: Date.now(), graceMs: 10_000 })).toEqual({ ok: false, reason: 'unknown_family' });
+    expect(await stub.rotate({ presentedHash: 'x', nextHash: 'y', now: Date.now(), graceMs: 10_000 })).toEqual({
+      ok: false,
+      reason: 'unknown_family',
+    });
     expect(await stub.state()).toBeNull();
     expect(await stub.revoke({ reason: 'logout', now: Date.now() })).toBeNull();
     const tables = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'").toArray().map((r) => r.name));
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
+        .toArray()
+        .map((r) => r.name),
+    );
     expect(tables).toEqual([]);
   });
 
@@ -81,7 +97,7 @@ describe('concurrent refreshes inside the grace window', () => {
     expect((await call('/auth/me', { headers: bearer((await next.json<TokenPairBody>()).access_token) })).status).toBe(200);
   });
 
-  it('a burst beyond the window\'s allowance is treated as reuse and revokes the family', async () => {
+  it("a burst beyond the window's allowance is treated as reuse and revokes the family", async () => {
     const user = await createUser();
     const pair = await loginPair(user.username, user.password);
     const first = await refresh(pair.refresh_token); // rotation
@@ -95,7 +111,11 @@ describe('concurrent refreshes inside the grace window', () => {
   it('re-presenting a spent token after the window is still reuse: family revoked, audit row written', async () => {
     const short = envWith({ REFRESH_REUSE_GRACE_SECONDS: '1' });
     const post = (token: string, rid?: string) =>
-      callWith(short, '/auth/refresh', { method: 'POST', body: JSON.stringify({ refresh_token: token }), headers: { 'Content-Type': 'application/json', ...(rid ? { 'X-Request-Id': rid } : {}) } });
+      callWith(short, '/auth/refresh', {
+        method: 'POST',
+        body: JSON.stringify({ refresh_token: token }),
+        headers: { 'Content-Type': 'application/json', ...(rid ? { 'X-Request-Id': rid } : {}) },
+      });
     const user = await createUser();
     const pair = await loginPair(user.username, user.password);
     const next = await (await post(pair.refresh_token)).json<TokenPairBody>();

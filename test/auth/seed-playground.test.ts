@@ -20,7 +20,9 @@ describe("the seed's playground flow", () => {
     const page = await res.text();
     expect(page).toContain(user.username);
     expect(page).not.toMatch(/<script/i);
-    const json = await (await call('/playground', { headers: { ...bearer(token), Accept: 'application/json' } })).json<{ routes: Array<{ path: string; allowed: boolean }> }>();
+    const json = await (await call('/playground', { headers: { ...bearer(token), Accept: 'application/json' } })).json<{
+      routes: Array<{ path: string; allowed: boolean }>;
+    }>();
     expect(json.routes.find((r) => r.path === 'POST /crawl')?.allowed).toBe(true);
     expect(json.routes.find((r) => r.path === 'POST /execute_js')?.allowed).toBe(false);
   });

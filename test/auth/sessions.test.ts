@@ -40,7 +40,11 @@ describe('refresh tokens', () => {
   // With REFRESH_REUSE_GRACE_SECONDS=0 (no grace window; test/auth/refresh-hardening.test.ts covers the window).
   const noGrace = envWith({ REFRESH_REUSE_GRACE_SECONDS: '0' });
   const refreshNoGrace = (token: string, requestId?: string) =>
-    callWith(noGrace, '/auth/refresh', { method: 'POST', body: JSON.stringify({ refresh_token: token }), headers: { 'Content-Type': 'application/json', ...(requestId ? { 'X-Request-Id': requestId } : {}) } });
+    callWith(noGrace, '/auth/refresh', {
+      method: 'POST',
+      body: JSON.stringify({ refresh_token: token }),
+      headers: { 'Content-Type': 'application/json', ...(requestId ? { 'X-Request-Id': requestId } : {}) },
+    });
 
   it('reuse of a spent token revokes the whole family and writes refresh_reuse_detected', async () => {
     const user = await createUser();
@@ -92,7 +96,11 @@ describe('password change and disable invalidate live tokens', () => {
     const { token: admin } = await adminToken();
     const user = await createUser();
     const pair = await loginPair(user.username, user.password);
-    const patch = await call(`/admin/users/${user.username}`, { method: 'PATCH', json: { password: 'a brand new passphrase 42' }, headers: bearer(admin) });
+    const patch = await call(`/admin/users/${user.username}`, {
+      method: 'PATCH',
+      json: { password: 'a brand new passphrase 42' },
+      headers: bearer(admin),
+    });
     expect(patch.status).toBe(200);
     expect((await call('/auth/me', { headers: bearer(pair.access_token) })).status).toBe(401);
     expect((await refresh(pair.refresh_token)).status).toBe(401);
@@ -103,9 +111,14 @@ describe('password change and disable invalidate live tokens', () => {
     const { token: admin } = await adminToken();
     const user = await createUser();
     const pair = await loginPair(user.username, user.password);
-    expect((await call(`/admin/users/${user.username}`, { method: 'PATCH', json: { disabled: true }, headers: bearer(admin) })).status).toBe(200);
+    expect(
+      (await call(`/admin/users/${user.username}`, { method: 'PATCH', json: { disabled: true }, headers: bearer(admin) })).status,
+    ).toBe(200);
     expect((await call('/auth/me', { headers: bearer(pair.access_token) })).status).toBe(401);
-    const login = await call('/auth/token', { method: 'POST', body: new URLSearchParams({ username: user.username, password: user.password }) });
+    const login = await call('/auth/token', {
+      method: 'POST',
+      body: new URLSearchParams({ username: user.username, password: user.password }),
+    });
     expect(login.status).toBe(401);
   });
 });
@@ -114,7 +127,11 @@ describe('/admin/users', () => {
   it('lets an admin create, read, list, change roles of and delete a user; never returns a hash', async () => {
     const { token: admin } = await adminToken();
     const username = `ops-${crypto.randomUUID().slice(0, 8)}`;
-    const created = await call('/admin/users', { method: 'POST', json: { username, password: 'operator passphrase 1', roles: ['operator'] }, headers: bearer(admin) });
+    const created = await call('/admin/users', {
+      method: 'POST',
+      json: { username, password: 'operator passphrase 1', roles: ['operator'] },
+      headers: bearer(admin),
+    });
     expect(created.status).toBe(201);
     const body = await created.text();
     expect(body).not.toContain('argon2');
@@ -124,7 +141,10 @@ describe('/admin/users', () => {
     expect(list.users.map((u) => u.username)).toContain(username);
     const changed = await call(`/admin/users/${username}`, { method: 'PATCH', json: { roles: ['viewer'] }, headers: bearer(admin) });
     expect((await changed.json<{ roles: string[] }>()).roles).toEqual(['viewer']);
-    expect((await call('/admin/users', { method: 'POST', json: { username, password: 'operator passphrase 1' }, headers: bearer(admin) })).status).toBe(409);
+    expect(
+      (await call('/admin/users', { method: 'POST', json: { username, password: 'operator passphrase 1' }, headers: bearer(admin) }))
+        .status,
+    ).toBe(409);
     expect((await call(`/admin/users/${username}`, { method: 'DELETE', headers: bearer(admin) })).status).toBeLessThan(300);
     expect((await call(`/admin/users/${username}`, { headers: bearer(admin) })).status).toBe(404);
   });
@@ -139,9 +159,13 @@ describe('/admin/users', () => {
 });
 
 describe('POST /token (Crawl4AI alias)', () => {
-  it('exchanges a valid API key for an access token carrying the key\'s scopes', async () => {
+  it("exchanges a valid API key for an access token carrying the key's scopes", async () => {
     const { token: admin } = await adminToken();
-    const created = await call('/admin/keys', { method: 'POST', json: { name: 'crawl4ai client', scopes: ['crawl:run'] }, headers: bearer(admin) });
+    const created = await call('/admin/keys', {
+      method: 'POST',
+      json: { name: 'crawl4ai client', scopes: ['crawl:run'] },
+      headers: bearer(admin),
+    });
     expect(created.status).toBe(201);
     const { key } = await created.json<{ key: string }>();
     const res = await call('/token', { method: 'POST', json: { email: 'dev@example.com', api_token: key } });
@@ -154,7 +178,10 @@ describe('POST /token (Crawl4AI alias)', () => {
   });
 
   it('refuses an unknown key with 401', async () => {
-    const res = await call('/token', { method: 'POST', json: { email: 'x@example.com', api_token: 'cg_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_000000' } });
+    const res = await call('/token', {
+      method: 'POST',
+      json: { email: 'x@example.com', api_token: 'cg_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_000000' },
+    });
     expect(res.status).toBe(401);
   });
 });

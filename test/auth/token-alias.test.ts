@@ -12,7 +12,7 @@ async function newKey(scopes: string[], extra: Record<string, unknown> = {}): Pr
 }
 
 describe('POST /token', () => {
-  it('exchanges a valid API key for an access token with the key\'s scopes', async () => {
+  it("exchanges a valid API key for an access token with the key's scopes", async () => {
     const key = await newKey(['crawl', 'screenshot']);
     const res = await call('/token', { method: 'POST', json: { email: 'me@example.com', api_token: key.key } });
     expect(res.status).toBe(200);
@@ -28,15 +28,21 @@ describe('POST /token', () => {
   it("carries the key's rate limit, concurrency cap and owner, so a token never escapes its key's limits or tenant", async () => {
     const owner = await createUser();
     const key = await newKey(['crawl'], { rate_limit: '7/minute', max_concurrency: 2, owner: owner.username });
-    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{ access_token: string }>();
+    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{
+      access_token: string;
+    }>();
     expect(decodeJwt(access_token)).toMatchObject({ rate_limit: '7/minute', max_concurrency: 2, owner: owner.id });
-    const me = await (await call('/auth/me', { headers: bearer(access_token) })).json<{ limits: { rate_limit: string; max_concurrency: number } }>();
+    const me = await (await call('/auth/me', { headers: bearer(access_token) })).json<{
+      limits: { rate_limit: string; max_concurrency: number };
+    }>();
     expect(me.limits).toEqual({ rate_limit: '7/minute', max_concurrency: 2 });
   });
 
   it('the derived token stops working when the key is revoked', async () => {
     const key = await newKey(['crawl']);
-    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{ access_token: string }>();
+    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{
+      access_token: string;
+    }>();
     const { token } = await adminToken();
     expect((await call(`/admin/keys/${key.id}`, { method: 'DELETE', headers: bearer(token) })).status).toBeLessThan(300);
     const me = await call('/auth/me', { headers: bearer(access_token) });
@@ -66,14 +72,18 @@ describe('POST /token', () => {
 
   it('a key that expires later than ACCESS_TOKEN_TTL still gets the configured lifetime', async () => {
     const key = await newKey(['crawl'], { expires_at: new Date(Date.now() + 86_400_000).toISOString() });
-    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{ access_token: string }>();
+    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{
+      access_token: string;
+    }>();
     const claims = decodeJwt(access_token);
     expect((claims.exp as number) - (claims.iat as number)).toBe(900);
   });
 
   it('the derived token stops working while its key is disabled', async () => {
     const key = await newKey(['crawl']);
-    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{ access_token: string }>();
+    const { access_token } = await (await call('/token', { method: 'POST', json: { api_token: key.key } })).json<{
+      access_token: string;
+    }>();
     const { token } = await adminToken();
     expect((await call(`/admin/keys/${key.id}`, { method: 'PATCH', headers: bearer(token), json: { disabled: true } })).status).toBe(200);
     const me = await call('/auth/me', { headers: bearer(access_token) });

@@ -43,7 +43,9 @@ describe('algorithm attacks (RFC 8725 §2.1, §3.1)', () => {
     await expectInvalidToken(await craftJws({ alg: 'none', typ: 'at+jwt', kid }, baseClaims(user.id)));
   });
   it('another HMAC algorithm (HS512) with the right secret', async () => {
-    const token = await new SignJWT(baseClaims(user.id)).setProtectedHeader({ alg: 'HS512', typ: 'at+jwt', kid }).sign(new TextEncoder().encode(TEST_VARS.JWT_SECRET_KEY));
+    const token = await new SignJWT(baseClaims(user.id))
+      .setProtectedHeader({ alg: 'HS512', typ: 'at+jwt', kid })
+      .sign(new TextEncoder().encode(TEST_VARS.JWT_SECRET_KEY));
     await expectInvalidToken(token);
   });
   it('HS/RS confusion: RS256 header, HMAC-signed with the secret', async () => {
@@ -80,7 +82,10 @@ describe('claims (RFC 7519 §4.1, RFC 8725 §3.8-3.10)', () => {
     await expectInvalidToken(await signHs256(baseClaims(user.id, { iat: now() + 3600, exp: now() + 4200 })));
   });
   it('an iat older than the access-token life, even with a far exp', async () => {
-    await expectInvalidToken(await signHs256(baseClaims(user.id, { iat: now() - 7200, exp: now() + 600 })), ['invalid_token', 'token_expired']);
+    await expectInvalidToken(await signHs256(baseClaims(user.id, { iat: now() - 7200, exp: now() + 600 })), [
+      'invalid_token',
+      'token_expired',
+    ]);
   });
   it('an exp further than the configured life after iat', async () => {
     await expectInvalidToken(await signHs256(baseClaims(user.id, { exp: now() + 86_400 })));
@@ -124,13 +129,16 @@ describe('tampering', () => {
   it('a changed payload with the original signature', async () => {
     const viewer = await createUser({ roles: ['viewer'] });
     const [h, , s] = (await accessTokenFor(viewer)).split('.');
-    const forged = btoa(JSON.stringify(baseClaims(user.id, { roles: ['admin'] }))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const forged = btoa(JSON.stringify(baseClaims(user.id, { roles: ['admin'] })))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
     await expectInvalidToken(`${h}.${forged}.${s}`);
   });
   it('a changed signature, a truncated signature, an empty signature', async () => {
     const token = await accessTokenFor(user);
     const [h, p, s] = token.split('.') as [string, string, string];
-    const flipped = (s[5] === 'A' ? 'B' : 'A');
+    const flipped = s[5] === 'A' ? 'B' : 'A';
     await expectInvalidToken(`${h}.${p}.${s.slice(0, 5)}${flipped}${s.slice(6)}`);
     await expectInvalidToken(`${h}.${p}.${s.slice(0, 10)}`);
     await expectInvalidToken(`${h}.${p}.`);
@@ -143,7 +151,15 @@ describe('tampering', () => {
 });
 
 describe('key selection headers never fetch or look anything up (RFC 8725 §3.10)', () => {
-  const hostileKids = ['../../etc/passwd', "' OR '1'='1' --", 'https://evil.example/jwks.json', '__proto__', 'constructor', '', 'x'.repeat(500)];
+  const hostileKids = [
+    '../../etc/passwd',
+    "' OR '1'='1' --",
+    'https://evil.example/jwks.json',
+    '__proto__',
+    'constructor',
+    '',
+    'x'.repeat(500),
+  ];
   it.each(hostileKids)('kid %j', async (hostile) => {
     const fetchSpy = vi.spyOn(globalThis, 'fetch');
     await expectInvalidToken(await signHs256(baseClaims(user.id), { kid: hostile }));
@@ -158,7 +174,7 @@ describe('key selection headers never fetch or look anything up (RFC 8725 §3.10
     await expectInvalidToken(await signHs256(baseClaims(user.id), { [name]: 'https://evil.example/keys' }));
     expect(fetchSpy).not.toHaveBeenCalled();
   });
-  it('an embedded jwk (the attacker\'s own key), signed with that key', async () => {
+  it("an embedded jwk (the attacker's own key), signed with that key", async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
     const jwk = await exportJWK(publicKey);
     const token = await new SignJWT(baseClaims(user.id)).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', jwk }).sign(privateKey);

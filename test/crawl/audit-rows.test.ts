@@ -8,7 +8,10 @@ describe('audit rows for crawl requests', () => {
 
   it('records crawl_requested for a forwarded crawl, with the principal and the URL count', async () => {
     const rid = `crawl-audit-${crypto.randomUUID()}`;
-    const res = await callAs(key, '/crawl', { json: { urls: ['https://example.com/a', 'https://example.com/b'] }, headers: { 'X-Request-Id': rid } });
+    const res = await callAs(key, '/crawl', {
+      json: { urls: ['https://example.com/a', 'https://example.com/b'] },
+      headers: { 'X-Request-Id': rid },
+    });
     expect(res.status).toBe(200);
     const rows = await waitForAuditRows(rid);
     const row = rows.find((r) => r.action === 'crawl_requested');

@@ -10,7 +10,10 @@ describe('crawl concurrency on /crawl/stream', () => {
   it('holds one lease per open stream and frees it when the stream ends', async () => {
     const key = credentialFor({ id: `key_conc_${crypto.randomUUID().slice(0, 8)}`, permissions: ['crawl:run'], maxConcurrency: 1 });
     const rid = newRequestId('lease');
-    const first = await callAs(key, '/crawl/stream', { json: { urls: ['https://example.com/a', 'https://example.com/b'] }, headers: { 'X-Request-Id': rid } });
+    const first = await callAs(key, '/crawl/stream', {
+      json: { urls: ['https://example.com/a', 'https://example.com/b'] },
+      headers: { 'X-Request-Id': rid },
+    });
     expect(first.status).toBe(200);
     const reader = first.body!.getReader();
     await reader.read(); // the first line is through: the stream (and its lease) is open

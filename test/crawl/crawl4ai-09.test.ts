@@ -14,12 +14,29 @@ const C4AI = (env as unknown as { TEST_C4AI09_ORIGIN_URL: string }).TEST_C4AI09_
 const ORIGIN = { ORIGIN_URL: C4AI };
 const EDGE = { ORIGIN_URL: '' };
 
-const crawler = credentialFor({ id: 'key_c4ai_crawler', owner: 'usr_c4ai_a', permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read'] });
-const coder = credentialFor({ id: 'key_c4ai_coder', owner: 'usr_c4ai_a', permissions: ['crawl:run', 'crawl:js', 'crawl:proxy', 'crawl:headers', 'crawl:llm', 'jobs:write'] });
+const crawler = credentialFor({
+  id: 'key_c4ai_crawler',
+  owner: 'usr_c4ai_a',
+  permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read'],
+});
+const coder = credentialFor({
+  id: 'key_c4ai_coder',
+  owner: 'usr_c4ai_a',
+  permissions: ['crawl:run', 'crawl:js', 'crawl:proxy', 'crawl:headers', 'crawl:llm', 'jobs:write'],
+});
 const sibling = credentialFor({ id: 'key_c4ai_sibling', owner: 'usr_c4ai_a', permissions: ['crawl:run', 'crawl:screenshot'] });
-const other = credentialFor({ id: 'key_c4ai_other', owner: 'usr_c4ai_b', permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'crawl:llm'] });
+const other = credentialFor({
+  id: 'key_c4ai_other',
+  owner: 'usr_c4ai_b',
+  permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'crawl:llm'],
+});
 const llmUser = credentialFor({ id: 'key_c4ai_llm', owner: 'usr_c4ai_c', permissions: ['crawl:run', 'crawl:llm'] });
-const admin = credentialFor({ id: 'usr_c4ai_admin', kind: 'user', roles: ['admin'], permissions: ['crawl:run', 'monitor:read', 'monitor:manage'] });
+const admin = credentialFor({
+  id: 'usr_c4ai_admin',
+  kind: 'user',
+  roles: ['admin'],
+  permissions: ['crawl:run', 'monitor:read', 'monitor:manage'],
+});
 const watcher = credentialFor({ id: 'key_c4ai_watcher', owner: 'usr_c4ai_w', permissions: ['monitor:read'] });
 
 async function saw(rid: string): Promise<{ method: string; path: string; headers: Record<string, string>; body: string } | null> {
@@ -29,7 +46,12 @@ async function saw(rid: string): Promise<{ method: string; path: string; headers
 
 async function send(credential: string, path: string, init: { json?: unknown; method?: string; vars?: Record<string, string> } = {}) {
   const rid = newRequestId('c4ai');
-  const res = await callAs(credential, path, { ...(init.json !== undefined ? { json: init.json } : {}), method: init.method ?? (init.json !== undefined ? 'POST' : 'GET'), headers: { 'X-Request-Id': rid }, vars: init.vars ?? ORIGIN });
+  const res = await callAs(credential, path, {
+    ...(init.json !== undefined ? { json: init.json } : {}),
+    method: init.method ?? (init.json !== undefined ? 'POST' : 'GET'),
+    headers: { 'X-Request-Id': rid },
+    vars: init.vars ?? ORIGIN,
+  });
   return { res, rid };
 }
 
@@ -40,7 +62,7 @@ const crawlWith = (params: Record<string, unknown>, browser: Record<string, unkn
 });
 
 describe('ORIGIN_PROFILE crawl4ai-0.9 (the default): fields the origin refuses stop at the gateway', () => {
-  it('refuses js_code with 0.9\'s words and points a crawl:js holder at the edge browser; the origin is never called', async () => {
+  it("refuses js_code with 0.9's words and points a crawl:js holder at the edge browser; the origin is never called", async () => {
     const { res, rid } = await send(coder, '/crawl', { json: crawlWith({ js_code: 'document.title' }) });
     expect(res.status).toBe(400);
     const body = await res.json<{ code: string; detail: string; errors: Array<{ path: string }> }>();
@@ -51,7 +73,7 @@ describe('ORIGIN_PROFILE crawl4ai-0.9 (the default): fields the origin refuses s
     expect(await saw(rid)).toBeNull();
   });
 
-  it('still answers 403 first when the caller lacks the field\'s permission', async () => {
+  it("still answers 403 first when the caller lacks the field's permission", async () => {
     const { res, rid } = await send(crawler, '/crawl', { json: crawlWith({ js_code: 'document.title' }) });
     expect(res.status).toBe(403);
     expect((await res.json<{ code: string }>()).code).toBe('insufficient_scope');
@@ -60,10 +82,22 @@ describe('ORIGIN_PROFILE crawl4ai-0.9 (the default): fields the origin refuses s
 
   it.each([
     ['a proxy', crawlWith({}, { proxy: 'http://proxy.example:8080' }), "field 'proxy' is not permitted on BrowserConfig"],
-    ['cookies', crawlWith({}, { cookies: [{ name: 'a', value: 'b', domain: 'example.com' }] }), "field 'cookies' is not permitted on BrowserConfig"],
+    [
+      'cookies',
+      crawlWith({}, { cookies: [{ name: 'a', value: 'b', domain: 'example.com' }] }),
+      "field 'cookies' is not permitted on BrowserConfig",
+    ],
     ['a session id', crawlWith({ session_id: 'mine' }), "field 'session_id' is not permitted on CrawlerRunConfig"],
-    ['a nested LLM strategy', crawlWith({ extraction_strategy: { type: 'LLMExtractionStrategy', params: { instruction: 'x' } } }), "type 'LLMExtractionStrategy' may not be constructed"],
-    ['Python hooks', { urls: ['https://example.com/'], hooks: { code: { on_page_context_created: 'async def hook(page, **kw): return page' } } }, 'hooks.code (Python hook source) is no longer accepted'],
+    [
+      'a nested LLM strategy',
+      crawlWith({ extraction_strategy: { type: 'LLMExtractionStrategy', params: { instruction: 'x' } } }),
+      "type 'LLMExtractionStrategy' may not be constructed",
+    ],
+    [
+      'Python hooks',
+      { urls: ['https://example.com/'], hooks: { code: { on_page_context_created: 'async def hook(page, **kw): return page' } } },
+      'hooks.code (Python hook source) is no longer accepted',
+    ],
   ])('refuses %s before any origin call, without the edge hint', async (_label, json, words) => {
     const { res, rid } = await send(coder, '/crawl', { json });
     expect(res.status).toBe(400);
@@ -85,7 +119,9 @@ describe('ORIGIN_PROFILE crawl4ai-0.9 (the default): fields the origin refuses s
   });
 
   it('forwards the fields 0.9 keeps, drops the ones it would drop, clamps timeouts, with the origin token', async () => {
-    const { res, rid } = await send(crawler, '/crawl', { json: crawlWith({ cache_mode: 'bypass', page_timeout: 120_000, wait_for: 'main' }, { headless: true, ignore_https_errors: true }) });
+    const { res, rid } = await send(crawler, '/crawl', {
+      json: crawlWith({ cache_mode: 'bypass', page_timeout: 120_000, wait_for: 'main' }, { headless: true, ignore_https_errors: true }),
+    });
     expect(res.status).toBe(200);
     const seen = await saw(rid);
     expect(seen?.headers.authorization).toBe(`Bearer ${TEST_VARS.ORIGIN_SECRET}`);
@@ -97,7 +133,10 @@ describe('ORIGIN_PROFILE crawl4ai-0.9 (the default): fields the origin refuses s
   });
 
   it('with ORIGIN_PROFILE crawl4ai-0.8 forwards js_code for a crawl:js holder (an older origin runs it)', async () => {
-    const { res, rid } = await send(coder, '/crawl', { json: crawlWith({ js_code: 'document.title' }), vars: { ...ORIGIN, ORIGIN_PROFILE: 'crawl4ai-0.8' } });
+    const { res, rid } = await send(coder, '/crawl', {
+      json: crawlWith({ js_code: 'document.title' }),
+      vars: { ...ORIGIN, ORIGIN_PROFILE: 'crawl4ai-0.8' },
+    });
     // This origin is 0.9 and refuses it itself: the client sees its 400, and the origin did receive it.
     expect(res.status).toBe(400);
     expect(JSON.parse((await saw(rid))!.body).crawler_config.params.js_code).toBe('document.title');
@@ -105,12 +144,16 @@ describe('ORIGIN_PROFILE crawl4ai-0.9 (the default): fields the origin refuses s
 });
 
 describe('GET /artifacts/{id}: screenshots and PDFs belong to the tenant that made them', () => {
-  it('records the artifact of a forwarded /screenshot for the caller\'s tenant; another tenant gets 404 and the origin never sees it', async () => {
+  it("records the artifact of a forwarded /screenshot for the caller's tenant; another tenant gets 404 and the origin never sees it", async () => {
     const shot = await send(crawler, '/screenshot', { json: { url: 'https://example.com/' } });
     expect(shot.res.status).toBe(200);
     const { artifact_id, url } = await shot.res.json<{ artifact_id: string; url: string }>();
     expect(url).toBe(`/artifacts/${artifact_id}`);
-    const row = await (env as unknown as { DB: D1Database }).DB.prepare('SELECT tenant, principal_id FROM crawl_artifacts WHERE artifact_id = ?1').bind(artifact_id).first();
+    const row = await (env as unknown as { DB: D1Database }).DB.prepare(
+      'SELECT tenant, principal_id FROM crawl_artifacts WHERE artifact_id = ?1',
+    )
+      .bind(artifact_id)
+      .first();
     expect(row).toEqual({ tenant: 'usr_c4ai_a', principal_id: 'key_c4ai_crawler' });
 
     const mine = await send(crawler, url);
@@ -164,10 +207,17 @@ describe('LLM routes: crawl:llm, provider by name', () => {
   });
 
   it('queues /llm/job for its creator: the task reads back for them and is a 404 for another tenant', async () => {
-    const job = await send(llmUser, '/llm/job', { json: { url: 'https://example.com/', q: 'Extract main content', cache: false, provider: 'openai/gpt-4o-mini' } });
+    const job = await send(llmUser, '/llm/job', {
+      json: { url: 'https://example.com/', q: 'Extract main content', cache: false, provider: 'openai/gpt-4o-mini' },
+    });
     expect(job.res.status).toBe(202);
     const { task_id } = await job.res.json<{ task_id: string }>();
-    expect(JSON.parse((await saw(job.rid))!.body)).toEqual({ url: 'https://example.com/', q: 'Extract main content', cache: false, provider: 'openai/gpt-4o-mini' });
+    expect(JSON.parse((await saw(job.rid))!.body)).toEqual({
+      url: 'https://example.com/',
+      q: 'Extract main content',
+      cache: false,
+      provider: 'openai/gpt-4o-mini',
+    });
     expect((await send(llmUser, `/llm/job/${task_id}`)).res.status).toBe(200);
     const theirs = await send(other, `/llm/job/${task_id}`);
     expect(theirs.res.status).toBe(404);
@@ -197,7 +247,10 @@ describe('LLM routes: crawl:llm, provider by name', () => {
 
 describe('/config/dump, /schema, /hooks/info', () => {
   it('validates a config at the edge and echoes its normalised form', async () => {
-    const { res } = await send(crawler, '/config/dump', { json: { type: 'CrawlerRunConfig', params: { cache_mode: 'bypass', wait_for: 'main' } }, vars: EDGE });
+    const { res } = await send(crawler, '/config/dump', {
+      json: { type: 'CrawlerRunConfig', params: { cache_mode: 'bypass', wait_for: 'main' } },
+      vars: EDGE,
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ type: 'CrawlerRunConfig', params: { cache_mode: 'bypass', wait_for: 'css:main' } });
   });
@@ -222,7 +275,13 @@ describe('/config/dump, /schema, /hooks/info', () => {
     expect(await schema.res.json()).toMatchObject({ browser: { type: 'BrowserConfig' }, crawler: { type: 'CrawlerRunConfig' } });
     const hooks = await send(crawler, '/hooks/info', { vars: EDGE });
     const info = await hooks.res.json<{ available_actions: Record<string, { edge: string }> }>();
-    expect(Object.keys(info.available_actions).sort()).toEqual(['add_cookies', 'block_resources', 'scroll_to_bottom', 'set_headers', 'wait_for_timeout']);
+    expect(Object.keys(info.available_actions).sort()).toEqual([
+      'add_cookies',
+      'block_resources',
+      'scroll_to_bottom',
+      'set_headers',
+      'wait_for_timeout',
+    ]);
     expect(info.available_actions.block_resources?.edge).toBe('supported');
     const forwarded = await send(crawler, '/hooks/info');
     expect(await forwarded.res.json()).toMatchObject({ from: 'origin' });
@@ -230,7 +289,7 @@ describe('/config/dump, /schema, /hooks/info', () => {
   });
 });
 
-describe('/monitor/*: admin only, other tenants\' URLs never shown to non-admins', () => {
+describe("/monitor/*: admin only, other tenants' URLs never shown to non-admins", () => {
   it('forwards the monitor to an admin as the origin answered', async () => {
     const { res } = await send(admin, '/monitor/requests?status=all&limit=10');
     expect(res.status).toBe(200);

@@ -13,9 +13,21 @@ const user = credentialFor({ id: 'key_edge_user', permissions: ['crawl:run', 'cr
 
 describe('POST /crawl at the edge', () => {
   it('crawls with the fetch engine when no origin is configured, in Crawl4AI shape', async () => {
-    const res = await callAs(user, '/crawl', { ...EDGE, json: { urls: [`${SITE}/`], crawler_config: { type: 'CrawlerRunConfig', params: {} } } });
+    const res = await callAs(user, '/crawl', {
+      ...EDGE,
+      json: { urls: [`${SITE}/`], crawler_config: { type: 'CrawlerRunConfig', params: {} } },
+    });
     expect(res.status).toBe(200);
-    const body = await res.json<{ success: boolean; results: Array<{ url: string; success: boolean; status_code: number; markdown: { raw_markdown: string }; metadata: Record<string, string> }> }>();
+    const body = await res.json<{
+      success: boolean;
+      results: Array<{
+        url: string;
+        success: boolean;
+        status_code: number;
+        markdown: { raw_markdown: string };
+        metadata: Record<string, string>;
+      }>;
+    }>();
     expect(body.success).toBe(true);
     expect(body.results).toHaveLength(1);
     expect(body.results[0]).toMatchObject({ success: true, status_code: 200 });
@@ -26,7 +38,10 @@ describe('POST /crawl at the edge', () => {
     const res = await callAs(user, '/crawl/stream', { ...EDGE, json: { urls: [`${SITE}/`, `${SITE}/missing-page`], engine: 'fetch' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toContain('application/x-ndjson');
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.at(-1)).toEqual({ status: 'completed' });
     const results = lines.slice(0, -1);
     expect(results.map((r) => r.url).sort()).toEqual([`${SITE}/`, `${SITE}/missing-page`].sort());

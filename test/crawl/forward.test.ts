@@ -4,7 +4,10 @@ import { problem } from '../helpers/http';
 import { callAs, credentialFor, newRequestId, originSaw, originUrl } from '../helpers/principal';
 import { TEST_VARS } from '../helpers/test-vars';
 
-const user = credentialFor({ id: 'key_forward_user', permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read'] });
+const user = credentialFor({
+  id: 'key_forward_user',
+  permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read'],
+});
 
 /** The seed's "Using API with API Key" payload, unchanged. */
 const SEED_PAYLOAD = {
@@ -19,7 +22,10 @@ function b64urlToBytes(s: string): Uint8Array {
 }
 
 function bytesToB64url(b: Uint8Array): string {
-  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...b))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 async function hmac(key: Uint8Array, data: string): Promise<Uint8Array> {
@@ -39,7 +45,7 @@ async function verifyIdentity(token: string, originSecret: string): Promise<Reco
 }
 
 describe('POST /crawl forwarded to the origin', () => {
-  it('answers the seed example with the origin\'s Crawl4AI-shaped result, leaky origin headers stripped', async () => {
+  it("answers the seed example with the origin's Crawl4AI-shaped result, leaky origin headers stripped", async () => {
     const rid = newRequestId('seed');
     const res = await callAs(user, '/crawl', { json: SEED_PAYLOAD, headers: { 'X-Request-Id': rid } });
     expect(res.status).toBe(200);
@@ -97,7 +103,16 @@ describe('POST /crawl forwarded to the origin', () => {
     expect(res.status).toBe(200);
     const token = (await originSaw(rid))!.headers['x-crawlgate-identity'] as string;
     const claims = await verifyIdentity(token, TEST_VARS.ORIGIN_SECRET);
-    expect(claims).toMatchObject({ iss: 'crawlgate', aud: 'crawlgate-origin', sub: 'key_forward_user', kind: 'key', tenant: 'key_forward_user', request_id: rid, htm: 'POST', htu: '/crawl' });
+    expect(claims).toMatchObject({
+      iss: 'crawlgate',
+      aud: 'crawlgate-origin',
+      sub: 'key_forward_user',
+      kind: 'key',
+      tenant: 'key_forward_user',
+      request_id: rid,
+      htm: 'POST',
+      htu: '/crawl',
+    });
     expect(claims.scopes).toEqual(['crawl:pdf', 'crawl:run', 'crawl:screenshot', 'jobs:read', 'jobs:write']);
     expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(60);
     await expect(verifyIdentity(token, 'another-secret-of-enough-length-0123456789')).rejects.toThrow('bad signature');
@@ -122,7 +137,10 @@ describe('POST /crawl forwarded to the origin', () => {
 describe('POST /crawl/stream', () => {
   it('passes the first NDJSON line through before the origin has finished', async () => {
     const rid = newRequestId('stream');
-    const res = await callAs(user, '/crawl/stream', { json: { urls: ['https://example.com/a', 'https://example.com/b'] }, headers: { 'X-Request-Id': rid } });
+    const res = await callAs(user, '/crawl/stream', {
+      json: { urls: ['https://example.com/a', 'https://example.com/b'] },
+      headers: { 'X-Request-Id': rid },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toBe('application/x-ndjson');
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -141,7 +159,10 @@ describe('POST /crawl/stream', () => {
       if (done) break;
       text += value;
     }
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.url ?? l.status)).toEqual(['https://example.com/a', 'https://example.com/b', 'completed']);
   });
 });
@@ -149,7 +170,11 @@ describe('POST /crawl/stream', () => {
 describe('origin failures', () => {
   it('cuts a stream whose origin goes silent for longer than ORIGIN_TIMEOUT_MS', async () => {
     const rid = newRequestId('idle');
-    const res = await callAs(user, '/crawl/stream', { json: { urls: ['https://example.com/a', 'https://example.com/b'] }, headers: { 'X-Request-Id': rid }, vars: { ORIGIN_TIMEOUT_MS: '1000' } });
+    const res = await callAs(user, '/crawl/stream', {
+      json: { urls: ['https://example.com/a', 'https://example.com/b'] },
+      headers: { 'X-Request-Id': rid },
+      vars: { ORIGIN_TIMEOUT_MS: '1000' },
+    });
     expect(res.status).toBe(200);
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = '';

@@ -57,7 +57,10 @@ describe('MCP over WebSocket under the rate limits', () => {
     }
     ws.close();
     const through = answers.filter((a) => 'echo' in a);
-    const refused = answers.filter((a) => 'error' in a) as Array<{ id: number; error: { code: number; data: { code: string; retry_after: number } } }>;
+    const refused = answers.filter((a) => 'error' in a) as Array<{
+      id: number;
+      error: { code: number; data: { code: string; retry_after: number } };
+    }>;
     expect(through.map((a) => a.id)).toEqual([1, 2, 3, 4, 5]);
     expect(refused).toHaveLength(7);
     for (const r of refused) {
@@ -140,7 +143,10 @@ describe('MCP over SSE (/mcp/messages) under the rate limits', () => {
     for (let i = 1; i <= 8; i++) {
       const rid = newRequestId(`mcpsserate${i}`);
       rids.push(rid);
-      const res = await callAs(key, `/mcp/messages/?session_id=${session}`, { json: toolCall(i, 'md', { url: `https://example.com/${i}` }), headers: { 'X-Request-Id': rid } });
+      const res = await callAs(key, `/mcp/messages/?session_id=${session}`, {
+        json: toolCall(i, 'md', { url: `https://example.com/${i}` }),
+        headers: { 'X-Request-Id': rid },
+      });
       statuses.push(res.status);
       if (res.status === 429 && !refusal) refusal = res;
       else await res.body?.cancel();
@@ -159,7 +165,11 @@ describe('MCP over SSE (/mcp/messages) under the rate limits', () => {
   it('a concurrency cap of 2 holds for SSE tool calls awaiting their answer', async () => {
     const key = uniqueKey('sseconc', { maxConcurrency: 2 });
     const session = await openMcpSession(key);
-    const post = (id: number, rid: string) => callAs(key, `/mcp/messages/?session_id=${session}`, { json: toolCall(id, 'md', { url: `https://example.com/${id}` }), headers: { 'X-Request-Id': rid } });
+    const post = (id: number, rid: string) =>
+      callAs(key, `/mcp/messages/?session_id=${session}`, {
+        json: toolCall(id, 'md', { url: `https://example.com/${id}` }),
+        headers: { 'X-Request-Id': rid },
+      });
     expect((await post(1, newRequestId('sse1'))).status).toBe(202);
     expect((await post(2, newRequestId('sse2'))).status).toBe(202);
     const rid3 = newRequestId('sse3');
@@ -182,7 +192,8 @@ describe('MCP over SSE: weights and answers', () => {
     const key = uniqueKey('sseweight', { rateLimit: '6/minute' });
     const session = await openMcpSession(key); // 1 token
     const urls = ['https://example.com/a', 'https://example.com/b', 'https://example.com/c'];
-    const post = (id: number, name: string, args: Record<string, unknown>) => callAs(key, `/mcp/messages/?session_id=${session}`, { json: toolCall(id, name, args) });
+    const post = (id: number, name: string, args: Record<string, unknown>) =>
+      callAs(key, `/mcp/messages/?session_id=${session}`, { json: toolCall(id, name, args) });
     expect((await post(1, 'crawl', { urls })).status).toBe(202);
     const refused = await post(2, 'crawl', { urls });
     expect(refused.status).toBe(429);
@@ -192,7 +203,7 @@ describe('MCP over SSE: weights and answers', () => {
     expect((await post(5, 'md', { url: urls[2] })).status).toBe(429);
   });
 
-  it('the answer on the SSE stream releases the call\'s lease (cap 1: the next call is admitted once the answer has been read)', async () => {
+  it("the answer on the SSE stream releases the call's lease (cap 1: the next call is admitted once the answer has been read)", async () => {
     const key = uniqueKey('sseanswer', { maxConcurrency: 1 });
     const res = await callAs(key, '/mcp/sse');
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -218,7 +229,8 @@ describe('MCP over SSE: weights and answers', () => {
     text = '';
     while (!text.includes('\n\n')) text += (await reader2.read()).value ?? '';
     const session2 = /session_id=([0-9a-f]+)/.exec(text)![1]!;
-    const post2 = (id: number) => callAs(key2, `/mcp/messages/?session_id=${session2}`, { json: toolCall(id, 'md', { url: `https://example.com/${id}` }) });
+    const post2 = (id: number) =>
+      callAs(key2, `/mcp/messages/?session_id=${session2}`, { json: toolCall(id, 'md', { url: `https://example.com/${id}` }) });
     expect((await post2(1)).status).toBe(202);
     while (!text.includes('"id":1')) text += (await reader2.read()).value ?? '';
     // The release is deferred (≤ RELEASE_FLUSH_MS); poll a bounded number of times.

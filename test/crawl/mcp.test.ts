@@ -34,10 +34,19 @@ describe('MCP over HTTP', () => {
   it('binds the SSE session to its opener: another tenant posting into it gets 404', async () => {
     const session = await openMcpSession(user);
     const rid = newRequestId('mcpother');
-    const res = await callAs(other, `/mcp/messages/?session_id=${session}`, { json: toolCall('md', { url: 'https://example.com/' }), headers: { 'X-Request-Id': rid } });
+    const res = await callAs(other, `/mcp/messages/?session_id=${session}`, {
+      json: toolCall('md', { url: 'https://example.com/' }),
+      headers: { 'X-Request-Id': rid },
+    });
     expect(res.status).toBe(404);
     expect(await originSaw(rid)).toBeNull();
-    expect((await callAs(user, '/mcp/messages/?session_id=ffffffffffffffffffffffffffffffff', { json: toolCall('md', { url: 'https://example.com/' }) })).status).toBe(404);
+    expect(
+      (
+        await callAs(user, '/mcp/messages/?session_id=ffffffffffffffffffffffffffffffff', {
+          json: toolCall('md', { url: 'https://example.com/' }),
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('needs a credential for every MCP endpoint', async () => {
@@ -50,7 +59,10 @@ describe('MCP over HTTP', () => {
   it('forwards an allowed tool call with its session id', async () => {
     const session = await openMcpSession(user);
     const rid = newRequestId('mcpok');
-    const res = await callAs(user, `/mcp/messages/?session_id=${session}`, { json: toolCall('md', { url: 'https://example.com' }), headers: { 'X-Request-Id': rid } });
+    const res = await callAs(user, `/mcp/messages/?session_id=${session}`, {
+      json: toolCall('md', { url: 'https://example.com' }),
+      headers: { 'X-Request-Id': rid },
+    });
     expect(res.status).toBe(202);
     const seen = (await originSaw(rid))!;
     expect(seen.path).toBe(`/mcp/messages/?session_id=${session}`);
@@ -60,7 +72,10 @@ describe('MCP over HTTP', () => {
   it('refuses execute_js through MCP without crawl:js', async () => {
     const session = await openMcpSession(user);
     const rid = newRequestId('mcpjs');
-    const res = await callAs(user, `/mcp/messages/?session_id=${session}`, { json: toolCall('execute_js', { url: 'https://example.com/', scripts: ['1'] }), headers: { 'X-Request-Id': rid } });
+    const res = await callAs(user, `/mcp/messages/?session_id=${session}`, {
+      json: toolCall('execute_js', { url: 'https://example.com/', scripts: ['1'] }),
+      headers: { 'X-Request-Id': rid },
+    });
     expect(res.status).toBe(403);
     expect((await problem(res)).code).toBe('insufficient_scope');
     expect(await originSaw(rid)).toBeNull();
@@ -69,7 +84,10 @@ describe('MCP over HTTP', () => {
   it('refuses a private target through an MCP crawl tool', async () => {
     const session = await openMcpSession(user);
     const rid = newRequestId('mcpssrf');
-    const res = await callAs(user, `/mcp/messages/?session_id=${session}`, { json: toolCall('crawl', { urls: ['http://169.254.169.254/'] }), headers: { 'X-Request-Id': rid } });
+    const res = await callAs(user, `/mcp/messages/?session_id=${session}`, {
+      json: toolCall('crawl', { urls: ['http://169.254.169.254/'] }),
+      headers: { 'X-Request-Id': rid },
+    });
     expect(res.status).toBe(422);
     expect(await originSaw(rid)).toBeNull();
   });
@@ -87,7 +105,7 @@ describe('MCP over HTTP', () => {
   });
 });
 
-describe('inspectMcpMessage (the WebSocket relay\'s check)', () => {
+describe("inspectMcpMessage (the WebSocket relay's check)", () => {
   const ctx = { permissions: ['crawl:run'] as const, maxUrls: 100, allowPrivateTargets: false, limits: DEFAULT_OPTION_LIMITS };
   it('passes non-tool messages unchanged and checks tool calls in batches', () => {
     const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });

@@ -11,14 +11,21 @@ export const LEGIT_BODIES: Record<string, { shape: BodyShape; route: string; bod
   'the seed\'s "Using API with API Key" example': {
     shape: 'crawl',
     route: '/crawl',
-    body: { urls: ['https://example.com/'], browser_config: { type: 'BrowserConfig', params: { headless: true } }, crawler_config: run({ cache_mode: 'bypass' }) },
+    body: {
+      urls: ['https://example.com/'],
+      browser_config: { type: 'BrowserConfig', params: { headless: true } },
+      crawler_config: run({ cache_mode: 'bypass' }),
+    },
   },
   'README streaming example (viewport as a type:dict wrapper)': {
     shape: 'crawl',
     route: '/crawl/stream',
     body: {
       urls: ['https://httpbin.org/html', 'https://httpbin.org/links/5/0'],
-      browser_config: { type: 'BrowserConfig', params: { headless: true, viewport: { type: 'dict', value: { width: 1200, height: 800 } } } },
+      browser_config: {
+        type: 'BrowserConfig',
+        params: { headless: true, viewport: { type: 'dict', value: { width: 1200, height: 800 } } },
+      },
       crawler_config: run({ stream: true, cache_mode: 'bypass' }),
     },
   },
@@ -33,7 +40,13 @@ export const LEGIT_BODIES: Record<string, { shape: BodyShape; route: string; bod
           params: {
             schema: {
               type: 'dict',
-              value: { baseSelector: 'article.post', fields: [{ name: 'title', selector: 'h1', type: 'text' }, { name: 'content', selector: '.content', type: 'html' }] },
+              value: {
+                baseSelector: 'article.post',
+                fields: [
+                  { name: 'title', selector: 'h1', type: 'text' },
+                  { name: 'content', selector: '.content', type: 'html' },
+                ],
+              },
             },
           },
         },
@@ -73,7 +86,10 @@ export const LEGIT_BODIES: Record<string, { shape: BodyShape; route: string; bod
       crawler_config: run({
         markdown_generator: {
           type: 'DefaultMarkdownGenerator',
-          params: { content_filter: { type: 'PruningContentFilter', params: { threshold: 0.48, threshold_type: 'fixed', min_word_threshold: 0 } }, options: { ignore_links: true, body_width: 80 } },
+          params: {
+            content_filter: { type: 'PruningContentFilter', params: { threshold: 0.48, threshold_type: 'fixed', min_word_threshold: 0 } },
+            options: { ignore_links: true, body_width: 80 },
+          },
         },
         excluded_tags: ['nav', 'footer'],
         wait_for: 'css:main article',
@@ -86,7 +102,12 @@ export const LEGIT_BODIES: Record<string, { shape: BodyShape; route: string; bod
     route: '/crawl',
     body: {
       urls: ['https://example.com/'],
-      crawler_config: run({ markdown_generator: { type: 'DefaultMarkdownGenerator', params: { content_filter: { type: 'BM25ContentFilter', params: { user_query: 'pricing plans', bm25_threshold: 1.2 } } } } }),
+      crawler_config: run({
+        markdown_generator: {
+          type: 'DefaultMarkdownGenerator',
+          params: { content_filter: { type: 'BM25ContentFilter', params: { user_query: 'pricing plans', bm25_threshold: 1.2 } } },
+        },
+      }),
     },
   },
   'a bounded same-domain BFS deep crawl with filters and a scorer': {
@@ -101,7 +122,15 @@ export const LEGIT_BODIES: Record<string, { shape: BodyShape; route: string; bod
             max_depth: 2,
             max_pages: 10,
             include_external: false,
-            filter_chain: { type: 'FilterChain', params: { filters: [{ type: 'URLPatternFilter', params: { patterns: ['*guide*'] } }, { type: 'DomainFilter', params: { allowed_domains: ['docs.example.com'] } }] } },
+            filter_chain: {
+              type: 'FilterChain',
+              params: {
+                filters: [
+                  { type: 'URLPatternFilter', params: { patterns: ['*guide*'] } },
+                  { type: 'DomainFilter', params: { allowed_domains: ['docs.example.com'] } },
+                ],
+              },
+            },
             url_scorer: { type: 'KeywordRelevanceScorer', params: { keywords: ['crawl', 'config'], weight: 0.7 } },
           },
         },
@@ -114,7 +143,13 @@ export const LEGIT_BODIES: Record<string, { shape: BodyShape; route: string; bod
     route: '/crawl',
     body: {
       urls: ['https://example.com/'],
-      hooks: { hooks: [{ action: 'block_resources', params: { resource_types: ['image', 'font'] } }, { action: 'scroll_to_bottom', params: { max_steps: 10, delay_ms: 500 } }], timeout: 30 },
+      hooks: {
+        hooks: [
+          { action: 'block_resources', params: { resource_types: ['image', 'font'] } },
+          { action: 'scroll_to_bottom', params: { max_steps: 10, delay_ms: 500 } },
+        ],
+        timeout: 30,
+      },
     },
   },
   '/md with the fit filter': { shape: 'md', route: '/md', body: { url: 'https://example.com/', f: 'fit', q: null, c: '0' } },

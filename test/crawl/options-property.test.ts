@@ -18,10 +18,42 @@ import { DEFAULT_OPTION_LIMITS, isPlainCssSelector, type ValueSpec } from '../..
 import { TYPES, type BodyShape } from '../../src/crawl/options/table';
 import { parseStrictJson } from '../../src/lib/strict-json';
 
-const HOSTILE = ['js:alert(1)', '() => 1', 'function x(){}', '\uFEFFcss:a', 'css:div', 'div.a > p', 'a");x("', 'env:OPENAI_API_KEY', 'http://169.254.169.254/', 'https://example.com/x', 'example.com', '__proto__', 'x'.repeat(20)];
-const NAMES = ['type', 'params', 'value', 'dict', '__proto__', 'constructor', 'js_code', 'user_data_dir', 'base_url', 'api_token', 'unknown_field'];
+const HOSTILE = [
+  'js:alert(1)',
+  '() => 1',
+  'function x(){}',
+  '\uFEFFcss:a',
+  'css:div',
+  'div.a > p',
+  'a");x("',
+  'env:OPENAI_API_KEY',
+  'http://169.254.169.254/',
+  'https://example.com/x',
+  'example.com',
+  '__proto__',
+  'x'.repeat(20),
+];
+const NAMES = [
+  'type',
+  'params',
+  'value',
+  'dict',
+  '__proto__',
+  'constructor',
+  'js_code',
+  'user_data_dir',
+  'base_url',
+  'api_token',
+  'unknown_field',
+];
 
-const junk = fc.oneof(fc.constantFrom(...HOSTILE), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+const junk = fc.oneof(
+  fc.constantFrom(...HOSTILE),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+);
 
 function arbValue(spec: ValueSpec, depth: number): fc.Arbitrary<unknown> {
   if (depth > 4) return fc.constant(null);
@@ -32,9 +64,17 @@ function arbValue(spec: ValueSpec, depth: number): fc.Arbitrary<unknown> {
     case 'number':
       return fc.oneof(fc.integer({ min: Math.ceil(Math.max(spec.min, -1e6)), max: Math.floor(Math.min(spec.max, 1e6)) }), junk);
     case 'string':
-      return spec.values ? fc.oneof(fc.constantFrom(...spec.values), junk) : fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ maxLength: 12 }));
+      return spec.values
+        ? fc.oneof(fc.constantFrom(...spec.values), junk)
+        : fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ maxLength: 12 }));
     case 'url':
-      return fc.constantFrom('https://example.com/', 'http://127.0.0.1/', 'http://169.254.169.254/', 'proxy.example.net:3128', 'file:///etc/passwd');
+      return fc.constantFrom(
+        'https://example.com/',
+        'http://127.0.0.1/',
+        'http://169.254.169.254/',
+        'proxy.example.net:3128',
+        'file:///etc/passwd',
+      );
     case 'session':
       return fc.string({ maxLength: 10 });
     case 'list':
@@ -44,7 +84,11 @@ function arbValue(spec: ValueSpec, depth: number): fc.Arbitrary<unknown> {
     case 'map':
       return fc.dictionary(fc.oneof(fc.constantFrom(...NAMES), fc.string({ maxLength: 6 })), arbValue(spec.value, d), { maxKeys: 3 });
     case 'object':
-      return fc.oneof(arbObject(spec.type, d), arbObject(spec.type, d).map((value) => ({ type: 'dict', value })), fc.record({ type: fc.constantFrom('LLMConfig', 'dict'), params: fc.constant({ api_token: 'env:X' }) }));
+      return fc.oneof(
+        arbObject(spec.type, d),
+        arbObject(spec.type, d).map((value) => ({ type: 'dict', value })),
+        fc.record({ type: fc.constantFrom('LLMConfig', 'dict'), params: fc.constant({ api_token: 'env:X' }) }),
+      );
     case 'objectBySibling':
       return fc.oneof(...Object.values(spec.types).map((t) => arbObject(t, d)));
     case 'typed': {
@@ -55,7 +99,11 @@ function arbValue(spec: ValueSpec, depth: number): fc.Arbitrary<unknown> {
       );
     }
     case 'enum':
-      return fc.oneof(fc.constantFrom(...spec.values), fc.constantFrom(...spec.values).map((p) => ({ type: spec.enumType, params: p })), junk);
+      return fc.oneof(
+        fc.constantFrom(...spec.values),
+        fc.constantFrom(...spec.values).map((p) => ({ type: spec.enumType, params: p })),
+        junk,
+      );
   }
 }
 
@@ -63,7 +111,9 @@ function arbObject(type: string, depth: number): fc.Arbitrary<Record<string, unk
   const spec = TYPES[type];
   if (!spec || depth > 4) return fc.constant({});
   const entries = Object.entries(spec.fields).map(([name, f]) => [name, f.value ? arbValue(f.value, depth) : junk] as const);
-  const known = fc.subarray(entries, { maxLength: Math.min(4, entries.length) }).chain((chosen) => fc.tuple(...chosen.map(([name, arb]) => arb.map((v) => [name, v] as const))));
+  const known = fc
+    .subarray(entries, { maxLength: Math.min(4, entries.length) })
+    .chain((chosen) => fc.tuple(...chosen.map(([name, arb]) => arb.map((v) => [name, v] as const))));
   const unknown = fc.array(fc.tuple(fc.constantFrom(...NAMES), junk), { maxLength: 1 });
   return fc.tuple(known, unknown).map(([a, b]) => {
     const o: Record<string, unknown> = {};
@@ -84,7 +134,9 @@ function audit(out: unknown, input: unknown, perms: readonly Permission[]): void
   const visit: Walk = (o, src, type, key) => {
     if (Array.isArray(o)) {
       expect(Array.isArray(src)).toBe(true);
-      o.forEach((v, i) => visit(v, (src as unknown[])[i] ?? (src as unknown[]).find((s) => JSON.stringify(s) === JSON.stringify(v)), undefined, key));
+      o.forEach((v, i) =>
+        visit(v, (src as unknown[])[i] ?? (src as unknown[]).find((s) => JSON.stringify(s) === JSON.stringify(v)), undefined, key),
+      );
       return;
     }
     if (o === null || typeof o !== 'object') {
@@ -104,7 +156,8 @@ function audit(out: unknown, input: unknown, perms: readonly Permission[]): void
         if (present && field.cls === 'code') expect(perms).toContain('crawl:js');
         if (present && field.cls === 'capability') expect(perms).toContain(field.permission);
         if (k === 'wait_for' && typeof v === 'string' && !perms.includes('crawl:js')) expect(v.startsWith('css:')).toBe(true);
-        if (k === 'css_selector' && typeof v === 'string' && v !== '' && !perms.includes('crawl:js')) expect(isPlainCssSelector(v)).toBe(true);
+        if (k === 'css_selector' && typeof v === 'string' && v !== '' && !perms.includes('crawl:js'))
+          expect(isPlainCssSelector(v)).toBe(true);
       }
       const childType = typedName && k === 'params' ? typedName : field?.value?.kind === 'object' ? field.value.type : undefined;
       visit(obj[k], s[k], childType ?? (k === 'value' && obj.type === 'dict' ? type : undefined), k);

@@ -19,9 +19,11 @@ async function createJob(credential: string): Promise<string> {
 }
 
 describe('POST /crawl/job and GET /crawl/job/{task_id}', () => {
-  it('records the task for its creator\'s tenant in D1', async () => {
+  it("records the task for its creator's tenant in D1", async () => {
     const id = await createJob(alice);
-    const row = await (env as unknown as { DB: D1Database }).DB.prepare('SELECT tenant, principal_id FROM crawl_tasks WHERE task_id = ?').bind(id).first();
+    const row = await (env as unknown as { DB: D1Database }).DB.prepare('SELECT tenant, principal_id FROM crawl_tasks WHERE task_id = ?')
+      .bind(id)
+      .first();
     expect(row).toEqual({ tenant: 'usr_alice', principal_id: 'usr_alice' });
   });
 
@@ -73,7 +75,10 @@ describe('ownership retention (housekeeping cron)', () => {
     const { HOUSEKEEPING_TASKS } = await import('../../src/housekeeping');
     expect(HOUSEKEEPING_TASKS).toHaveProperty('crawl_ownership_retention');
     const now = Date.now();
-    await db.prepare("INSERT INTO crawl_tasks VALUES ('crawl_old_one', 'user:x', 'usr_x', ?1), ('crawl_new_one', 'user:x', 'usr_x', ?2)").bind(now - TASK_RETENTION_MS - 1, now).run();
+    await db
+      .prepare("INSERT INTO crawl_tasks VALUES ('crawl_old_one', 'user:x', 'usr_x', ?1), ('crawl_new_one', 'user:x', 'usr_x', ?2)")
+      .bind(now - TASK_RETENTION_MS - 1, now)
+      .run();
     await purgeOwnershipRows(db, now);
     const rows = await db.prepare("SELECT task_id FROM crawl_tasks WHERE task_id IN ('crawl_old_one','crawl_new_one')").all();
     expect(rows.results).toEqual([{ task_id: 'crawl_new_one' }]);

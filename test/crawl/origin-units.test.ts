@@ -5,11 +5,24 @@ import { rewriteRedirect } from '../../src/crawl/origin/forward';
 import { originTarget } from '../../src/crawl/origin/client';
 import { chooseEngine } from '../../src/crawl/handle';
 
-const id = { originSecret: 'origin-secret', identityToken: 'a.b.c', requestId: 'req-12345678', clientIp: '198.51.100.1', proto: 'https' as const };
+const id = {
+  originSecret: 'origin-secret',
+  identityToken: 'a.b.c',
+  requestId: 'req-12345678',
+  clientIp: '198.51.100.1',
+  proto: 'https' as const,
+};
 
 describe('originRequestHeaders', () => {
   it('drops hop-by-hop headers and every name Connection lists (RFC 9110 §7.6.1)', () => {
-    const client = new Headers({ Connection: 'keep-alive, Accept-Language', 'Keep-Alive': 'timeout=5', TE: 'trailers', 'Accept-Language': 'en', Accept: 'application/json', 'Proxy-Authorization': 'Basic x' });
+    const client = new Headers({
+      Connection: 'keep-alive, Accept-Language',
+      'Keep-Alive': 'timeout=5',
+      TE: 'trailers',
+      'Accept-Language': 'en',
+      Accept: 'application/json',
+      'Proxy-Authorization': 'Basic x',
+    });
     const out = originRequestHeaders(client, id);
     expect(out.get('accept')).toBe('application/json');
     for (const h of ['connection', 'keep-alive', 'te', 'accept-language', 'proxy-authorization']) expect(out.get(h)).toBeNull();
@@ -24,13 +37,27 @@ describe('originRequestHeaders', () => {
   });
 
   it('omits X-Forwarded-For when there is no CF-Connecting-IP', () => {
-    expect(originRequestHeaders(new Headers({ 'X-Forwarded-For': '6.6.6.6' }), { ...id, clientIp: null }).get('x-forwarded-for')).toBeNull();
+    expect(
+      originRequestHeaders(new Headers({ 'X-Forwarded-For': '6.6.6.6' }), { ...id, clientIp: null }).get('x-forwarded-for'),
+    ).toBeNull();
   });
 });
 
 describe('clientResponseHeaders', () => {
   it('strips leaky and hop-by-hop origin headers but keeps content headers', () => {
-    const origin = new Headers({ Refresh: '0; url=https://evil.example/', 'Content-Security-Policy': "default-src 'self'", 'Set-Cookie': 'a=1', Server: 'uvicorn', 'X-Powered-By': 'x', 'Access-Control-Allow-Origin': '*', Connection: 'X-Internal', 'X-Internal': '1', 'Transfer-Encoding': 'chunked', 'Content-Type': 'application/json', 'X-Stream-Status': 'active' });
+    const origin = new Headers({
+      Refresh: '0; url=https://evil.example/',
+      'Content-Security-Policy': "default-src 'self'",
+      'Set-Cookie': 'a=1',
+      Server: 'uvicorn',
+      'X-Powered-By': 'x',
+      'Access-Control-Allow-Origin': '*',
+      Connection: 'X-Internal',
+      'X-Internal': '1',
+      'Transfer-Encoding': 'chunked',
+      'Content-Type': 'application/json',
+      'X-Stream-Status': 'active',
+    });
     const out = clientResponseHeaders(origin);
     expect([...out.keys()].sort()).toEqual(['content-type', 'x-stream-status']);
   });

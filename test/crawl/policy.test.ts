@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { problem } from '../helpers/http';
 import { callAs, credentialFor, newRequestId, originSaw } from '../helpers/principal';
 
-const user = credentialFor({ id: 'key_policy_user', permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read'] });
+const user = credentialFor({
+  id: 'key_policy_user',
+  permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read'],
+});
 const scripter = credentialFor({ id: 'key_policy_js', permissions: ['crawl:run', 'crawl:js'] });
 
 async function refused(res: Response, status: number, code: string, rid: string) {
@@ -16,10 +19,29 @@ async function refused(res: Response, status: number, code: string, rid: string)
 
 describe('code-running fields need crawl:js', () => {
   const cases: Array<[string, string, Record<string, unknown>]> = [
-    ['hooks', '/crawl', { urls: ['https://example.com/'], hooks: { code: { on_page_context_created: 'async def hook(page, context, **kw): return page' } } }],
-    ['js_code in crawler_config params', '/crawl', { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { js_code: ['document.title'] } } }],
-    ['js_code in a crawler_configs entry', '/crawl/stream', { urls: ['https://example.com/', 'https://example.org/'], crawler_configs: [{ type: 'CrawlerRunConfig', params: { js_code: 'x()' } }] }],
-    ['wait_for js: condition', '/crawl', { urls: ['https://example.com/'], crawler_config: { params: { wait_for: 'js:() => window.ready' } } }],
+    [
+      'hooks',
+      '/crawl',
+      { urls: ['https://example.com/'], hooks: { code: { on_page_context_created: 'async def hook(page, context, **kw): return page' } } },
+    ],
+    [
+      'js_code in crawler_config params',
+      '/crawl',
+      { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { js_code: ['document.title'] } } },
+    ],
+    [
+      'js_code in a crawler_configs entry',
+      '/crawl/stream',
+      {
+        urls: ['https://example.com/', 'https://example.org/'],
+        crawler_configs: [{ type: 'CrawlerRunConfig', params: { js_code: 'x()' } }],
+      },
+    ],
+    [
+      'wait_for js: condition',
+      '/crawl',
+      { urls: ['https://example.com/'], crawler_config: { params: { wait_for: 'js:() => window.ready' } } },
+    ],
     ['c4a_script', '/crawl', { urls: ['https://example.com/'], crawler_config: { params: { c4a_script: 'CLICK `#go`' } } }],
     ['/execute_js', '/execute_js', { url: 'https://example.com/', scripts: ['document.title'] }],
   ];
@@ -31,15 +53,20 @@ describe('code-running fields need crawl:js', () => {
   });
 
   // To an origin that runs code fields (Crawl4AI ≤ 0.8); the default 0.9 profile refuses them at the gateway (test/crawl/crawl4ai-09.test.ts).
-  it.each(cases.filter(([, path]) => path !== '/crawl/stream'))('forwards %s with crawl:js to a crawl4ai-0.8 origin', async (_label, path, json) => {
-    const rid = newRequestId('js');
-    const res = await callAs(scripter, path, { json, headers: { 'X-Request-Id': rid }, vars: { ORIGIN_PROFILE: 'crawl4ai-0.8' } });
-    expect(res.status).toBe(200);
-    expect((await originSaw(rid))!.path).toBe(path);
-  });
+  it.each(cases.filter(([, path]) => path !== '/crawl/stream'))(
+    'forwards %s with crawl:js to a crawl4ai-0.8 origin',
+    async (_label, path, json) => {
+      const rid = newRequestId('js');
+      const res = await callAs(scripter, path, { json, headers: { 'X-Request-Id': rid }, vars: { ORIGIN_PROFILE: 'crawl4ai-0.8' } });
+      expect(res.status).toBe(200);
+      expect((await originSaw(rid))!.path).toBe(path);
+    },
+  );
 
   it('lets a plain wait_for CSS selector through without crawl:js', async () => {
-    const res = await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], crawler_config: { params: { wait_for: 'css:#main' } } } });
+    const res = await callAs(user, '/crawl', {
+      json: { urls: ['https://example.com/'], crawler_config: { params: { wait_for: 'css:#main' } } },
+    });
     expect(res.status).toBe(200);
   });
 });
@@ -59,20 +86,32 @@ describe('request shape limits', () => {
     expect(res.status).toBe(422);
   });
 
-  it.each(['user_id', 'owner', 'tenant', 'api_token', 'Authorization', 'scopes', 'roles'])('refuses the identity-changing top-level field %s', async (field) => {
-    const rid = newRequestId('ident');
-    const res = await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], [field]: 'admin' }, headers: { 'X-Request-Id': rid } });
-    await refused(res, 422, 'validation_failed', rid);
-  });
+  it.each(['user_id', 'owner', 'tenant', 'api_token', 'Authorization', 'scopes', 'roles'])(
+    'refuses the identity-changing top-level field %s',
+    async (field) => {
+      const rid = newRequestId('ident');
+      const res = await callAs(user, '/crawl', {
+        json: { urls: ['https://example.com/'], [field]: 'admin' },
+        headers: { 'X-Request-Id': rid },
+      });
+      await refused(res, 422, 'validation_failed', rid);
+    },
+  );
 
-  it('refuses output_path (a write on the crawler\'s disk)', async () => {
+  it("refuses output_path (a write on the crawler's disk)", async () => {
     const rid = newRequestId('outpath');
-    const res = await callAs(user, '/screenshot', { json: { url: 'https://example.com/', output_path: '/etc/cron.d/x' }, headers: { 'X-Request-Id': rid } });
+    const res = await callAs(user, '/screenshot', {
+      json: { url: 'https://example.com/', output_path: '/etc/cron.d/x' },
+      headers: { 'X-Request-Id': rid },
+    });
     await refused(res, 422, 'validation_failed', rid);
   });
 
   it.each([
-    ['extra_args (Chromium flags)', { browser_config: { type: 'BrowserConfig', params: { extra_args: ['--host-resolver-rules=MAP * 169.254.169.254'] } } }],
+    [
+      'extra_args (Chromium flags)',
+      { browser_config: { type: 'BrowserConfig', params: { extra_args: ['--host-resolver-rules=MAP * 169.254.169.254'] } } },
+    ],
     ['cdp_url (attach to another browser)', { browser_config: { params: { cdp_url: 'ws://10.0.0.2:9222' } } }],
     ['user_data_dir (a path on the crawler)', { browser_config: { params: { user_data_dir: '/root/.config' } } }],
   ])('refuses %s anywhere in the body', async (_label, extra) => {
@@ -81,20 +120,28 @@ describe('request shape limits', () => {
     await refused(res, 422, 'validation_failed', rid);
   });
 
-  it('a screenshot or pdf flag in crawler_config needs that route\'s permission', async () => {
+  it("a screenshot or pdf flag in crawler_config needs that route's permission", async () => {
     const runOnly = credentialFor({ id: 'key_run_only', permissions: ['crawl:run'] });
     for (const flag of ['screenshot', 'pdf']) {
       const rid = newRequestId('flag');
-      const res = await callAs(runOnly, '/crawl', { json: { urls: ['https://example.com/'], crawler_config: { params: { [flag]: true } } }, headers: { 'X-Request-Id': rid } });
+      const res = await callAs(runOnly, '/crawl', {
+        json: { urls: ['https://example.com/'], crawler_config: { params: { [flag]: true } } },
+        headers: { 'X-Request-Id': rid },
+      });
       const p = await refused(res, 403, 'insufficient_scope', rid);
       expect(p.detail).toContain(`crawl:${flag}`);
     }
-    expect((await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], crawler_config: { params: { screenshot: true } } } })).status).toBe(200);
+    expect(
+      (await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], crawler_config: { params: { screenshot: true } } } })).status,
+    ).toBe(200);
   });
 
   it('refuses a body over MAX_BODY_BYTES by Content-Length (413)', async () => {
     const big = JSON.stringify({ urls: ['https://example.com/'], pad: 'x'.repeat(70_000) });
-    const res = await callAs(user, '/crawl', { body: big, headers: { 'Content-Type': 'application/json', 'Content-Length': String(big.length) } });
+    const res = await callAs(user, '/crawl', {
+      body: big,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': String(big.length) },
+    });
     expect(res.status).toBe(413);
     expect((await problem(res)).code).toBe('payload_too_large');
   });
@@ -108,7 +155,12 @@ describe('request shape limits', () => {
         else controller.close();
       },
     });
-    const res = await callAs(user, '/crawl', { body: stream, method: 'POST', headers: { 'Content-Type': 'application/json' }, duplex: 'half' } as RequestInit);
+    const res = await callAs(user, '/crawl', {
+      body: stream,
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(413);
   });
 });
@@ -121,8 +173,16 @@ describe('SSRF through HTTP', () => {
     ['credentials + loopback in /html', '/html', { url: 'http://a@127.0.0.1:8080/' }],
     ['GCP metadata name in /pdf', '/pdf', { url: 'http://metadata.google.internal/' }],
     ['file scheme in /screenshot', '/screenshot', { url: 'file:///etc/passwd' }],
-    ['private proxy in browser_config', '/crawl', { urls: ['https://example.com/'], browser_config: { type: 'BrowserConfig', params: { proxy: '192.168.1.10:3128' } } }],
-    ['metadata webhook on a job', '/crawl/job', { urls: ['https://example.com/'], webhook_config: { webhook_url: 'http://169.254.169.254/' } }],
+    [
+      'private proxy in browser_config',
+      '/crawl',
+      { urls: ['https://example.com/'], browser_config: { type: 'BrowserConfig', params: { proxy: '192.168.1.10:3128' } } },
+    ],
+    [
+      'metadata webhook on a job',
+      '/crawl/job',
+      { urls: ['https://example.com/'], webhook_config: { webhook_url: 'http://169.254.169.254/' } },
+    ],
   ];
 
   it.each(cases)('refuses %s with 422 url_not_allowed', async (_label, path, json) => {
@@ -130,14 +190,25 @@ describe('SSRF through HTTP', () => {
     await refused(await callAs(user, path, { json, headers: { 'X-Request-Id': rid } }), 422, 'url_not_allowed', rid);
   });
 
-  it('refuses a caller-chosen LLM base_url in /md for everyone (422 validation_failed: it would receive the origin\'s key)', async () => {
+  it("refuses a caller-chosen LLM base_url in /md for everyone (422 validation_failed: it would receive the origin's key)", async () => {
     const rid = newRequestId('mdbase');
-    const p = await refused(await callAs(user, '/md', { json: { url: 'https://example.com/', f: 'llm', q: 'x', base_url: 'http://10.0.0.5:11434' }, headers: { 'X-Request-Id': rid } }), 422, 'validation_failed', rid);
+    const p = await refused(
+      await callAs(user, '/md', {
+        json: { url: 'https://example.com/', f: 'llm', q: 'x', base_url: 'http://10.0.0.5:11434' },
+        headers: { 'X-Request-Id': rid },
+      }),
+      422,
+      'validation_failed',
+      rid,
+    );
     expect(p.errors).toContainEqual(expect.objectContaining({ path: '$.base_url' }));
   });
 
   it('ALLOW_PRIVATE_TARGETS (development) lets a private target through', async () => {
-    const res = await callAs(user, '/crawl', { json: { urls: ['http://127.0.0.1:9/'] }, vars: { ALLOW_PRIVATE_TARGETS: 'true', ENVIRONMENT: 'development' } });
+    const res = await callAs(user, '/crawl', {
+      json: { urls: ['http://127.0.0.1:9/'] },
+      vars: { ALLOW_PRIVATE_TARGETS: 'true', ENVIRONMENT: 'development' },
+    });
     expect(res.status).toBe(200);
   });
 });
@@ -145,7 +216,10 @@ describe('SSRF through HTTP', () => {
 describe('engine choice', () => {
   it('"engine" in the body goes to the edge engine, never the origin', async () => {
     const rid = newRequestId('edge');
-    const res = await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], engine: 'fetch' }, headers: { 'X-Request-Id': rid } });
+    const res = await callAs(user, '/crawl', {
+      json: { urls: ['https://example.com/'], engine: 'fetch' },
+      headers: { 'X-Request-Id': rid },
+    });
     // Until the edge engines land, getEdgeEngine answers 503; either way the origin saw nothing.
     expect([200, 503]).toContain(res.status);
     expect(await originSaw(rid)).toBeNull();
@@ -186,9 +260,13 @@ describe('every crawl route authenticates and checks its permission', () => {
 
 describe('browser sessions are per tenant', () => {
   // Crawl4AI 0.9 refuses session_id from the network; a crawl4ai-0.8 origin takes it, namespaced.
-  it('namespaces crawler_config session_id with the caller\'s tenant (crawl4ai-0.8 origin)', async () => {
+  it("namespaces crawler_config session_id with the caller's tenant (crawl4ai-0.8 origin)", async () => {
     const rid = newRequestId('session');
-    const res = await callAs(user, '/crawl', { json: { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { session_id: 'login' } } }, headers: { 'X-Request-Id': rid }, vars: { ORIGIN_PROFILE: 'crawl4ai-0.8' } });
+    const res = await callAs(user, '/crawl', {
+      json: { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { session_id: 'login' } } },
+      headers: { 'X-Request-Id': rid },
+      vars: { ORIGIN_PROFILE: 'crawl4ai-0.8' },
+    });
     expect(res.status).toBe(200);
     const sent = JSON.parse((await originSaw(rid))!.body);
     expect(sent.crawler_config.params.session_id).toBe('key_policy_user~login');

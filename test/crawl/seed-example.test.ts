@@ -14,7 +14,9 @@ import { originSaw } from '../helpers/principal';
 const API_KEY = 'sk-prod-seedexample-2b7c9e4f1a8d6b3c0e5f9a2d7b4c1e8f';
 const seedEnv = {
   ...(env as unknown as Env),
-  API_KEYS: JSON.stringify({ key1: { key: API_KEY, name: 'seed client', rate_limit: '1000/minute', scopes: ['crawl', 'screenshot', 'pdf'] } }),
+  API_KEYS: JSON.stringify({
+    key1: { key: API_KEY, name: 'seed client', rate_limit: '1000/minute', scopes: ['crawl', 'screenshot', 'pdf'] },
+  }),
 } as Env;
 
 async function post(path: string, headers: Record<string, string>, payload: unknown): Promise<Response> {
@@ -27,7 +29,11 @@ async function post(path: string, headers: Record<string, string>, payload: unkn
 describe('the seed\'s "Using API with API Key" example', () => {
   it('crawls through crawlgate with only BASE_URL and API_KEY changed', async () => {
     // As in the seed: headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
-    const headers = { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json', 'X-Request-Id': `seed-example-${crypto.randomUUID()}` };
+    const headers = {
+      Authorization: `Bearer ${API_KEY}`,
+      'Content-Type': 'application/json',
+      'X-Request-Id': `seed-example-${crypto.randomUUID()}`,
+    };
     const payload = {
       urls: ['https://example.com'],
       browser_config: { type: 'BrowserConfig', params: { headless: true } },
@@ -44,13 +50,21 @@ describe('the seed\'s "Using API with API Key" example', () => {
   });
 
   it('the same key cannot run /execute_js (seed scopes do not include crawl:js)', async () => {
-    const res = await post('/execute_js', { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' }, { url: 'https://example.com/', scripts: ['1'] });
+    const res = await post(
+      '/execute_js',
+      { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' },
+      { url: 'https://example.com/', scripts: ['1'] },
+    );
     expect(res.status).toBe(403);
   });
 
   it('a wrong key is a 401 and never reaches the origin', async () => {
     const rid = `seed-wrong-${crypto.randomUUID()}`;
-    const res = await post('/crawl', { Authorization: 'Bearer sk-prod-not-a-real-key-0000000000000000', 'Content-Type': 'application/json', 'X-Request-Id': rid }, { urls: ['https://example.com'] });
+    const res = await post(
+      '/crawl',
+      { Authorization: 'Bearer sk-prod-not-a-real-key-0000000000000000', 'Content-Type': 'application/json', 'X-Request-Id': rid },
+      { urls: ['https://example.com'] },
+    );
     expect(res.status).toBe(401);
     expect(await originSaw(rid)).toBeNull();
   });

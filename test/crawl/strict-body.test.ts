@@ -15,8 +15,18 @@ describe('strict JSON on crawl routes', () => {
   it.each([
     ['NaN', '/crawl', '{"urls":["https://example.com/"],"crawler_config":{"params":{"page_timeout":NaN}}}', 'syntax'],
     ['duplicate keys', '/md', '{"url":"https://example.com/","url":"http://169.254.169.254/"}', 'duplicate_key'],
-    ['a number that does not round-trip', '/crawl/stream', '{"urls":["https://example.com/"],"crawler_config":{"params":{"page_timeout":1e400}}}', 'number_out_of_range'],
-    ['an integer beyond 2^53', '/crawl/job', '{"urls":["https://example.com/"],"crawler_config":{"params":{"page_timeout":9007199254740993}}}', 'number_out_of_range'],
+    [
+      'a number that does not round-trip',
+      '/crawl/stream',
+      '{"urls":["https://example.com/"],"crawler_config":{"params":{"page_timeout":1e400}}}',
+      'number_out_of_range',
+    ],
+    [
+      'an integer beyond 2^53',
+      '/crawl/job',
+      '{"urls":["https://example.com/"],"crawler_config":{"params":{"page_timeout":9007199254740993}}}',
+      'number_out_of_range',
+    ],
   ])('refuses %s with 400 invalid_json, nothing forwarded', async (_label, path, body, reason) => {
     const { res, rid } = await send(path, body);
     expect(res.status).toBe(400);
@@ -39,7 +49,7 @@ describe('strict JSON on crawl routes', () => {
   });
 });
 
-describe('POST /crawl/job on the gateway\'s jobs validates the webhook like POST /jobs', () => {
+describe("POST /crawl/job on the gateway's jobs validates the webhook like POST /jobs", () => {
   it.each([
     ['an empty secret', { url: 'https://hooks.example.com/x', secret: '' }],
     ['a short secret', { url: 'https://hooks.example.com/x', secret: 'short' }],
@@ -51,13 +61,23 @@ describe('POST /crawl/job on the gateway\'s jobs validates the webhook like POST
   });
 
   it('accepts a valid webhook and creates a gateway job', async () => {
-    const { res } = await send('/crawl/job', JSON.stringify({ urls: ['https://example.com/'], engine: 'fetch', webhook: { url: 'https://hooks.example.com/x', secret: 's'.repeat(40) } }));
+    const { res } = await send(
+      '/crawl/job',
+      JSON.stringify({
+        urls: ['https://example.com/'],
+        engine: 'fetch',
+        webhook: { url: 'https://hooks.example.com/x', secret: 's'.repeat(40) },
+      }),
+    );
     expect(res.status).toBe(202);
     expect((await res.json<{ task_id: string }>()).task_id).toMatch(/^job_/);
   });
 
   it('refuses `webhook` on a task forwarded to the origin (use webhook_config)', async () => {
-    const { res, rid } = await send('/crawl/job', JSON.stringify({ urls: ['https://example.com/'], webhook: { url: 'https://hooks.example.com/x', secret: 's'.repeat(40) } }));
+    const { res, rid } = await send(
+      '/crawl/job',
+      JSON.stringify({ urls: ['https://example.com/'], webhook: { url: 'https://hooks.example.com/x', secret: 's'.repeat(40) } }),
+    );
     expect(res.status).toBe(422);
     expect(await originSaw(rid)).toBeNull();
   });

@@ -20,7 +20,12 @@ describe('users page', () => {
     const { b } = await signedIn(['admin']);
     const token = csrfOf(await (await b.get('/dashboard/users')).text());
     const name = `dash-${crypto.randomUUID().slice(0, 8)}`;
-    const created = await b.post('/dashboard/users', { csrf: token, username: name, password: 'a-long-enough-password-1', role_viewer: '1' });
+    const created = await b.post('/dashboard/users', {
+      csrf: token,
+      username: name,
+      password: 'a-long-enough-password-1',
+      role_viewer: '1',
+    });
     expect(created.status).toBe(303);
     expect(created.headers.get('Location')).toBe('/dashboard/users?ok=user_created');
     expect((await reloadUser(name)).roles).toEqual(['viewer']);

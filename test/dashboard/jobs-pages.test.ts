@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { csrfOf, signedIn, type Browser } from './browser';
 import { parseUrlList } from '../../src/dashboard/pages-jobs';
 
-
 async function pageUntil(b: Browser, path: string, ok: (html: string) => boolean): Promise<string> {
   for (let i = 0; i < 100; i++) {
     const html = await (await b.get(path)).text();
@@ -15,7 +14,10 @@ async function pageUntil(b: Browser, path: string, ok: (html: string) => boolean
 
 describe('dashboard jobs', () => {
   it('parses the URL box: one per line, blanks and duplicates dropped', () => {
-    expect(parseUrlList(' https://a.example/ \r\n\nhttps://b.example/\nhttps://a.example/ ')).toEqual(['https://a.example/', 'https://b.example/']);
+    expect(parseUrlList(' https://a.example/ \r\n\nhttps://b.example/\nhttps://a.example/ ')).toEqual([
+      'https://a.example/',
+      'https://b.example/',
+    ]);
   });
 
   it('submits a job from the form, shows its progress until done, exports it, and lists usage', async () => {
@@ -24,7 +26,12 @@ describe('dashboard jobs', () => {
     expect(list).toContain('href="/dashboard/jobs"');
     expect(list).toContain('href="/dashboard/usage"');
     const csrf = csrfOf(list);
-    const res = await b.post('/dashboard/jobs', { csrf, urls: 'https://example.com/dash-1\nhttps://example.com/dash-2\n', priority: 'high', engine: '' });
+    const res = await b.post('/dashboard/jobs', {
+      csrf,
+      urls: 'https://example.com/dash-1\nhttps://example.com/dash-2\n',
+      priority: 'high',
+      engine: '',
+    });
     expect(res.status).toBe(303);
     const location = res.headers.get('Location')!;
     expect(location).toMatch(/^\/dashboard\/jobs\/job_[0-9a-f]{24}\?ok=submitted$/);
@@ -37,7 +44,7 @@ describe('dashboard jobs', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('Content-Type')).toContain('text/csv');
     expect(await csv.text()).toContain('https://example.com/dash-2');
-    expect((await (await b.get('/dashboard/jobs')).text())).toContain(id);
+    expect(await (await b.get('/dashboard/jobs')).text()).toContain(id);
     const usage = await (await b.get('/dashboard/usage?hours=1')).text();
     expect(usage).toMatch(/\b2 pages\b/);
 

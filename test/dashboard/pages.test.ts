@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { csrfOf, signedIn } from './browser';
 
-
 describe('dashboard pages', () => {
   it('a user without users:manage gets no Users link and a 403 page', async () => {
     const b = await signedIn(['user']);

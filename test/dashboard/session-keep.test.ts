@@ -17,7 +17,11 @@ const DB = (env as unknown as Env).DB;
 async function expireAccessToken(b: Browser): Promise<{ userId: string; refresh: string }> {
   const data = await openSession(TEST_VARS.JWT_SECRET_KEY, b.cookie.split('=').slice(1).join('='));
   if (!data) throw new Error('no session');
-  const claims = JSON.parse(atob((data.access.split('.')[1] as string).replace(/-/g, '+').replace(/_/g, '/'))) as { sub: string; roles: string[]; name: string };
+  const claims = JSON.parse(atob((data.access.split('.')[1] as string).replace(/-/g, '+').replace(/_/g, '/'))) as {
+    sub: string;
+    roles: string[];
+    name: string;
+  };
   const now = Math.floor(Date.now() / 1000);
   const expired = await signHs256(baseClaims(claims.sub, { iat: now - 3600, exp: now - 1800, roles: claims.roles, name: claims.name }));
   b.cookie = `__Host-cg_session=${await sealSession(TEST_VARS.JWT_SECRET_KEY, { ...data, access: expired })}`;
@@ -25,7 +29,9 @@ async function expireAccessToken(b: Browser): Promise<{ userId: string; refresh:
 }
 
 async function reuseAlarms(userId: string): Promise<number> {
-  const row = await DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'refresh_reuse_detected' AND actor_id = ?").bind(userId).first<{ n: number }>();
+  const row = await DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'refresh_reuse_detected' AND actor_id = ?")
+    .bind(userId)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 

@@ -22,7 +22,14 @@ describe('dashboard session', () => {
     // the username. (Checking for "eyJ" alone failed now and then: random ciphertext contains it ~0.2 % of the time.)
     const value = b.cookie.split('=')[1] ?? '';
     expect(value).not.toContain('eyJhbGciOi');
-    expect(atob(value.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(value.length / 4) * 4, '='))).not.toContain(user.username);
+    expect(
+      atob(
+        value
+          .replace(/-/g, '+')
+          .replace(/_/g, '/')
+          .padEnd(Math.ceil(value.length / 4) * 4, '='),
+      ),
+    ).not.toContain(user.username);
     const page = await b.get('/dashboard');
     expect(page.status).toBe(200);
     const html = await page.text();
@@ -62,7 +69,11 @@ describe('dashboard session', () => {
     expect(missing.status).toBe(403);
     const wrong = await b.post('/dashboard/keys', { name: 'x', 'scope_crawl:run': '1', csrf: token.slice(0, -2) + 'AA' });
     expect(wrong.status).toBe(403);
-    const foreign = await b.post('/dashboard/keys', { name: 'x', 'scope_crawl:run': '1', csrf: token }, { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' });
+    const foreign = await b.post(
+      '/dashboard/keys',
+      { name: 'x', 'scope_crawl:run': '1', csrf: token },
+      { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' },
+    );
     expect(foreign.status).toBe(403);
     const noOrigin = await b.post('/dashboard/keys', { name: 'x', 'scope_crawl:run': '1', csrf: token }, {});
     expect(noOrigin.status).toBe(403);

@@ -41,14 +41,21 @@ describe('browser engine: rendering', () => {
   });
 
   it('honours wait_for js: with a function expression', SLOW, async () => {
-    const [result] = await crawlAll(createBrowserEngine(BROWSER), [`${SITE}/js`], { ...LOCAL, crawlerParams: { wait_for: 'js:() => window.appReady === true' } });
+    const [result] = await crawlAll(createBrowserEngine(BROWSER), [`${SITE}/js`], {
+      ...LOCAL,
+      crawlerParams: { wait_for: 'js:() => window.appReady === true' },
+    });
     expect(result!.markdown!.raw_markdown).toContain('Rendered by JavaScript');
   });
 
   it('fails the page (not the request) when wait_for is never satisfied', SLOW, async () => {
     const { engine, events } = engineWithEvents();
     const [result] = await crawlAll(engine, [`${SITE}/js`], { ...LOCAL, crawlerParams: { wait_for: 'css:#never', page_timeout: 1500 } });
-    expect(result).toMatchObject({ success: false, status_code: 200, error_message: 'wait_for css:#never not satisfied within the page timeout' });
+    expect(result).toMatchObject({
+      success: false,
+      status_code: 200,
+      error_message: 'wait_for css:#never not satisfied within the page timeout',
+    });
     expect(events.at(-1)!.type).toBe('disconnected');
   });
 
@@ -59,7 +66,10 @@ describe('browser engine: rendering', () => {
     expect(results.map((r) => r.url).sort()).toEqual([...urls].sort());
     expect(first.events.map((e) => e.type)).toEqual([expect.stringMatching(/^(launched|reused)$/), 'disconnected']);
     const byUrl = new Map(results.map((r) => [r.url, r]));
-    expect(byUrl.get(`${SITE}/links`)!.links.external.map((l) => l.href)).toEqual(['https://example.org/external', 'https://sub.example.org/x']);
+    expect(byUrl.get(`${SITE}/links`)!.links.external.map((l) => l.href)).toEqual([
+      'https://example.org/external',
+      'https://sub.example.org/x',
+    ]);
     expect(byUrl.get(`${SITE}/links`)!.metadata.description).toBe('A page with links and media');
     expect(byUrl.get(`${SITE}/pages/2`)!.markdown!.fit_markdown).toContain('# Article 2');
     expect(byUrl.get(`${SITE}/redirect/3`)).toMatchObject({ success: true, redirected_url: `${SITE}/links` });
@@ -71,7 +81,10 @@ describe('browser engine: rendering', () => {
   });
 
   it('times out a slow page at page_timeout', SLOW, async () => {
-    const [result] = await crawlAll(createBrowserEngine(BROWSER), [`${SITE}/slow?ms=10000`], { ...LOCAL, crawlerParams: { page_timeout: 1500 } });
+    const [result] = await crawlAll(createBrowserEngine(BROWSER), [`${SITE}/slow?ms=10000`], {
+      ...LOCAL,
+      crawlerParams: { page_timeout: 1500 },
+    });
     expect(result).toMatchObject({ success: false, error_message: 'page timed out after 1500 ms' });
   });
 });
@@ -146,7 +159,11 @@ describe('browser engine: egress and errors', () => {
     const [text] = await crawlAll(engine, [`${SITE}/subresources/${id}-text`], { ...LOCAL, crawlerParams: { wait_until: 'load' } });
     expect(text!.success).toBe(true);
     expect(text!.media.images.map((i) => i.src)).toContain(`${SITE}/beacon?id=${id}-text-allowed`);
-    await crawlAll(engine, [`${SITE}/subresources/${id}-full`], { ...LOCAL, browserParams: { text_mode: false }, crawlerParams: { wait_until: 'load' } });
+    await crawlAll(engine, [`${SITE}/subresources/${id}-full`], {
+      ...LOCAL,
+      browserParams: { text_mode: false },
+      crawlerParams: { wait_until: 'load' },
+    });
     await engine.screenshot(`${SITE}/subresources/${id}-shot`, { ...LOCAL, crawlerParams: { wait_until: 'load' } });
     const beacons = (await (await fetch(`${SITE}/beacons`)).json()) as string[];
     expect(beacons.filter((b) => b.startsWith(id) && b.endsWith('-allowed')).sort()).toEqual([`${id}-full-allowed`, `${id}-shot-allowed`]);

@@ -35,25 +35,29 @@ function stateSeen(result: CrawlResult): { cookies: string; storage: string } {
 }
 
 describe('browser engine: tenant isolation', () => {
-  it('tenant B never sees tenant A’s cookies or localStorage over ten interleaved crawls, and sessions never cross tenants', SLOW, async () => {
-    const events: Record<string, SessionEvent[]> = { [TENANT_A]: [], [TENANT_B]: [] };
-    const seen: Array<{ tenant: string; cookies: string; storage: string }> = [];
-    for (let i = 0; i < 10; i++) {
-      const tenant = i % 2 === 0 ? TENANT_A : TENANT_B;
-      const engine = createBrowserEngine(BROWSER, { onSession: (e) => events[tenant]!.push(e) });
-      const [result] = await crawlAll(engine, [`${SITE}/state?who=${tenant === TENANT_A ? 'A' : 'B'}${i}`], optionsFor(tenant));
-      seen.push({ tenant, ...stateSeen(result!) });
-    }
-    // Nobody sees anything: not the other tenant's state, not its own earlier request's either.
-    expect(seen.filter((s) => s.tenant === TENANT_B).every((s) => !/A\d/.test(s.cookies + s.storage))).toBe(true);
-    expect(seen.map((s) => [s.cookies, s.storage])).toEqual(Array.from({ length: 10 }, () => ['none', 'none']));
+  it(
+    'tenant B never sees tenant A’s cookies or localStorage over ten interleaved crawls, and sessions never cross tenants',
+    SLOW,
+    async () => {
+      const events: Record<string, SessionEvent[]> = { [TENANT_A]: [], [TENANT_B]: [] };
+      const seen: Array<{ tenant: string; cookies: string; storage: string }> = [];
+      for (let i = 0; i < 10; i++) {
+        const tenant = i % 2 === 0 ? TENANT_A : TENANT_B;
+        const engine = createBrowserEngine(BROWSER, { onSession: (e) => events[tenant]!.push(e) });
+        const [result] = await crawlAll(engine, [`${SITE}/state?who=${tenant === TENANT_A ? 'A' : 'B'}${i}`], optionsFor(tenant));
+        seen.push({ tenant, ...stateSeen(result!) });
+      }
+      // Nobody sees anything: not the other tenant's state, not its own earlier request's either.
+      expect(seen.filter((s) => s.tenant === TENANT_B).every((s) => !/A\d/.test(s.cookies + s.storage))).toBe(true);
+      expect(seen.map((s) => [s.cookies, s.storage])).toEqual(Array.from({ length: 10 }, () => ['none', 'none']));
 
-    // Each tenant reused its own session, and no session id appears under both tenants.
-    const ids = (tenant: string) => new Set(events[tenant]!.map((e) => e.sessionId));
-    expect(events[TENANT_A]!.filter((e) => e.type === 'reused').length).toBeGreaterThan(0);
-    expect(events[TENANT_B]!.filter((e) => e.type === 'reused').length).toBeGreaterThan(0);
-    expect([...ids(TENANT_A)].filter((id) => ids(TENANT_B).has(id))).toEqual([]);
-  });
+      // Each tenant reused its own session, and no session id appears under both tenants.
+      const ids = (tenant: string) => new Set(events[tenant]!.map((e) => e.sessionId));
+      expect(events[TENANT_A]!.filter((e) => e.type === 'reused').length).toBeGreaterThan(0);
+      expect(events[TENANT_B]!.filter((e) => e.type === 'reused').length).toBeGreaterThan(0);
+      expect([...ids(TENANT_A)].filter((id) => ids(TENANT_B).has(id))).toEqual([]);
+    },
+  );
 
   it('shares one context across the pages of one request (the second page sees the first page’s state)', SLOW, async () => {
     const engine = createBrowserEngine(BROWSER, { concurrency: 1 });

@@ -22,9 +22,20 @@ async function crawlOne(url: string, options: EdgeCrawlOptions = LOCAL, engine =
 describe('fetch engine: content', () => {
   it('returns a Crawl4AI CrawlResult with markdown, metadata, links and media', async () => {
     const result = await crawlOne(`${SITE}/links`);
-    expect(result).toMatchObject({ url: `${SITE}/links`, success: true, status_code: 200, error_message: null, redirected_url: `${SITE}/links` });
+    expect(result).toMatchObject({
+      url: `${SITE}/links`,
+      success: true,
+      status_code: 200,
+      error_message: null,
+      redirected_url: `${SITE}/links`,
+    });
     expect(result.response_headers['x-fixture']).toBe('links');
-    expect(result.metadata).toMatchObject({ title: 'Links and media', description: 'A page with links and media', 'og:title': 'OG links', 'twitter:card': 'summary' });
+    expect(result.metadata).toMatchObject({
+      title: 'Links and media',
+      description: 'A page with links and media',
+      'og:title': 'OG links',
+      'twitter:card': 'summary',
+    });
     expect(result.links.internal).toEqual([
       { href: `${SITE}/`, text: 'Home' },
       { href: `${SITE}/about`, text: 'About' },
@@ -152,10 +163,16 @@ describe('fetch engine: redirects and egress', () => {
     // The first hop is allowed explicitly (the fixture lives on loopback); every later hop goes
     // through the real policy with private targets refused.
     const first = `${SITE}/to-private`;
-    const check = (url: string) => (url === first ? checkTargetUrl(url, { allowPrivateTargets: true }) : checkTargetUrl(url, { allowPrivateTargets: false }));
-    const error = await fetchPage(first, { allowPrivateTargets: false, timeoutMs: 5000, maxBytes: 1024, maxRedirects: 5, userAgent: 'test', checkUrl: check }).catch(
-      (e: unknown) => e,
-    );
+    const check = (url: string) =>
+      url === first ? checkTargetUrl(url, { allowPrivateTargets: true }) : checkTargetUrl(url, { allowPrivateTargets: false });
+    const error = await fetchPage(first, {
+      allowPrivateTargets: false,
+      timeoutMs: 5000,
+      maxBytes: 1024,
+      maxRedirects: 5,
+      userAgent: 'test',
+      checkUrl: check,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PageFetchError);
     expect(error).toMatchObject({ kind: 'egress', status: 302 });
     expect((error as Error).message).toMatch(/^redirect to http:\/\/127\.0\.0\.1:\d+\/ refused by the egress policy: /);
@@ -164,7 +181,9 @@ describe('fetch engine: redirects and egress', () => {
   it('refuses a redirect hop to the cloud metadata address even with private targets allowed', async () => {
     const result = await crawlOne(`${SITE}/to-metadata`);
     expect(result.success).toBe(false);
-    expect(result.error_message).toMatch(/^redirect to http:\/\/169\.254\.169\.254\/latest\/meta-data\/ refused by the egress policy: cloud metadata/);
+    expect(result.error_message).toMatch(
+      /^redirect to http:\/\/169\.254\.169\.254\/latest\/meta-data\/ refused by the egress policy: cloud metadata/,
+    );
   });
 
   it('with private targets allowed, still follows a redirect to loopback', async () => {

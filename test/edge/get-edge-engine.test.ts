@@ -28,7 +28,11 @@ describe('getEdgeEngine', () => {
   it('the fetch engine points screenshot, PDF and script calls at the browser engine', async () => {
     const engine = getEdgeEngine(env as unknown as Env, 'fetch');
     const options = { browserParams: {}, crawlerParams: {}, allowPrivateTargets: true };
-    for (const result of [await engine.screenshot('https://example.com/', options), await engine.pdf('https://example.com/', options), await engine.executeJs('https://example.com/', ['1'], options)]) {
+    for (const result of [
+      await engine.screenshot('https://example.com/', options),
+      await engine.pdf('https://example.com/', options),
+      await engine.executeJs('https://example.com/', ['1'], options),
+    ]) {
       expect(result.success).toBe(false);
       expect(result.error_message).toContain('use "engine":"browser"');
     }

@@ -32,7 +32,13 @@ describe('the page pipeline on hostile shapes', () => {
       const html = make(BYTES);
       const result = await buildResult({ url: 'https://h.test/', finalUrl: 'https://h.test/', status: 200, html, headers: {} });
       const md = result.markdown!;
-      const out = md.raw_markdown.length + md.markdown_with_citations.length + md.references_markdown.length + md.fit_markdown.length + (md.fit_html?.length ?? 0) + result.cleaned_html.length;
+      const out =
+        md.raw_markdown.length +
+        md.markdown_with_citations.length +
+        md.references_markdown.length +
+        md.fit_markdown.length +
+        (md.fit_html?.length ?? 0) +
+        result.cleaned_html.length;
       expect(out).toBeLessThan(html.length * 40 + 10_000);
       expect(result.links.internal.length + result.links.external.length).toBeLessThanOrEqual(PAGE_LIMITS.maxLinks);
     });
@@ -56,11 +62,19 @@ describe('the page pipeline on hostile shapes', () => {
   it('cuts an attribute past the length cap, drops an over-long URL, and keeps the rest of the page', () => {
     const notes = new PageNotes();
     const long = 'x'.repeat(PAGE_LIMITS.maxAttributeChars + 1);
-    const md = generateMarkdown(`<a href="/${long}">dropped link</a> <img alt="${long}" src="/i.png"> <p>after</p>`, { baseUrl: 'https://h.test/', notes });
+    const md = generateMarkdown(`<a href="/${long}">dropped link</a> <img alt="${long}" src="/i.png"> <p>after</p>`, {
+      baseUrl: 'https://h.test/',
+      notes,
+    });
     expect(md.raw_markdown).toContain('dropped link');
     expect(md.raw_markdown).not.toContain('](https://h.test/x');
     expect(md.raw_markdown).toContain('after');
-    expect(notes.list().map((w) => w.code).sort()).toEqual(['attribute_dropped', 'attribute_truncated']);
+    expect(
+      notes
+        .list()
+        .map((w) => w.code)
+        .sort(),
+    ).toEqual(['attribute_dropped', 'attribute_truncated']);
   });
 
   it('reads tags and entities named like Object.prototype members as ordinary ones', () => {
@@ -106,9 +120,15 @@ describe('hostile pages through POST /md (fetch engine)', { timeout: 60_000 }, (
 describe('POST /crawl at the edge: response budget', { timeout: 60_000 }, () => {
   it('answers results past EDGE_CRAWL_RESPONSE_BUDGET_BYTES with stubs naming /crawl/stream and /jobs', async () => {
     const urls = [1, 2, 3, 4].map((n) => `${SITE}/hostile/ordinary?kb=4&n=${n}`);
-    const res = await callAs(user, '/crawl', { vars: { ...EDGE.vars, EDGE_CRAWL_RESPONSE_BUDGET_BYTES: '65536' }, json: { urls, engine: 'fetch' } });
+    const res = await callAs(user, '/crawl', {
+      vars: { ...EDGE.vars, EDGE_CRAWL_RESPONSE_BUDGET_BYTES: '65536' },
+      json: { urls, engine: 'fetch' },
+    });
     expect(res.status).toBe(200);
-    const body = await res.json<{ success: boolean; results: Array<{ url: string; success: boolean; error_code?: string; error_message: string | null }> }>();
+    const body = await res.json<{
+      success: boolean;
+      results: Array<{ url: string; success: boolean; error_code?: string; error_message: string | null }>;
+    }>();
     expect(body.results.map((r) => r.url).sort()).toEqual([...urls].sort());
     const full = body.results.filter((r) => r.success);
     const stubs = body.results.filter((r) => r.error_code === 'response_budget_exceeded');

@@ -6,7 +6,9 @@ const BASE = 'https://example.com/docs/page.html';
 
 describe('htmlToMarkdown', () => {
   it('converts headings, paragraphs and inline emphasis', () => {
-    const md = htmlToMarkdown('<h1>Title</h1><p>Some <strong>bold</strong> and <em> italic </em> text with <code>x()</code>.</p><h3>Sub</h3>');
+    const md = htmlToMarkdown(
+      '<h1>Title</h1><p>Some <strong>bold</strong> and <em> italic </em> text with <code>x()</code>.</p><h3>Sub</h3>',
+    );
     expect(md).toBe('# Title\n\nSome **bold** and *italic* text with `x()`.\n\n### Sub');
   });
 
@@ -16,7 +18,10 @@ describe('htmlToMarkdown', () => {
   });
 
   it('honours <base href> and drops javascript: links but keeps their text', () => {
-    const md = htmlToMarkdown('<head><base href="https://cdn.example.org/x/"></head><a href="y">Y</a> <a href="javascript:alert(1)">Z</a>', { baseUrl: BASE });
+    const md = htmlToMarkdown(
+      '<head><base href="https://cdn.example.org/x/"></head><a href="y">Y</a> <a href="javascript:alert(1)">Z</a>',
+      { baseUrl: BASE },
+    );
     expect(md).toBe('[Y](https://cdn.example.org/x/y) Z');
   });
 
@@ -25,13 +30,13 @@ describe('htmlToMarkdown', () => {
       '<ul><li>one<ul><li>one.a</li></ul></li><li>two</li></ul><ol start="3"><li>three<li>four</ol>' +
         '<blockquote><p>quoted</p><p>twice</p></blockquote><pre><code class="language-js">let a = 1 &lt; 2;\n  indent()</code></pre>',
     );
-    expect(md).toBe(
-      '- one\n  - one.a\n- two\n\n3. three\n4. four\n\n> quoted\n>\n> twice\n\n```js\nlet a = 1 < 2;\n  indent()\n```',
-    );
+    expect(md).toBe('- one\n  - one.a\n- two\n\n3. three\n4. four\n\n> quoted\n>\n> twice\n\n```js\nlet a = 1 < 2;\n  indent()\n```');
   });
 
   it('renders tables as GFM tables and escapes pipes', () => {
-    const md = htmlToMarkdown('<table><thead><tr><th>Name</th><th>Value</th></tr></thead><tbody><tr><td>a|b</td><td>1</td></tr></tbody></table>');
+    const md = htmlToMarkdown(
+      '<table><thead><tr><th>Name</th><th>Value</th></tr></thead><tbody><tr><td>a|b</td><td>1</td></tr></tbody></table>',
+    );
     expect(md).toBe('| Name | Value |\n| --- | --- |\n| a\\|b | 1 |');
   });
 
@@ -75,7 +80,9 @@ describe('fitContent', () => {
 
   it('drops navigation, footers, sidebars, cookie banners and link farms', () => {
     const { fitMarkdown } = fitContent(page, { baseUrl: BASE });
-    expect(fitMarkdown).toBe('# Birds\n\nSwallows migrate thousands of kilometres every autumn.\n\nPenguins cannot fly but they swim remarkably well.');
+    expect(fitMarkdown).toBe(
+      '# Birds\n\nSwallows migrate thousands of kilometres every autumn.\n\nPenguins cannot fly but they swim remarkably well.',
+    );
   });
 
   it('keeps only blocks matching a BM25 query, with their heading', () => {

@@ -24,10 +24,18 @@ addEventListener('load', () => {
 });
 </script></body></html>`;
 
-async function crawlRaw(options: { vars: Record<string, string> }, hooks?: unknown[]): Promise<{ status: number; html: string; success: boolean }> {
+async function crawlRaw(
+  options: { vars: Record<string, string> },
+  hooks?: unknown[],
+): Promise<{ status: number; html: string; success: boolean }> {
   const res = await callAs(user, '/crawl', {
     ...options,
-    json: { urls: [PROBE_PAGE], engine: 'browser', crawler_config: { type: 'CrawlerRunConfig', params: { wait_for: 'css:#out.done' } }, ...(hooks ? { hooks: { hooks } } : {}) },
+    json: {
+      urls: [PROBE_PAGE],
+      engine: 'browser',
+      crawler_config: { type: 'CrawlerRunConfig', params: { wait_for: 'css:#out.done' } },
+      ...(hooks ? { hooks: { hooks } } : {}),
+    },
   });
   const body = await res.json<{ results: Array<{ html: string; success: boolean; error_message: string | null }> }>();
   return { status: res.status, html: body.results?.[0]?.html ?? '', success: body.results?.[0]?.success ?? false };
@@ -54,7 +62,7 @@ describe('raw: HTML on the edge engines', () => {
     expect(r.html).toContain('css-loaded');
   }, 120_000);
 
-  it('the page\'s sub-requests still pass the egress policy (a loopback stylesheet is refused)', async () => {
+  it("the page's sub-requests still pass the egress policy (a loopback stylesheet is refused)", async () => {
     const r = await crawlRaw(STRICT);
     expect(r.success).toBe(true);
     expect(r.html).toContain('css-blocked');
@@ -76,7 +84,11 @@ describe('declarative hook actions on the browser engine', () => {
   it('refuses add_cookies / set_headers at the edge with 422 naming the action', async () => {
     const res = await callAs(user, '/crawl', {
       ...STRICT,
-      json: { urls: ['raw:<p>x</p>'], engine: 'browser', hooks: { hooks: [{ action: 'set_headers', params: { headers: { 'X-Test': '1' } } }] } },
+      json: {
+        urls: ['raw:<p>x</p>'],
+        engine: 'browser',
+        hooks: { hooks: [{ action: 'set_headers', params: { headers: { 'X-Test': '1' } } }] },
+      },
     });
     expect(res.status).toBe(422);
     expect((await res.json<{ detail: string }>()).detail).toContain('"set_headers" runs on the origin only');

@@ -22,13 +22,30 @@ const verify: CredentialVerifier = async (_c, credential) => {
 export const jobs = new Map<string, { tenant: string; records: readonly unknown[] }>();
 export const exportApp = createApp({ verifiers: { apiKey: verify, jwt: verify }, jobResults: memoryJobResults(jobs, 50) });
 
-export function credentialFor(p: { id: string; permissions: Permission[]; kind?: Principal['kind']; name?: string; owner?: string }): string {
+export function credentialFor(p: {
+  id: string;
+  permissions: Permission[];
+  kind?: Principal['kind'];
+  name?: string;
+  owner?: string;
+}): string {
   const credential = `cgtest_${p.id}_${crypto.randomUUID().replace(/-/g, '')}`;
-  principals.set(credential, { kind: p.kind ?? 'user', id: p.id, name: p.name ?? p.id, roles: [], permissions: p.permissions, owner: p.owner });
+  principals.set(credential, {
+    kind: p.kind ?? 'user',
+    id: p.id,
+    name: p.name ?? p.id,
+    roles: [],
+    permissions: p.permissions,
+    owner: p.owner,
+  });
   return credential;
 }
 
-export async function callAs(credential: string | null, path: string, init: RequestInit & { json?: unknown; vars?: Record<string, string> } = {}): Promise<Response> {
+export async function callAs(
+  credential: string | null,
+  path: string,
+  init: RequestInit & { json?: unknown; vars?: Record<string, string> } = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   let body = init.body;
   if (init.json !== undefined) {

@@ -93,7 +93,9 @@ describe('export encoders on hostile content, parsed back by real parsers', () =
       const r = records[i]!;
       for (const f of fields) {
         const v = fieldValue(r, f);
-        expect(a.fields[f]).toBe(docText(typeof v === 'string' ? v : JSON.stringify(v, null, typeof v === 'object' && v !== null ? 2 : undefined)));
+        expect(a.fields[f]).toBe(
+          docText(typeof v === 'string' ? v : JSON.stringify(v, null, typeof v === 'object' && v !== null ? 2 : undefined)),
+        );
       }
       const title = r.metadata.title;
       expect(a.title).toBe(docText(title && title.trim() ? title : r.url));
@@ -117,7 +119,13 @@ describe('export encoders on hostile content, parsed back by real parsers', () =
   });
 
   it('leaves out invalid records whole and lists them by index with the reason', async () => {
-    const input = [hostileRecord(0), { url: 'https://x', success: 'yes' }, 42, hostileRecord(1), { url: 'https://y', success: true, status_code: 200, extra: 10n }];
+    const input = [
+      hostileRecord(0),
+      { url: 'https://x', success: 'yes' },
+      42,
+      hostileRecord(1),
+      { url: 'https://y', success: true, status_code: 200, extra: 10n },
+    ];
     for (const format of ['json', 'ndjson', 'csv', 'xml', 'markdown', 'html'] as const) {
       const { stats, text } = await exportText(input, format);
       expect(stats.records).toBe(2);
@@ -160,10 +168,14 @@ describe('compression and checksum', () => {
 describe('backpressure', () => {
   it('pulls records only as the reader asks (a slow reader holds the source back)', async () => {
     let made = 0;
-    const source = generatedSource(100_000, (i) => {
-      made++;
-      return { url: `https://example.com/${i}`, success: true, markdown: 'x'.repeat(1000) };
-    }, 50);
+    const source = generatedSource(
+      100_000,
+      (i) => {
+        made++;
+        return { url: `https://example.com/${i}`, success: true, markdown: 'x'.repeat(1000) };
+      },
+      50,
+    );
     const { stream } = createExportStream(recordsOf(source), { format: 'ndjson', compression: 'gzip' as ExportCompression, fields: null });
     const reader = stream.getReader();
     await reader.read();

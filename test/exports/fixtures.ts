@@ -47,9 +47,16 @@ export function hostileRecord(i: number, bigField = false): CrawlResult & Record
     url: `https://example.com/p/${i}?q="x",y&z=<a>`,
     success: i % 7 !== 3,
     status_code: i % 7 === 3 ? null : 200,
-    html: bigField ? `<html>${HOSTILE.join('\n').repeat(Math.ceil(1_048_576 / HOSTILE.join('\n').length))}</html>` : `<html><body>${h(0)}</body></html>`,
+    html: bigField
+      ? `<html>${HOSTILE.join('\n').repeat(Math.ceil(1_048_576 / HOSTILE.join('\n').length))}</html>`
+      : `<html><body>${h(0)}</body></html>`,
     cleaned_html: h(1),
-    markdown: { raw_markdown: `# Page ${i}\n\n${HOSTILE.join('\n')}\n${h(2)}`, markdown_with_citations: h(3), references_markdown: '', fit_markdown: h(4) },
+    markdown: {
+      raw_markdown: `# Page ${i}\n\n${HOSTILE.join('\n')}\n${h(2)}`,
+      markdown_with_citations: h(3),
+      references_markdown: '',
+      fit_markdown: h(4),
+    },
     links: { internal: [{ href: `/x?${i}`, text: h(5) }], external: [] },
     media: { images: [{ src: 'data:,', alt: h(6) }], videos: [], audios: [] },
     metadata: { title: h(7), description: h(8), keywords: null },
@@ -123,7 +130,16 @@ function xmlChildValue(node: XmlNode): [string, unknown] {
 export function parseXmlExport(text: string): unknown[] {
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw new Error(`not well-formed: ${JSON.stringify(valid)}`);
-  const parser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, parseAttributeValue: false, trimValues: false, processEntities: true, htmlEntities: true });
+  const parser = new XMLParser({
+    preserveOrder: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: false,
+    processEntities: true,
+    htmlEntities: true,
+  });
   const doc = parser.parse(text) as XmlNode[];
   const root = doc.find((n) => 'export' in n)!;
   return (root.export as XmlNode[]).filter((n) => 'record' in n).map((n) => Object.fromEntries((n.record as XmlNode[]).map(xmlChildValue)));
@@ -153,7 +169,11 @@ function textOf(n: Html5Node): string {
 }
 
 /** Parses an HTML export (WHATWG parser): per article its title and field → text; plus every element name seen. */
-export function parseHtmlExport(text: string): { articles: { title: string; fields: Record<string, string> }[]; tags: Set<string>; csp: string | null } {
+export function parseHtmlExport(text: string): {
+  articles: { title: string; fields: Record<string, string> }[];
+  tags: Set<string>;
+  csp: string | null;
+} {
   const doc = parseHtml(text) as unknown as Html5Node;
   const articles: { title: string; fields: Record<string, string> }[] = [];
   const tags = new Set<string>();
@@ -177,7 +197,10 @@ export function parseHtmlExport(text: string): { articles: { title: string; fiel
 const unescapeInline = (s: string) => s.replace(/\\([!-/:-@[-`{-~])/g, '$1');
 
 /** Parses a Markdown export (marked's CommonMark lexer): per record heading, inline fields and fenced blocks. */
-export function parseMarkdownExport(text: string): { records: { title: string; fields: Record<string, string> }[]; tokenTypes: Set<string> } {
+export function parseMarkdownExport(text: string): {
+  records: { title: string; fields: Record<string, string> }[];
+  tokenTypes: Set<string>;
+} {
   const tokens = new Lexer().lex(text);
   const records: { title: string; fields: Record<string, string> }[] = [];
   const tokenTypes = new Set<string>();
@@ -207,7 +230,8 @@ export function parseMarkdownExport(text: string): { records: { title: string; f
 }
 
 export const td = (b: Uint8Array) => new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(b);
-const blockOrInline = (v: unknown) => documentSafe(typeof v === 'string' ? v : JSON.stringify(v, null, typeof v === 'object' && v !== null ? 2 : undefined));
+const blockOrInline = (v: unknown) =>
+  documentSafe(typeof v === 'string' ? v : JSON.stringify(v, null, typeof v === 'object' && v !== null ? 2 : undefined));
 
 /** Parses an export with the format's standard parser and checks every record came back. */
 export function expectLossless(format: ExportFormat, text: string, records: readonly CrawlResult[]): void {
@@ -216,7 +240,12 @@ export function expectLossless(format: ExportFormat, text: string, records: read
       expect(JSON.parse(text)).toEqual(records);
       return;
     case 'ndjson':
-      expect(text.trimEnd().split('\n').map((l) => JSON.parse(l))).toEqual(records);
+      expect(
+        text
+          .trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      ).toEqual(records);
       return;
     case 'csv': {
       const rows = parseCsvText(text);
@@ -229,7 +258,9 @@ export function expectLossless(format: ExportFormat, text: string, records: read
       return;
     case 'html': {
       const { articles } = parseHtmlExport(text);
-      expect(articles.map((a) => a.fields)).toEqual(records.map((r) => Object.fromEntries(DEFAULT_DOCUMENT_FIELDS.map((f) => [f, blockOrInline(fieldValue(r, f))]))));
+      expect(articles.map((a) => a.fields)).toEqual(
+        records.map((r) => Object.fromEntries(DEFAULT_DOCUMENT_FIELDS.map((f) => [f, blockOrInline(fieldValue(r, f))]))),
+      );
       return;
     }
     case 'markdown': {

@@ -7,7 +7,18 @@ import { verifyWebhookSignature } from '../../src/webhooks/sign';
 import { problem } from '../helpers/http';
 import { originSaw, originUrl } from '../helpers/principal';
 import { callAs, credentialFor, jobs } from './app';
-import { bytesOf, decompress, expectedCsvCell, expectLossless, hostileRecord, parseCsvText, parseHtmlExport, parseMarkdownExport, sha256Hex, td } from './fixtures';
+import {
+  bytesOf,
+  decompress,
+  expectedCsvCell,
+  expectLossless,
+  hostileRecord,
+  parseCsvText,
+  parseHtmlExport,
+  parseMarkdownExport,
+  sha256Hex,
+  td,
+} from './fixtures';
 
 const alice = credentialFor({ id: 'usr_alice', name: 'alice', permissions: ['jobs:read', 'jobs:write'] });
 const aliceKey = credentialFor({ id: 'key_alice1', kind: 'key', owner: 'usr_alice', permissions: ['jobs:read'] });
@@ -18,10 +29,21 @@ const noJobs = credentialFor({ id: 'usr_nojobs', name: 'alice', permissions: ['c
 const BIG = Array.from({ length: 1000 }, (_, i) => hostileRecord(i, i === 500));
 jobs.set('job-big', { tenant: 'usr_alice', records: BIG });
 jobs.set('job-small', { tenant: 'usr_alice', records: BIG.slice(0, 30) });
-jobs.set('job-mixed', { tenant: 'usr_alice', records: [hostileRecord(1), { url: 'https://bad.example', success: 'no' }, hostileRecord(2), 'not a record'] });
+jobs.set('job-mixed', {
+  tenant: 'usr_alice',
+  records: [hostileRecord(1), { url: 'https://bad.example', success: 'no' }, hostileRecord(2), 'not a record'],
+});
 // A store that breaks midway (e.g. D1 down): record 5 cannot be read.
 const base = BIG.slice(0, 10);
-jobs.set('job-broken', { tenant: 'usr_alice', records: new Proxy(base, { get: (t, p, r) => { if (p === '5') throw new Error('results store unavailable'); return Reflect.get(t, p, r); } }) });
+jobs.set('job-broken', {
+  tenant: 'usr_alice',
+  records: new Proxy(base, {
+    get: (t, p, r) => {
+      if (p === '5') throw new Error('results store unavailable');
+      return Reflect.get(t, p, r);
+    },
+  }),
+});
 jobs.set('job-mallory', { tenant: 'usr_mallory', records: BIG.slice(0, 3) });
 
 describe('GET /jobs/{id}/export', () => {
@@ -40,7 +62,9 @@ describe('GET /jobs/{id}/export', () => {
       expect(res.headers.get('Content-Type')).toBe(compression === 'gzip' ? 'application/gzip' : 'application/zlib');
       expect(res.headers.get('Content-Encoding')).toBeNull();
       const ext = { json: 'json', ndjson: 'ndjson', csv: 'csv', xml: 'xml', markdown: 'md', html: 'html' }[format];
-      expect(res.headers.get('Content-Disposition')).toBe(`attachment; filename="job-job-big.${ext}.${compression === 'gzip' ? 'gz' : 'zz'}"`);
+      expect(res.headers.get('Content-Disposition')).toBe(
+        `attachment; filename="job-job-big.${ext}.${compression === 'gzip' ? 'gz' : 'zz'}"`,
+      );
       const text = td(await decompress(await bytesOf(res.body!), compression));
       expectLossless(format, text, BIG);
     });
@@ -113,9 +137,22 @@ describe('POST /exports → GET /exports/{id} → download', () => {
     expect(status).toBe('pending');
     expect(res.headers.get('Location')).toBe(`/exports/${export_id}`);
 
-    const info = await (await callAs(alice, `/exports/${export_id}`)).json<{ status: string; download_url: string; manifest: Record<string, unknown> }>();
+    const info = await (await callAs(alice, `/exports/${export_id}`)).json<{
+      status: string;
+      download_url: string;
+      manifest: Record<string, unknown>;
+    }>();
     expect(info.status).toBe('completed');
-    expect(info.manifest).toMatchObject({ export_id, job_id: 'job-big', format: 'ndjson', compression: 'gzip', fields: null, records: 1000, invalid: 0, media_type: 'application/gzip' });
+    expect(info.manifest).toMatchObject({
+      export_id,
+      job_id: 'job-big',
+      format: 'ndjson',
+      compression: 'gzip',
+      fields: null,
+      records: 1000,
+      invalid: 0,
+      media_type: 'application/gzip',
+    });
     expect(Date.parse(info.manifest.created_at as string)).not.toBeNaN();
 
     const dl = await callAs(alice, info.download_url);
@@ -130,13 +167,19 @@ describe('POST /exports → GET /exports/{id} → download', () => {
     expect(dl.headers.get('Repr-Digest')).toBe(`sha-256=:${digest}:`);
     expectLossless('ndjson', td(await decompress(bytes, 'gzip')), BIG);
 
-    const row = await env.DB.prepare('SELECT tenant, status, r2_key FROM exports WHERE id = ?').bind(export_id).first<{ tenant: string; status: string; r2_key: string }>();
+    const row = await env.DB.prepare('SELECT tenant, status, r2_key FROM exports WHERE id = ?')
+      .bind(export_id)
+      .first<{ tenant: string; status: string; r2_key: string }>();
     expect(row).toEqual({ tenant: 'usr_alice', status: 'completed', r2_key: `exports/${export_id}/${export_id}.ndjson.gz` });
   });
 
   it('reports invalid records by index and reason in the manifest and writes only the valid ones', async () => {
-    const { export_id } = await (await callAs(alice, '/exports', { json: { job_id: 'job-mixed', format: 'json', compression: 'none', fields: ['url', 'success'] } })).json<{ export_id: string }>();
-    const info = await (await callAs(alice, `/exports/${export_id}`)).json<{ manifest: { records: number; invalid: number; invalid_records: { index: number; reason: string }[]; fields: string[] } }>();
+    const { export_id } = await (
+      await callAs(alice, '/exports', { json: { job_id: 'job-mixed', format: 'json', compression: 'none', fields: ['url', 'success'] } })
+    ).json<{ export_id: string }>();
+    const info = await (await callAs(alice, `/exports/${export_id}`)).json<{
+      manifest: { records: number; invalid: number; invalid_records: { index: number; reason: string }[]; fields: string[] };
+    }>();
     expect(info.manifest.records).toBe(2);
     expect(info.manifest.invalid).toBe(2);
     expect(info.manifest.fields).toEqual(['url', 'success']);
@@ -147,16 +190,30 @@ describe('POST /exports → GET /exports/{id} → download', () => {
   });
 
   it('marks the export failed (generic error, 409 on download) when the results store breaks midway', async () => {
-    const { export_id } = await (await callAs(alice, '/exports', { json: { job_id: 'job-broken', format: 'ndjson', compression: 'gzip' } })).json<{ export_id: string }>();
-    const info = await (await callAs(alice, `/exports/${export_id}`)).json<{ status: string; error: string; manifest: unknown; download_url: unknown }>();
-    expect(info).toMatchObject({ status: 'failed', error: 'The export could not be completed; try again', manifest: null, download_url: null });
+    const { export_id } = await (
+      await callAs(alice, '/exports', { json: { job_id: 'job-broken', format: 'ndjson', compression: 'gzip' } })
+    ).json<{ export_id: string }>();
+    const info = await (await callAs(alice, `/exports/${export_id}`)).json<{
+      status: string;
+      error: string;
+      manifest: unknown;
+      download_url: unknown;
+    }>();
+    expect(info).toMatchObject({
+      status: 'failed',
+      error: 'The export could not be completed; try again',
+      manifest: null,
+      download_url: null,
+    });
     const dl = await callAs(alice, `/exports/${export_id}/download`);
     expect(dl.status).toBe(409);
     expect(await env.RESULTS.head(`exports/${export_id}/${export_id}.ndjson.gz`)).toBeNull();
   });
 
   it("hides another tenant's exports (404) and refuses exporting another tenant's job (404)", async () => {
-    const { export_id } = await (await callAs(alice, '/exports', { json: { job_id: 'job-small', format: 'csv', compression: 'none' } })).json<{ export_id: string }>();
+    const { export_id } = await (
+      await callAs(alice, '/exports', { json: { job_id: 'job-small', format: 'csv', compression: 'none' } })
+    ).json<{ export_id: string }>();
     expect((await callAs(mallory, `/exports/${export_id}`)).status).toBe(404);
     expect((await callAs(mallory, `/exports/${export_id}/download`)).status).toBe(404);
     expect((await callAs(mallory, '/exports/exp_000000000000000000000000')).status).toBe(404);
@@ -167,15 +224,27 @@ describe('POST /exports → GET /exports/{id} → download', () => {
 
   it('needs jobs:write to create an export (403) and refuses unknown body fields (422)', async () => {
     expect((await callAs(readOnly, '/exports', { json: { job_id: 'job-small', format: 'json', compression: 'none' } })).status).toBe(403);
-    const res = await callAs(alice, '/exports', { json: { job_id: 'job-small', format: 'json', compression: 'none', tenant: 'usr_mallory' } });
+    const res = await callAs(alice, '/exports', {
+      json: { job_id: 'job-small', format: 'json', compression: 'none', tenant: 'usr_mallory' },
+    });
     expect(res.status).toBe(422);
   });
 
   it('refuses a webhook to a private address unless ALLOW_PRIVATE_TARGETS (422 url_not_allowed)', async () => {
-    const res = await callAs(alice, '/exports', { json: { job_id: 'job-small', format: 'json', compression: 'none', webhook_url: 'http://169.254.169.254/latest', webhook_secret: 'x'.repeat(32) } });
+    const res = await callAs(alice, '/exports', {
+      json: {
+        job_id: 'job-small',
+        format: 'json',
+        compression: 'none',
+        webhook_url: 'http://169.254.169.254/latest',
+        webhook_secret: 'x'.repeat(32),
+      },
+    });
     expect(res.status).toBe(422);
     expect((await problem(res)).code).toBe('url_not_allowed');
-    const noSecret = await callAs(alice, '/exports', { json: { job_id: 'job-small', format: 'json', compression: 'none', webhook_url: 'https://hooks.example.com/x' } });
+    const noSecret = await callAs(alice, '/exports', {
+      json: { job_id: 'job-small', format: 'json', compression: 'none', webhook_url: 'https://hooks.example.com/x' },
+    });
     expect(noSecret.status).toBe(422);
   });
 
@@ -183,7 +252,13 @@ describe('POST /exports → GET /exports/{id} → download', () => {
     const secret = 'whsec_test_0123456789abcdef0123456789abcdef';
     const requestId = `test-export-webhook-${crypto.randomUUID()}`;
     const res = await callAs(alice, '/exports', {
-      json: { job_id: 'job-small', format: 'csv', compression: 'deflate', webhook_url: `${originUrl()}/mcp/messages/`, webhook_secret: secret },
+      json: {
+        job_id: 'job-small',
+        format: 'csv',
+        compression: 'deflate',
+        webhook_url: `${originUrl()}/mcp/messages/`,
+        webhook_secret: secret,
+      },
       headers: { 'X-Request-Id': requestId },
       vars: { ALLOW_PRIVATE_TARGETS: 'true' },
     });
@@ -192,10 +267,16 @@ describe('POST /exports → GET /exports/{id} → download', () => {
     const seen = await originSaw(requestId);
     expect(seen).not.toBeNull();
     expect(seen!.method).toBe('POST');
-    const event = JSON.parse(seen!.body) as { type: string; data: { export_id: string; status: string; manifest: { sha256: string; records: number } } };
+    const event = JSON.parse(seen!.body) as {
+      type: string;
+      data: { export_id: string; status: string; manifest: { sha256: string; records: number } };
+    };
     expect(event.type).toBe('export.completed');
     expect(event.data).toMatchObject({ export_id, status: 'completed', manifest: { records: 30 } });
-    const headers = { timestamp: seen!.headers['x-crawlgate-timestamp'] as string, signature: seen!.headers['x-crawlgate-signature'] as string };
+    const headers = {
+      timestamp: seen!.headers['x-crawlgate-timestamp'] as string,
+      signature: seen!.headers['x-crawlgate-signature'] as string,
+    };
     expect(await verifyWebhookSignature(secret, seen!.body, headers, Date.now())).toBe(true);
     expect(await verifyWebhookSignature('another-secret-another-secret-1234', seen!.body, headers, Date.now())).toBe(false);
     expect(await verifyWebhookSignature(secret, seen!.body.replace('completed', 'failed'), headers, Date.now())).toBe(false);

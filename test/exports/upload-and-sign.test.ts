@@ -82,6 +82,8 @@ describe('webhook signatures', () => {
     expect(await verifyWebhookSignature(secret, '{"a":1}', { ...h, signature: null }, now)).toBe(false);
     // The signature header alone carries t: a receiver needs no second header, and a forged t fails.
     expect(await verifyWebhookSignature(secret, '{"a":1}', { signature: h.signature }, now)).toBe(true);
-    expect(await verifyWebhookSignature(secret, '{"a":1}', { signature: h.signature.replace('t=1800000000', 't=1800000001') }, now)).toBe(false);
+    expect(await verifyWebhookSignature(secret, '{"a":1}', { signature: h.signature.replace('t=1800000000', 't=1800000001') }, now)).toBe(
+      false,
+    );
   });
 });

@@ -53,7 +53,10 @@ describe('credential extraction', () => {
         if (auth !== null) headers.set('Authorization', auth);
         if (key !== null) headers.set('X-API-Key', key);
         expectClientError(() => {
-          const cred = extractCredential(headers, new URL(`https://g.test/x?${encodeURIComponent(query.replace(/[\ud800-\udfff]/g, 'x'))}`));
+          const cred = extractCredential(
+            headers,
+            new URL(`https://g.test/x?${encodeURIComponent(query.replace(/[\ud800-\udfff]/g, 'x'))}`),
+          );
           if (cred) expect(cred.value.length).toBeLessThanOrEqual(MAX_CREDENTIAL_LENGTH);
         });
       }),
@@ -118,7 +121,11 @@ describe('rate-limit strings, IPs and CIDRs', () => {
 
 describe('egress checks', () => {
   it('answer ok or a reason for any target string', () => {
-    const urlish = fc.oneof(hostileString, fc.webUrl(), fc.webUrl().map((u) => u.replace('://', '://0x7f.1@')));
+    const urlish = fc.oneof(
+      hostileString,
+      fc.webUrl(),
+      fc.webUrl().map((u) => u.replace('://', '://0x7f.1@')),
+    );
     fc.assert(
       fc.property(urlish, fc.boolean(), (s, allowPrivateTargets) => {
         const verdict = checkTargetUrl(s, { allowPrivateTargets });
@@ -131,17 +138,27 @@ describe('egress checks', () => {
 
 describe('cookies, export field lists, JSON vars', () => {
   it('read a cookie or undefined from any header', () => {
-    fc.assert(fc.property(hostileString, hostileString, (h, n) => void readCookie(h, n || 'cg_session')), RUNS);
+    fc.assert(
+      fc.property(hostileString, hostileString, (h, n) => void readCookie(h, n || 'cg_session')),
+      RUNS,
+    );
   });
 
   it('parse field lists to fields or a reason', () => {
-    fc.assert(fc.property(fc.oneof(hostileString, fc.array(hostileString, { maxLength: 30 })), (f) => {
-      expect(typeof parseFields(f).ok).toBe('boolean');
-    }), RUNS);
+    fc.assert(
+      fc.property(fc.oneof(hostileString, fc.array(hostileString, { maxLength: 30 })), (f) => {
+        expect(typeof parseFields(f).ok).toBe('boolean');
+      }),
+      RUNS,
+    );
   });
 
   it('parse seed keys and role tables to a value or a message', () => {
-    const jsonish = fc.oneof(hostileString, fc.json(), fc.jsonValue().map((v) => JSON.stringify({ k: v })));
+    const jsonish = fc.oneof(
+      hostileString,
+      fc.json(),
+      fc.jsonValue().map((v) => JSON.stringify({ k: v })),
+    );
     fc.assert(
       fc.property(jsonish, (s) => {
         parseSeedKeys(s);
@@ -152,7 +169,21 @@ describe('cookies, export field lists, JSON vars', () => {
   });
 
   it('parse any config value to a config or problems naming the variable', () => {
-    const names = ['MAX_URLS', 'IP_RATE_LIMIT', 'METRICS_ALLOW_CIDRS', 'CORS_ORIGINS', 'ROUTE_RATE_LIMITS', 'ROLE_RATE_LIMITS', 'API_KEYS', 'ORIGIN_URL', 'ALLOW_PRIVATE_TARGETS', 'ROLE_PERMISSIONS', 'JWT_PRIVATE_KEYS', 'EDGE_CRAWL_RESPONSE_BUDGET_BYTES', 'ADMIN_PASSWORD_HASH'];
+    const names = [
+      'MAX_URLS',
+      'IP_RATE_LIMIT',
+      'METRICS_ALLOW_CIDRS',
+      'CORS_ORIGINS',
+      'ROUTE_RATE_LIMITS',
+      'ROLE_RATE_LIMITS',
+      'API_KEYS',
+      'ORIGIN_URL',
+      'ALLOW_PRIVATE_TARGETS',
+      'ROLE_PERMISSIONS',
+      'JWT_PRIVATE_KEYS',
+      'EDGE_CRAWL_RESPONSE_BUDGET_BYTES',
+      'ADMIN_PASSWORD_HASH',
+    ];
     fc.assert(
       fc.property(fc.constantFrom(...names), hostileString, (name, value) => {
         const result = parseConfig({ ...TEST_VARS, [name]: value });
@@ -164,11 +195,63 @@ describe('cookies, export field lists, JSON vars', () => {
 });
 
 describe('the page pipeline', () => {
-  const tag = fc.constantFrom('div', 'p', 'a href="/x"', 'b', 'i', 'li', 'ul', 'ol', 'table', 'tr', 'td', 'th', 'pre', 'code', 'blockquote', 'h1', 'h3', 'br', 'img src=/i alt=a', 'script', 'title', 'textarea', 'base href=/b/', 'meta name=x content=y', 'constructor', 'a', 'span');
+  const tag = fc.constantFrom(
+    'div',
+    'p',
+    'a href="/x"',
+    'b',
+    'i',
+    'li',
+    'ul',
+    'ol',
+    'table',
+    'tr',
+    'td',
+    'th',
+    'pre',
+    'code',
+    'blockquote',
+    'h1',
+    'h3',
+    'br',
+    'img src=/i alt=a',
+    'script',
+    'title',
+    'textarea',
+    'base href=/b/',
+    'meta name=x content=y',
+    'constructor',
+    'a',
+    'span',
+  );
   const piece = fc.oneof(
     tag.map((t) => `<${t}>`),
     tag.map((t) => `</${t.split(' ')[0]}>`),
-    fc.constantFrom('[', ']', '(', ')', '*', '_', '`', '\\', '&amp;', '&#x41;', '&', '<', '>', '"', "'", '=', '!', '|', '\n', ' ', '<!--', '-->', '<!doctype html>'),
+    fc.constantFrom(
+      '[',
+      ']',
+      '(',
+      ')',
+      '*',
+      '_',
+      '`',
+      '\\',
+      '&amp;',
+      '&#x41;',
+      '&',
+      '<',
+      '>',
+      '"',
+      "'",
+      '=',
+      '!',
+      '|',
+      '\n',
+      ' ',
+      '<!--',
+      '-->',
+      '<!doctype html>',
+    ),
     fc.string({ maxLength: 12 }),
   );
   const page = fc.oneof(
@@ -179,7 +262,14 @@ describe('the page pipeline', () => {
   it('turns any HTML into a result, with every output linear in the page', { timeout: 300_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(page, fc.option(fc.string({ maxLength: 60 })), async (html, query) => {
-        const result = await buildResult({ url: 'https://p.test/a/', finalUrl: 'https://p.test/a/', status: 200, html, headers: {}, query: query ?? undefined });
+        const result = await buildResult({
+          url: 'https://p.test/a/',
+          finalUrl: 'https://p.test/a/',
+          status: 200,
+          html,
+          headers: {},
+          query: query ?? undefined,
+        });
         const md = result.markdown!;
         const out = md.raw_markdown.length + md.markdown_with_citations.length + md.fit_markdown.length + result.cleaned_html.length;
         expect(out).toBeLessThanOrEqual(40 * html.length + 2000);

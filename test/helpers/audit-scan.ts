@@ -27,7 +27,8 @@ export async function scanAuditStorage(secrets: string[]): Promise<SecretFinding
   const out: SecretFinding[] = [];
   for (const table of ['audit_events', 'audit_checkpoints']) {
     const { results } = await testEnv.DB.prepare(`SELECT * FROM ${table}`).all<Record<string, unknown>>();
-    for (const row of results) for (const [col, v] of Object.entries(row)) scanValue(`${table}#${String(row.id ?? row.chain)}`, col, v, needles, out);
+    for (const row of results)
+      for (const [col, v] of Object.entries(row)) scanValue(`${table}#${String(row.id ?? row.chain)}`, col, v, needles, out);
   }
   for (let shard = 0; shard < auditShardCount(testEnv); shard++) {
     await auditShardStub(testEnv, shard).flush();

@@ -36,7 +36,11 @@ export function auditTestApp(principals: Record<string, Principal>): OpenAPIHono
  * Calls `app` and waits for everything it handed to `waitUntil` (the audit writes), so the rows
  * are in D1 when this returns. The body is read first so streamed exports finish too.
  */
-export async function callApp(app: OpenAPIHono<AppEnv>, path: string, init: RequestInit & { credential?: string; ip?: string; envOverride?: Env } = {}): Promise<{ res: Response; text: string }> {
+export async function callApp(
+  app: OpenAPIHono<AppEnv>,
+  path: string,
+  init: RequestInit & { credential?: string; ip?: string; envOverride?: Env } = {},
+): Promise<{ res: Response; text: string }> {
   const headers = new Headers(init.headers);
   if (init.credential) headers.set('Authorization', `Bearer ${init.credential}`);
   if (init.ip) headers.set('CF-Connecting-IP', init.ip);
@@ -93,7 +97,9 @@ export async function archivedRows(env: Env = testEnv): Promise<AuditRow[]> {
 
 /** Rows for one request id: D1 rows and archived records, by id. */
 export async function rowsFor(requestIdValue: string): Promise<AuditRow[]> {
-  const { results } = await testEnv.DB.prepare('SELECT * FROM audit_events WHERE request_id = ? ORDER BY id').bind(requestIdValue).all<AuditRow>();
+  const { results } = await testEnv.DB.prepare('SELECT * FROM audit_events WHERE request_id = ? ORDER BY id')
+    .bind(requestIdValue)
+    .all<AuditRow>();
   const archived = (await archivedRows()).filter((r) => r.request_id === requestIdValue);
   return [...results, ...archived].sort((a, b) => a.id - b.id);
 }

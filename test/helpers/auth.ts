@@ -32,10 +32,16 @@ export function uniqueName(prefix = 'user'): string {
 }
 
 /** Inserts a user with an argon2id (OWASP) hash of `password`. */
-export async function createUser(opts: { username?: string; password?: string; roles?: Role[]; disabled?: boolean } = {}): Promise<UserRecord & { password: string }> {
+export async function createUser(
+  opts: { username?: string; password?: string; roles?: Role[]; disabled?: boolean } = {},
+): Promise<UserRecord & { password: string }> {
   const username = opts.username ?? uniqueName();
   const password = opts.password ?? `pw-${crypto.randomUUID()}`;
-  const user = await insertUser(testEnv.DB, { username, passwordHash: hashPassword(password), roles: opts.roles ?? ['user'], disabled: opts.disabled ?? false }, Date.now());
+  const user = await insertUser(
+    testEnv.DB,
+    { username, passwordHash: hashPassword(password), roles: opts.roles ?? ['user'], disabled: opts.disabled ?? false },
+    Date.now(),
+  );
   if (!user) throw new Error(`could not create ${username}`);
   return { ...user, password };
 }
@@ -100,16 +106,29 @@ export function baseClaims(sub: string, overrides: JWTPayload = {}): JWTPayload 
 }
 
 /** Signs claims with the test HMAC secret and any header (for hostile-token tests). */
-export async function signHs256(payload: JWTPayload, header: Partial<JWSHeaderParameters> = {}, secret: string = TEST_VARS.JWT_SECRET_KEY): Promise<string> {
+export async function signHs256(
+  payload: JWTPayload,
+  header: Partial<JWSHeaderParameters> = {},
+  secret: string = TEST_VARS.JWT_SECRET_KEY,
+): Promise<string> {
   const kid = await testKid();
-  return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid, ...header } as JWSHeaderParameters & { alg: string }).sign(new TextEncoder().encode(secret));
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid, ...header } as JWSHeaderParameters & { alg: string })
+    .sign(new TextEncoder().encode(secret));
 }
 
 const b64url = (s: string | Uint8Array) =>
-  btoa(typeof s === 'string' ? s : String.fromCharCode(...s)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  btoa(typeof s === 'string' ? s : String.fromCharCode(...s))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 /** Builds a compact JWS by hand with an HMAC-SHA-256 signature over any header (e.g. alg RS256 or none). */
-export async function craftJws(header: Record<string, unknown>, payload: JWTPayload, secret: string | null = TEST_VARS.JWT_SECRET_KEY): Promise<string> {
+export async function craftJws(
+  header: Record<string, unknown>,
+  payload: JWTPayload,
+  secret: string | null = TEST_VARS.JWT_SECRET_KEY,
+): Promise<string> {
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
   if (secret === null) return `${input}.`;
   const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);

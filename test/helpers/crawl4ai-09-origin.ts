@@ -18,7 +18,16 @@ import { TEST_VARS } from './test-vars';
 
 const FORBIDDEN: Record<string, string[]> = {
   BrowserConfig: ['proxy', 'proxy_config', 'extra_args', 'user_data_dir', 'cdp_url', 'cookies', 'headers', 'init_scripts', 'storage_state'],
-  CrawlerRunConfig: ['js_code', 'js_code_before_wait', 'c4a_script', 'deep_crawl_strategy', 'proxy_config', 'session_id', 'magic', 'simulate_user'],
+  CrawlerRunConfig: [
+    'js_code',
+    'js_code_before_wait',
+    'c4a_script',
+    'deep_crawl_strategy',
+    'proxy_config',
+    'session_id',
+    'magic',
+    'simulate_user',
+  ],
 };
 
 type Json = Record<string, unknown>;
@@ -31,7 +40,10 @@ function paramsOf(v: unknown): Json {
 
 /** The 0.9 gate's refusal for a body, or null. */
 function refusal(body: Json): string | null {
-  for (const [slot, type] of [['browser_config', 'BrowserConfig'], ['crawler_config', 'CrawlerRunConfig']] as const) {
+  for (const [slot, type] of [
+    ['browser_config', 'BrowserConfig'],
+    ['crawler_config', 'CrawlerRunConfig'],
+  ] as const) {
     for (const key of Object.keys(paramsOf(body[slot]))) {
       if (FORBIDDEN[type]?.includes(key)) return `field '${key}' is not permitted on ${type} from an untrusted request`;
     }
@@ -81,7 +93,8 @@ export async function startCrawl4ai09Origin(): Promise<RunningServer> {
         return { artifact_id: id, url: `/artifacts/${id}`, mime, size: data.length };
       };
       const p = url.pathname;
-      if (p === '/screenshot') return json(200, { success: true, screenshot: 'iVBORw0KGgo=', ...store('image/png', Buffer.from('iVBORw0KGgo=', 'base64')) });
+      if (p === '/screenshot')
+        return json(200, { success: true, screenshot: 'iVBORw0KGgo=', ...store('image/png', Buffer.from('iVBORw0KGgo=', 'base64')) });
       if (p === '/pdf') return json(200, { success: true, pdf: 'JVBERi0xLjQ=', ...store('application/pdf', Buffer.from('%PDF-1.4')) });
       const art = /^\/artifacts\/([0-9a-f]{32})$/.exec(p);
       if (art) {
@@ -92,7 +105,9 @@ export async function startCrawl4ai09Origin(): Promise<RunningServer> {
       }
       if (p.startsWith('/llm/job/')) {
         const id = decodeURIComponent(p.slice('/llm/job/'.length));
-        return tasks.has(id) ? json(200, { task_id: id, status: 'completed', result: { answer: 'forty-two' } }) : json(404, { detail: 'Task not found' });
+        return tasks.has(id)
+          ? json(200, { task_id: id, status: 'completed', result: { answer: 'forty-two' } })
+          : json(404, { detail: 'Task not found' });
       }
       if (p === '/llm/job') {
         const id = `llm_${randomBytes(6).toString('hex')}`;
@@ -102,10 +117,17 @@ export async function startCrawl4ai09Origin(): Promise<RunningServer> {
       if (p.startsWith('/llm/')) return json(200, { answer: `about ${decodeURIComponent(p.slice(5))}: ${url.searchParams.get('q')}` });
       if (p === '/ask') return json(200, { code_results: [{ text: 'class AsyncWebCrawler', score: 1 }], doc_results: [] });
       if (p === '/config/dump') return json(200, { type: body.type, params: body.params ?? {} });
-      if (p === '/schema') return json(200, { browser: { type: 'BrowserConfig', params: { headless: true } }, crawler: { type: 'CrawlerRunConfig', params: {} } });
+      if (p === '/schema')
+        return json(200, {
+          browser: { type: 'BrowserConfig', params: { headless: true } },
+          crawler: { type: 'CrawlerRunConfig', params: {} },
+        });
       if (p === '/hooks/info') return json(200, { available_actions: { block_resources: {} }, usage: { field: 'hooks' }, from: 'origin' });
       if (p === '/monitor/requests') {
-        return json(200, { active: [{ id: 'r1', endpoint: '/crawl', url: 'https://tenant-a.example/secret-page' }], completed: [{ id: 'r0', endpoint: '/md', url: 'https://tenant-b.example/private', note: 'see https://tenant-b.example/x' }] });
+        return json(200, {
+          active: [{ id: 'r1', endpoint: '/crawl', url: 'https://tenant-a.example/secret-page' }],
+          completed: [{ id: 'r0', endpoint: '/md', url: 'https://tenant-b.example/private', note: 'see https://tenant-b.example/x' }],
+        });
       }
       if (p === '/monitor/health') return json(200, { container: { memory_percent: 12 }, pool: { hot: 1 } });
       if (p.startsWith('/monitor/actions/') || p === '/monitor/stats/reset') return json(200, { success: true });

@@ -3,7 +3,8 @@
  * each built to about `bytes` bytes. Shared by test/edge/hostile-pages.test.ts, the site server
  * (`/hostile/<shape>?kb=N`) and `npm run bench:parsers`.
  */
-const fill = (unit: string, bytes: number, head = '', tail = '') => head + unit.repeat(Math.max(1, Math.floor((bytes - head.length - tail.length) / unit.length))) + tail;
+const fill = (unit: string, bytes: number, head = '', tail = '') =>
+  head + unit.repeat(Math.max(1, Math.floor((bytes - head.length - tail.length) / unit.length))) + tail;
 
 /** An ordinary article: headings, paragraphs with inline markup and links, a list, a small table. */
 export function ordinaryPage(bytes: number): string {
@@ -42,17 +43,17 @@ export const HOSTILE_SHAPES: Record<string, (bytes: number) => string> = {
   'unclosed-p': (b) => fill('<p>x', b),
   'stray-end-tags': (b) => fill('<span>', 2000) + fill('</div>', b),
   'less-than': (b) => fill('<', b),
-  'stars': (b) => fill('*', b),
-  'underscores': (b) => fill('_', b),
-  'backticks': (b) => fill('`', b),
-  'backslashes': (b) => fill('\\', b),
-  'ampersands': (b) => fill('&', b),
-  'entities': (b) => fill('&amp;&#x41;&lt;', b),
+  stars: (b) => fill('*', b),
+  underscores: (b) => fill('_', b),
+  backticks: (b) => fill('`', b),
+  backslashes: (b) => fill('\\', b),
+  ampersands: (b) => fill('&', b),
+  entities: (b) => fill('&amp;&#x41;&lt;', b),
   'huge-attribute': (b) => `<a href="/ok" title="${'t'.repeat(b)}">x</a>`,
   'unterminated-attribute': (b) => `<div class="${'x'.repeat(b)}`,
   'many-attributes': (b) => `<div ${fill('a=b ', b)}>x</div>`,
   'long-line': (b) => `<p>${fill('word ', b)}</p>`,
-  'whitespace': (b) => `<p>a${' '.repeat(b)}b</p>`,
+  whitespace: (b) => `<p>a${' '.repeat(b)}b</p>`,
   'line-breaks': (b) => fill('x<br>', b, '<b>', '</b>'),
   'unclosed-comment': (b) => fill('<!--', b),
   'unclosed-script': (b) => fill('x', b, '<script>'),

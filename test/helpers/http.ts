@@ -20,7 +20,9 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
 }
 
 /** Parses a problem+json body and checks its shape. */
-export async function problem(res: Response): Promise<{ code: string; detail: string; status: number; request_id: string; [k: string]: unknown }> {
+export async function problem(
+  res: Response,
+): Promise<{ code: string; detail: string; status: number; request_id: string; [k: string]: unknown }> {
   if (!res.headers.get('Content-Type')?.startsWith('application/problem+json')) {
     throw new Error(`expected problem+json, got ${res.headers.get('Content-Type')} (${res.status}): ${await res.text()}`);
   }

@@ -106,7 +106,13 @@ export async function startOriginServer(): Promise<RunningServer> {
         case '/crawl':
           return json(res, 200, { success: true, results: (parsed.urls ?? []).map(crawlResult), server_processing_time_s: 0.01 });
         case '/crawl/stream': {
-          res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Stream-Status': 'active', ...LEAKY });
+          res.writeHead(200, {
+            'Content-Type': 'application/x-ndjson',
+            'Cache-Control': 'no-cache',
+            Connection: 'keep-alive',
+            'X-Stream-Status': 'active',
+            ...LEAKY,
+          });
           const urls = parsed.urls ?? [];
           res.write(JSON.stringify(crawlResult(urls[0] ?? '')) + '\n');
           const finish = () => {
@@ -167,7 +173,9 @@ export async function startOriginServer(): Promise<RunningServer> {
       const job = /^\/crawl\/job\/([^/]+)$/.exec(url.pathname);
       if (job && req.method === 'GET') {
         const id = decodeURIComponent(job[1] as string);
-        return tasks.has(id) ? json(res, 200, { task_id: id, status: 'completed', result: crawlResult('https://example.com/') }) : json(res, 404, { detail: 'Task not found' });
+        return tasks.has(id)
+          ? json(res, 200, { task_id: id, status: 'completed', result: crawlResult('https://example.com/') })
+          : json(res, 404, { detail: 'Task not found' });
       }
       json(res, 404, { detail: 'Not Found' });
     });
@@ -177,8 +185,12 @@ export async function startOriginServer(): Promise<RunningServer> {
     if (requestId) recorded.set(requestId, { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: '' });
     const key = String(req.headers['sec-websocket-key'] ?? '');
     if (req.url !== '/mcp/ws' || !key) return socket.destroy();
-    const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    const accept = createHash('sha1')
+      .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+      .digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
     const seen: string[] = [];
     if (requestId) wsMessages.set(requestId, seen);
     const held = new Set<string>();

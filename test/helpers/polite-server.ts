@@ -79,7 +79,8 @@ function verifyRequest(req: http.IncomingMessage, jwks: HostState['jwks']): [boo
   return [fresh && check(authority), check(`altered.${authority}`), keyid, tag];
 }
 
-const page = (title: string) => `<!doctype html><html><head><title>${title}</title></head><body><h1>${title}</h1><p>Some text for ${title}.</p></body></html>`;
+const page = (title: string) =>
+  `<!doctype html><html><head><title>${title}</title></head><body><h1>${title}</h1><p>Some text for ${title}.</p></body></html>`;
 
 function handler(state: HostState) {
   return (req: http.IncomingMessage, res: http.ServerResponse) => {

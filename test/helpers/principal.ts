@@ -33,19 +33,48 @@ async function ensureInD1(p: Principal): Promise<void> {
   if (inD1.has(p.id)) return;
   const db = (env as unknown as { DB: D1Database }).DB;
   const user = (id: string) =>
-    db.prepare("INSERT OR IGNORE INTO users (id, username, password_hash, roles, disabled, password_changed_at, created_at, updated_at) VALUES (?1, ?1, '!', '[]', 0, 0, 0, 0)").bind(id);
-  const statements = p.kind === 'user' ? [user(p.id)] : [
-    db.prepare("INSERT OR IGNORE INTO api_keys (id, digest, prefix, name, scopes, owner, status, environment, created_at) VALUES (?1, 'test-digest:' || ?1, 'cgtest', ?2, '[]', ?3, 'active', 'test', 0)").bind(p.id, p.name, p.owner ?? null),
-    ...(p.owner ? [user(p.owner)] : []),
-  ];
+    db
+      .prepare(
+        "INSERT OR IGNORE INTO users (id, username, password_hash, roles, disabled, password_changed_at, created_at, updated_at) VALUES (?1, ?1, '!', '[]', 0, 0, 0, 0)",
+      )
+      .bind(id);
+  const statements =
+    p.kind === 'user'
+      ? [user(p.id)]
+      : [
+          db
+            .prepare(
+              "INSERT OR IGNORE INTO api_keys (id, digest, prefix, name, scopes, owner, status, environment, created_at) VALUES (?1, 'test-digest:' || ?1, 'cgtest', ?2, '[]', ?3, 'active', 'test', 0)",
+            )
+            .bind(p.id, p.name, p.owner ?? null),
+          ...(p.owner ? [user(p.owner)] : []),
+        ];
   await db.batch(statements);
   inD1.add(p.id);
 }
 
 /** Registers a principal and returns a credential that authenticates as it. */
-export function credentialFor(p: { id: string; permissions: Permission[]; kind?: Principal['kind']; name?: string; owner?: string; maxConcurrency?: number; rateLimit?: string; roles?: Principal['roles'] }): string {
+export function credentialFor(p: {
+  id: string;
+  permissions: Permission[];
+  kind?: Principal['kind'];
+  name?: string;
+  owner?: string;
+  maxConcurrency?: number;
+  rateLimit?: string;
+  roles?: Principal['roles'];
+}): string {
   const credential = `cgtest_${p.id}_${crypto.randomUUID().replace(/-/g, '')}`;
-  principals.set(credential, { kind: p.kind ?? 'key', id: p.id, name: p.name ?? p.id, roles: p.roles ?? [], permissions: p.permissions, owner: p.owner, maxConcurrency: p.maxConcurrency, rateLimit: p.rateLimit });
+  principals.set(credential, {
+    kind: p.kind ?? 'key',
+    id: p.id,
+    name: p.name ?? p.id,
+    roles: p.roles ?? [],
+    permissions: p.permissions,
+    owner: p.owner,
+    maxConcurrency: p.maxConcurrency,
+    rateLimit: p.rateLimit,
+  });
   return credential;
 }
 
@@ -83,7 +112,9 @@ export function originUrl(): string {
 }
 
 /** What the origin received for a request id (`X-Request-Id` chosen by the test). */
-export async function originSaw(requestId: string): Promise<{ method: string; path: string; headers: Record<string, string | string[]>; body: string } | null> {
+export async function originSaw(
+  requestId: string,
+): Promise<{ method: string; path: string; headers: Record<string, string | string[]>; body: string } | null> {
   const res = await fetch(`${originUrl()}/__last?request_id=${encodeURIComponent(requestId)}`);
   return res.status === 200 ? res.json() : null;
 }

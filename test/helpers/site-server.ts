@@ -100,7 +100,13 @@ export async function startSiteServer(): Promise<RunningServer> {
     if (flaky) {
       const fail = Number(url.searchParams.get('fail') ?? '1');
       const retryAfter = url.searchParams.get('retry_after');
-      if ((hits.get(path) ?? 0) <= fail) return send(Number(url.searchParams.get('status') ?? '503'), html('Busy', '<p>Try again</p>'), 'text/html', retryAfter ? { 'Retry-After': retryAfter } : {});
+      if ((hits.get(path) ?? 0) <= fail)
+        return send(
+          Number(url.searchParams.get('status') ?? '503'),
+          html('Busy', '<p>Try again</p>'),
+          'text/html',
+          retryAfter ? { 'Retry-After': retryAfter } : {},
+        );
       return send(200, html(`Flaky ${flaky[1]}`, `<h1>Recovered ${flaky[1]}</h1><p>Served after ${fail} failures.</p>`));
     }
     // /p/<run>/<n>[?ms=D]: article n under a run-unique path (a test counts its own pages' hits), after D ms.
@@ -118,7 +124,8 @@ export async function startSiteServer(): Promise<RunningServer> {
     const hostile = /^\/hostile\/([\w-]+)$/.exec(path);
     if (hostile) {
       const bytes = Math.min(Number(url.searchParams.get('kb') ?? '64'), 8192) * 1024;
-      const make = hostile[1] === 'ordinary' ? ordinaryPage : Object.hasOwn(HOSTILE_SHAPES, hostile[1]!) ? HOSTILE_SHAPES[hostile[1]!] : undefined;
+      const make =
+        hostile[1] === 'ordinary' ? ordinaryPage : Object.hasOwn(HOSTILE_SHAPES, hostile[1]!) ? HOSTILE_SHAPES[hostile[1]!] : undefined;
       if (make) return send(200, make(bytes), 'text/html; charset=utf-8');
     }
     if (path === '/links') return send(200, LINKS_PAGE, 'text/html; charset=utf-8', { 'X-Fixture': 'links' });
@@ -128,7 +135,8 @@ export async function startSiteServer(): Promise<RunningServer> {
     if (path === '/text') return send(200, 'plain <text> file', 'text/plain');
     if (path === '/binary') return send(200, Buffer.from([0x89, 0x50, 0x4e, 0x47]), 'image/png');
     if (path === '/missing') return send(404, html('Not found', '<h1>Missing</h1><p>No such page here.</p>'));
-    if (path === '/echo-headers') return send(200, html('Headers', `<pre id="h">${JSON.stringify(req.headers).replace(/</g, '&lt;')}</pre>`));
+    if (path === '/echo-headers')
+      return send(200, html('Headers', `<pre id="h">${JSON.stringify(req.headers).replace(/</g, '&lt;')}</pre>`));
     const redirect = /^\/redirect\/(\d+)$/.exec(path);
     if (redirect) {
       const left = Number(redirect[1]);
@@ -165,7 +173,13 @@ export async function startSiteServer(): Promise<RunningServer> {
       // Two images from the same server under two names: the browser engine's egress check must
       // let the first through and stop the second before it leaves Chrome.
       const id = sub[1]!;
-      return send(200, html('Sub-resources', `<p>Two images.</p><img src="/beacon?id=${id}-allowed"><img src="http://localhost:${port}/beacon?id=${id}-refused">`));
+      return send(
+        200,
+        html(
+          'Sub-resources',
+          `<p>Two images.</p><img src="/beacon?id=${id}-allowed"><img src="http://localhost:${port}/beacon?id=${id}-refused">`,
+        ),
+      );
     }
     if (path === '/beacon') {
       beacons.add(url.searchParams.get('id') ?? '');
@@ -179,9 +193,17 @@ export async function startSiteServer(): Promise<RunningServer> {
       const sent = (req.headers.cookie ?? 'none').replace(/[<>&]/g, '');
       const script = `const seen = localStorage.getItem('who'); localStorage.setItem('who', '${who}');
         document.getElementById('storage').textContent = 'Storage seen: ' + (seen ?? 'none');`;
-      return send(200, html(`State ${who}`, `<p id="cookies">Cookies sent: ${sent}</p><p id="storage">Storage seen: pending</p><script>${script}</script>`), 'text/html; charset=utf-8', {
-        'Set-Cookie': `who=${who}; Path=/; Max-Age=3600`,
-      });
+      return send(
+        200,
+        html(
+          `State ${who}`,
+          `<p id="cookies">Cookies sent: ${sent}</p><p id="storage">Storage seen: pending</p><script>${script}</script>`,
+        ),
+        'text/html; charset=utf-8',
+        {
+          'Set-Cookie': `who=${who}; Path=/; Max-Age=3600`,
+        },
+      );
     }
     const article = /^\/pages\/(\d+)$/.exec(path);
     if (article) return send(200, articlePage(Number(article[1])));

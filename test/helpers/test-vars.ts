@@ -27,14 +27,16 @@ export const TEST_VARS = {
   JOB_LEASE_MS: '5000',
   // Polite crawling: a test-only Web Bot Auth key (signs every edge request), and no spacing on the
   // shared fixture site so suites that are not about pacing keep their speed; test/polite/ sets its own.
-  WEB_BOT_AUTH_KEYS: '[{"kty":"OKP","crv":"Ed25519","x":"70UJW6sv0TadivuG_c_QAnGjr8jDGh5rjTb5Qyyq_aI","d":"U5mKknCyHXi6MqPbTgPtOuXviKR4M5LvUoe-WksRnFw"}]',
+  WEB_BOT_AUTH_KEYS:
+    '[{"kty":"OKP","crv":"Ed25519","x":"70UJW6sv0TadivuG_c_QAnGjr8jDGh5rjTb5Qyyq_aI","d":"U5mKknCyHXi6MqPbTgPtOuXviKR4M5LvUoe-WksRnFw"}]',
   HOST_MIN_DELAY_MS: '0',
   HOST_MAX_CONCURRENCY: '100',
   // The shared fixture site answers many deliberate 5xx (jobs retry tests): no circuit break there.
   HOST_CIRCUIT_THRESHOLD: '1000',
   // Audit: four shards so every audit suite runs across shards; a test-only Ed25519 checkpoint key.
   AUDIT_SHARDS: '4',
-  AUDIT_CHECKPOINT_KEY: '{"kty":"OKP","crv":"Ed25519","x":"RzvU5bv3Ree35rVDqes8nnT8UcAmeGu8YxylpOvIIYA","d":"yHpW2SmMnmdxZ6iNE2QlqFKDLET8o-zitiUmSqlkb88"}',
+  AUDIT_CHECKPOINT_KEY:
+    '{"kty":"OKP","crv":"Ed25519","x":"RzvU5bv3Ree35rVDqes8nnT8UcAmeGu8YxylpOvIIYA","d":"yHpW2SmMnmdxZ6iNE2QlqFKDLET8o-zitiUmSqlkb88"}',
   ROUTE_RATE_LIMITS: '{"api":"2000/second","playground":"2000/second","health":"2000/second"}',
 } as const;
 

@@ -46,7 +46,11 @@ export interface DevServerOptions {
 /** Applies the migrations to a fresh local state and starts `wrangler dev` on it; resolves when it is ready. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const persist = mkdtempSync(path.join(tmpdir(), options.persistPrefix ?? 'cg-dev-'));
-  const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], { cwd: ROOT, env: WRANGLER_ENV, encoding: 'utf8' });
+  const migrate = spawnSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist], {
+    cwd: ROOT,
+    env: WRANGLER_ENV,
+    encoding: 'utf8',
+  });
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stderr}`);
   const port = await freePort();
   const vars = Object.entries(options.vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]);

@@ -40,7 +40,17 @@ describe('5,000-deep JSON bodies', () => {
 
   it('covers the JSON routes of the API', () => {
     const names = routes.map((r) => `${r.method} ${r.path}`);
-    for (const expected of ['POST /crawl', 'POST /md', 'POST /crawl/job', 'POST /jobs', 'POST /auth/token', 'POST /token', 'POST /admin/keys', 'PATCH /admin/users/x1', 'POST /exports']) {
+    for (const expected of [
+      'POST /crawl',
+      'POST /md',
+      'POST /crawl/job',
+      'POST /jobs',
+      'POST /auth/token',
+      'POST /token',
+      'POST /admin/keys',
+      'PATCH /admin/users/x1',
+      'POST /exports',
+    ]) {
       expect(names).toContain(expected);
     }
   });
@@ -53,13 +63,22 @@ describe('5,000-deep JSON bodies', () => {
     for (const route of routes) {
       const res = await callAs(everything, route.path, { method: route.method, headers: { 'Content-Type': 'application/json' }, body });
       const p = await problem(res);
-      expect({ route: `${route.method} ${route.path}`, status: res.status, code: p.code }).toEqual({ route: `${route.method} ${route.path}`, status: 422, code: 'validation_failed' });
+      expect({ route: `${route.method} ${route.path}`, status: res.status, code: p.code }).toEqual({
+        route: `${route.method} ${route.path}`,
+        status: 422,
+        code: 'validation_failed',
+      });
       expect(p.errors).toEqual([expect.objectContaining({ reason: 'too_deep' })]);
     }
   });
 
   it('also refuses more than 100,000 values in one body with 422', async () => {
-    const res = await callAs(everything, '/crawl', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: `{"urls":["https://example.com"],"x":[${'0,'.repeat(100_000)}0]}`, vars: { MAX_BODY_BYTES: '1000000' } });
+    const res = await callAs(everything, '/crawl', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: `{"urls":["https://example.com"],"x":[${'0,'.repeat(100_000)}0]}`,
+      vars: { MAX_BODY_BYTES: '1000000' },
+    });
     expect(res.status).toBe(422);
     expect((await problem(res)).errors).toEqual([expect.objectContaining({ reason: 'too_large' })]);
   });

@@ -11,9 +11,17 @@ describe('src/app.ts router mounts', () => {
     for (const m of mounts) {
       const served = m.router.routes.filter((r) => r.method !== 'ALL').map((r) => openapiPath(r.path));
       expect(served.length, `${m.area} ${m.paths.join(',')}`).toBeGreaterThan(0);
-      for (const path of served) expect(m.paths.some((base) => under(path, base)), `${m.area}: ${path} is not under ${m.paths.join(', ')}`).toBe(true);
+      for (const path of served)
+        expect(
+          m.paths.some((base) => under(path, base)),
+          `${m.area}: ${path} is not under ${m.paths.join(', ')}`,
+        ).toBe(true);
       // No stale entry: every listed path is served by that router.
-      for (const base of m.paths) expect(served.some((path) => under(path, base)), `${m.area}: nothing under ${base}`).toBe(true);
+      for (const base of m.paths)
+        expect(
+          served.some((path) => under(path, base)),
+          `${m.area}: nothing under ${base}`,
+        ).toBe(true);
     }
   });
 });

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
 import { call } from '../helpers/http';
 
-type Doc = { openapi: string; paths: Record<string, Record<string, { responses?: object; 'x-permission'?: string; security?: unknown[] }>>; components?: { securitySchemes?: object } };
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { responses?: object; 'x-permission'?: string; security?: unknown[] }>>;
+  components?: { securitySchemes?: object };
+};
 
 describe('GET /openapi.json', () => {
   it('is an OpenAPI 3.1 document listing every route the app serves', async () => {

@@ -30,7 +30,10 @@ const spelling = (target: string) => {
     trail: fc.constant(''),
   });
   const anyRoute = fc.record({
-    ops: fc.array(fc.constantFrom<CharOp>('keep', 'keep', 'keep', 'upper', 'lower', 'case', 'double'), { minLength: path.length, maxLength: path.length }),
+    ops: fc.array(fc.constantFrom<CharOp>('keep', 'keep', 'keep', 'upper', 'lower', 'case', 'double'), {
+      minLength: path.length,
+      maxLength: path.length,
+    }),
     lead: fc.constantFrom('/', '/', '/', '//'),
     trail: fc.constantFrom('', '', '', '/', '//', '/.', '/%2e', '%20', '%00'),
   });
@@ -98,8 +101,17 @@ describe('the limiters classify every spelling as the router routes it', () => {
   }, 180_000);
 
   it('crawl: takes a concurrency lease ⇔ a crawl handler ran', async () => {
-    const free = credentialFor({ id: `key_free_${crypto.randomUUID().slice(0, 8)}`, permissions: ['crawl:run', 'jobs:write', 'crawl:screenshot', 'crawl:pdf', 'crawl:js'], rateLimit: '100000/minute' });
-    const busy = credentialFor({ id: `key_busy_${crypto.randomUUID().slice(0, 8)}`, permissions: ['crawl:run', 'jobs:write', 'crawl:screenshot', 'crawl:pdf', 'crawl:js'], rateLimit: '100000/minute', maxConcurrency: 1 });
+    const free = credentialFor({
+      id: `key_free_${crypto.randomUUID().slice(0, 8)}`,
+      permissions: ['crawl:run', 'jobs:write', 'crawl:screenshot', 'crawl:pdf', 'crawl:js'],
+      rateLimit: '100000/minute',
+    });
+    const busy = credentialFor({
+      id: `key_busy_${crypto.randomUUID().slice(0, 8)}`,
+      permissions: ['crawl:run', 'jobs:write', 'crawl:screenshot', 'crawl:pdf', 'crawl:js'],
+      rateLimit: '100000/minute',
+      maxConcurrency: 1,
+    });
     const rid = newRequestId('spellings');
     const seen = { ran: 0, not: 0 };
     const open = await callAs(busy, '/crawl/stream', { json: { urls: ['https://example.com/a'] }, headers: { 'X-Request-Id': rid } });
@@ -108,15 +120,19 @@ describe('the limiters classify every spelling as the router routes it', () => {
     await reader.read(); // the busy key's only slot is now held
     try {
       await fc.assert(
-        fc.asyncProperty(spelled('/md', '/crawl', '/crawl/job', '/html', '/screenshot', '/execute_js', '/crawl/stream'), fc.context(), async ({ path }, ctx) => {
-          const routed = await callAs(free, path, { method: 'POST', json: {} }); // {} fails validation: 422 when a crawl handler runs
-          const limited = await callAs(busy, path, { method: 'POST', json: {} });
-          const limitedCode = limited.status === 429 ? ((await limited.json()) as { code: string }).code : String(limited.status);
-          ctx.log(`${path} → routed ${routed.status}, busy key ${limitedCode}`);
-          expect([400, 404, 405, 422]).toContain(routed.status);
-          seen[routed.status === 422 ? 'ran' : 'not'] += 1;
-          expect(limitedCode === 'concurrency_limited').toBe(routed.status === 422);
-        }),
+        fc.asyncProperty(
+          spelled('/md', '/crawl', '/crawl/job', '/html', '/screenshot', '/execute_js', '/crawl/stream'),
+          fc.context(),
+          async ({ path }, ctx) => {
+            const routed = await callAs(free, path, { method: 'POST', json: {} }); // {} fails validation: 422 when a crawl handler runs
+            const limited = await callAs(busy, path, { method: 'POST', json: {} });
+            const limitedCode = limited.status === 429 ? ((await limited.json()) as { code: string }).code : String(limited.status);
+            ctx.log(`${path} → routed ${routed.status}, busy key ${limitedCode}`);
+            expect([400, 404, 405, 422]).toContain(routed.status);
+            seen[routed.status === 422 ? 'ran' : 'not'] += 1;
+            expect(limitedCode === 'concurrency_limited').toBe(routed.status === 422);
+          },
+        ),
         { numRuns: 100 },
       );
       expect(seen.ran).toBeGreaterThan(10);

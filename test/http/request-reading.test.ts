@@ -86,7 +86,13 @@ describe('login limiter and handler read the same media type', () => {
     'APPLICATION/X-WWW-FORM-URLENCODED',
     `${FORM} ; charset=UTF-8`,
   ];
-  const JSON_SPELLINGS = ['application/json', 'Application/JSON; charset=utf-8', 'application/json;x="multipart/form-data"', `application/json ; y="${FORM}"`, 'application/json; charset="UTF-8"'];
+  const JSON_SPELLINGS = [
+    'application/json',
+    'Application/JSON; charset=utf-8',
+    'application/json;x="multipart/form-data"',
+    `application/json ; y="${FORM}"`,
+    'application/json; charset="UTF-8"',
+  ];
 
   it.each(FORM_SPELLINGS)('a form sent as "%s" fills the per-username bucket (429 login-user)', async (type) => {
     const e = envWith({ LOGIN_RATE_LIMIT: '2/minute' });
@@ -140,9 +146,17 @@ describe('login limiter and handler read the same media type', () => {
 
   it('refuses a body without a Content-Type on a route that reads one (415), and JSON on a form-only route', async () => {
     const e = envWith({});
-    const noType = await callWith(e, '/auth/token', { method: 'POST', headers: { 'CF-Connecting-IP': uniqueIp() }, body: new TextEncoder().encode('username=a&password=b') });
+    const noType = await callWith(e, '/auth/token', {
+      method: 'POST',
+      headers: { 'CF-Connecting-IP': uniqueIp() },
+      body: new TextEncoder().encode('username=a&password=b'),
+    });
     expect(noType.status).toBe(415);
-    const crawl = await callWith(e, '/md', { method: 'POST', headers: { 'CF-Connecting-IP': uniqueIp(), 'Content-Type': FORM }, body: 'url=https://example.com' });
+    const crawl = await callWith(e, '/md', {
+      method: 'POST',
+      headers: { 'CF-Connecting-IP': uniqueIp(), 'Content-Type': FORM },
+      body: 'url=https://example.com',
+    });
     expect(crawl.status).toBe(415);
     expect((await problem(crawl)).accepted).toEqual(['application/json']);
   });
@@ -194,7 +208,11 @@ describe('ambiguous path spellings', () => {
     ['/jobs/%00', 'control character'],
     ['/auth/token%0A', 'control character'],
   ])('%s → 400 ambiguous_path before anything else runs', async (path, why) => {
-    const res = await callWith(envWith({}), path, { method: 'POST', headers: { 'CF-Connecting-IP': uniqueIp(), 'Content-Type': 'application/json' }, body: '{}' });
+    const res = await callWith(envWith({}), path, {
+      method: 'POST',
+      headers: { 'CF-Connecting-IP': uniqueIp(), 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(400);
     const body = await problem(res);
     expect(body.code).toBe('ambiguous_path');
@@ -218,7 +236,11 @@ describe('bad and deep JSON bodies', () => {
     const bad = await callAs(key, '/md', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"url":' });
     expect(bad.status).toBe(400);
     expect((await problem(bad)).code).toBe('invalid_json');
-    const dup = await callAs(key, '/md', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"url":"https://example.com/a","url":"http://127.0.0.1/"}' });
+    const dup = await callAs(key, '/md', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"url":"https://example.com/a","url":"http://127.0.0.1/"}',
+    });
     expect(dup.status).toBe(400);
     const body = await problem(dup);
     expect(body.code).toBe('invalid_json');
@@ -226,7 +248,11 @@ describe('bad and deep JSON bodies', () => {
   });
 
   it('answers an unauthenticated malformed body on a protected route with 401, not a parse error', async () => {
-    const res = await callWith(envWith({}), '/md', { method: 'POST', headers: { 'CF-Connecting-IP': uniqueIp(), 'Content-Type': 'application/json' }, body: '['.repeat(5000) });
+    const res = await callWith(envWith({}), '/md', {
+      method: 'POST',
+      headers: { 'CF-Connecting-IP': uniqueIp(), 'Content-Type': 'application/json' },
+      body: '['.repeat(5000),
+    });
     expect(res.status).toBe(401);
   });
 });

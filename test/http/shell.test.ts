@@ -60,12 +60,15 @@ describe('X-Request-Id', () => {
     expect(res.headers.get('X-Request-Id')).toBe('abc-123_DEF.456');
   });
 
-  it.each(['short', 'has spaces in it', 'x'.repeat(200), 'inject\r\nheader'.replace(/[\r\n]/g, '%0d')])('replaces a malformed one (%s)', async (bad) => {
-    const res = await call('/health', { headers: { 'X-Request-Id': bad } });
-    const id = res.headers.get('X-Request-Id');
-    expect(id).not.toBe(bad);
-    expect(id).toMatch(/^[0-9a-f-]{36}$/);
-  });
+  it.each(['short', 'has spaces in it', 'x'.repeat(200), 'inject\r\nheader'.replace(/[\r\n]/g, '%0d')])(
+    'replaces a malformed one (%s)',
+    async (bad) => {
+      const res = await call('/health', { headers: { 'X-Request-Id': bad } });
+      const id = res.headers.get('X-Request-Id');
+      expect(id).not.toBe(bad);
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    },
+  );
 
   it('generates a different id per request', async () => {
     const a = (await call('/health')).headers.get('X-Request-Id');
@@ -98,7 +101,11 @@ describe('CORS', () => {
   it('answers a preflight from the allowed origin with the configured methods and headers', async () => {
     const res = await call('/crawl', {
       method: 'OPTIONS',
-      headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+      headers: {
+        Origin: 'https://app.example.com',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe('https://app.example.com');
@@ -107,7 +114,10 @@ describe('CORS', () => {
   });
 
   it('refuses a preflight from any other origin, without CORS headers', async () => {
-    const res = await call('/crawl', { method: 'OPTIONS', headers: { Origin: 'https://evil.test', 'Access-Control-Request-Method': 'POST' } });
+    const res = await call('/crawl', {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.test', 'Access-Control-Request-Method': 'POST' },
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('Access-Control-Allow-Origin')).toBeNull();
   });

@@ -4,19 +4,62 @@ import { callAs, credentialFor, originSaw } from '../helpers/principal';
 import { problem } from '../helpers/http';
 import { DEV, finished, newRun, runUrls, siteUrl, submit, waitFor } from './helpers';
 
-const alice = credentialFor({ rateLimit: '200/second', id: 'usr_acc_alice', name: 'acc-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
-const aliceKey = credentialFor({ rateLimit: '200/second', id: 'key_acc_alice', kind: 'key', owner: 'usr_acc_alice', permissions: ['jobs:read'] });
-const bob = credentialFor({ rateLimit: '200/second', id: 'usr_acc_bob', name: 'acc-bob', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
-const admin = credentialFor({ rateLimit: '200/second', id: 'usr_acc_admin', name: 'acc-admin', kind: 'user', roles: ['admin'], permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
-const reader = credentialFor({ rateLimit: '200/second', id: 'usr_acc_reader', name: 'acc-reader', kind: 'user', permissions: ['jobs:read'] });
-const noCrawl = credentialFor({ rateLimit: '200/second', id: 'usr_acc_nocrawl', name: 'acc-nocrawl', kind: 'user', permissions: ['jobs:read', 'jobs:write'] });
+const alice = credentialFor({
+  rateLimit: '200/second',
+  id: 'usr_acc_alice',
+  name: 'acc-alice',
+  kind: 'user',
+  permissions: ['crawl:run', 'jobs:read', 'jobs:write'],
+});
+const aliceKey = credentialFor({
+  rateLimit: '200/second',
+  id: 'key_acc_alice',
+  kind: 'key',
+  owner: 'usr_acc_alice',
+  permissions: ['jobs:read'],
+});
+const bob = credentialFor({
+  rateLimit: '200/second',
+  id: 'usr_acc_bob',
+  name: 'acc-bob',
+  kind: 'user',
+  permissions: ['crawl:run', 'jobs:read', 'jobs:write'],
+});
+const admin = credentialFor({
+  rateLimit: '200/second',
+  id: 'usr_acc_admin',
+  name: 'acc-admin',
+  kind: 'user',
+  roles: ['admin'],
+  permissions: ['crawl:run', 'jobs:read', 'jobs:write'],
+});
+const reader = credentialFor({
+  rateLimit: '200/second',
+  id: 'usr_acc_reader',
+  name: 'acc-reader',
+  kind: 'user',
+  permissions: ['jobs:read'],
+});
+const noCrawl = credentialFor({
+  rateLimit: '200/second',
+  id: 'usr_acc_nocrawl',
+  name: 'acc-nocrawl',
+  kind: 'user',
+  permissions: ['jobs:read', 'jobs:write'],
+});
 
 describe('ownership', () => {
   it("another tenant's job is a 404 everywhere, exactly like a missing one; keys act for their owner; admins see all", async () => {
     const id = await submit(alice, { urls: runUrls(newRun('own'), 3), engine: 'fetch' });
     await waitFor(alice, id, finished);
     const missing = 'job_000000000000000000000000';
-    for (const [method, path] of [['GET', `/jobs/${id}`], ['GET', `/jobs/${id}/results`], ['POST', `/jobs/${id}/cancel`], ['POST', `/jobs/${id}/pause`], ['GET', `/crawl/job/${id}`]] as const) {
+    for (const [method, path] of [
+      ['GET', `/jobs/${id}`],
+      ['GET', `/jobs/${id}/results`],
+      ['POST', `/jobs/${id}/cancel`],
+      ['POST', `/jobs/${id}/pause`],
+      ['GET', `/crawl/job/${id}`],
+    ] as const) {
       const other = await callAs(bob, path, { method });
       const none = await callAs(bob, path.replace(id, missing), { method });
       expect(other.status, path).toBe(404);
@@ -50,7 +93,9 @@ describe('submission rules', () => {
   it('needs jobs:write and crawl:run (403), code fields need crawl:js, a credential (401)', async () => {
     expect((await callAs(reader, '/jobs', { json: { urls: ['https://example.com/'] } })).status).toBe(403);
     expect((await callAs(noCrawl, '/jobs', { json: { urls: ['https://example.com/'] } })).status).toBe(403);
-    const js = await callAs(alice, '/jobs', { json: { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { js_code: 'alert(1)' } } } });
+    const js = await callAs(alice, '/jobs', {
+      json: { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { js_code: 'alert(1)' } } },
+    });
     expect(js.status).toBe(403);
     expect((await problem(js)).code).toBe('insufficient_scope');
     expect((await callAs(null, '/jobs', { json: { urls: ['https://example.com/'] } })).status).toBe(401);
@@ -76,7 +121,7 @@ describe('submission rules', () => {
 });
 
 describe('engines and the Crawl4AI task API', () => {
-  it('runs on the origin crawler when ORIGIN_URL is set and no engine is named, with the owner\'s signed identity', async () => {
+  it("runs on the origin crawler when ORIGIN_URL is set and no engine is named, with the owner's signed identity", async () => {
     const id = await submit(alice, { urls: ['https://example.com/origin-1', 'https://example.com/origin-2'] });
     const done = await waitFor(alice, id, finished);
     expect(done.engine).toBe('origin');
@@ -95,7 +140,10 @@ describe('engines and the Crawl4AI task API', () => {
     const { task_id } = await res.json<{ task_id: string }>();
     expect(task_id).toMatch(/^job_/);
     await waitFor(alice, task_id, finished);
-    const task = await (await callAs(alice, `/crawl/job/${task_id}`, { vars })).json<{ status: string; result: { success: boolean; results: { url: string; markdown: { raw_markdown: string } }[] } }>();
+    const task = await (await callAs(alice, `/crawl/job/${task_id}`, { vars })).json<{
+      status: string;
+      result: { success: boolean; results: { url: string; markdown: { raw_markdown: string } }[] };
+    }>();
     expect(task.status).toBe('completed');
     expect(task.result.success).toBe(true);
     expect(task.result.results).toHaveLength(3);
@@ -107,9 +155,18 @@ describe('usage', () => {
   it('counts pages, errors and bytes per principal and per crawler session; only the owner (and admins) see it', async () => {
     const session = `sess-${crypto.randomUUID().slice(0, 8)}`;
     const run = newRun('usage');
-    const id = await submit(bob, { urls: [...runUrls(run, 4), siteUrl(`/flaky/${run}-x?fail=99&status=404`)], engine: 'fetch', crawler_config: { type: 'CrawlerRunConfig', params: { session_id: session } } });
+    const id = await submit(bob, {
+      urls: [...runUrls(run, 4), siteUrl(`/flaky/${run}-x?fail=99&status=404`)],
+      engine: 'fetch',
+      crawler_config: { type: 'CrawlerRunConfig', params: { session_id: session } },
+    });
     await waitFor(bob, id, finished);
-    const usage = await (await callAs(bob, '/usage?hours=1')).json<{ tenant: string; totals: { pages: number; errors: number; bytes: number }; sessions: { session_id: string; state: string; pages: number; errors: number }[]; principals: { principal_id: string }[] }>();
+    const usage = await (await callAs(bob, '/usage?hours=1')).json<{
+      tenant: string;
+      totals: { pages: number; errors: number; bytes: number };
+      sessions: { session_id: string; state: string; pages: number; errors: number }[];
+      principals: { principal_id: string }[];
+    }>();
     expect(usage.tenant).toBe('usr_acc_bob');
     expect(usage.totals.pages).toBeGreaterThanOrEqual(5);
     expect(usage.totals.errors).toBeGreaterThanOrEqual(1);

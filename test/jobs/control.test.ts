@@ -4,8 +4,20 @@ import { callAs, credentialFor } from '../helpers/principal';
 import { problem } from '../helpers/http';
 import { finished, hits, newRun, recordedRows, runUrls, sleep, status, submit, waitFor } from './helpers';
 
-const alice = credentialFor({ rateLimit: '200/second', id: 'usr_ctl_alice', name: 'ctl-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
-const carol = credentialFor({ rateLimit: '200/second', id: 'usr_ctl_carol', name: 'ctl-carol', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
+const alice = credentialFor({
+  rateLimit: '200/second',
+  id: 'usr_ctl_alice',
+  name: 'ctl-alice',
+  kind: 'user',
+  permissions: ['crawl:run', 'jobs:read', 'jobs:write'],
+});
+const carol = credentialFor({
+  rateLimit: '200/second',
+  id: 'usr_ctl_carol',
+  name: 'ctl-carol',
+  kind: 'user',
+  permissions: ['crawl:run', 'jobs:read', 'jobs:write'],
+});
 
 describe('priority', () => {
   it('an urgent job submitted behind a big low-priority one overtakes it', async () => {

@@ -10,8 +10,20 @@ import type { CrawlResult } from '../../src/crawl/types';
 import type { ExportFormat } from '../../src/exports/formats';
 import { finished, newRun, siteUrl, submit, waitFor } from './helpers';
 
-const alice = credentialFor({ rateLimit: '200/second', id: 'usr_exp_alice', name: 'exp-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
-const bob = credentialFor({ rateLimit: '200/second', id: 'usr_exp_bob', name: 'exp-bob', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
+const alice = credentialFor({
+  rateLimit: '200/second',
+  id: 'usr_exp_alice',
+  name: 'exp-alice',
+  kind: 'user',
+  permissions: ['crawl:run', 'jobs:read', 'jobs:write'],
+});
+const bob = credentialFor({
+  rateLimit: '200/second',
+  id: 'usr_exp_bob',
+  name: 'exp-bob',
+  kind: 'user',
+  permissions: ['crawl:run', 'jobs:read', 'jobs:write'],
+});
 
 describe('exports of a real 1,000-page job', () => {
   it('exports in all six formats, gzip and deflate, parsed back losslessly', async () => {
@@ -24,11 +36,21 @@ describe('exports of a real 1,000-page job', () => {
     // The truth: the job's records as the results API streams them.
     const nd = await callAs(alice, `/jobs/${id}/results?format=ndjson`);
     expect(nd.headers.get('Content-Type')).toBe('application/x-ndjson');
-    const records = (await nd.text()).trimEnd().split('\n').map((l) => JSON.parse(l) as CrawlResult);
+    const records = (await nd.text())
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as CrawlResult);
     expect(records.map((r) => r.url)).toEqual(urls);
     expect(records[5]!.markdown!.raw_markdown).toContain('<script>alert(5)</script>');
 
-    const formats: [ExportFormat, 'gzip' | 'deflate'][] = [['json', 'gzip'], ['ndjson', 'gzip'], ['csv', 'gzip'], ['xml', 'deflate'], ['markdown', 'gzip'], ['html', 'deflate']];
+    const formats: [ExportFormat, 'gzip' | 'deflate'][] = [
+      ['json', 'gzip'],
+      ['ndjson', 'gzip'],
+      ['csv', 'gzip'],
+      ['xml', 'deflate'],
+      ['markdown', 'gzip'],
+      ['html', 'deflate'],
+    ];
     for (const [format, compression] of formats) {
       const res = await callAs(alice, `/jobs/${id}/export?format=${format}&compression=${compression}`);
       expect(res.status, format).toBe(200);
@@ -36,6 +58,7 @@ describe('exports of a real 1,000-page job', () => {
     }
 
     // Another tenant sees neither the job, its results nor its export.
-    for (const path of [`/jobs/${id}`, `/jobs/${id}/results`, `/jobs/${id}/export?format=json`]) expect((await callAs(bob, path)).status).toBe(404);
+    for (const path of [`/jobs/${id}`, `/jobs/${id}/results`, `/jobs/${id}/export?format=json`])
+      expect((await callAs(bob, path)).status).toBe(404);
   }, 240_000);
 });

@@ -20,8 +20,14 @@ export function newRun(label: string): string {
 }
 
 /** Rows recorded in D1 for a job. */
-export async function recordedRows(id: string): Promise<{ idx: number; url: string; success: number; attempts: number; error: string | null; status_code: number | null }[]> {
-  return (await env.DB.prepare('SELECT idx, url, success, attempts, error, status_code FROM job_results WHERE job_id = ? ORDER BY idx').bind(id).all<{ idx: number; url: string; success: number; attempts: number; error: string | null; status_code: number | null }>()).results;
+export async function recordedRows(
+  id: string,
+): Promise<{ idx: number; url: string; success: number; attempts: number; error: string | null; status_code: number | null }[]> {
+  return (
+    await env.DB.prepare('SELECT idx, url, success, attempts, error, status_code FROM job_results WHERE job_id = ? ORDER BY idx')
+      .bind(id)
+      .all<{ idx: number; url: string; success: number; attempts: number; error: string | null; status_code: number | null }>()
+  ).results;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,7 +4,13 @@ import { callAs, credentialFor } from '../helpers/principal';
 import { call } from '../helpers/http';
 import { finished, hits, runUrls, status, submit, waitFor } from './helpers';
 
-const alice = credentialFor({ rateLimit: '200/second', id: 'usr_jobs_alice', name: 'jobs-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
+const alice = credentialFor({
+  rateLimit: '200/second',
+  id: 'usr_jobs_alice',
+  name: 'jobs-alice',
+  kind: 'user',
+  permissions: ['crawl:run', 'jobs:read', 'jobs:write'],
+});
 
 describe('a 500-page job', () => {
   it('completes with every page accounted for, once, in order', async () => {
@@ -21,7 +27,9 @@ describe('a 500-page job', () => {
     expect(done.timing.p95_ms).toBeGreaterThanOrEqual(done.timing.p50_ms!);
     expect(done.bytes).toBeGreaterThan(500 * 500);
 
-    const rows = await env.DB.prepare('SELECT idx, url, success, attempts FROM job_results WHERE job_id = ? ORDER BY idx').bind(id).all<{ idx: number; url: string; success: number; attempts: number }>();
+    const rows = await env.DB.prepare('SELECT idx, url, success, attempts FROM job_results WHERE job_id = ? ORDER BY idx')
+      .bind(id)
+      .all<{ idx: number; url: string; success: number; attempts: number }>();
     expect(rows.results.map((r) => r.idx)).toEqual(urls.map((_, i) => i));
     expect(rows.results.every((r, i) => r.url === urls[i] && r.success === 1 && r.attempts === 1)).toBe(true);
     const seen = await hits(`/p/${run}/`);
@@ -29,10 +37,18 @@ describe('a 500-page job', () => {
     expect(Object.values(seen).every((n) => n === 1)).toBe(true);
 
     // Results, cursor-paged, carry the crawled content.
-    const page1 = await (await callAs(alice, `/jobs/${id}/results?limit=200`)).json<{ results: { url: string; markdown: { raw_markdown: string } }[]; next_cursor: string | null }>();
+    const page1 = await (await callAs(alice, `/jobs/${id}/results?limit=200`)).json<{
+      results: { url: string; markdown: { raw_markdown: string } }[];
+      next_cursor: string | null;
+    }>();
     expect(page1.results).toHaveLength(200);
     expect(page1.results[7]!.markdown.raw_markdown).toContain('Article 7');
-    const page3 = await (await callAs(alice, `/jobs/${id}/results?limit=200&cursor=${encodeURIComponent((await (await callAs(alice, `/jobs/${id}/results?limit=200&cursor=${page1.next_cursor}`)).json<{ next_cursor: string }>()).next_cursor)}`)).json<{ results: { url: string }[]; next_cursor: string | null }>();
+    const page3 = await (
+      await callAs(
+        alice,
+        `/jobs/${id}/results?limit=200&cursor=${encodeURIComponent((await (await callAs(alice, `/jobs/${id}/results?limit=200&cursor=${page1.next_cursor}`)).json<{ next_cursor: string }>()).next_cursor)}`,
+      )
+    ).json<{ results: { url: string }[]; next_cursor: string | null }>();
     expect(page3.results.map((r) => r.url)).toEqual(urls.slice(400));
     expect(page3.next_cursor).toBeNull();
 

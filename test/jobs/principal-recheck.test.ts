@@ -18,7 +18,11 @@ const JOB_PERMS = ['crawl:run', 'jobs:write', 'jobs:read'];
 function api(token: string, path: string, init: { method?: string; json?: unknown } = {}): Promise<Response> {
   const headers: Record<string, string> = bearer(token);
   if (init.json !== undefined) headers['Content-Type'] = 'application/json';
-  return callWith(devEnv, path, { method: init.method ?? (init.json !== undefined ? 'POST' : 'GET'), headers, ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}) });
+  return callWith(devEnv, path, {
+    method: init.method ?? (init.json !== undefined ? 'POST' : 'GET'),
+    headers,
+    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+  });
 }
 
 async function snapshot(token: string, id: string): Promise<JobSnapshot> {
@@ -75,7 +79,9 @@ describe('a running job whose principal may no longer act', () => {
     expect(await served(run)).toBe(recorded);
     const rows = await env.DB.prepare('SELECT count(*) AS n FROM job_results WHERE job_id = ?').bind(id).first<{ n: number }>();
     expect(rows!.n).toBe(recorded);
-    const listed = await (await api(admin, '/jobs?all=true&limit=200')).json<{ jobs: { job_id: string; status: string; status_reason: string | null }[] }>();
+    const listed = await (await api(admin, '/jobs?all=true&limit=200')).json<{
+      jobs: { job_id: string; status: string; status_reason: string | null }[];
+    }>();
     expect(listed.jobs.find((j) => j.job_id === id)).toMatchObject({ status: 'paused', status_reason: 'principal_revoked' });
 
     // Not even an admin resumes it.
@@ -149,7 +155,8 @@ describe('resuming re-checks the principal', () => {
 
     const expiring = await newJobKey(admin, { expires_at: new Date(Date.now() + 2500).toISOString() });
     const j3 = await pausedJob(expiring.key, admin);
-    while (Date.now() < Date.parse((await (await api(admin, `/admin/keys/${expiring.id}`)).json<{ expires_at: string }>()).expires_at)) await new Promise((r) => setTimeout(r, 200));
+    while (Date.now() < Date.parse((await (await api(admin, `/admin/keys/${expiring.id}`)).json<{ expires_at: string }>()).expires_at))
+      await new Promise((r) => setTimeout(r, 200));
     await expectResumeRefused(admin, j3, 'principal_revoked');
   }, 90_000);
 

@@ -7,7 +7,13 @@ import { classifyResult, finalVerdict, parseRetryAfter, retryDelayMs } from '../
 import { failedResult } from '../../src/engines/result';
 import { finished, hits, newRun, recordedRows, siteUrl, submit, waitFor } from './helpers';
 
-const alice = credentialFor({ rateLimit: '200/second', id: 'usr_rw_alice', name: 'rw-alice', kind: 'user', permissions: ['crawl:run', 'jobs:read', 'jobs:write'] });
+const alice = credentialFor({
+  rateLimit: '200/second',
+  id: 'usr_rw_alice',
+  name: 'rw-alice',
+  kind: 'user',
+  permissions: ['crawl:run', 'jobs:read', 'jobs:write'],
+});
 const SECRET = 'whsec_jobs_0123456789abcdef0123456789abcdef';
 
 describe('retry policy (pure)', () => {
@@ -16,9 +22,13 @@ describe('retry policy (pure)', () => {
     expect(classifyResult(failedResult('https://a.example/', 'page timed out after 100 ms'), now).kind).toBe('retry');
     expect(classifyResult(failedResult('https://a.example/', 'fetch failed: connection reset'), now).kind).toBe('retry');
     expect(classifyResult(failedResult('https://a.example/', 'HTTP 503', 503), now).kind).toBe('retry');
-    expect(classifyResult({ ...failedResult('https://a.example/', 'slow down', 429), response_headers: { 'retry-after': '7' } }, now)).toEqual({ kind: 'retry', retryAfterMs: 7000 });
+    expect(
+      classifyResult({ ...failedResult('https://a.example/', 'slow down', 429), response_headers: { 'retry-after': '7' } }, now),
+    ).toEqual({ kind: 'retry', retryAfterMs: 7000 });
     expect(classifyResult(failedResult('https://a.example/', 'HTTP 404', 404), now).kind).toBe('failed');
-    expect(classifyResult(failedResult('https://a.example/', 'redirect refused by the egress policy: private address'), now).kind).toBe('failed');
+    expect(classifyResult(failedResult('https://a.example/', 'redirect refused by the egress policy: private address'), now).kind).toBe(
+      'failed',
+    );
     expect(finalVerdict({ kind: 'retry' }, 4, 4).kind).toBe('failed');
     expect(finalVerdict({ kind: 'retry' }, 3, 4).kind).toBe('retry');
   });
@@ -36,7 +46,7 @@ describe('retry policy (pure)', () => {
 });
 
 describe('retries in a running job', () => {
-  it('retries what may pass, stops on what will not, and keeps each page\'s final error', async () => {
+  it("retries what may pass, stops on what will not, and keeps each page's final error", async () => {
     const run = newRun('retry');
     const urls = [
       siteUrl(`/flaky/${run}-a?fail=2`), // 503, 503, then a page
@@ -65,9 +75,18 @@ describe('retries in a running job', () => {
 
 describe('webhooks', () => {
   it('signs the completion event so a receiver can verify it; the secret is never stored in clear', async () => {
-    const id = await submit(alice, { urls: [siteUrl(`/p/${newRun('wh')}/1`)], engine: 'fetch', webhook: { url: `${originUrl()}/mcp/messages/`, secret: SECRET, events: ['completed', 'progress'] } });
+    const id = await submit(alice, {
+      urls: [siteUrl(`/p/${newRun('wh')}/1`)],
+      engine: 'fetch',
+      webhook: { url: `${originUrl()}/mcp/messages/`, secret: SECRET, events: ['completed', 'progress'] },
+    });
     const done = await waitFor(alice, id, (s) => finished(s) && (s.webhook?.deliveries.length ?? 0) > 0, 30_000);
-    expect(done.webhook!.deliveries[0]).toMatchObject({ event: 'completed', attempt: 1, outcome: 'delivered', delivery: `${id}.completed` });
+    expect(done.webhook!.deliveries[0]).toMatchObject({
+      event: 'completed',
+      attempt: 1,
+      outcome: 'delivered',
+      delivery: `${id}.completed`,
+    });
     const seen = await originSaw(`${id}.completed`);
     expect(seen).not.toBeNull();
     expect(seen!.headers['x-crawlgate-event']).toBe('job.completed');
@@ -79,14 +98,23 @@ describe('webhooks', () => {
     expect(event).toMatchObject({ type: 'job.completed', data: { job_id: id, status: 'completed', counts: { done: 1 } } });
     // Stored state: the D1 row and the object's storage hold no clear secret.
     expect(JSON.stringify(await env.DB.prepare('SELECT * FROM jobs WHERE id = ?').bind(id).first())).not.toContain(SECRET);
-    const stored = await runInDurableObject(env.JOBS.get(env.JOBS.idFromName(id)), (_i, state) => JSON.stringify(state.storage.sql.exec('SELECT * FROM meta').toArray()) + JSON.stringify(state.storage.sql.exec('SELECT * FROM deliveries').toArray()));
+    const stored = await runInDurableObject(
+      env.JOBS.get(env.JOBS.idFromName(id)),
+      (_i, state) =>
+        JSON.stringify(state.storage.sql.exec('SELECT * FROM meta').toArray()) +
+        JSON.stringify(state.storage.sql.exec('SELECT * FROM deliveries').toArray()),
+    );
     expect(stored).toContain('sealedSecret');
     expect(stored).not.toContain(SECRET);
   }, 40_000);
 
   it('retries a failing receiver with backoff and logs every attempt', async () => {
     const run = newRun('whretry');
-    const id = await submit(alice, { urls: [siteUrl(`/p/${run}/1`)], engine: 'fetch', webhook: { url: siteUrl(`/flaky/${run}-hook?fail=2`), secret: SECRET } });
+    const id = await submit(alice, {
+      urls: [siteUrl(`/p/${run}/1`)],
+      engine: 'fetch',
+      webhook: { url: siteUrl(`/flaky/${run}-hook?fail=2`), secret: SECRET },
+    });
     const done = await waitFor(alice, id, (s) => s.webhook?.deliveries[0]?.outcome === 'delivered', 30_000);
     expect(done.webhook!.deliveries.map((d) => [d.attempt, d.outcome]).reverse()).toEqual([
       [1, 'failed:503'],
@@ -97,7 +125,9 @@ describe('webhooks', () => {
   }, 40_000);
 
   it('refuses a webhook to a private or metadata address at submission (422)', async () => {
-    const res = await callAs(alice, '/jobs', { json: { urls: ['https://example.com/'], engine: 'fetch', webhook: { url: 'http://169.254.169.254/latest', secret: SECRET } } });
+    const res = await callAs(alice, '/jobs', {
+      json: { urls: ['https://example.com/'], engine: 'fetch', webhook: { url: 'http://169.254.169.254/latest', secret: SECRET } },
+    });
     expect(res.status).toBe(422);
     expect((await res.json<{ code: string }>()).code).toBe('url_not_allowed');
   });

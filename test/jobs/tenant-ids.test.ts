@@ -17,7 +17,11 @@ const devEnv = envWith({ ALLOW_PRIVATE_TARGETS: 'true' });
 function api(token: string, path: string, init: { method?: string; json?: unknown } = {}): Promise<Response> {
   const headers: Record<string, string> = bearer(token);
   if (init.json !== undefined) headers['Content-Type'] = 'application/json';
-  return callWith(devEnv, path, { method: init.method ?? (init.json !== undefined ? 'POST' : 'GET'), headers, ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}) });
+  return callWith(devEnv, path, {
+    method: init.method ?? (init.json !== undefined ? 'POST' : 'GET'),
+    headers,
+    ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+  });
 }
 
 async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
@@ -31,7 +35,11 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: str
   throw new Error(`${what} did not happen; last: ${JSON.stringify(last)}`);
 }
 
-interface PublicUser { id: string; username: string; roles: Role[] }
+interface PublicUser {
+  id: string;
+  username: string;
+  roles: Role[];
+}
 
 async function createUserViaApi(admin: string, username: string): Promise<PublicUser & { token: string }> {
   const res = await api(admin, '/admin/users', { json: { username, password: `pw-${crypto.randomUUID()}`, roles: ['user'] } });
@@ -41,7 +49,7 @@ async function createUserViaApi(admin: string, username: string): Promise<Public
 }
 
 describe('a re-created username is a new tenant', () => {
-  it('sees none of the old account\'s jobs, results, exports, usage or keys', async () => {
+  it("sees none of the old account's jobs, results, exports, usage or keys", async () => {
     const { token: admin } = await adminToken();
     const name = uniqueName('again');
     const first = await createUserViaApi(admin, name);
@@ -57,16 +65,26 @@ describe('a re-created username is a new tenant', () => {
     const submitted = await api(first.token, '/jobs', { json: { urls: runUrls(newRun('again'), 2), engine: 'fetch' } });
     expect(submitted.status).toBe(202);
     const { job_id: jobId } = await submitted.json<{ job_id: string }>();
-    await until(() => api(first.token, `/jobs/${jobId}`).then((r) => r.json<{ status: string }>()), (s) => s.status === 'completed', 'the job finishing');
+    await until(
+      () => api(first.token, `/jobs/${jobId}`).then((r) => r.json<{ status: string }>()),
+      (s) => s.status === 'completed',
+      'the job finishing',
+    );
     const exp = await api(first.token, '/exports', { json: { job_id: jobId, format: 'json' } });
     expect(exp.status).toBe(202);
     const { export_id: exportId } = await exp.json<{ export_id: string }>();
-    await until(() => api(first.token, `/exports/${exportId}`).then((r) => r.json<{ status: string }>()), (s) => s.status === 'completed', 'the export finishing');
+    await until(
+      () => api(first.token, `/exports/${exportId}`).then((r) => r.json<{ status: string }>()),
+      (s) => s.status === 'completed',
+      'the export finishing',
+    );
     const firstUsage = await (await api(first.token, '/usage?hours=1')).json<{ tenant: string; totals: { pages: number } }>();
     expect(firstUsage).toMatchObject({ tenant: first.id, totals: { pages: 2 } });
     // The key acts for its owner's tenant.
     expect((await api(key.key, `/jobs/${jobId}`)).status).toBe(200);
-    const rows = await env.DB.prepare('SELECT tenant FROM jobs WHERE id = ?1 UNION ALL SELECT tenant FROM exports WHERE id = ?2').bind(jobId, exportId).all<{ tenant: string }>();
+    const rows = await env.DB.prepare('SELECT tenant FROM jobs WHERE id = ?1 UNION ALL SELECT tenant FROM exports WHERE id = ?2')
+      .bind(jobId, exportId)
+      .all<{ tenant: string }>();
     expect(rows.results.map((r) => r.tenant)).toEqual([first.id, first.id]);
 
     // Delete the user and create the same name again.
@@ -78,7 +96,13 @@ describe('a re-created username is a new tenant', () => {
     const listed = await (await api(second.token, '/jobs')).json<{ jobs: unknown[] }>();
     expect(listed.jobs).toEqual([]);
     const missingJob = 'job_000000000000000000000000';
-    for (const path of [`/jobs/${jobId}`, `/jobs/${jobId}/results`, `/jobs/${jobId}/export?format=json`, `/exports/${exportId}`, `/exports/${exportId}/download`]) {
+    for (const path of [
+      `/jobs/${jobId}`,
+      `/jobs/${jobId}/results`,
+      `/jobs/${jobId}/export?format=json`,
+      `/exports/${exportId}`,
+      `/exports/${exportId}/download`,
+    ]) {
       const res = await api(second.token, path);
       expect(res.status, path).toBe(404);
       expect((await problem(res)).code, path).toBe('not_found');
@@ -86,7 +110,11 @@ describe('a re-created username is a new tenant', () => {
     expect((await api(second.token, `/jobs/${missingJob}`)).status).toBe(404);
     expect((await api(second.token, `/jobs/${jobId}/cancel`, { method: 'POST' })).status).toBe(404);
     expect((await api(second.token, '/exports', { json: { job_id: jobId, format: 'json' } })).status).toBe(404);
-    const usage = await (await api(second.token, '/usage?hours=1')).json<{ tenant: string; totals: { pages: number }; principals: unknown[] }>();
+    const usage = await (await api(second.token, '/usage?hours=1')).json<{
+      tenant: string;
+      totals: { pages: number };
+      principals: unknown[];
+    }>();
     expect(usage).toMatchObject({ tenant: second.id, totals: { pages: 0 }, principals: [] });
 
     // The old key still names the old id (its owner label is gone); it is not the new user's key.

@@ -25,9 +25,19 @@ describe('scheduler choice', () => {
 
 describe('progress and ETA', () => {
   it('uses the recent rate when there is one, else the overall rate', () => {
-    expect(computeProgress({ total: 1000, done: 250, failed: 0, activeMs: 50_000, recentFinished: 300, windowMs: 30_000 })).toEqual({ percent: 25, pages_per_second: 5, eta_seconds: 75 });
-    expect(computeProgress({ total: 1000, done: 250, failed: 0, activeMs: 50_000, recentFinished: 0, windowMs: 30_000 }).eta_seconds).toBe(150);
-    expect(computeProgress({ total: 10, done: 0, failed: 0, activeMs: 0, recentFinished: 0, windowMs: 30_000 })).toEqual({ percent: 0, pages_per_second: null, eta_seconds: null });
+    expect(computeProgress({ total: 1000, done: 250, failed: 0, activeMs: 50_000, recentFinished: 300, windowMs: 30_000 })).toEqual({
+      percent: 25,
+      pages_per_second: 5,
+      eta_seconds: 75,
+    });
+    expect(computeProgress({ total: 1000, done: 250, failed: 0, activeMs: 50_000, recentFinished: 0, windowMs: 30_000 }).eta_seconds).toBe(
+      150,
+    );
+    expect(computeProgress({ total: 10, done: 0, failed: 0, activeMs: 0, recentFinished: 0, windowMs: 30_000 })).toEqual({
+      percent: 0,
+      pages_per_second: null,
+      eta_seconds: null,
+    });
     expect(computeProgress({ total: 0, done: 0, failed: 0, activeMs: 0, recentFinished: 0, windowMs: 30_000 }).percent).toBe(100);
   });
   it('computes nearest-rank quantiles', () => {
@@ -66,17 +76,35 @@ describe('retention', () => {
     const now = Date.now();
     const old = now - 8 * 86_400_000;
     const row = (id: string, finishedAt: number | null, status: string) =>
-      env.DB.prepare("INSERT INTO jobs (id, tenant, principal_id, status, priority, engine, total, created_at, updated_at, finished_at) VALUES (?, 'user:ret', 'usr_ret', ?, 'normal', 'fetch', 1, ?, ?, ?)").bind(id, status, old, old, finishedAt);
-    const rec = (id: string) => env.DB.prepare("INSERT INTO job_results (job_id, idx, url, success, attempts, duration_ms, bytes, result, r2_key, completed_at) VALUES (?, 0, 'https://a.example/', 1, 1, 1, 1, NULL, ?, ?)").bind(id, `jobs/${id}/0.json`, old);
-    await env.DB.batch([row('job_ret_old', old, 'completed'), rec('job_ret_old'), row('job_ret_new', now, 'completed'), rec('job_ret_new'), row('job_ret_running', null, 'running')]);
+      env.DB.prepare(
+        "INSERT INTO jobs (id, tenant, principal_id, status, priority, engine, total, created_at, updated_at, finished_at) VALUES (?, 'user:ret', 'usr_ret', ?, 'normal', 'fetch', 1, ?, ?, ?)",
+      ).bind(id, status, old, old, finishedAt);
+    const rec = (id: string) =>
+      env.DB.prepare(
+        "INSERT INTO job_results (job_id, idx, url, success, attempts, duration_ms, bytes, result, r2_key, completed_at) VALUES (?, 0, 'https://a.example/', 1, 1, 1, 1, NULL, ?, ?)",
+      ).bind(id, `jobs/${id}/0.json`, old);
+    await env.DB.batch([
+      row('job_ret_old', old, 'completed'),
+      rec('job_ret_old'),
+      row('job_ret_new', now, 'completed'),
+      rec('job_ret_new'),
+      row('job_ret_running', null, 'running'),
+    ]);
     await env.RESULTS.put('jobs/job_ret_old/0.json', '{}');
-    const exp = (id: string, at: number) => env.DB.prepare("INSERT INTO exports (id, tenant, principal_id, job_id, format, compression, status, r2_key, created_at, updated_at) VALUES (?, 'user:ret', 'usr_ret', 'job_ret_old', 'json', 'none', 'completed', ?, ?, ?)").bind(id, `exports/${id}/${id}.json`, at, at);
+    const exp = (id: string, at: number) =>
+      env.DB.prepare(
+        "INSERT INTO exports (id, tenant, principal_id, job_id, format, compression, status, r2_key, created_at, updated_at) VALUES (?, 'user:ret', 'usr_ret', 'job_ret_old', 'json', 'none', 'completed', ?, ?, ?)",
+      ).bind(id, `exports/${id}/${id}.json`, at, at);
     await env.DB.batch([exp('exp_ret_old', old), exp('exp_ret_new', now)]);
     await env.RESULTS.put('exports/exp_ret_old/exp_ret_old.json', '[]');
     await purgeOldJobs(env, config.config, now);
-    expect((await env.DB.prepare("SELECT id FROM exports WHERE id LIKE 'exp_ret_%'").all<{ id: string }>()).results.map((r) => r.id)).toEqual(['exp_ret_new']);
+    expect(
+      (await env.DB.prepare("SELECT id FROM exports WHERE id LIKE 'exp_ret_%'").all<{ id: string }>()).results.map((r) => r.id),
+    ).toEqual(['exp_ret_new']);
     expect(await env.RESULTS.get('exports/exp_ret_old/exp_ret_old.json')).toBeNull();
-    const ids = (await env.DB.prepare("SELECT id FROM jobs WHERE id LIKE 'job_ret_%' ORDER BY id").all<{ id: string }>()).results.map((r) => r.id);
+    const ids = (await env.DB.prepare("SELECT id FROM jobs WHERE id LIKE 'job_ret_%' ORDER BY id").all<{ id: string }>()).results.map(
+      (r) => r.id,
+    );
     expect(ids).toEqual(['job_ret_new', 'job_ret_running']);
     expect(await env.DB.prepare("SELECT count(*) AS n FROM job_results WHERE job_id = 'job_ret_old'").first('n')).toBe(0);
     expect(await env.RESULTS.get('jobs/job_ret_old/0.json')).toBeNull();

@@ -11,7 +11,9 @@ const DAY = 86_400_000;
 
 /** Everything key-related that a refused request must not change. */
 async function keyState(): Promise<string> {
-  const { results } = await keysEnv.DB.prepare('SELECT id, digest, name, scopes, rate_limit, max_concurrency, owner, status, expires_at, revoked_at, rotated_to, grace_until FROM api_keys ORDER BY id').all();
+  const { results } = await keysEnv.DB.prepare(
+    'SELECT id, digest, name, scopes, rate_limit, max_concurrency, owner, status, expires_at, revoked_at, rotated_to, grace_until FROM api_keys ORDER BY id',
+  ).all();
   const markers = await keysEnv.REVOCATIONS.list({ prefix: 'revoked:key:' });
   return JSON.stringify({ rows: results, markers: markers.keys.map((k) => k.name).sort() });
 }
@@ -38,12 +40,20 @@ describe('non-admin keys:manage on /admin/keys', () => {
   beforeAll(async () => {
     mallory = await createUser({ roles: ['user'] });
     bob = await createUser({ roles: ['user'] });
-    manager = await createKey({ name: 'mallory manager', owner: mallory.username, scopes: ['keys:manage', 'keys:read', 'crawl:run'], rate_limit: '600/minute', max_concurrency: 2, expires_at: new Date(managerExpiry).toISOString() });
+    manager = await createKey({
+      name: 'mallory manager',
+      owner: mallory.username,
+      scopes: ['keys:manage', 'keys:read', 'crawl:run'],
+      rate_limit: '600/minute',
+      max_concurrency: 2,
+      expires_at: new Date(managerExpiry).toISOString(),
+    });
     victim = await createKey({ name: 'bob crawler', owner: bob.username, scopes: ['crawl:run', 'jobs:read'] });
     stronger = await createKey({ name: 'mallory js', owner: mallory.username, scopes: ['crawl:js'] });
   });
 
-  const create = (json: Record<string, unknown>) => () => send('/admin/keys', { key: manager.key, json: { name: 'minted', scopes: ['crawl:run'], ...json } });
+  const create = (json: Record<string, unknown>) => () =>
+    send('/admin/keys', { key: manager.key, json: { name: 'minted', scopes: ['crawl:run'], ...json } });
 
   it('cannot grant a permission it does not hold: 403 insufficient_scope naming it, nothing stored', async () => {
     for (const scopes of [['users:manage'], ['crawl:js'], ['crawl:run', 'jobs:write'], ['crawl:*']]) {
@@ -81,14 +91,19 @@ describe('non-admin keys:manage on /admin/keys', () => {
     expect(k.rate_limit).toBe('600/minute');
     expect(k.max_concurrency).toBe(2);
     expect(Date.parse(k.expires_at as string)).toBe(managerExpiry);
-    const slower = await send('/admin/keys', { key: manager.key, json: { name: 'slower', scopes: ['crawl:run'], rate_limit: '100/hour', max_concurrency: 1 } });
+    const slower = await send('/admin/keys', {
+      key: manager.key,
+      json: { name: 'slower', scopes: ['crawl:run'], rate_limit: '100/hour', max_concurrency: 1 },
+    });
     expect(slower.status).toBe(201);
   });
 
   it('answers 404 for reading, rotating, disabling or revoking a key it does not own', async () => {
     await expectRefusedWithoutWrites(404, () => send(`/admin/keys/${victim.id}`, { key: manager.key }));
     await expectRefusedWithoutWrites(404, () => send(`/admin/keys/${victim.id}/rotate`, { key: manager.key, method: 'POST' }));
-    await expectRefusedWithoutWrites(404, () => send(`/admin/keys/${victim.id}`, { key: manager.key, method: 'PATCH', json: { disabled: true } }));
+    await expectRefusedWithoutWrites(404, () =>
+      send(`/admin/keys/${victim.id}`, { key: manager.key, method: 'PATCH', json: { disabled: true } }),
+    );
     await expectRefusedWithoutWrites(404, () => send(`/admin/keys/${victim.id}`, { key: manager.key, method: 'DELETE' }));
     await expectRefusedWithoutWrites(404, () => send('/admin/keys/seed_admin', { key: manager.key, method: 'DELETE' }));
     // The victim key still works.
@@ -108,21 +123,28 @@ describe('non-admin keys:manage on /admin/keys', () => {
   it('cannot rotate or re-enable a stronger key it owns (rotation would hand it a working copy)', async () => {
     await expectRefusedWithoutWrites(403, () => send(`/admin/keys/${stronger.id}/rotate`, { key: manager.key, method: 'POST' }));
     expect((await send(`/admin/keys/${stronger.id}`, { key: ADMIN_KEY, method: 'PATCH', json: { disabled: true } })).status).toBe(200);
-    await expectRefusedWithoutWrites(403, () => send(`/admin/keys/${stronger.id}`, { key: manager.key, method: 'PATCH', json: { disabled: false } }));
+    await expectRefusedWithoutWrites(403, () =>
+      send(`/admin/keys/${stronger.id}`, { key: manager.key, method: 'PATCH', json: { disabled: false } }),
+    );
     // Revoking what it owns is not an escalation.
     expect((await send(`/admin/keys/${stronger.id}`, { key: manager.key, method: 'DELETE' })).status).toBe(200);
   });
 
   it('writes a permission_denied audit row naming the refused field', async () => {
     await send('/admin/keys', { key: manager.key, json: { name: 'x', scopes: ['users:manage'] } });
-    const row = await keysEnv.DB.prepare("SELECT reason, actor_id FROM audit_events WHERE action = 'permission_denied' AND reason LIKE 'delegation:%' ORDER BY ts DESC LIMIT 1").first<{ reason: string; actor_id: string }>();
+    const row = await keysEnv.DB.prepare(
+      "SELECT reason, actor_id FROM audit_events WHERE action = 'permission_denied' AND reason LIKE 'delegation:%' ORDER BY ts DESC LIMIT 1",
+    ).first<{ reason: string; actor_id: string }>();
     expect(row).toEqual({ reason: 'delegation:scopes', actor_id: manager.id });
   });
 
   it('an admin user is not bound: any scope, any owner, any key', async () => {
     const admin = await createUser({ roles: ['admin'] });
     const token = await accessTokenFor(admin);
-    const res = await send('/admin/keys', { key: token, json: { name: 'for bob', scopes: ['crawl:js', 'users:manage'], owner: bob.username } });
+    const res = await send('/admin/keys', {
+      key: token,
+      json: { name: 'for bob', scopes: ['crawl:js', 'users:manage'], owner: bob.username },
+    });
     expect(res.status).toBe(201);
     expect((await send(`/admin/keys/${victim.id}`, { key: token })).status).toBe(200);
   });

@@ -107,11 +107,27 @@ describe('cursors', () => {
 describe('API_KEYS (seed format)', () => {
   const good = 'sk-prod-Zt5Hw2Qm8Kx1Vc7Nb4Rp9Lj3Ys6Df0Ga';
   it('accepts the seed format with its defaults and aliases', () => {
-    const r = parseSeedKeys(JSON.stringify({ key1: { key: good, name: 'P', rate_limit: '1000/minute', scopes: ['crawl', 'screenshot', 'pdf'] }, key2: { key: good.replace('prod', 'devv') } }));
+    const r = parseSeedKeys(
+      JSON.stringify({
+        key1: { key: good, name: 'P', rate_limit: '1000/minute', scopes: ['crawl', 'screenshot', 'pdf'] },
+        key2: { key: good.replace('prod', 'devv') },
+      }),
+    );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.keys[0]).toMatchObject({ id: 'seed_key1', permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf'], rateLimit: '1000/minute' });
-    expect(r.keys[1]).toMatchObject({ id: 'seed_key2', name: 'Unknown', scopes: ['crawl'], permissions: ['crawl:run'], rateLimit: null, maxConcurrency: null });
+    expect(r.keys[0]).toMatchObject({
+      id: 'seed_key1',
+      permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf'],
+      rateLimit: '1000/minute',
+    });
+    expect(r.keys[1]).toMatchObject({
+      id: 'seed_key2',
+      name: 'Unknown',
+      scopes: ['crawl'],
+      permissions: ['crawl:run'],
+      rateLimit: null,
+      maxConcurrency: null,
+    });
   });
 
   it('accepts an optional max_concurrency (a crawlgate extension of the seed format)', () => {

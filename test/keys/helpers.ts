@@ -40,7 +40,11 @@ export async function send(path: string, o: SendOptions = {}): Promise<Response>
     body = JSON.stringify(o.json);
   }
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(BASE + path, { method: o.method ?? (body ? 'POST' : 'GET'), headers, body }), o.env ?? keysEnv, ctx);
+  const res = await app.fetch(
+    new Request(BASE + path, { method: o.method ?? (body ? 'POST' : 'GET'), headers, body }),
+    o.env ?? keysEnv,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -70,7 +74,11 @@ export async function createKey(body: Record<string, unknown> = {}): Promise<Iss
 
 /** POST /auth/api-key/validate with the key, via Bearer or X-API-Key. */
 export function validate(key: string, via: 'bearer' | 'x-api-key' = 'bearer', e?: Env): Promise<Response> {
-  return send('/auth/api-key/validate', { method: 'POST', ...(via === 'bearer' ? { key } : { headers: { 'X-API-Key': key } }), ...(e ? { env: e } : {}) });
+  return send('/auth/api-key/validate', {
+    method: 'POST',
+    ...(via === 'bearer' ? { key } : { headers: { 'X-API-Key': key } }),
+    ...(e ? { env: e } : {}),
+  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -19,8 +19,16 @@ describe('POST /admin/keys', () => {
     expect(res.headers.get('Location')).toBe(`/admin/keys/${body.id}`);
     expect(body.key).toMatch(/^cg_live_[0-9A-Za-z]{30}_[0-9A-Za-z]{6}$/);
     expect(body).toMatchObject({
-      name: 'ci crawler', scopes: ['crawl:run', 'crawl:pdf'], rate_limit: '50/minute', max_concurrency: 3, owner: alice.id, owner_name: alice.username,
-      status: 'active', environment: 'live', created_by: 'seed_admin', prefix: body.key.slice(0, 12),
+      name: 'ci crawler',
+      scopes: ['crawl:run', 'crawl:pdf'],
+      rate_limit: '50/minute',
+      max_concurrency: 3,
+      owner: alice.id,
+      owner_name: alice.username,
+      status: 'active',
+      environment: 'live',
+      created_by: 'seed_admin',
+      prefix: body.key.slice(0, 12),
     });
     expect(body.id).toMatch(/^key_[0-9A-Za-z]{16}$/);
 
@@ -127,7 +135,13 @@ describe('POST /admin/keys/{id}/rotate', () => {
     expect(res.headers.get('Cache-Control')).toBe('no-store');
     const next = await res.json<IssuedKeyBody>();
     expect(next.key).not.toBe(old.key);
-    expect(next).toMatchObject({ name: 'rotating', scopes: ['crawl:run', 'jobs:read'], rate_limit: '10/second', rotated_from: old.id, status: 'active' });
+    expect(next).toMatchObject({
+      name: 'rotating',
+      scopes: ['crawl:run', 'jobs:read'],
+      rate_limit: '10/second',
+      rotated_from: old.id,
+      status: 'active',
+    });
     expect(next.old_key).toMatchObject({ id: old.id, status: 'rotated' });
     expect(Date.parse(next.old_key?.grace_until ?? '') - Date.now()).toBeGreaterThan(3500_000);
 
@@ -171,7 +185,9 @@ describe('DELETE /admin/keys/{id}', () => {
     expect(body.status).toBe('revoked');
     expect((await validate(k.key)).status).toBe(401);
 
-    const row = await env.DB.prepare('SELECT status, revoked_at FROM api_keys WHERE id = ?').bind(k.id).first<{ status: string; revoked_at: number }>();
+    const row = await env.DB.prepare('SELECT status, revoked_at FROM api_keys WHERE id = ?')
+      .bind(k.id)
+      .first<{ status: string; revoked_at: number }>();
     expect(row?.status).toBe('revoked');
     expect(await env.REVOCATIONS.get(`revoked:key:${k.id}`, 'json')).toMatchObject({ reason: 'revoked' });
 
@@ -216,7 +232,7 @@ describe('expiry', () => {
 });
 
 describe('revocation marker', () => {
-  it('overrules a stale cached record (a cache fill that raced the revocation, or another location\'s copy)', async () => {
+  it("overrules a stale cached record (a cache fill that raced the revocation, or another location's copy)", async () => {
     const k = await createKey();
     expect((await validate(k.key)).status).toBe(200);
     const row = await env.DB.prepare('SELECT digest FROM api_keys WHERE id = ?').bind(k.id).first<{ digest: string }>();

@@ -55,7 +55,15 @@ describe('one 401 for every bad key', () => {
         seen.add(JSON.stringify(body));
       }
     }
-    expect([...seen]).toEqual([JSON.stringify({ type: 'https://crawlgate.dev/problems/invalid-credentials', title: 'Invalid credentials', status: 401, detail: 'Invalid credentials', code: 'invalid_credentials' })]);
+    expect([...seen]).toEqual([
+      JSON.stringify({
+        type: 'https://crawlgate.dev/problems/invalid-credentials',
+        title: 'Invalid credentials',
+        status: 401,
+        detail: 'Invalid credentials',
+        code: 'invalid_credentials',
+      }),
+    ]);
   });
 
   it('keeps the real reason (and the key id when known) for the audit row', async () => {
@@ -148,7 +156,9 @@ describe('digest-only storage', () => {
     const needles = secrets.flatMap((s) => [s, s.slice(12, 40)]);
 
     const dump: string[] = [];
-    const tables = await bindings.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
+    const tables = await bindings.DB.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+    ).all<{ name: string }>();
     expect(tables.results.map((t) => t.name)).toContain('api_keys');
     for (const { name } of tables.results) {
       const rows = await bindings.DB.prepare(`SELECT * FROM "${name}"`).all();
@@ -167,7 +177,9 @@ describe('digest-only storage', () => {
     for (const n of needles) expect(all.includes(n)).toBe(false);
 
     for (const k of issued) {
-      const row = await bindings.DB.prepare('SELECT digest, prefix FROM api_keys WHERE id = ?').bind(k.id).first<{ digest: string; prefix: string }>();
+      const row = await bindings.DB.prepare('SELECT digest, prefix FROM api_keys WHERE id = ?')
+        .bind(k.id)
+        .first<{ digest: string; prefix: string }>();
       expect(row?.digest).toBe(await digestKey(TEST_VARS.API_KEY_SALT, k.key));
       expect(row?.prefix).toBe(k.key.slice(0, 12));
       expect(await bindings.CACHE.get(`key:${row?.digest}`)).not.toBeNull();
@@ -207,8 +219,12 @@ describe('seed keys from API_KEYS', () => {
     const res = await validate(SEED_CRAWL_KEY, 'x-api-key');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
-      valid: true, key_id: 'seed_key1', name: 'Production API Key', scopes: ['crawl', 'screenshot', 'pdf'],
-      permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf'], rate_limit: '1000/minute',
+      valid: true,
+      key_id: 'seed_key1',
+      name: 'Production API Key',
+      scopes: ['crawl', 'screenshot', 'pdf'],
+      permissions: ['crawl:run', 'crawl:screenshot', 'crawl:pdf'],
+      rate_limit: '1000/minute',
     });
   });
 
@@ -224,7 +240,19 @@ describe('seed keys from API_KEYS', () => {
     const ctx = createExecutionContext();
     const r = await (await probe.fetch(new Request('https://x/'), keysEnv, ctx)).json();
     await waitOnExecutionContext(ctx);
-    expect(r).toEqual({ ok: true, principal: { kind: 'key', id: k.id, name: 'test key', roles: [], permissions: ['crawl:run'], rateLimit: '7/second', maxConcurrency: 2, owner: bob.id } });
+    expect(r).toEqual({
+      ok: true,
+      principal: {
+        kind: 'key',
+        id: k.id,
+        name: 'test key',
+        roles: [],
+        permissions: ['crawl:run'],
+        rateLimit: '7/second',
+        maxConcurrency: 2,
+        owner: bob.id,
+      },
+    });
   });
 
   it('can be read and revoked from the admin API (revocation is a permanent KV marker), not rotated', async () => {
@@ -232,21 +260,36 @@ describe('seed keys from API_KEYS', () => {
     const e = { ...keysEnv, API_KEYS: JSON.stringify({ ...JSON.parse(SEED_API_KEYS), tmp: { key: tmpKey, scopes: ['crawl'] } }) } as Env;
     expect((await validate(tmpKey, 'bearer', e)).status).toBe(200);
     const view = await send('/admin/keys/seed_tmp', { key: ADMIN_KEY, env: e });
-    expect(await view.json()).toMatchObject({ id: 'seed_tmp', environment: 'seed', status: 'active', name: 'Unknown', prefix: 'sk-temp-', created_at: null });
+    expect(await view.json()).toMatchObject({
+      id: 'seed_tmp',
+      environment: 'seed',
+      status: 'active',
+      name: 'Unknown',
+      prefix: 'sk-temp-',
+      created_at: null,
+    });
     expect((await send('/admin/keys/seed_tmp/rotate', { method: 'POST', key: ADMIN_KEY, env: e })).status).toBe(409);
     const del = await send('/admin/keys/seed_tmp', { method: 'DELETE', key: ADMIN_KEY, env: e });
     expect(del.status).toBe(200);
     expect((await validate(tmpKey, 'bearer', e)).status).toBe(401);
     const listed = await send('/admin/keys?source=config', { key: ADMIN_KEY, env: e });
     const configured = await listed.json<{ keys: Array<{ id: string; status: string; key?: string }>; next_cursor: null }>();
-    expect(configured.keys.map((k) => [k.id, k.status])).toEqual([['seed_admin', 'active'], ['seed_reader', 'active'], ['seed_key1', 'active'], ['seed_tmp', 'revoked']]);
+    expect(configured.keys.map((k) => [k.id, k.status])).toEqual([
+      ['seed_admin', 'active'],
+      ['seed_reader', 'active'],
+      ['seed_key1', 'active'],
+      ['seed_tmp', 'revoked'],
+    ]);
     expect(JSON.stringify(configured)).not.toContain('Lp4Mn6');
     const list = await bindings.REVOCATIONS.list({ prefix: 'revoked:key:seed_tmp' });
     expect(list.keys[0]?.expiration).toBeUndefined();
   });
 
   it('a bad API_KEYS value stops the gateway (500 misconfigured) without echoing any key', async () => {
-    const e = { ...keysEnv, API_KEYS: JSON.stringify({ k: { key: 'sk-prod-Zt5Hw2Qm8Kx1Vc7Nb4Rp9Lj3Ys6Df0Ga', scopes: ['everything'] } }) } as Env;
+    const e = {
+      ...keysEnv,
+      API_KEYS: JSON.stringify({ k: { key: 'sk-prod-Zt5Hw2Qm8Kx1Vc7Nb4Rp9Lj3Ys6Df0Ga', scopes: ['everything'] } }),
+    } as Env;
     const res = await validate('sk-prod-Zt5Hw2Qm8Kx1Vc7Nb4Rp9Lj3Ys6Df0Ga', 'bearer', e);
     expect(res.status).toBe(500);
     const text = await res.text();
@@ -255,7 +298,9 @@ describe('seed keys from API_KEYS', () => {
     const parsed = loadConfig(e);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) {
-      expect(parsed.problems).toEqual([expect.objectContaining({ variable: 'API_KEYS', message: expect.stringContaining('unknown scope') })]);
+      expect(parsed.problems).toEqual([
+        expect.objectContaining({ variable: 'API_KEYS', message: expect.stringContaining('unknown scope') }),
+      ]);
       expect(JSON.stringify(parsed.problems)).not.toContain('Zt5Hw2');
     }
   });

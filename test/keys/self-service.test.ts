@@ -9,7 +9,9 @@ import { accessTokenFor, createUser } from '../helpers/auth';
 import type { Env } from '../../src/env';
 
 async function keyRows(): Promise<string> {
-  const { results } = await keysEnv.DB.prepare('SELECT id, name, scopes, owner, status, rotated_to, grace_until FROM api_keys ORDER BY id').all();
+  const { results } = await keysEnv.DB.prepare(
+    'SELECT id, name, scopes, owner, status, rotated_to, grace_until FROM api_keys ORDER BY id',
+  ).all();
   const markers = await keysEnv.REVOCATIONS.list({ prefix: 'revoked:key:' });
   return JSON.stringify({ results, markers: markers.keys.map((k) => k.name).sort() });
 }
@@ -25,7 +27,8 @@ describe('self-service keys: /keys', () => {
     bob = { id: b.id, username: b.username, token: await accessTokenFor(b) };
   });
 
-  const mint = (token: string, json: Record<string, unknown> = {}) => send('/keys', { key: token, json: { name: 'my key', scopes: ['crawl:run'], ...json } });
+  const mint = (token: string, json: Record<string, unknown> = {}) =>
+    send('/keys', { key: token, json: { name: 'my key', scopes: ['crawl:run'], ...json } });
 
   it('a plain user creates a key owned by themself, shown once, that works at once', async () => {
     const res = await mint(alice.token);
@@ -45,7 +48,12 @@ describe('self-service keys: /keys', () => {
   });
 
   it('refuses scopes the user does not hold (403) and an owner field (422), storing nothing', async () => {
-    for (const [json, status] of [[{ scopes: ['keys:manage'] }, 403], [{ scopes: ['crawl:js'] }, 403], [{ scopes: ['audit:read'] }, 403], [{ owner: bob.username }, 422]] as const) {
+    for (const [json, status] of [
+      [{ scopes: ['keys:manage'] }, 403],
+      [{ scopes: ['crawl:js'] }, 403],
+      [{ scopes: ['audit:read'] }, 403],
+      [{ owner: bob.username }, 422],
+    ] as const) {
       const before = await keyRows();
       const res = await mint(alice.token, json);
       expect(res.status).toBe(status);
@@ -95,7 +103,7 @@ describe('self-service keys: /keys', () => {
     expect((await send(`/admin/keys/${aliceKey.id}`, { key: token })).status).toBe(200);
   });
 
-  it('a key acting for its owner manages that owner\'s keys, within its own scopes', async () => {
+  it("a key acting for its owner manages that owner's keys, within its own scopes", async () => {
     const selfKey = await (await mint(alice.token, { name: 'ci key manager', scopes: ['keys:self', 'crawl:run'] })).json<IssuedKeyBody>();
     const child = await send('/keys', { key: selfKey.key, json: { name: 'child', scopes: ['crawl:run'] } });
     expect(child.status).toBe(201);
@@ -134,7 +142,19 @@ describe('self-service keys: /keys', () => {
   });
 
   it('key names refuse C0/C1 controls, U+0085, U+2028/U+2029 and bidi/format characters (422)', async () => {
-    for (const name of ['tab\there', 'bell\u0007', 'c1\u009b', 'nel\u0085', 'line\u2028sep', 'para\u2029sep', 'rlo\u202Eevil', 'iso\u2066x\u2069', 'zw\u200Bsp', 'b\uFEFFom', 'lone\uD800']) {
+    for (const name of [
+      'tab\there',
+      'bell\u0007',
+      'c1\u009b',
+      'nel\u0085',
+      'line\u2028sep',
+      'para\u2029sep',
+      'rlo\u202Eevil',
+      'iso\u2066x\u2069',
+      'zw\u200Bsp',
+      'b\uFEFFom',
+      'lone\uD800',
+    ]) {
       const before = await keyRows();
       const res = await mint(alice.token, { name });
       expect(res.status, JSON.stringify(name)).toBe(422);

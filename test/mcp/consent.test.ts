@@ -9,13 +9,26 @@ const db = (env as unknown as { DB: D1Database }).DB;
 const REDIRECT = 'http://127.0.0.1:4000/cb';
 
 async function registerClient(name: string): Promise<string> {
-  const res = await call('/oauth/register', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ client_name: name, redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }) });
+  const res = await call('/oauth/register', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ client_name: name, redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }),
+  });
   expect(res.status).toBe(201);
   return (await res.json<{ client_id: string }>()).client_id;
 }
 
 function authorizePath(clientId: string, scope: string): string {
-  const q = new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 'st8', scope, resource: `${BASE}/mcp` });
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+    state: 'st8',
+    scope,
+    resource: `${BASE}/mcp`,
+  });
   return `/oauth/authorize?${q}`;
 }
 
@@ -24,12 +37,20 @@ async function openConsent(b: Browser, path: string): Promise<{ html: string; ha
   const res = await b.get(path);
   expect(res.status).toBe(200);
   const html = await res.text();
-  const bound = (res.headers as unknown as { getSetCookie(): string[] }).getSetCookie().map((c) => c.split(';')[0]).filter((c) => c?.startsWith('__Host-oauth-'));
-  return { html, handle: /name="handle" value="([^"]+)"/.exec(html)?.[1] ?? '', csrf: csrfOf(html), cookies: [b.cookie, ...bound].join('; ') };
+  const bound = (res.headers as unknown as { getSetCookie(): string[] })
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .filter((c) => c?.startsWith('__Host-oauth-'));
+  return {
+    html,
+    handle: /name="handle" value="([^"]+)"/.exec(html)?.[1] ?? '',
+    csrf: csrfOf(html),
+    cookies: [b.cookie, ...bound].join('; '),
+  };
 }
 
 describe('GET/POST /oauth/authorize', () => {
-  it('shows the client as unverified, escapes its name, and offers only the user\'s own crawl and job permissions', async () => {
+  it("shows the client as unverified, escapes its name, and offers only the user's own crawl and job permissions", async () => {
     const b = await signedIn(['user']);
     const clientId = await registerClient('<img src=x onerror=alert(1)>');
     const { html } = await openConsent(b, authorizePath(clientId, 'crawl:run crawl:js'));
@@ -57,40 +78,63 @@ describe('GET/POST /oauth/authorize', () => {
     const clientId = await registerClient('granted');
     const page = await openConsent(b, authorizePath(clientId, 'crawl:run'));
     // A forged post (no CSRF token) is refused before the handle is spent.
-    const forged = await b.post('/oauth/authorize', { handle: page.handle, decision: 'approve', scope: 'crawl:run' }, { ...SAME_ORIGIN, Cookie: page.cookies });
+    const forged = await b.post(
+      '/oauth/authorize',
+      { handle: page.handle, decision: 'approve', scope: 'crawl:run' },
+      { ...SAME_ORIGIN, Cookie: page.cookies },
+    );
     expect(forged.status).toBe(403);
     const body = new URLSearchParams({ csrf: page.csrf, handle: page.handle, decision: 'approve' });
     body.append('scope', 'crawl:run');
     body.append('scope', 'crawl:js'); // not held: dropped
     body.append('scope', 'keys:self'); // never grantable: dropped
-    const res = await call('/oauth/authorize', { method: 'POST', headers: { ...SAME_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded', Cookie: page.cookies }, body: body.toString() });
+    const res = await call('/oauth/authorize', {
+      method: 'POST',
+      headers: { ...SAME_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded', Cookie: page.cookies },
+      body: body.toString(),
+    });
     expect(res.status).toBe(302);
     const to = new URL(res.headers.get('Location')!);
     expect(`${to.origin}${to.pathname}`).toBe(REDIRECT);
     expect(to.searchParams.get('code')).toBeTruthy();
     expect(to.searchParams.get('state')).toBe('st8');
-    const row = await db.prepare('SELECT scopes, client_name FROM oauth_grants WHERE client_id = ?1').bind(clientId).first<{ scopes: string; client_name: string }>();
+    const row = await db
+      .prepare('SELECT scopes, client_name FROM oauth_grants WHERE client_id = ?1')
+      .bind(clientId)
+      .first<{ scopes: string; client_name: string }>();
     expect(row).toEqual({ scopes: '["crawl:run"]', client_name: 'granted' });
 
     const again = await openConsent(b, authorizePath(clientId, 'crawl:run'));
-    const denied = await call('/oauth/authorize', { method: 'POST', headers: { ...SAME_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded', Cookie: again.cookies }, body: new URLSearchParams({ csrf: again.csrf, handle: again.handle, decision: 'deny' }).toString() });
+    const denied = await call('/oauth/authorize', {
+      method: 'POST',
+      headers: { ...SAME_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded', Cookie: again.cookies },
+      body: new URLSearchParams({ csrf: again.csrf, handle: again.handle, decision: 'deny' }).toString(),
+    });
     expect(denied.status).toBe(302);
     expect(new URL(denied.headers.get('Location')!).searchParams.get('error')).toBe('access_denied');
   }, 30_000);
 
   it('signs in on the way only back to the authorization endpoint (no open redirect)', async () => {
-    const res = await call('/oauth/authorize/login', { method: 'POST', headers: { ...SAME_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ next: 'https://evil.example/', username: 'x', password: 'y' }).toString() });
+    const res = await call('/oauth/authorize/login', {
+      method: 'POST',
+      headers: { ...SAME_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ next: 'https://evil.example/', username: 'x', password: 'y' }).toString(),
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('Location')).toBeNull();
   });
 });
 
 describe('/dashboard/grants', () => {
-  it('lists the user\'s connected apps and revokes one (CSRF-checked)', async () => {
+  it("lists the user's connected apps and revokes one (CSRF-checked)", async () => {
     const b = await signedIn(['user']);
     const clientId = await registerClient('dash-app');
     const page = await openConsent(b, authorizePath(clientId, 'crawl:run'));
-    const ok = await call('/oauth/authorize', { method: 'POST', headers: { ...SAME_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded', Cookie: page.cookies }, body: new URLSearchParams({ csrf: page.csrf, handle: page.handle, decision: 'approve', scope: 'crawl:run' }).toString() });
+    const ok = await call('/oauth/authorize', {
+      method: 'POST',
+      headers: { ...SAME_ORIGIN, 'Content-Type': 'application/x-www-form-urlencoded', Cookie: page.cookies },
+      body: new URLSearchParams({ csrf: page.csrf, handle: page.handle, decision: 'approve', scope: 'crawl:run' }).toString(),
+    });
     expect(ok.status).toBe(302);
     const list = await (await b.get('/dashboard/grants')).text();
     expect(list).toContain('dash-app');

@@ -23,26 +23,60 @@ function config(): Config {
   return r.config;
 }
 
-const b64url = (b: Uint8Array) => btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (b: Uint8Array) =>
+  btoa(String.fromCharCode(...b))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 /** A user with `roles`, a grant of `scopes` to a fresh public client, and an access token for it. */
 async function tokenFor(roles: string[], scopes: string[]): Promise<{ userId: string; grantId: string; token: string }> {
   const userId = `usr_oauth_${crypto.randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  await db.prepare("INSERT INTO users (id, username, password_hash, roles, disabled, password_changed_at, tokens_valid_after, created_at, updated_at) VALUES (?1, ?1, '!', ?2, 0, 0, 0, 0, 0)").bind(userId, JSON.stringify(roles)).run();
+  await db
+    .prepare(
+      "INSERT INTO users (id, username, password_hash, roles, disabled, password_changed_at, tokens_valid_after, created_at, updated_at) VALUES (?1, ?1, '!', ?2, 0, 0, 0, 0, 0)",
+    )
+    .bind(userId, JSON.stringify(roles))
+    .run();
   const api = oauthApi(ORIGIN, config(), testEnv);
   const client = await api.createClient({ redirectUris: [REDIRECT], clientName: 'unit', tokenEndpointAuthMethod: 'none' });
   const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));
   const challenge = b64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
-  const q = new URLSearchParams({ response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', state: 's', scope: scopes.join(' '), resource: `${ORIGIN}/mcp` });
+  const q = new URLSearchParams({
+    response_type: 'code',
+    client_id: client.clientId,
+    redirect_uri: REDIRECT,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state: 's',
+    scope: scopes.join(' '),
+    resource: `${ORIGIN}/mcp`,
+  });
   const request = await api.parseAuthRequest(new Request(`${ORIGIN}/oauth/authorize?${q}`));
   const grantId = newGrantId();
-  await insertGrant(db, { id: grantId, userId, clientId: client.clientId, clientName: 'unit', redirectHost: '127.0.0.1', scopes: scopes as never }, Date.now());
-  const { redirectTo } = await api.completeAuthorization({ request, userId, scope: scopes, props: { grant: grantId }, metadata: { grant: grantId } });
+  await insertGrant(
+    db,
+    { id: grantId, userId, clientId: client.clientId, clientName: 'unit', redirectHost: '127.0.0.1', scopes: scopes as never },
+    Date.now(),
+  );
+  const { redirectTo } = await api.completeAuthorization({
+    request,
+    userId,
+    scope: scopes,
+    props: { grant: grantId },
+    metadata: { grant: grantId },
+  });
   const code = new URL(redirectTo).searchParams.get('code')!;
   const res = await callAs(null, '/oauth/token', {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client.clientId, code_verifier: verifier }).toString(),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: client.clientId,
+      code_verifier: verifier,
+    }).toString(),
   });
   expect(res.status).toBe(200);
   const body = await res.json<{ access_token: string; scope: string }>();
@@ -50,18 +84,31 @@ async function tokenFor(roles: string[], scopes: string[]): Promise<{ userId: st
 }
 
 async function mcp(token: string, body: unknown, session?: string, rid?: string) {
-  return callAs(token, '/mcp', { json: body, headers: { ...MCP, ...(session ? { 'Mcp-Session-Id': session } : {}), ...(rid ? { 'X-Request-Id': rid } : {}) } });
+  return callAs(token, '/mcp', {
+    json: body,
+    headers: { ...MCP, ...(session ? { 'Mcp-Session-Id': session } : {}), ...(rid ? { 'X-Request-Id': rid } : {}) },
+  });
 }
 
 async function session(token: string): Promise<string> {
-  const res = await mcp(token, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+  const res = await mcp(token, {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+  });
   expect(res.status).toBe(200);
   return res.headers.get('Mcp-Session-Id')!;
 }
 
 async function md(token: string, sid: string) {
   const rid = newRequestId('oauthmd');
-  const res = await mcp(token, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'md', arguments: { url: 'https://example.com/' } } }, sid, rid);
+  const res = await mcp(
+    token,
+    { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'md', arguments: { url: 'https://example.com/' } } },
+    sid,
+    rid,
+  );
   return { res, rid };
 }
 
@@ -72,18 +119,28 @@ describe('OAuth access tokens at /mcp', () => {
     const ok = await md(token, sid);
     expect((await ok.res.json<{ result: { isError?: boolean } }>()).result.isError).toBeUndefined();
     expect((await originSaw(`${ok.rid}.t1`))?.path).toBe('/md');
-    const shot = await mcp(token, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'screenshot', arguments: { url: 'https://example.com/' } } }, sid);
-    expect((await shot.json<{ result: { structuredContent: unknown } }>()).result.structuredContent).toMatchObject({ code: 'insufficient_scope', required: ['crawl:screenshot'] });
+    const shot = await mcp(
+      token,
+      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'screenshot', arguments: { url: 'https://example.com/' } } },
+      sid,
+    );
+    expect((await shot.json<{ result: { structuredContent: unknown } }>()).result.structuredContent).toMatchObject({
+      code: 'insufficient_scope',
+      required: ['crawl:screenshot'],
+    });
     // The token's audience is /mcp: the HTTP routes refuse it.
     expect((await callAs(token, '/md', { json: { url: 'https://example.com/' } })).status).toBe(401);
   });
 
-  it('narrows to the user\'s current permissions: a user demoted to viewer loses crawl:run at once', async () => {
+  it("narrows to the user's current permissions: a user demoted to viewer loses crawl:run at once", async () => {
     const { token, userId } = await tokenFor(['user'], ['crawl:run']);
     const sid = await session(token);
     await db.prepare('UPDATE users SET roles = ?1 WHERE id = ?2').bind('["viewer"]', userId).run();
     const { res, rid } = await md(token, sid);
-    expect((await res.json<{ result: { structuredContent: unknown } }>()).result.structuredContent).toMatchObject({ status: 403, code: 'insufficient_scope' });
+    expect((await res.json<{ result: { structuredContent: unknown } }>()).result.structuredContent).toMatchObject({
+      status: 403,
+      code: 'insufficient_scope',
+    });
     expect(await originSaw(`${rid}.t1`)).toBeNull();
   });
 
@@ -110,8 +167,16 @@ describe('OAuth access tokens at /mcp', () => {
 
   it('refuses a grant given before a password change (tokens_valid_after)', async () => {
     const { token, userId } = await tokenFor(['user'], ['crawl:run']);
-    await db.prepare('UPDATE users SET tokens_valid_after = ?1 WHERE id = ?2').bind(Date.now() + 1000, userId).run();
-    const res = await mcp(token, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } });
+    await db
+      .prepare('UPDATE users SET tokens_valid_after = ?1 WHERE id = ?2')
+      .bind(Date.now() + 1000, userId)
+      .run();
+    const res = await mcp(token, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    });
     expect(res.status).toBe(401);
   });
 });

@@ -9,7 +9,9 @@ const db = (env as unknown as { DB: D1Database }).DB;
 
 async function seedUser(id: string, roles: string[], disabled = 0): Promise<void> {
   await db
-    .prepare('INSERT OR REPLACE INTO users (id, username, password_hash, roles, disabled, password_changed_at, tokens_valid_after, created_at, updated_at) VALUES (?1, ?1, \'!\', ?2, ?3, 0, 0, 0, 0)')
+    .prepare(
+      "INSERT OR REPLACE INTO users (id, username, password_hash, roles, disabled, password_changed_at, tokens_valid_after, created_at, updated_at) VALUES (?1, ?1, '!', ?2, ?3, 0, 0, 0, 0)",
+    )
     .bind(id, JSON.stringify(roles), disabled)
     .run();
 }
@@ -47,16 +49,20 @@ describe('OAuth discovery', () => {
   });
 
   it('registers a public client (RFC 7591) and refuses a redirect URI that is neither https nor loopback', async () => {
-    const ok = await callAs(null, '/oauth/register', { json: { client_name: 'unit', redirect_uris: ['http://127.0.0.1:3000/cb'], token_endpoint_auth_method: 'none' } });
+    const ok = await callAs(null, '/oauth/register', {
+      json: { client_name: 'unit', redirect_uris: ['http://127.0.0.1:3000/cb'], token_endpoint_auth_method: 'none' },
+    });
     expect(ok.status).toBe(201);
     expect((await ok.json<{ client_id: string }>()).client_id).toBeTruthy();
-    const bad = await callAs(null, '/oauth/register', { json: { client_name: 'evil', redirect_uris: ['http://evil.example/cb'], token_endpoint_auth_method: 'none' } });
+    const bad = await callAs(null, '/oauth/register', {
+      json: { client_name: 'evil', redirect_uris: ['http://evil.example/cb'], token_endpoint_auth_method: 'none' },
+    });
     expect(bad.status).toBe(400);
   });
 });
 
 describe('OAuth access tokens', () => {
-  it('recognises the provider\'s token shape only', () => {
+  it("recognises the provider's token shape only", () => {
     expect(isOAuthToken('usr_abc:grant1:secretpart')).toBe(true);
     expect(isOAuthToken('cg_live_abc')).toBe(false);
     expect(isOAuthToken('a.b.c')).toBe(false);
@@ -64,25 +70,38 @@ describe('OAuth access tokens', () => {
 
   it('refuses an unknown OAuth token at /mcp (401 with the resource metadata) and anywhere else (401)', async () => {
     const fake = 'usr_nobody:gr_x:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-    const mcp = await callAs(fake, '/mcp', { json: { jsonrpc: '2.0', id: 1, method: 'tools/list' }, headers: { Accept: 'application/json, text/event-stream' } });
+    const mcp = await callAs(fake, '/mcp', {
+      json: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      headers: { Accept: 'application/json, text/event-stream' },
+    });
     expect(mcp.status).toBe(401);
     expect(mcp.headers.get('WWW-Authenticate')).toContain('error="invalid_token"');
-    expect(mcp.headers.get('WWW-Authenticate')).toContain('resource_metadata="https://crawlgate.test/.well-known/oauth-protected-resource/mcp"');
+    expect(mcp.headers.get('WWW-Authenticate')).toContain(
+      'resource_metadata="https://crawlgate.test/.well-known/oauth-protected-resource/mcp"',
+    );
     const md = await callAs(fake, '/md', { json: { url: 'https://example.com/' } });
     expect(md.status).toBe(401);
   });
 });
 
 describe('/grants and /admin/grants', () => {
-  it('lists only the caller\'s grants; another user\'s grant reads as unknown (404); admins see and revoke any', async () => {
+  it("lists only the caller's grants; another user's grant reads as unknown (404); admins see and revoke any", async () => {
     const alice = `usr_grant_alice_${crypto.randomUUID().slice(0, 8)}`;
     const bob = `usr_grant_bob_${crypto.randomUUID().slice(0, 8)}`;
     await seedUser(alice, ['user']);
     await seedUser(bob, ['user']);
     const gA = newGrantId();
     const gB = newGrantId();
-    await insertGrant(db, { id: gA, userId: alice, clientId: 'client-a', clientName: '<script>x</script>', redirectHost: '127.0.0.1', scopes: ['crawl:run'] }, Date.now());
-    await insertGrant(db, { id: gB, userId: bob, clientId: 'client-b', clientName: 'B', redirectHost: '127.0.0.1', scopes: ['crawl:run', 'jobs:read'] }, Date.now());
+    await insertGrant(
+      db,
+      { id: gA, userId: alice, clientId: 'client-a', clientName: '<script>x</script>', redirectHost: '127.0.0.1', scopes: ['crawl:run'] },
+      Date.now(),
+    );
+    await insertGrant(
+      db,
+      { id: gB, userId: bob, clientId: 'client-b', clientName: 'B', redirectHost: '127.0.0.1', scopes: ['crawl:run', 'jobs:read'] },
+      Date.now(),
+    );
     const aliceCred = credentialFor({ id: alice, kind: 'user', roles: ['user'], permissions: ['crawl:run', 'keys:self'] });
     const admin = credentialFor({ id: 'usr_grant_admin', kind: 'user', roles: ['admin'], permissions: ['users:manage'] });
 
@@ -101,7 +120,7 @@ describe('/grants and /admin/grants', () => {
     expect(again.status).toBe(200); // idempotent
   });
 
-  it('marks a user\'s earlier grant to the same client replaced when a new one is given', async () => {
+  it("marks a user's earlier grant to the same client replaced when a new one is given", async () => {
     const carol = `usr_grant_carol_${crypto.randomUUID().slice(0, 8)}`;
     await seedUser(carol, ['user']);
     const first = newGrantId();
@@ -109,6 +128,9 @@ describe('/grants and /admin/grants', () => {
     await insertGrant(db, { id: first, userId: carol, clientId: 'same', clientName: 'C', redirectHost: 'h', scopes: ['crawl:run'] }, 1000);
     await insertGrant(db, { id: second, userId: carol, clientId: 'same', clientName: 'C', redirectHost: 'h', scopes: ['crawl:run'] }, 2000);
     const page = await listGrants(db, { userId: carol, limit: 10 });
-    expect(page.items.map((g) => [g.id, g.revoked_reason])).toEqual([[second, null], [first, 'replaced']]);
+    expect(page.items.map((g) => [g.id, g.revoked_reason])).toEqual([
+      [second, null],
+      [first, 'replaced'],
+    ]);
   });
 });

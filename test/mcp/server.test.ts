@@ -11,11 +11,17 @@ function rpc(method: string, params: Record<string, unknown> = {}, id: number | 
 }
 
 async function post(credential: string | null, body: unknown, session?: string, headers: Record<string, string> = {}) {
-  return callAs(credential, '/mcp', { json: body, headers: { ...MCP_HEADERS, ...(session ? { 'Mcp-Session-Id': session } : {}), ...headers } });
+  return callAs(credential, '/mcp', {
+    json: body,
+    headers: { ...MCP_HEADERS, ...(session ? { 'Mcp-Session-Id': session } : {}), ...headers },
+  });
 }
 
 async function initialize(credential: string): Promise<string> {
-  const res = await post(credential, rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'test', version: '1' } }));
+  const res = await post(
+    credential,
+    rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'test', version: '1' } }),
+  );
   expect(res.status).toBe(200);
   const body = await res.json<{ result: { serverInfo: { name: string }; capabilities: Record<string, unknown> } }>();
   expect(body.result.serverInfo.name).toBe('crawlgate');
@@ -28,7 +34,10 @@ async function initialize(credential: string): Promise<string> {
 async function callTool(credential: string, session: string, name: string, args: Record<string, unknown>, rid = newRequestId('mcptool')) {
   const res = await post(credential, rpc('tools/call', { name, arguments: args }), session, { 'X-Request-Id': rid });
   expect(res.status).toBe(200);
-  const body = await res.json<{ result?: { isError?: boolean; content: Array<{ type: string; text?: string }>; structuredContent?: Record<string, unknown> }; error?: { code: number; message: string } }>();
+  const body = await res.json<{
+    result?: { isError?: boolean; content: Array<{ type: string; text?: string }>; structuredContent?: Record<string, unknown> };
+    error?: { code: number; message: string };
+  }>();
   return { rid, body };
 }
 
@@ -39,13 +48,17 @@ describe('POST /mcp', () => {
   it('answers 401 with a challenge naming the protected resource metadata', async () => {
     const res = await post(null, rpc('initialize'));
     expect(res.status).toBe(401);
-    expect(res.headers.get('WWW-Authenticate')).toBe('Bearer resource_metadata="https://crawlgate.test/.well-known/oauth-protected-resource/mcp"');
+    expect(res.headers.get('WWW-Authenticate')).toBe(
+      'Bearer resource_metadata="https://crawlgate.test/.well-known/oauth-protected-resource/mcp"',
+    );
     const bad = await post('cg_live_notakey', rpc('initialize'));
     expect(bad.status).toBe(401);
-    expect(bad.headers.get('WWW-Authenticate')).toContain('resource_metadata="https://crawlgate.test/.well-known/oauth-protected-resource/mcp"');
+    expect(bad.headers.get('WWW-Authenticate')).toContain(
+      'resource_metadata="https://crawlgate.test/.well-known/oauth-protected-resource/mcp"',
+    );
   });
 
-  it('opens a session on initialize and refuses later messages without it (400) or with another tenant\'s (404)', async () => {
+  it("opens a session on initialize and refuses later messages without it (400) or with another tenant's (404)", async () => {
     const session = await initialize(crawler);
     expect((await post(crawler, rpc('tools/list'))).status).toBe(400);
     expect((await post(other, rpc('tools/list'), session)).status).toBe(404);
@@ -54,11 +67,25 @@ describe('POST /mcp', () => {
     expect(notified.status).toBe(202);
   });
 
-  it('lists the nine tools with input schemas from the HTTP API\'s zod schemas', async () => {
+  it("lists the nine tools with input schemas from the HTTP API's zod schemas", async () => {
     const session = await initialize(crawler);
     const res = await post(crawler, rpc('tools/list'), session);
-    const { result } = await res.json<{ result: { tools: Array<{ name: string; inputSchema: { type: string; required?: string[]; properties: Record<string, { enum?: string[] }> } }> } }>();
-    expect(result.tools.map((t) => t.name)).toEqual(['crawl', 'md', 'html', 'screenshot', 'pdf', 'execute_js', 'job_submit', 'job_status', 'job_results']);
+    const { result } = await res.json<{
+      result: {
+        tools: Array<{ name: string; inputSchema: { type: string; required?: string[]; properties: Record<string, { enum?: string[] }> } }>;
+      };
+    }>();
+    expect(result.tools.map((t) => t.name)).toEqual([
+      'crawl',
+      'md',
+      'html',
+      'screenshot',
+      'pdf',
+      'execute_js',
+      'job_submit',
+      'job_status',
+      'job_results',
+    ]);
     const md = result.tools.find((t) => t.name === 'md')!;
     expect(md.inputSchema.type).toBe('object');
     expect(md.inputSchema.required).toEqual(['url']);
@@ -67,7 +94,7 @@ describe('POST /mcp', () => {
     expect(TOOLS).toHaveLength(9);
   });
 
-  it('runs a tool call as its HTTP route: the origin receives the gateway\'s re-serialised /md body', async () => {
+  it("runs a tool call as its HTTP route: the origin receives the gateway's re-serialised /md body", async () => {
     const session = await initialize(crawler);
     const { rid, body } = await callTool(crawler, session, 'md', { url: 'https://example.com/page', f: 'fit' });
     expect(body.result?.isError).toBeUndefined();
@@ -90,7 +117,11 @@ describe('POST /mcp', () => {
     expect(body.result?.structuredContent).toMatchObject({ status: 403, code: 'insufficient_scope', required: ['crawl:screenshot'] });
     expect(await originSaw(`${rid}.t1`)).toBeNull();
     const rows = await waitForAuditRows(rid, 1);
-    expect(rows.find((r) => r.action === 'mcp_tool_called')).toMatchObject({ outcome: 'denied', reason: 'insufficient_scope', status: 403 });
+    expect(rows.find((r) => r.action === 'mcp_tool_called')).toMatchObject({
+      outcome: 'denied',
+      reason: 'insufficient_scope',
+      status: 403,
+    });
   });
 
   it('applies the crawl-option policy and egress checks inside tool calls', async () => {
@@ -98,7 +129,10 @@ describe('POST /mcp', () => {
     const egress = await callTool(crawler, session, 'md', { url: 'http://169.254.169.254/latest/meta-data/' });
     expect(egress.body.result?.isError).toBe(true);
     expect(egress.body.result?.structuredContent).toMatchObject({ code: 'url_not_allowed' });
-    const policy = await callTool(crawler, session, 'crawl', { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { js_code: 'alert(1)' } } });
+    const policy = await callTool(crawler, session, 'crawl', {
+      urls: ['https://example.com/'],
+      crawler_config: { type: 'CrawlerRunConfig', params: { js_code: 'alert(1)' } },
+    });
     expect(policy.body.result?.isError).toBe(true);
     expect(policy.body.result?.structuredContent).toMatchObject({ status: 403, code: 'insufficient_scope' });
     expect(await originSaw(`${policy.rid}.t1`)).toBeNull();
@@ -111,7 +145,11 @@ describe('POST /mcp', () => {
   });
 
   it('charges a tool call once, like its route: a 3/minute key gets initialize, tools/list, one call, then a rate-limited tool error with Retry-After', async () => {
-    const slow = credentialFor({ id: `key_mcp_slow_${crypto.randomUUID().slice(0, 8)}`, permissions: ['crawl:run'], rateLimit: '3/minute' });
+    const slow = credentialFor({
+      id: `key_mcp_slow_${crypto.randomUUID().slice(0, 8)}`,
+      permissions: ['crawl:run'],
+      rateLimit: '3/minute',
+    });
     const session = await initialize(slow);
     expect((await post(slow, rpc('tools/list'), session)).status).toBe(200);
     const first = await callTool(slow, session, 'md', { url: 'https://example.com/a' });
@@ -126,7 +164,7 @@ describe('POST /mcp', () => {
     expect((await post(slow, rpc('tools/list'), session)).status).toBe(429);
   });
 
-  it('ends a session with DELETE (only the caller\'s own) and offers no GET stream', async () => {
+  it("ends a session with DELETE (only the caller's own) and offers no GET stream", async () => {
     const session = await initialize(crawler);
     expect((await callAs(other, '/mcp', { method: 'DELETE', headers: { 'Mcp-Session-Id': session } })).status).toBe(404);
     expect((await callAs(crawler, '/mcp', { method: 'DELETE', headers: { 'Mcp-Session-Id': session } })).status).toBe(200);
@@ -136,7 +174,7 @@ describe('POST /mcp', () => {
 });
 
 describe('GET /mcp/schema without an origin', () => {
-  it('lists the gateway\'s own tools and schemas', async () => {
+  it("lists the gateway's own tools and schemas", async () => {
     const key = credentialFor({ id: 'key_mcp_schema', permissions: ['crawl:run'] });
     const res = await callAs(key, '/mcp/schema', { vars: { ORIGIN_URL: '' } });
     expect(res.status).toBe(200);

@@ -65,7 +65,13 @@ describe('a budget of 100 credits (fetch page = 10)', () => {
     const after = await callAs(key, '/crawl', { ...EDGE, json: { urls: pages(r, 10, 2) } });
     expect(after.status).toBe(200);
     expect(await hits(`/p/${r}/10`)).toEqual({ [`/p/${r}/10`]: 1 });
-    expect(await readBudget(E, 'key', id)).toMatchObject({ credits: 100, period: 'day', used: 20, remaining: 80, resets_at: '2031-05-19T00:00:00.000Z' });
+    expect(await readBudget(E, 'key', id)).toMatchObject({
+      credits: 100,
+      period: 'day',
+      used: 20,
+      remaining: 80,
+      resets_at: '2031-05-19T00:00:00.000Z',
+    });
   });
 
   it('charges a partial crawl only for the pages it got (the failed page is refunded)', async () => {
@@ -88,7 +94,11 @@ describe('a budget of 100 credits (fetch page = 10)', () => {
     setBudgetClockForTests(() => T0);
     await setBudget(E, 'key', id, { credits: 20, period: 'month' });
     const ok = newRequestId('budget-origin-ok');
-    const first = await callAs(key, '/crawl', { ...ORIGIN, headers: { 'X-Request-Id': ok }, json: { urls: ['https://example.com/a', 'https://example.com/b'] } }); // 14
+    const first = await callAs(key, '/crawl', {
+      ...ORIGIN,
+      headers: { 'X-Request-Id': ok },
+      json: { urls: ['https://example.com/a', 'https://example.com/b'] },
+    }); // 14
     expect(first.status).toBe(200);
     await first.text();
     expect(await originSaw(ok)).not.toBeNull();

@@ -53,7 +53,11 @@ describe('round trips of a budgeted key', () => {
     const send = async (i: number) => {
       const ctx = createExecutionContext();
       const res = await testApp.fetch(
-        new Request(`${BASE}/md`, { method: 'POST', headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ url: `${SITE}/p/rt-${id}/${i}` }) }),
+        new Request(`${BASE}/md`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ url: `${SITE}/p/rt-${id}/${i}` }),
+        }),
         e,
         ctx,
       );

@@ -72,9 +72,27 @@ describe('CREDIT_COSTS', () => {
 
   it('reserves URLs × the page price of the engine the request will run on', () => {
     const route = budgetedRoute('POST', '/crawl')!;
-    expect(chargeFor({ route, body: { urls: ['a', 'b', 'c'], engine: 'browser' }, originUrl: 'https://o', costs: DEFAULT_CREDIT_COSTS, maxUrls: 100 })).toMatchObject({ engine: 'browser', credits: 15 });
-    expect(chargeFor({ route, body: { urls: ['a', 'b'] }, originUrl: 'https://o', costs: DEFAULT_CREDIT_COSTS, maxUrls: 100 })).toMatchObject({ engine: 'origin', credits: 2 });
-    expect(chargeFor({ route: budgetedRoute('POST', '/pdf')!, body: { url: 'a' }, originUrl: undefined, costs: DEFAULT_CREDIT_COSTS, maxUrls: 100 })).toMatchObject({ engine: 'browser', credits: 5 });
+    expect(
+      chargeFor({
+        route,
+        body: { urls: ['a', 'b', 'c'], engine: 'browser' },
+        originUrl: 'https://o',
+        costs: DEFAULT_CREDIT_COSTS,
+        maxUrls: 100,
+      }),
+    ).toMatchObject({ engine: 'browser', credits: 15 });
+    expect(
+      chargeFor({ route, body: { urls: ['a', 'b'] }, originUrl: 'https://o', costs: DEFAULT_CREDIT_COSTS, maxUrls: 100 }),
+    ).toMatchObject({ engine: 'origin', credits: 2 });
+    expect(
+      chargeFor({
+        route: budgetedRoute('POST', '/pdf')!,
+        body: { url: 'a' },
+        originUrl: undefined,
+        costs: DEFAULT_CREDIT_COSTS,
+        maxUrls: 100,
+      }),
+    ).toMatchObject({ engine: 'browser', credits: 5 });
     expect(budgetedRoute('GET', '/crawl')).toBeNull();
   });
 });

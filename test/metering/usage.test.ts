@@ -17,13 +17,30 @@ const owner = `usr_meter_${run}`;
 const keyId = `key_meter_${run}`;
 const key = credentialFor({ id: keyId, owner, permissions: ['crawl:run', 'crawl:screenshot', 'jobs:read'], maxConcurrency: 20 });
 const ownerCred = credentialFor({ id: owner, kind: 'user', roles: ['user'], permissions: ['keys:self', 'jobs:read'] });
-const admin = credentialFor({ id: `usr_meter_admin_${run}`, kind: 'user', roles: ['admin'], permissions: ['users:manage', 'keys:read', 'jobs:read'] });
+const admin = credentialFor({
+  id: `usr_meter_admin_${run}`,
+  kind: 'user',
+  roles: ['admin'],
+  permissions: ['users:manage', 'keys:read', 'jobs:read'],
+});
 
-interface Sums { requests: number; pages: number; failed_pages: number; errors: number; bytes: number; browser_ms: number; origin_ms: number; credits: number }
+interface Sums {
+  requests: number;
+  pages: number;
+  failed_pages: number;
+  errors: number;
+  bytes: number;
+  browser_ms: number;
+  origin_ms: number;
+  credits: number;
+}
 
 beforeAll(async () => {
   // What the test does: 2 fetch pages + 1 failed (/crawl), 1 fetch page (/md), 1 screenshot (browser), 2 origin pages (/crawl).
-  const edgeCrawl = await callAs(key, '/crawl', { ...EDGE, json: { urls: [`${SITE}/p/${run}/1`, `${SITE}/p/${run}/2`, `${SITE}/missing`] } });
+  const edgeCrawl = await callAs(key, '/crawl', {
+    ...EDGE,
+    json: { urls: [`${SITE}/p/${run}/1`, `${SITE}/p/${run}/2`, `${SITE}/missing`] },
+  });
   expect(edgeCrawl.status).toBe(200);
   await edgeCrawl.arrayBuffer();
   const md = await callAs(key, '/md', { ...EDGE, json: { url: `${SITE}/p/${run}/3` } });
@@ -54,7 +71,8 @@ async function settled<T>(read: () => Promise<T>, done: (v: T) => boolean): Prom
 describe('GET /usage counts every crawl route', () => {
   it('totals per route and engine equal what the tenant did', async () => {
     const body = await settled(
-      async () => (await callAs(key, '/usage?hours=24')).json<{ by_route: Record<string, Sums>; by_engine: Record<string, Sums>; metered: Sums }>(),
+      async () =>
+        (await callAs(key, '/usage?hours=24')).json<{ by_route: Record<string, Sums>; by_engine: Record<string, Sums>; metered: Sums }>(),
       (b) => b.metered?.requests === 5,
     );
     expect(body.by_route.crawl).toMatchObject({ requests: 2, pages: 4, failed_pages: 1, errors: 0, credits: 2 + 4 });
@@ -71,7 +89,10 @@ describe('GET /usage counts every crawl route', () => {
   it('per key (owner through /keys) and per user (admin) show the same numbers', async () => {
     const own = await (await callAs(ownerCred, `/keys/${keyId}/usage?days=1`)).json<{ totals: Sums; by_engine: Record<string, Sums> }>();
     expect(own.totals).toMatchObject({ requests: 5, pages: 6, credits: 12 });
-    const user = await (await callAs(admin, `/admin/users/${owner}/usage?days=1`)).json<{ totals: Sums; daily: Array<{ pages: number; by_engine: Record<string, number> }> }>();
+    const user = await (await callAs(admin, `/admin/users/${owner}/usage?days=1`)).json<{
+      totals: Sums;
+      daily: Array<{ pages: number; by_engine: Record<string, number> }>;
+    }>();
     expect(user.totals).toMatchObject({ requests: 5, pages: 6, credits: 12 });
     expect(user.daily.at(-1)).toMatchObject({ pages: 6, by_engine: { fetch: 3, browser: 1, origin: 2 } });
     const other = credentialFor({ id: `usr_other_${run}`, kind: 'user', roles: ['user'], permissions: ['keys:self'] });
@@ -87,7 +108,10 @@ describe('GET /usage counts every crawl route', () => {
     const pagesCol = lines[0]!.split(',').indexOf('pages');
     expect(lines.slice(1).reduce((n, l) => n + Number(l.split(',')[pagesCol]), 0)).toBe(6);
     const nd = await callAs(key, '/usage/export?format=ndjson&days=1');
-    const rows = (await nd.text()).trim().split('\n').map((l) => JSON.parse(l) as { key_id: string; tenant: string; credits: number });
+    const rows = (await nd.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { key_id: string; tenant: string; credits: number });
     expect(rows.every((r) => r.key_id === keyId && r.tenant === owner)).toBe(true);
     expect(rows.reduce((n, r) => n + r.credits, 0)).toBe(12);
   });

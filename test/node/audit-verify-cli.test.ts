@@ -29,17 +29,53 @@ async function cli(): Promise<{ code: number; report: { ok: boolean; checked: nu
   }
 }
 
-const lit = (v: unknown) => (v === null || v === undefined ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
-const COLS = ['id', 'ts', 'request_id', 'actor_id', 'actor_kind', 'actor_name', 'ip', 'method', 'route', 'action', 'outcome', 'reason', 'status', 'details', 'prev_hash', 'hash'] as const;
+const lit = (v: unknown) =>
+  v === null || v === undefined ? 'NULL' : typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`;
+const COLS = [
+  'id',
+  'ts',
+  'request_id',
+  'actor_id',
+  'actor_kind',
+  'actor_name',
+  'ip',
+  'method',
+  'route',
+  'action',
+  'outcome',
+  'reason',
+  'status',
+  'details',
+  'prev_hash',
+  'hash',
+] as const;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'audit-verify-'));
-  await run(process.execPath, [WRANGLER, 'd1', 'execute', 'DB', '--local', '--persist-to', dir, '--file', 'migrations/0004_create_audit_events.sql'], { cwd: ROOT, env: ENV });
+  await run(
+    process.execPath,
+    [WRANGLER, 'd1', 'execute', 'DB', '--local', '--persist-to', dir, '--file', 'migrations/0004_create_audit_events.sql'],
+    { cwd: ROOT, env: ENV },
+  );
   let prev = { id: 0, hash: GENESIS_HASH };
   const rows: AuditRow[] = [];
   for (let i = 0; i < 5; i++) {
     const row = chainEvent(
-      { ts: 1_790_000_000_000 + i, request_id: `req-${i}`, actor_id: 'usr_a', actor_kind: 'user', actor_name: i === 2 ? "o'brien\r\n<b>" : 'alice', ip: '192.0.2.1', method: 'POST', route: '/auth/token', action: 'login_failed', outcome: 'denied', reason: 'bad_password', status: 401, details: '{"n":1}' },
+      {
+        ts: 1_790_000_000_000 + i,
+        request_id: `req-${i}`,
+        actor_id: 'usr_a',
+        actor_kind: 'user',
+        actor_name: i === 2 ? "o'brien\r\n<b>" : 'alice',
+        ip: '192.0.2.1',
+        method: 'POST',
+        route: '/auth/token',
+        action: 'login_failed',
+        outcome: 'denied',
+        reason: 'bad_password',
+        status: 401,
+        details: '{"n":1}',
+      },
       prev,
     );
     rows.push(row);
@@ -54,7 +90,23 @@ afterAll(async () => {
 
 describe('scripts/audit-verify.mjs', () => {
   it('hashes like the Worker does (same vector as test/audit/unit.test.ts, computed in workerd)', () => {
-    const row = { id: 1, ts: 1_790_000_000_000, request_id: 'req-1', actor_id: 'usr_a', actor_kind: 'user', actor_name: 'ä\r\n<b>', ip: '192.0.2.1', method: 'POST', route: '/auth/token', action: 'login_failed', outcome: 'denied', reason: null, status: 401, details: '{"n":1}', prev_hash: GENESIS_HASH } as const;
+    const row = {
+      id: 1,
+      ts: 1_790_000_000_000,
+      request_id: 'req-1',
+      actor_id: 'usr_a',
+      actor_kind: 'user',
+      actor_name: 'ä\r\n<b>',
+      ip: '192.0.2.1',
+      method: 'POST',
+      route: '/auth/token',
+      action: 'login_failed',
+      outcome: 'denied',
+      reason: null,
+      status: 401,
+      details: '{"n":1}',
+      prev_hash: GENESIS_HASH,
+    } as const;
     expect(hashRow(row as unknown as AuditRow)).toBe('0248e8f117604de947a228a7149b66d951d87fcefd31874998fa7669e6801f88');
   });
 

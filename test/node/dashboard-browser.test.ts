@@ -26,18 +26,31 @@ let siteUrl = '';
 /** Screenshots of each step, kept as test artifacts (gitignored). */
 const ARTIFACTS = process.env.TEST_ARTIFACTS_DIR ?? path.join(tmpdir(), 'crawlgate-dashboard-screenshots');
 
-
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) return;
   mkdirSync(ARTIFACTS, { recursive: true });
   // A page to crawl from the playground (loopback, so the Worker runs with ALLOW_PRIVATE_TARGETS).
   site = createHttpServer((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html' });
-    res.end('<html><head><title>Fixture</title></head><body><h1>Hello from the fixture</h1><p>Some <b>text</b> to crawl.</p></body></html>');
+    res.end(
+      '<html><head><title>Fixture</title></head><body><h1>Hello from the fixture</h1><p>Some <b>text</b> to crawl.</p></body></html>',
+    );
   });
   await new Promise<void>((resolve) => site?.listen(0, '127.0.0.1', () => resolve()));
   siteUrl = `http://127.0.0.1:${(site.address() as { port: number }).port}/`;
-  server = await startDevServer({ vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', ADMIN_USERNAME: ADMIN, ADMIN_PASSWORD_HASH: await hashPassword(PASSWORD), ORIGIN_URL: '', ALLOW_PRIVATE_TARGETS: 'true' }, persistPrefix: 'cg-dash-', readyTimeoutMs: 90_000 });
+  server = await startDevServer({
+    vars: {
+      ...TEST_VARS,
+      ENVIRONMENT: 'development',
+      TRUSTED_HOSTS: '',
+      ADMIN_USERNAME: ADMIN,
+      ADMIN_PASSWORD_HASH: await hashPassword(PASSWORD),
+      ORIGIN_URL: '',
+      ALLOW_PRIVATE_TARGETS: 'true',
+    },
+    persistPrefix: 'cg-dash-',
+    readyTimeoutMs: 90_000,
+  });
   base = server.base;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
 }, 150_000);

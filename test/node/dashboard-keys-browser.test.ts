@@ -22,11 +22,22 @@ let base = '';
 /** Screenshots of each step, kept as test artifacts (gitignored). */
 const ARTIFACTS = process.env.TEST_ARTIFACTS_DIR ?? path.join(tmpdir(), 'crawlgate-dashboard-keys-screenshots');
 
-
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) return;
   mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startDevServer({ vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', ADMIN_USERNAME: ADMIN, ADMIN_PASSWORD_HASH: await hashPassword(PASSWORD), ORIGIN_URL: '', ALLOW_PRIVATE_TARGETS: 'true' }, persistPrefix: 'cg-dash-', readyTimeoutMs: 240_000 });
+  server = await startDevServer({
+    vars: {
+      ...TEST_VARS,
+      ENVIRONMENT: 'development',
+      TRUSTED_HOSTS: '',
+      ADMIN_USERNAME: ADMIN,
+      ADMIN_PASSWORD_HASH: await hashPassword(PASSWORD),
+      ORIGIN_URL: '',
+      ALLOW_PRIVATE_TARGETS: 'true',
+    },
+    persistPrefix: 'cg-dash-',
+    readyTimeoutMs: 240_000,
+  });
   base = server.base;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
 }, 300_000);
@@ -37,15 +48,31 @@ afterAll(async () => {
 });
 
 describe.skipIf(!existsSync(CHROMIUM))('self-service keys in chromium', () => {
-  it('a plain user creates, lists, rotates and revokes their own keys and sees no one else\'s', async () => {
+  it("a plain user creates, lists, rotates and revokes their own keys and sees no one else's", async () => {
     if (!browser) throw new Error('no browser');
     // The admin (API) creates a user and a key of its own.
-    const login = await fetch(`${base}/auth/token`, { method: 'POST', body: new URLSearchParams({ username: ADMIN, password: PASSWORD, grant_type: 'password' }) });
+    const login = await fetch(`${base}/auth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ username: ADMIN, password: PASSWORD, grant_type: 'password' }),
+    });
     expect(login.status).toBe(200);
-    const admin = { Authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}`, 'Content-Type': 'application/json' };
+    const admin = {
+      Authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}`,
+      'Content-Type': 'application/json',
+    };
     const user = { username: 'plain-user', password: 'a plain user passphrase 7' };
-    expect((await fetch(`${base}/admin/users`, { method: 'POST', headers: admin, body: JSON.stringify({ ...user, roles: ['user'] }) })).status).toBe(201);
-    expect((await fetch(`${base}/admin/keys`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'admins-own-key', scopes: ['crawl:run'] }) })).status).toBe(201);
+    expect(
+      (await fetch(`${base}/admin/users`, { method: 'POST', headers: admin, body: JSON.stringify({ ...user, roles: ['user'] }) })).status,
+    ).toBe(201);
+    expect(
+      (
+        await fetch(`${base}/admin/keys`, {
+          method: 'POST',
+          headers: admin,
+          body: JSON.stringify({ name: 'admins-own-key', scopes: ['crawl:run'] }),
+        })
+      ).status,
+    ).toBe(201);
 
     const context = await browser.newContext();
     const page = await context.newPage();

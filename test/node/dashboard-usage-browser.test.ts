@@ -31,7 +31,17 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => site!.listen(0, '127.0.0.1', resolve));
   siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
   server = await startDevServer({
-    vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', ADMIN_USERNAME: ADMIN, ADMIN_PASSWORD_HASH: await hashPassword(PASSWORD), ORIGIN_URL: '', ALLOW_PRIVATE_TARGETS: 'true', RESPECT_ROBOTS: 'false', CREDIT_COSTS: '{"fetch_page":3}' },
+    vars: {
+      ...TEST_VARS,
+      ENVIRONMENT: 'development',
+      TRUSTED_HOSTS: '',
+      ADMIN_USERNAME: ADMIN,
+      ADMIN_PASSWORD_HASH: await hashPassword(PASSWORD),
+      ORIGIN_URL: '',
+      ALLOW_PRIVATE_TARGETS: 'true',
+      RESPECT_ROBOTS: 'false',
+      CREDIT_COSTS: '{"fetch_page":3}',
+    },
     persistPrefix: 'cg-usage-',
     readyTimeoutMs: 240_000,
   });
@@ -46,16 +56,30 @@ afterAll(async () => {
 });
 
 describe.skipIf(!existsSync(CHROMIUM))('usage charts in chromium', () => {
-  it('shows the remaining budget and charts with the key\'s credits and pages', async () => {
+  it("shows the remaining budget and charts with the key's credits and pages", async () => {
     if (!browser) throw new Error('no browser');
-    const login = await fetch(`${base}/auth/token`, { method: 'POST', body: new URLSearchParams({ username: ADMIN, password: PASSWORD, grant_type: 'password' }) });
+    const login = await fetch(`${base}/auth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ username: ADMIN, password: PASSWORD, grant_type: 'password' }),
+    });
     expect(login.status).toBe(200);
-    const admin = { Authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}`, 'Content-Type': 'application/json' };
-    const created = await fetch(`${base}/admin/keys`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'metered-key', scopes: ['crawl:run'], budget: { credits: 100, period: 'day' } }) });
+    const admin = {
+      Authorization: `Bearer ${((await login.json()) as { access_token: string }).access_token}`,
+      'Content-Type': 'application/json',
+    };
+    const created = await fetch(`${base}/admin/keys`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ name: 'metered-key', scopes: ['crawl:run'], budget: { credits: 100, period: 'day' } }),
+    });
     expect(created.status).toBe(201);
     const { key, id } = (await created.json()) as { key: string; id: string };
     // 3 pages at 3 credits: 9 used, 91 left.
-    const crawl = await fetch(`${base}/crawl`, { method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' }, body: JSON.stringify({ urls: [`${siteUrl}/a`, `${siteUrl}/b`, `${siteUrl}/c`] }) });
+    const crawl = await fetch(`${base}/crawl`, {
+      method: 'POST',
+      headers: { 'X-API-Key': key, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ urls: [`${siteUrl}/a`, `${siteUrl}/b`, `${siteUrl}/c`] }),
+    });
     expect(crawl.status).toBe(200);
     expect(crawl.headers.get('RateLimit-Policy')).toContain('"budget";q=100;w=86400');
     await crawl.arrayBuffer();
@@ -73,13 +97,23 @@ describe.skipIf(!existsSync(CHROMIUM))('usage charts in chromium', () => {
     await page.goto(`${base}/dashboard/keys`);
     const row = page.locator('tr', { hasText: 'metered-key' });
     // The rollup is written off the request path: reload until the usage landed (bounded).
-    await expect.poll(async () => (await row.locator('td.budget').textContent())?.trim(), { timeout: 20_000 }).toContain('91 / 100 per day');
+    await expect
+      .poll(async () => (await row.locator('td.budget').textContent())?.trim(), { timeout: 20_000 })
+      .toContain('91 / 100 per day');
 
     await row.locator('a:has-text("Usage")').click();
     expect(new URL(page.url()).pathname).toBe(`/dashboard/keys/${id}/usage`);
     const today = new Date().toISOString().slice(0, 10);
     const titles = async (chart: string) => page.locator(`#${chart} title`).allTextContents();
-    await expect.poll(async () => { await page.reload(); return titles('chart-credits'); }, { timeout: 20_000 }).toContain(`${today} credits 9`);
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return titles('chart-credits');
+        },
+        { timeout: 20_000 },
+      )
+      .toContain(`${today} credits 9`);
     expect(await titles('chart-pages')).toContain(`${today} fetch pages 3`);
     expect(await titles('chart-errors')).toContain(`${today} error rate % 0`);
     expect(await titles('chart-browser')).toContain(`${today} browser s 0`);

@@ -13,9 +13,12 @@ import { startDevServer, type DevServer } from '../helpers/wrangler-dev';
 let server: DevServer | undefined;
 let port = 0;
 
-
 beforeAll(async () => {
-  server = await startDevServer({ vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', LOGIN_RATE_LIMIT: '2/minute' }, persistPrefix: 'cg-reading-', readyTimeoutMs: 90_000 });
+  server = await startDevServer({
+    vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', LOGIN_RATE_LIMIT: '2/minute' },
+    persistPrefix: 'cg-reading-',
+    readyTimeoutMs: 90_000,
+  });
   port = server.port;
 });
 
@@ -49,7 +52,12 @@ function raw(method: string, target: string, headers: Record<string, string>, bo
       }
       resolve({ status, body: payload });
     });
-    const lines = [`${method} ${target} HTTP/1.1`, `Host: 127.0.0.1:${port}`, 'Connection: close', `Content-Length: ${Buffer.byteLength(body)}`];
+    const lines = [
+      `${method} ${target} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      'Connection: close',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+    ];
     for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
     socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
   });
@@ -59,7 +67,12 @@ let ipCounter = 0;
 const nextIp = () => `203.0.113.${++ipCounter}`;
 const FORM = 'application/x-www-form-urlencoded';
 const guess = (target: string, ip: string, username: string, contentType = FORM) =>
-  raw('POST', target, { 'CF-Connecting-IP': ip, 'Content-Type': contentType }, new URLSearchParams({ grant_type: 'password', username, password: 'wrong-password' }).toString());
+  raw(
+    'POST',
+    target,
+    { 'CF-Connecting-IP': ip, 'Content-Type': contentType },
+    new URLSearchParams({ grant_type: 'password', username, password: 'wrong-password' }).toString(),
+  );
 
 describe('wrangler dev: one reading of the login request', () => {
   it('encoded and dot-segment spellings of /auth/token share the per-IP login bucket', async () => {

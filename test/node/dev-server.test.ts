@@ -12,10 +12,13 @@ let server: DevServer | undefined;
 const OPS_KEY = 'sk-e2e-ops-7Hq2Lm9Xv4Rt8Bn3Kc6Wz1Pd5';
 let base = '';
 
-
 beforeAll(async () => {
   const apiKeys = JSON.stringify({ ops: { key: OPS_KEY, name: 'ops', rate_limit: '100/minute', scopes: ['metrics:read'] } });
-  server = await startDevServer({ vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', API_KEYS: apiKeys }, persistPrefix: 'cg-dev-', readyTimeoutMs: 90_000 });
+  server = await startDevServer({
+    vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', API_KEYS: apiKeys },
+    persistPrefix: 'cg-dev-',
+    readyTimeoutMs: 90_000,
+  });
   base = server.base;
 });
 

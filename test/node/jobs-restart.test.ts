@@ -66,7 +66,11 @@ describe('a 1,000-URL job survives a dev-server crash', () => {
     const headers = { 'X-API-Key': KEY, 'Content-Type': 'application/json' };
     const run = `e2e-${Date.now()}`;
     const urls = Array.from({ length: 1000 }, (_, i) => `http://127.0.0.1:${site.port}/p/${run}/${i}?ms=10`);
-    const created = await fetch(`${gw.base}/jobs`, { method: 'POST', headers, body: JSON.stringify({ urls, engine: 'fetch', webhook: { url: hookUrl, secret: SECRET } }) });
+    const created = await fetch(`${gw.base}/jobs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ urls, engine: 'fetch', webhook: { url: hookUrl, secret: SECRET } }),
+    });
     expect(created.status).toBe(202);
     const { job_id } = (await created.json()) as { job_id: string };
 
@@ -106,7 +110,10 @@ describe('a 1,000-URL job survives a dev-server crash', () => {
     const deadline = Date.now() + 30_000;
     while (hooks.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(hooks).toHaveLength(1);
-    expect(JSON.parse(hooks[0]!.body)).toMatchObject({ type: 'job.completed', data: { job_id, status: 'completed', counts: { done: 1000 } } });
+    expect(JSON.parse(hooks[0]!.body)).toMatchObject({
+      type: 'job.completed',
+      data: { job_id, status: 'completed', counts: { done: 1000 } },
+    });
     expect(await verifyWebhookSignature(SECRET, hooks[0]!.body, { signature: hooks[0]!.signature }, Date.now())).toBe(true);
   }, 400_000);
 });

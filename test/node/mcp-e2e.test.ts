@@ -26,7 +26,11 @@ let base = '';
 let siteUrl = '';
 let adminToken = '';
 
-type ToolResult = { isError?: boolean; content: Array<{ type: string; text?: string; data?: string; mimeType?: string }>; structuredContent?: Record<string, unknown> };
+type ToolResult = {
+  isError?: boolean;
+  content: Array<{ type: string; text?: string; data?: string; mimeType?: string }>;
+  structuredContent?: Record<string, unknown>;
+};
 
 async function api(path: string, init: RequestInit & { token?: string; json?: unknown } = {}): Promise<Response> {
   const headers = new Headers(init.headers);
@@ -40,18 +44,25 @@ async function api(path: string, init: RequestInit & { token?: string; json?: un
 }
 
 async function createKey(name: string, scopes: string[], rateLimit?: string): Promise<string> {
-  const res = await api('/admin/keys', { method: 'POST', token: adminToken, json: { name, scopes, ...(rateLimit ? { rate_limit: rateLimit } : {}) } });
+  const res = await api('/admin/keys', {
+    method: 'POST',
+    token: adminToken,
+    json: { name, scopes, ...(rateLimit ? { rate_limit: rateLimit } : {}) },
+  });
   expect(res.status).toBe(201);
   return ((await res.json()) as { key: string }).key;
 }
 
 async function keyClient(key: string): Promise<Client> {
   const client = new Client({ name: 'e2e', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${key}` } } }),
+  );
   return client;
 }
 
-const call = async (client: Client, name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as ToolResult;
+const call = async (client: Client, name: string, args: Record<string, unknown>) =>
+  (await client.callTool({ name, arguments: args })) as ToolResult;
 
 /** Audit rows for an action, polled until at least `min` are stored (the writes are batched in waitUntil). */
 async function auditRows(action: string, min: number): Promise<Array<Record<string, unknown>>> {
@@ -68,12 +79,23 @@ async function auditRows(action: string, min: number): Promise<Array<Record<stri
 beforeAll(async () => {
   site = createHttpServer((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html' });
-    res.end('<html><head><title>MCP fixture</title></head><body><h1>Hello from the MCP fixture</h1><p>Some <b>text</b> to crawl.</p></body></html>');
+    res.end(
+      '<html><head><title>MCP fixture</title></head><body><h1>Hello from the MCP fixture</h1><p>Some <b>text</b> to crawl.</p></body></html>',
+    );
   });
   await new Promise<void>((resolve) => site?.listen(0, '127.0.0.1', () => resolve()));
   siteUrl = `http://127.0.0.1:${(site.address() as { port: number }).port}/`;
   server = await startDevServer({
-    vars: { ...TEST_VARS, ENVIRONMENT: 'development', TRUSTED_HOSTS: '', ADMIN_USERNAME: ADMIN, ADMIN_PASSWORD_HASH: await hashPassword(PASSWORD), ORIGIN_URL: '', ALLOW_PRIVATE_TARGETS: 'true', RESPECT_ROBOTS: 'false' },
+    vars: {
+      ...TEST_VARS,
+      ENVIRONMENT: 'development',
+      TRUSTED_HOSTS: '',
+      ADMIN_USERNAME: ADMIN,
+      ADMIN_PASSWORD_HASH: await hashPassword(PASSWORD),
+      ORIGIN_URL: '',
+      ALLOW_PRIVATE_TARGETS: 'true',
+      RESPECT_ROBOTS: 'false',
+    },
     persistPrefix: 'cg-mcp-',
     readyTimeoutMs: 200_000, // a loaded shared machine starts wrangler slowly
   });
@@ -93,7 +115,17 @@ describe('MCP over Streamable HTTP with API keys', () => {
     const key = await createKey('mcp-full', ['crawl:run', 'crawl:screenshot']);
     const client = await keyClient(key);
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['crawl', 'execute_js', 'html', 'job_results', 'job_status', 'job_submit', 'md', 'pdf', 'screenshot']);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'crawl',
+      'execute_js',
+      'html',
+      'job_results',
+      'job_status',
+      'job_submit',
+      'md',
+      'pdf',
+      'screenshot',
+    ]);
     expect(tools.find((t) => t.name === 'md')?.inputSchema.required).toEqual(['url']);
 
     const crawled = await call(client, 'crawl', { urls: [siteUrl], engine: 'fetch' });
@@ -110,7 +142,11 @@ describe('MCP over Streamable HTTP with API keys', () => {
     expect(shot.isError, JSON.stringify(shot.content).slice(0, 300)).toBeFalsy();
     expect(shot.content[0]?.type).toBe('image');
     expect(shot.content[0]?.mimeType).toBe('image/png');
-    expect(Buffer.from(shot.content[0]?.data ?? '', 'base64').subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect(
+      Buffer.from(shot.content[0]?.data ?? '', 'base64')
+        .subarray(0, 8)
+        .toString('hex'),
+    ).toBe('89504e470d0a1a0a');
     await client.close();
   }, 120_000);
 
@@ -134,7 +170,7 @@ describe('MCP over Streamable HTTP with API keys', () => {
     await client.close().catch(() => {});
   }, 60_000);
 
-  it('audits every tool call (mcp_tool_called) and its route\'s crawl', async () => {
+  it("audits every tool call (mcp_tool_called) and its route's crawl", async () => {
     // 3 calls in the first test, 1 in the second, 6 in the third: one row each.
     const calls = await auditRows('mcp_tool_called', 10);
     expect(calls.length).toBeGreaterThanOrEqual(10);
@@ -156,7 +192,13 @@ class TestOAuthClient implements OAuthClientProvider {
     return REDIRECT;
   }
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'E2E MCP client', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+    return {
+      client_name: 'E2E MCP client',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
   }
   clientInformation() {
     return this.info;
@@ -200,7 +242,8 @@ describe('MCP with OAuth 2.1 (DCR, PKCE, consent as the signed-in user)', () => 
 
     // The user signs in to the dashboard, opens the authorization URL, and allows crawl:run only.
     const login = await fetch(`${base}/dashboard/login`, {
-      method: 'POST', redirect: 'manual',
+      method: 'POST',
+      redirect: 'manual',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: base },
       body: new URLSearchParams({ username: ADMIN, password: PASSWORD }),
     });
@@ -216,7 +259,8 @@ describe('MCP with OAuth 2.1 (DCR, PKCE, consent as the signed-in user)', () => 
     expect(handle && csrf).toBeTruthy();
     const consentCookies = [...session, ...cookiesOf(page)];
     const decided = await fetch(`${base}/oauth/authorize`, {
-      method: 'POST', redirect: 'manual',
+      method: 'POST',
+      redirect: 'manual',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: base, Cookie: consentCookies.join('; ') },
       body: new URLSearchParams({ csrf: csrf!, handle: handle!, decision: 'approve', scope: 'crawl:run' }),
     });
@@ -241,7 +285,9 @@ describe('MCP with OAuth 2.1 (DCR, PKCE, consent as the signed-in user)', () => 
     expect(shot.content[0]?.text).toContain('crawl:screenshot');
 
     // The grant is listed for its user and revoked there; the next call is refused.
-    const grants = (await (await api('/grants', { token: adminToken })).json()) as { items: Array<{ id: string; client_name: string; scopes: string[]; revoked_at: string | null }> };
+    const grants = (await (await api('/grants', { token: adminToken })).json()) as {
+      items: Array<{ id: string; client_name: string; scopes: string[]; revoked_at: string | null }>;
+    };
     const grant = grants.items.find((g) => g.client_name === 'E2E MCP client' && g.revoked_at === null);
     expect(grant?.scopes).toEqual(['crawl:run']);
     const revoked = await api(`/grants/${grant!.id}`, { method: 'DELETE', token: adminToken });
@@ -249,7 +295,11 @@ describe('MCP with OAuth 2.1 (DCR, PKCE, consent as the signed-in user)', () => 
     await expect(call(client, 'md', { url: siteUrl, engine: 'fetch' })).rejects.toThrow();
     const direct = await fetch(`${base}/mcp`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${oauth.saved!.access_token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      headers: {
+        Authorization: `Bearer ${oauth.saved!.access_token}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
     });
     expect(direct.status).toBe(401);

@@ -28,7 +28,9 @@ describe('npm run secrets', () => {
     expect(res.status, res.stderr).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const vars = parseDotEnv(readFileSync(out, 'utf8'));
-    expect(Object.keys(vars)).toEqual(expect.arrayContaining(['JWT_SECRET_KEY', 'API_KEY_SALT', 'ORIGIN_SECRET', 'ADMIN_USERNAME', 'ADMIN_PASSWORD_HASH', 'API_KEYS']));
+    expect(Object.keys(vars)).toEqual(
+      expect.arrayContaining(['JWT_SECRET_KEY', 'API_KEY_SALT', 'ORIGIN_SECRET', 'ADMIN_USERNAME', 'ADMIN_PASSWORD_HASH', 'API_KEYS']),
+    );
     expect(vars.ADMIN_USERNAME).toBe('root');
     expect(vars.ENVIRONMENT).toBe('development');
     expect(vars.ALLOW_PRIVATE_TARGETS).toBe('true'); // local pages crawlable in development only
@@ -50,10 +52,12 @@ describe('npm run secrets', () => {
 
   it('generates different secrets each run', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cg-'));
-    const a = path.join(dir, 'a'), b = path.join(dir, 'b');
+    const a = path.join(dir, 'a'),
+      b = path.join(dir, 'b');
     runSecrets(['--out', a, '--admin-password', 'correct horse battery staple']);
     runSecrets(['--out', b, '--admin-password', 'correct horse battery staple']);
-    const va = parseDotEnv(readFileSync(a, 'utf8')), vb = parseDotEnv(readFileSync(b, 'utf8'));
+    const va = parseDotEnv(readFileSync(a, 'utf8')),
+      vb = parseDotEnv(readFileSync(b, 'utf8'));
     expect(va.JWT_SECRET_KEY).not.toBe(vb.JWT_SECRET_KEY);
     expect(va.ADMIN_PASSWORD_HASH).not.toBe(vb.ADMIN_PASSWORD_HASH);
   });
@@ -92,6 +96,13 @@ describe('npm run secrets', () => {
 
   it('the seed-strength hash (m=65536,t=3,p=4) is accepted by the config schema', () => {
     const seedLike = '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ';
-    expect(parseConfig({ JWT_SECRET_KEY: 'k'.repeat(8) + 'abcdefghijklmnopqrstuvwxyz12', API_KEY_SALT: 'abcdefghijklmnopqrstuvwxyz0123456789', ADMIN_USERNAME: 'admin', ADMIN_PASSWORD_HASH: seedLike }).ok).toBe(true);
+    expect(
+      parseConfig({
+        JWT_SECRET_KEY: 'k'.repeat(8) + 'abcdefghijklmnopqrstuvwxyz12',
+        API_KEY_SALT: 'abcdefghijklmnopqrstuvwxyz0123456789',
+        ADMIN_USERNAME: 'admin',
+        ADMIN_PASSWORD_HASH: seedLike,
+      }).ok,
+    ).toBe(true);
   });
 });

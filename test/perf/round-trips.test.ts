@@ -15,7 +15,12 @@ type Counts = Record<string, number>;
 
 function counting(e: Env, counts: Counts): Env {
   const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
-  const wrapObject = <T extends object>(target: T, label: string, methods: string[], inner?: (name: string, value: unknown) => unknown): T =>
+  const wrapObject = <T extends object>(
+    target: T,
+    label: string,
+    methods: string[],
+    inner?: (name: string, value: unknown) => unknown,
+  ): T =>
     new Proxy(target, {
       get(t, prop, receiver) {
         const value = Reflect.get(t, prop, receiver);
@@ -32,7 +37,9 @@ function counting(e: Env, counts: Counts): Env {
     name === 'prepare' ? wrapStatement(out as D1PreparedStatement) : out,
   );
   function wrapStatement(s: D1PreparedStatement): D1PreparedStatement {
-    return wrapObject(s, 'D1', ['first', 'run', 'all', 'raw'], (name, out) => (name === 'bind' ? wrapStatement(out as D1PreparedStatement) : out));
+    return wrapObject(s, 'D1', ['first', 'run', 'all', 'raw'], (name, out) =>
+      name === 'bind' ? wrapStatement(out as D1PreparedStatement) : out,
+    );
   }
   const kv = (ns: KVNamespace, label: string) => wrapObject(ns, label, ['get', 'getWithMetadata', 'put', 'delete', 'list']);
   // A DO round trip is counted per stub obtained (`get`); the code takes a fresh stub per call.
@@ -84,7 +91,11 @@ async function countFor(path: string, init: RequestInit): Promise<{ status: numb
 const total = (c: Counts) => Object.values(c).reduce((a, b) => a + b, 0);
 
 describe('storage round trips per request (warm isolate)', () => {
-  const crawlInit = (key: string, ip: string) => ({ method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json', 'CF-Connecting-IP': ip }, body: JSON.stringify({ urls: ['https://example.com/'] }) });
+  const crawlInit = (key: string, ip: string) => ({
+    method: 'POST',
+    headers: { 'X-API-Key': key, 'Content-Type': 'application/json', 'CF-Connecting-IP': ip },
+    body: JSON.stringify({ urls: ['https://example.com/'] }),
+  });
 
   it('POST /crawl with an API key, forwarded: 1 KV read and 1 Durable Object call in the request path, no D1', async () => {
     await countFor('/crawl', crawlInit(KEY, '203.0.113.50')); // warm: config, seed-key index, key caches
@@ -105,7 +116,9 @@ describe('storage round trips per request (warm isolate)', () => {
     const e = counting(base, counts);
     const N = 40;
     const ctxs = Array.from({ length: N }, () => createExecutionContext());
-    const responses = await Promise.all(ctxs.map((ctx, i) => app.fetch(new Request(BASE + '/crawl', crawlInit(KEY, `203.0.113.${60 + (i % 5)}`)), e, ctx)));
+    const responses = await Promise.all(
+      ctxs.map((ctx, i) => app.fetch(new Request(BASE + '/crawl', crawlInit(KEY, `203.0.113.${60 + (i % 5)}`)), e, ctx)),
+    );
     for (const r of responses) {
       expect(r.status).toBe(200);
       await r.arrayBuffer();
@@ -115,7 +128,12 @@ describe('storage round trips per request (warm isolate)', () => {
     const second = await Promise.all(ctxs2.map((ctx) => app.fetch(new Request(BASE + '/crawl', crawlInit(KEY, '203.0.113.70')), e, ctx)));
     for (const r of second) await r.arrayBuffer();
     await Promise.all([...ctxs, ...ctxs2].map((ctx) => waitOnExecutionContext(ctx)));
-    console.log(`${2 * N} concurrent POST /crawl round trips:`, JSON.stringify(counts), 'Durable Object calls per request', (((counts['DO.RateLimiter(key)'] ?? 0) + (counts['DO.AuditLog(chain)'] ?? 0)) / (2 * N)).toFixed(3));
+    console.log(
+      `${2 * N} concurrent POST /crawl round trips:`,
+      JSON.stringify(counts),
+      'Durable Object calls per request',
+      (((counts['DO.RateLimiter(key)'] ?? 0) + (counts['DO.AuditLog(chain)'] ?? 0)) / (2 * N)).toFixed(3),
+    );
     const doCalls = (counts['DO.RateLimiter(key)'] ?? 0) + (counts['DO.RateLimiter(ip)'] ?? 0) + (counts['DO.AuditLog(chain)'] ?? 0);
     expect(counts['D1.first'] ?? 0).toBe(0);
     expect(counts['KV.REVOCATIONS.get']).toBe(2 * N);
@@ -173,10 +191,22 @@ describe('storage round trips per request (warm isolate)', () => {
   });
 
   it('POST /crawl with a JWT from POST /token: both revocation markers in one KV bulk read, no D1', async () => {
-    const login = await app.fetch(new Request(BASE + '/token', { method: 'POST', headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '203.0.113.57' }, body: JSON.stringify({ api_token: KEY }) }), counting(base, {}), createExecutionContext());
+    const login = await app.fetch(
+      new Request(BASE + '/token', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'CF-Connecting-IP': '203.0.113.57' },
+        body: JSON.stringify({ api_token: KEY }),
+      }),
+      counting(base, {}),
+      createExecutionContext(),
+    );
     expect(login.status).toBe(200);
     const { access_token: token } = await login.json<{ access_token: string }>();
-    const init = () => ({ method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'CF-Connecting-IP': '203.0.113.57' }, body: JSON.stringify({ urls: ['https://example.com/'] }) });
+    const init = () => ({
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'CF-Connecting-IP': '203.0.113.57' },
+      body: JSON.stringify({ urls: ['https://example.com/'] }),
+    });
     await countFor('/crawl', init());
     const { status, counts } = await countFor('/crawl', init());
     expect(status).toBe(200);

@@ -77,7 +77,10 @@ describe('HostPacer calls batched per request', () => {
     gate.expect(urls);
     await Promise.all(urls.map(async (u) => (await gate.fetch(u, {})).text()));
     await gate.settle();
-    const times = (await hostLog(h)).arrivals.filter((a) => a.path.startsWith('/page/s-')).map((a) => a.t).sort((a, b) => a - b);
+    const times = (await hostLog(h)).arrivals
+      .filter((a) => a.path.startsWith('/page/s-'))
+      .map((a) => a.t)
+      .sort((a, b) => a - b);
     expect(times).toHaveLength(4);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200 - 40);

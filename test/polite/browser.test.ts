@@ -6,7 +6,12 @@ describe('robots.txt and signatures on the browser engine', () => {
   it('never navigates to a disallowed page; the allowed navigation arrives signed', async () => {
     const h = HOSTS.browser;
     await setupHost(h, { robots: { status: 200, body: 'User-agent: *\nDisallow: /private\n' }, jwks: await directoryKeys() });
-    const { status, results } = await crawl(crawler('browser-robots'), [hostUrl(h, '/private/b'), hostUrl(h, '/public/b')], edgeVars({ HOST_MIN_DELAY_MS: '0' }), { engine: 'browser' });
+    const { status, results } = await crawl(
+      crawler('browser-robots'),
+      [hostUrl(h, '/private/b'), hostUrl(h, '/public/b')],
+      edgeVars({ HOST_MIN_DELAY_MS: '0' }),
+      { engine: 'browser' },
+    );
     expect(status).toBe(200);
     expect(results.find((r) => r.url.endsWith('/private/b'))).toMatchObject({ success: false, error_code: 'robots_disallowed' });
     expect(results.find((r) => r.url.endsWith('/public/b'))).toMatchObject({ success: true, status_code: 200 });

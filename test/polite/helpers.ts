@@ -6,7 +6,23 @@ import { callAs, credentialFor, type CallAsOptions } from '../helpers/principal'
 const PORTS = (env as unknown as { TEST_POLITE_PORTS: string }).TEST_POLITE_PORTS.split(',').map(Number);
 
 /** Fixed host indices, one per scenario, so concurrently running files never share a host. */
-export const HOSTS = { rules: 0, missing: 1, broken: 2, spacing: 3, backoff: 4, other: 5, bypass: 6, jobs: 7, redirect: 8, admin: 9, browser: 10, units: 11, batch: 12, batchBackoff: 13, batchRobots: 14 } as const;
+export const HOSTS = {
+  rules: 0,
+  missing: 1,
+  broken: 2,
+  spacing: 3,
+  backoff: 4,
+  other: 5,
+  bypass: 6,
+  jobs: 7,
+  redirect: 8,
+  admin: 9,
+  browser: 10,
+  units: 11,
+  batch: 12,
+  batchBackoff: 13,
+  batchRobots: 14,
+} as const;
 
 export function hostUrl(index: number, path = ''): string {
   return `http://127.0.0.1:${PORTS[index]}${path}`;
@@ -43,7 +59,12 @@ export interface PoliteResult {
   error_message: string | null;
 }
 
-export async function crawl(credential: string, urls: string[], vars: Record<string, string>, extra: Record<string, unknown> = {}): Promise<{ status: number; results: PoliteResult[]; body: Record<string, unknown> }> {
+export async function crawl(
+  credential: string,
+  urls: string[],
+  vars: Record<string, string>,
+  extra: Record<string, unknown> = {},
+): Promise<{ status: number; results: PoliteResult[]; body: Record<string, unknown> }> {
   const res = await callAs(credential, '/crawl', { json: { urls, engine: 'fetch', ...extra }, vars });
   const body = await res.json<Record<string, unknown>>();
   return { status: res.status, results: (body.results as PoliteResult[] | undefined) ?? [], body };

@@ -66,12 +66,16 @@ describe('request signatures (web-bot-auth verify, cross-checked)', () => {
     const url = 'https://target.example/page?x=1';
     const headers = await botAuthHeaders(url, 'GET', { keys, agentUrl: 'https://crawlgate.test/anything' });
     expect(headers['Signature-Agent']).toBe('"https://crawlgate.test"');
-    expect(headers['Signature-Input']).toMatch(/^sig1=\("@authority" "signature-agent"\);created=\d+;keyid="[A-Za-z0-9_-]{43}";alg="ed25519";expires=\d+;nonce="[^"]+";tag="web-bot-auth"$/);
+    expect(headers['Signature-Input']).toMatch(
+      /^sig1=\("@authority" "signature-agent"\);created=\d+;keyid="[A-Za-z0-9_-]{43}";alg="ed25519";expires=\d+;nonce="[^"]+";tag="web-bot-auth"$/,
+    );
     const [published] = await directoryKeys();
     const verifier = await verifierFromJWK(published as JsonWebKey);
     await expect(verifyWba(new Request(url, { headers }), verifier)).resolves.toBeUndefined();
     await expect(verifyWba(new Request('https://other.example/page?x=1', { headers }), verifier)).rejects.toThrow();
-    await expect(verifyWba(new Request(url, { headers: { ...headers, 'Signature-Agent': '"https://evil.example"' } }), verifier)).rejects.toThrow();
+    await expect(
+      verifyWba(new Request(url, { headers: { ...headers, 'Signature-Agent': '"https://evil.example"' } }), verifier),
+    ).rejects.toThrow();
   });
 
   it('the test env really has a key (the fixtures above would otherwise see unsigned requests)', () => {

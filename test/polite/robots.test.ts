@@ -88,7 +88,10 @@ describe('ignore_robots', () => {
   it('is refused with 403 insufficient_scope without crawl:ignore-robots, and nothing is fetched', async () => {
     const h = HOSTS.bypass;
     await setupHost(h, { robots: { status: 200, body: RULES } });
-    const res = await callAs(crawler('bypass-a'), '/crawl', { json: { urls: [hostUrl(h, '/private/1')], engine: 'fetch', ignore_robots: true }, vars });
+    const res = await callAs(crawler('bypass-a'), '/crawl', {
+      json: { urls: [hostUrl(h, '/private/1')], engine: 'fetch', ignore_robots: true },
+      vars,
+    });
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ code: 'insufficient_scope', required: ['crawl:ignore-robots'] });
     expect((await hostLog(h)).arrivals).toEqual([]);

@@ -1,6 +1,16 @@
 /** The pure parts of polite crawling: robots.txt rules and caching (RFC 9309), pacing math, key parsing. */
 import { describe, expect, it } from 'vitest';
-import { kindForStatus, parseRobots, productToken, robotsRecord, robotsText, robotsVerdict, ROBOTS_ERROR_TTL_MS, ROBOTS_MAX_BYTES, ROBOTS_TTL_MS } from '../../src/polite/robots-rules';
+import {
+  kindForStatus,
+  parseRobots,
+  productToken,
+  robotsRecord,
+  robotsText,
+  robotsVerdict,
+  ROBOTS_ERROR_TTL_MS,
+  ROBOTS_MAX_BYTES,
+  ROBOTS_TTL_MS,
+} from '../../src/polite/robots-rules';
 import { afterOutcome, CIRCUIT_OPEN_MS, currentCircuit, INITIAL_STATE, plan, spacingMs } from '../../src/polite/pacing';
 import { parseBotAuthKeys } from '../../src/polite/bot-auth-keys';
 import { crawlerUserAgent } from '../../src/polite/gate';
@@ -10,7 +20,17 @@ const limits = { minDelayMs: 1000, maxConcurrency: 2, maxCrawlDelayMs: 10_000 };
 
 describe('robots.txt rules', () => {
   it('maps statuses the RFC 9309 way: 2xx rules, 4xx allow-all, 429 and 5xx disallow-all', () => {
-    expect([200, 204, 401, 403, 404, 410, 429, 500, 503].map(kindForStatus)).toEqual(['rules', 'rules', 'allow_all', 'allow_all', 'allow_all', 'allow_all', 'disallow_all', 'disallow_all', 'disallow_all']);
+    expect([200, 204, 401, 403, 404, 410, 429, 500, 503].map(kindForStatus)).toEqual([
+      'rules',
+      'rules',
+      'allow_all',
+      'allow_all',
+      'allow_all',
+      'allow_all',
+      'disallow_all',
+      'disallow_all',
+      'disallow_all',
+    ]);
   });
 
   it('caches good answers 24 h and errors briefly, falling back to the last good copy when unreachable', () => {
@@ -39,8 +59,12 @@ describe('robots.txt rules', () => {
     expect(productToken('Mozilla/5.0 (compatible; crawlgate/0.1.0; +https://x)')).toBe('crawlgate');
     expect(productToken('MyBot/2.1 (+https://x)')).toBe('mybot');
     expect(productToken('plainbot')).toBe('plainbot');
-    expect(productToken(crawlerUserAgent({ CRAWLER_USER_AGENT: undefined, CRAWLER_CONTACT_URL: 'https://ops.example/bot' }))).toBe('crawlgate');
-    expect(crawlerUserAgent({ CRAWLER_USER_AGENT: undefined, CRAWLER_CONTACT_URL: 'https://ops.example/bot' })).toContain('+https://ops.example/bot');
+    expect(productToken(crawlerUserAgent({ CRAWLER_USER_AGENT: undefined, CRAWLER_CONTACT_URL: 'https://ops.example/bot' }))).toBe(
+      'crawlgate',
+    );
+    expect(crawlerUserAgent({ CRAWLER_USER_AGENT: undefined, CRAWLER_CONTACT_URL: 'https://ops.example/bot' })).toContain(
+      '+https://ops.example/bot',
+    );
   });
 
   it('parses at most 500 KiB and drops a cut-off last line', () => {
@@ -49,7 +73,12 @@ describe('robots.txt rules', () => {
     const text = robotsText(big.subarray(0, ROBOTS_MAX_BYTES), true);
     expect(text.length).toBeLessThanOrEqual(ROBOTS_MAX_BYTES);
     expect(text.endsWith('\n')).toBe(true);
-    expect(text.split('\n').filter(Boolean).every((l) => l === 'Disallow: /x')).toBe(true);
+    expect(
+      text
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l === 'Disallow: /x'),
+    ).toBe(true);
   });
 });
 
@@ -96,7 +125,9 @@ describe('WEB_BOT_AUTH_KEYS', () => {
     const x = 'A'.repeat(43);
     const d = 'B'.repeat(43);
     expect(parseBotAuthKeys(undefined)).toEqual([]);
-    expect(parseBotAuthKeys(JSON.stringify([{ kty: 'OKP', crv: 'Ed25519', x, d, kid: 'ignored' }]))).toEqual([{ kty: 'OKP', crv: 'Ed25519', x, d }]);
+    expect(parseBotAuthKeys(JSON.stringify([{ kty: 'OKP', crv: 'Ed25519', x, d, kid: 'ignored' }]))).toEqual([
+      { kty: 'OKP', crv: 'Ed25519', x, d },
+    ]);
     expect(parseBotAuthKeys('{')).toMatch(/not valid JSON/);
     expect(parseBotAuthKeys('[]')).toMatch(/non-empty/);
     expect(parseBotAuthKeys(JSON.stringify([{ kty: 'EC', crv: 'P-256', x, d }]))).toMatch(/not an Ed25519 JWK/);

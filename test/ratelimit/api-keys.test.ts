@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { callWith, envWith } from '../helpers/app-env';
 import { problem } from '../helpers/http';
 
-const randomKey = (prefix: string) => `${prefix}-${Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'[b % 56]).join('')}`;
+const randomKey = (prefix: string) =>
+  `${prefix}-${Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'[b % 56]).join('')}`;
 
 describe('per API key, with real keys', () => {
   it('limits a seed key (API_KEYS) by its own rate_limit', async () => {

@@ -149,7 +149,13 @@ describe('login attempts (LOGIN_RATE_LIMIT)', () => {
     const e = envWith({ LOGIN_RATE_LIMIT: '2/minute' });
     const user = `victim-${uniqueIp()}`;
     const first = await login(e, '/auth/token', uniqueIp(), { grant_type: 'password', username: user, password: 'a' });
-    const second = await login(e, '/auth/token', uniqueIp(), { grant_type: 'password', username: user.toUpperCase(), password: 'b' }, false);
+    const second = await login(
+      e,
+      '/auth/token',
+      uniqueIp(),
+      { grant_type: 'password', username: user.toUpperCase(), password: 'b' },
+      false,
+    );
     expect([first.status, second.status]).not.toContain(429);
     const form = new FormData();
     form.set('grant_type', 'password');

@@ -8,7 +8,9 @@ let counter = 0;
 /** A client address no other test uses (TEST-NET-2/3 and the documentation IPv6 prefix). */
 export function uniqueIp(): string {
   counter++;
-  return counter % 2 ? `198.51.${(counter >> 8) & 255}.${counter & 255}` : `2001:db8:${(Date.now() % 65536).toString(16)}:${counter.toString(16)}::1`;
+  return counter % 2
+    ? `198.51.${(counter >> 8) & 255}.${counter & 255}`
+    : `2001:db8:${(Date.now() % 65536).toString(16)}:${counter.toString(16)}::1`;
 }
 export function uniqueId(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}${(counter++).toString(36)}`;

@@ -73,7 +73,8 @@ describe('through the real app (src/app.ts) with a chosen principal', () => {
       k: credentialFor({ id: keyId, permissions: [], rateLimit: '2/minute' }),
       u: credentialFor({ id: userId, kind: 'user', roles: ['viewer'], permissions: [] }),
     };
-    const fetchAs = (who: string, path: string) => callAs(creds[who] as string, path, { vars: { ROLE_RATE_LIMITS: '{"viewer":"1/minute"}' } });
+    const fetchAs = (who: string, path: string) =>
+      callAs(creds[who] as string, path, { vars: { ROLE_RATE_LIMITS: '{"viewer":"1/minute"}' } });
     const k = [];
     for (let i = 0; i < 3; i++) k.push(await fetchAs('k', '/openapi.json'));
     expect(k.map((r) => r.status)).toEqual([200, 200, 429]);

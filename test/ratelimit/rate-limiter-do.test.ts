@@ -41,7 +41,13 @@ describe('RateLimiter Durable Object', () => {
     const stub = fresh();
     const t = Date.now() + 3_600_000; // an injected clock an hour ahead (the real alarm stays out of the way)
     await stub.check('tight', spec('1/minute'), 1, t);
-    const r = await stub.admit({ checks: [{ bucket: 'wide', spec: spec('2/minute') }, { bucket: 'tight', spec: spec('1/minute') }], now: t });
+    const r = await stub.admit({
+      checks: [
+        { bucket: 'wide', spec: spec('2/minute') },
+        { bucket: 'tight', spec: spec('1/minute') },
+      ],
+      now: t,
+    });
     expect(r.allowed).toBe(false);
     expect((await stub.check('wide', spec('2/minute'), 1, t)).remaining).toBe(1); // still 2 before this one
   });
@@ -66,13 +72,18 @@ describe('RateLimiter Durable Object', () => {
     const stub = fresh();
     const t = Date.now() + 3_600_000;
     const check = { bucket: 'k', spec: spec('10/minute') };
-    expect((await stub.admit({ checks: [check], lease: { id: 'mcp:s:1', max: 5, ttlMs: 60_000, fresh: true }, now: t })).allowed).toBe(true);
+    expect((await stub.admit({ checks: [check], lease: { id: 'mcp:s:1', max: 5, ttlMs: 60_000, fresh: true }, now: t })).allowed).toBe(
+      true,
+    );
     const again = await stub.admit({ checks: [check], lease: { id: 'mcp:s:1', max: 5, ttlMs: 60_000, fresh: true }, now: t });
     expect(again).toMatchObject({ allowed: false, lease: { acquired: false, duplicate: true, active: 1 } });
     // The refused admit stored nothing: the next token leaves 10 - 1 (first) - 1 (this one) = 8.
     expect((await stub.admit({ checks: [check], now: t })).decisions[0]?.remaining).toBe(8);
     // Without `fresh` the same id renews the lease (the HTTP path's behaviour).
-    expect((await stub.admit({ checks: [], lease: { id: 'mcp:s:1', max: 5, ttlMs: 60_000 }, now: t })).lease).toMatchObject({ acquired: true, active: 1 });
+    expect((await stub.admit({ checks: [], lease: { id: 'mcp:s:1', max: 5, ttlMs: 60_000 }, now: t })).lease).toMatchObject({
+      acquired: true,
+      active: 1,
+    });
   });
 
   it('frees leases carried by an admit before deciding it (a piggybacked release), even when the admit is refused', async () => {

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { gcra } from '../../src/ratelimit/gcra';
 import { parseRateLimit, type RateLimitSpec } from '../../src/ratelimit/limit-spec';
 import { rateLimitHeaders, retryAfterSeconds } from '../../src/ratelimit/headers';
-import { ipSubject, parseRoleLimits, parseRouteLimits, principalLimits, routeGroupOf, shardCount, shardSpec } from '../../src/ratelimit/policy';
+import {
+  ipSubject,
+  parseRoleLimits,
+  parseRouteLimits,
+  principalLimits,
+  routeGroupOf,
+  shardCount,
+  shardSpec,
+} from '../../src/ratelimit/policy';
 import type { Principal } from '../../src/auth/principal';
 
 const spec = (text: string) => parseRateLimit(text) as RateLimitSpec;
@@ -85,7 +93,11 @@ describe('headers', () => {
     expect(h['X-RateLimit-Limit']).toBe('10');
     expect(h['X-RateLimit-Remaining']).toBe('3');
     expect(h['X-RateLimit-Reset']).toBe('43');
-    expect(retryAfterSeconds([{ policy: 'k', spec: spec('1/minute'), decision: { allowed: false, limit: 1, remaining: 0, resetMs: 1, retryAfterMs: 1_001 } }])).toBe(2);
+    expect(
+      retryAfterSeconds([
+        { policy: 'k', spec: spec('1/minute'), decision: { allowed: false, limit: 1, remaining: 0, resetMs: 1, retryAfterMs: 1_001 } },
+      ]),
+    ).toBe(2);
   });
 });
 
@@ -122,10 +134,23 @@ describe('policy', () => {
     if (typeof roles === 'string') throw new Error(roles);
     const dflt = spec('100/minute');
     const key: Principal = { kind: 'key', id: 'key_1', name: 'k', roles: [], permissions: [], rateLimit: '7/second', maxConcurrency: 3 };
-    expect(principalLimits(key, dflt, roles)).toMatchObject({ dimension: 'key', subject: 'key_1', rate: { text: '7/second' }, concurrency: 3 });
-    expect(principalLimits({ ...key, rateLimit: undefined, maxConcurrency: undefined }, dflt, roles)).toMatchObject({ rate: { text: '100/minute' }, concurrency: 10 });
+    expect(principalLimits(key, dflt, roles)).toMatchObject({
+      dimension: 'key',
+      subject: 'key_1',
+      rate: { text: '7/second' },
+      concurrency: 3,
+    });
+    expect(principalLimits({ ...key, rateLimit: undefined, maxConcurrency: undefined }, dflt, roles)).toMatchObject({
+      rate: { text: '100/minute' },
+      concurrency: 10,
+    });
     const user: Principal = { kind: 'user', id: 'usr_1', name: 'u', roles: ['viewer', 'user'], permissions: [] };
-    expect(principalLimits(user, dflt, roles)).toMatchObject({ dimension: 'user', subject: 'usr_1', rate: { text: '50/minute' }, concurrency: 10 });
+    expect(principalLimits(user, dflt, roles)).toMatchObject({
+      dimension: 'user',
+      subject: 'usr_1',
+      rate: { text: '50/minute' },
+      concurrency: 10,
+    });
   });
 
   it('shards only hot limits, dividing the limit between shards', () => {

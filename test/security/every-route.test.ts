@@ -40,7 +40,7 @@ const PUBLIC_ROUTES: Array<{ route: string; why: string }> = [
   { route: 'GET /health', why: 'liveness for load balancers; ?deep=1 checks metrics:read in the handler' },
   { route: 'GET /openapi.json', why: 'the API description itself' },
   { route: 'GET /docs', why: 'the readable API reference' },
-  { route: 'GET /docs/style.css', why: 'the reference\'s stylesheet' },
+  { route: 'GET /docs/style.css', why: "the reference's stylesheet" },
   { route: 'POST /auth/token', why: 'login (password or refresh grant), login rate limit' },
   { route: 'POST /auth/refresh', why: 'the refresh token is the credential' },
   { route: 'POST /token', why: 'Crawl4AI alias: the API key is in the body' },
@@ -98,7 +98,9 @@ function protectedOperations(doc: Doc): Protected[] {
       const words = op['x-permission'].split(' ');
       const needs = words.filter((w): w is Permission => (PERMISSIONS as readonly string[]).includes(w));
       // A protected operation names real permissions, or `authenticated`, and nothing else.
-      expect(needs.length === words.length || op['x-permission'] === 'authenticated', `${method} ${path}: ${op['x-permission']}`).toBe(true);
+      expect(needs.length === words.length || op['x-permission'] === 'authenticated', `${method} ${path}: ${op['x-permission']}`).toBe(
+        true,
+      );
       const query = (op.parameters ?? []).filter((p) => p.in === 'query' && p.required).map((p) => p.name);
       out.push({ method: method.toUpperCase(), path, needs, query });
     }
@@ -125,7 +127,12 @@ const withOrigin = { ...keysEnv, ORIGIN_URL: 'http://127.0.0.1:9' } as Env;
  * charges each post itself (src/mcp/server.ts); an `initialize` needs no session, so it reaches it.
  */
 const LIMIT_BODIES: Record<string, unknown> = {
-  'POST /mcp': { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'suite', version: '1' } } },
+  'POST /mcp': {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'suite', version: '1' } },
+  },
 };
 
 function hit(op: Protected, key: string | null, raw?: string, env?: Env): Promise<Response> {
@@ -137,8 +144,15 @@ function hit(op: Protected, key: string | null, raw?: string, env?: Env): Promis
   }
   if (raw !== undefined) headers.Authorization = raw;
   else if (key !== null) headers.Authorization = `Bearer ${key}`;
-  const search = op.query.length ? `?${new URLSearchParams(op.query.map((n): [string, string] => [n, PARAM_VALUES[n] ?? 'x'])).toString()}` : '';
-  return send(fill(op.path) + search, { method: op.method, headers, ...(env ? { env } : {}), ...(body !== undefined ? { json: body } : {}) });
+  const search = op.query.length
+    ? `?${new URLSearchParams(op.query.map((n): [string, string] => [n, PARAM_VALUES[n] ?? 'x'])).toString()}`
+    : '';
+  return send(fill(op.path) + search, {
+    method: op.method,
+    headers,
+    ...(env ? { env } : {}),
+    ...(body !== undefined ? { json: body } : {}),
+  });
 }
 
 async function expectProblem(res: Response, status: number, code: string, what: string): Promise<void> {
@@ -164,8 +178,10 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('every protected operation of /openapi.json', () => {
-  it('is counted: the suite covers exactly the document\'s protected operations', () => {
-    const withSecurity = Object.values(doc.paths).flatMap((o) => Object.values(o)).filter((op) => op.security && op.security.length > 0);
+  it("is counted: the suite covers exactly the document's protected operations", () => {
+    const withSecurity = Object.values(doc.paths)
+      .flatMap((o) => Object.values(o))
+      .filter((op) => op.security && op.security.length > 0);
     expect(ops.length).toBeGreaterThan(0);
     expect(ops.length).toBe(withSecurity.length);
   });
@@ -194,7 +210,11 @@ describe('every protected operation of /openapi.json', () => {
       expect((await res.json<{ required: string[] }>()).required, `${op.method} ${op.path}`).toEqual(op.needs);
     }
     // Only `authenticated` operations (any valid credential) have no 403 case.
-    expect(ops.filter((op) => op.needs.length === 0).every((op) => doc.paths[op.path]?.[op.method.toLowerCase()]?.['x-permission'] === 'authenticated')).toBe(true);
+    expect(
+      ops
+        .filter((op) => op.needs.length === 0)
+        .every((op) => doc.paths[op.path]?.[op.method.toLowerCase()]?.['x-permission'] === 'authenticated'),
+    ).toBe(true);
   }, 300_000);
 
   it('answers 429 to a key holding the permission once its rate limit is spent', async () => {
@@ -212,8 +232,14 @@ describe('routes the app serves', () => {
   it('are each a protected operation of /openapi.json or on the public allow-list', () => {
     const guarded = new Set(ops.map((op) => `${op.method} ${op.path}`));
     const allowed = new Set(PUBLIC_ROUTES.map((p) => p.route));
-    const served = [...new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:([A-Za-z_]+)(\{[^}]*\})?/g, '{$1}')}`))];
-    const unguarded = served.filter((r) => !guarded.has(r) && !allowed.has(r) && !r.split(' ')[1]!.startsWith(`${SESSION_PREFIX}/`) && r.split(' ')[1] !== SESSION_PREFIX);
+    const served = [
+      ...new Set(
+        app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:([A-Za-z_]+)(\{[^}]*\})?/g, '{$1}')}`),
+      ),
+    ];
+    const unguarded = served.filter(
+      (r) => !guarded.has(r) && !allowed.has(r) && !r.split(' ')[1]!.startsWith(`${SESSION_PREFIX}/`) && r.split(' ')[1] !== SESSION_PREFIX,
+    );
     expect(unguarded).toEqual([]);
     // The allow-list names only routes that exist and are public in the document (no stale entries).
     for (const p of PUBLIC_ROUTES) expect(served, p.route).toContain(p.route);

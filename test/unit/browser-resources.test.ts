@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { blockedResources } from '../../src/engines/browser-resources';
 
 const sorted = (set: ReadonlySet<string>) => [...set].sort();
-const opts = (browserParams: Record<string, unknown> = {}, crawlerParams: Record<string, unknown> = {}) => ({ browserParams, crawlerParams });
+const opts = (browserParams: Record<string, unknown> = {}, crawlerParams: Record<string, unknown> = {}) => ({
+  browserParams,
+  crawlerParams,
+});
 
 describe('blockedResources', () => {
   it('blocks images, media and fonts for text outputs by default', () => {
@@ -24,7 +27,8 @@ describe('blockedResources', () => {
   });
 
   it('keeps pictures when the crawl asks for a screenshot, a PDF or wait_for_images', () => {
-    for (const flag of ['screenshot', 'pdf', 'wait_for_images']) expect(sorted(blockedResources(opts({}, { [flag]: true }), false))).toEqual([]);
+    for (const flag of ['screenshot', 'pdf', 'wait_for_images'])
+      expect(sorted(blockedResources(opts({}, { [flag]: true }), false))).toEqual([]);
   });
 
   it('adds stylesheets with avoid_css, and ignores non-boolean values', () => {

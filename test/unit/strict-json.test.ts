@@ -18,22 +18,50 @@ describe('parseStrictJson', () => {
   });
 
   it('never accepts a text that JSON.parse refuses, and never throws', () => {
-    const alphabet = fc.constantFrom('{', '}', '[', ']', '"', ':', ',', ' ', '\n', '\\', 'u', '0', '1', '-', '.', 'e', 'a', 't', 'r', 'n', 'l', 'f', '\u2028', '\u0000');
+    const alphabet = fc.constantFrom(
+      '{',
+      '}',
+      '[',
+      ']',
+      '"',
+      ':',
+      ',',
+      ' ',
+      '\n',
+      '\\',
+      'u',
+      '0',
+      '1',
+      '-',
+      '.',
+      'e',
+      'a',
+      't',
+      'r',
+      'n',
+      'l',
+      'f',
+      '\u2028',
+      '\u0000',
+    );
     fc.assert(
-      fc.property(fc.array(alphabet, { maxLength: 40 }).map((cs) => cs.join('')), (text) => {
-        const strict = parseStrictJson(text);
-        let plainOk = true;
-        let plain: unknown;
-        try {
-          plain = JSON.parse(text);
-        } catch {
-          plainOk = false;
-        }
-        if (strict.ok) {
-          expect(plainOk).toBe(true);
-          expect(strict.value).toStrictEqual(plain);
-        }
-      }),
+      fc.property(
+        fc.array(alphabet, { maxLength: 40 }).map((cs) => cs.join('')),
+        (text) => {
+          const strict = parseStrictJson(text);
+          let plainOk = true;
+          let plain: unknown;
+          try {
+            plain = JSON.parse(text);
+          } catch {
+            plainOk = false;
+          }
+          if (strict.ok) {
+            expect(plainOk).toBe(true);
+            expect(strict.value).toStrictEqual(plain);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -16,23 +16,42 @@ const ALL = bindings.TEST_MIGRATIONS;
 const BEFORE = ALL.filter((m) => m.name < '0009');
 
 async function reset(): Promise<void> {
-  const { results } = await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
+  const { results } = await db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'")
+    .all<{ name: string }>();
   for (const { name } of results) await db.prepare(`DROP TABLE IF EXISTS "${name}"`).run();
 }
 
 const user = (id: string, username: string, at: number) =>
-  db.prepare("INSERT INTO users (id, username, password_hash, roles, password_changed_at, created_at, updated_at) VALUES (?1, ?2, '!', '[]', ?3, ?3, ?3)").bind(id, username, at);
+  db
+    .prepare(
+      "INSERT INTO users (id, username, password_hash, roles, password_changed_at, created_at, updated_at) VALUES (?1, ?2, '!', '[]', ?3, ?3, ?3)",
+    )
+    .bind(id, username, at);
 const key = (id: string, owner: string | null, at: number) =>
-  db.prepare("INSERT INTO api_keys (id, digest, prefix, name, scopes, owner, created_at) VALUES (?1, 'd-' || ?1, 'cg', 'k', '[]', ?2, ?3)").bind(id, owner, at);
+  db
+    .prepare("INSERT INTO api_keys (id, digest, prefix, name, scopes, owner, created_at) VALUES (?1, 'd-' || ?1, 'cg', 'k', '[]', ?2, ?3)")
+    .bind(id, owner, at);
 const job = (id: string, tenant: string, principal: string, at: number) =>
-  db.prepare("INSERT INTO jobs (id, tenant, principal_id, status, priority, engine, total, created_at, updated_at) VALUES (?1, ?2, ?3, 'completed', 'normal', 'fetch', 1, ?4, ?4)").bind(id, tenant, principal, at);
+  db
+    .prepare(
+      "INSERT INTO jobs (id, tenant, principal_id, status, priority, engine, total, created_at, updated_at) VALUES (?1, ?2, ?3, 'completed', 'normal', 'fetch', 1, ?4, ?4)",
+    )
+    .bind(id, tenant, principal, at);
 const exp = (id: string, tenant: string, principal: string, at: number) =>
-  db.prepare("INSERT INTO exports (id, tenant, principal_id, job_id, format, compression, status, created_at, updated_at) VALUES (?1, ?2, ?3, 'j', 'json', 'none', 'completed', ?4, ?4)").bind(id, tenant, principal, at);
+  db
+    .prepare(
+      "INSERT INTO exports (id, tenant, principal_id, job_id, format, compression, status, created_at, updated_at) VALUES (?1, ?2, ?3, 'j', 'json', 'none', 'completed', ?4, ?4)",
+    )
+    .bind(id, tenant, principal, at);
 const usage = (tenant: string, principal: string, at: number) =>
-  db.prepare('INSERT INTO usage_hourly (tenant, principal_id, hour, pages, first_at, last_at) VALUES (?1, ?2, 0, 3, ?3, ?3)').bind(tenant, principal, at);
+  db
+    .prepare('INSERT INTO usage_hourly (tenant, principal_id, hour, pages, first_at, last_at) VALUES (?1, ?2, 0, 3, ?3, ?3)')
+    .bind(tenant, principal, at);
 const task = (id: string, tenant: string, principal: string, at: number) =>
   db.prepare('INSERT INTO crawl_tasks (task_id, tenant, principal_id, created_at) VALUES (?1, ?2, ?3, ?4)').bind(id, tenant, principal, at);
-const mcp = (id: string, tenant: string, at: number) => db.prepare('INSERT INTO mcp_sessions (session_id, tenant, created_at) VALUES (?1, ?2, ?3)').bind(id, tenant, at);
+const mcp = (id: string, tenant: string, at: number) =>
+  db.prepare('INSERT INTO mcp_sessions (session_id, tenant, created_at) VALUES (?1, ?2, ?3)').bind(id, tenant, at);
 
 async function tenants(table: string, idColumn: string): Promise<Record<string, string>> {
   const { results } = await db.prepare(`SELECT ${idColumn} AS id, tenant FROM ${table}`).all<{ id: string; tenant: string }>();
@@ -100,15 +119,25 @@ describe('migration 0009: tenants and key owners by id', () => {
       j_solo: 'key_solo',
       j_seed: 'seed_ci',
     });
-    expect(await tenants('exports', 'id')).toEqual({ e_old_self: 'usr_alice_old', e_old_key: 'orphan:user:alice', e_new_self: 'usr_alice_now' });
-    expect(await tenants('usage_hourly', 'principal_id')).toEqual({ usr_alice_old: 'usr_alice_old', key_alice_old: 'orphan:user:alice', usr_alice_now: 'usr_alice_now', key_solo: 'key_solo' });
+    expect(await tenants('exports', 'id')).toEqual({
+      e_old_self: 'usr_alice_old',
+      e_old_key: 'orphan:user:alice',
+      e_new_self: 'usr_alice_now',
+    });
+    expect(await tenants('usage_hourly', 'principal_id')).toEqual({
+      usr_alice_old: 'usr_alice_old',
+      key_alice_old: 'orphan:user:alice',
+      usr_alice_now: 'usr_alice_now',
+      key_solo: 'key_solo',
+    });
     expect(await tenants('crawl_tasks', 'task_id')).toEqual({ t_old: 'orphan:user:alice', t_new: 'usr_alice_now' });
     expect(await tenants('mcp_sessions', 'session_id')).toEqual({ m_old: 'orphan:user:alice', m_new: 'usr_alice_now' });
   });
 
   it('leaves the re-created alice only her own rows, and a key still acts for its (orphaned) tenant', async () => {
     const alice = tenantOf({ kind: 'user', id: 'usr_alice_now' });
-    const count = async (table: string, tenant: string) => (await db.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant = ?`).bind(tenant).first<{ n: number }>())!.n;
+    const count = async (table: string, tenant: string) =>
+      (await db.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant = ?`).bind(tenant).first<{ n: number }>())!.n;
     expect(await count('jobs', alice)).toBe(2);
     expect(await count('exports', alice)).toBe(1);
     expect(await count('usage_hourly', alice)).toBe(1);
@@ -120,7 +149,9 @@ describe('migration 0009: tenants and key owners by id', () => {
   it('adds jobs.status_reason and keeps no old-style tenant anywhere', async () => {
     await db.prepare("UPDATE jobs SET status_reason = 'principal_revoked' WHERE id = 'j_solo'").run();
     for (const table of ['jobs', 'exports', 'usage_hourly', 'crawl_tasks', 'mcp_sessions']) {
-      const n = (await db.prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant LIKE 'user:%' OR tenant LIKE 'key:%'`).first<{ n: number }>())!.n;
+      const n = (await db
+        .prepare(`SELECT count(*) AS n FROM ${table} WHERE tenant LIKE 'user:%' OR tenant LIKE 'key:%'`)
+        .first<{ n: number }>())!.n;
       expect(n, table).toBe(0);
     }
   });

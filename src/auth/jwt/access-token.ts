@@ -19,9 +19,7 @@ export const MAX_ACCESS_TOKEN_LENGTH = 2048;
 
 export type AccessPayload = JWTPayload & CrawlgateClaims & { sub: string; jti: string; iat: number; exp: number };
 
-export type AccessCheck =
-  | { ok: true; payload: AccessPayload; kid: string }
-  | { ok: false; expired: boolean; reason: string };
+export type AccessCheck = { ok: true; payload: AccessPayload; kid: string } | { ok: false; expired: boolean; reason: string };
 
 export interface AccessCheckOptions {
   /** Unix ms. */
@@ -65,11 +63,19 @@ export async function checkAccessToken(token: string, ring: KeyRing, opts: Acces
     return fail('verify_error');
   }
   const { sub, jti, iat, exp } = payload;
-  if (typeof sub !== 'string' || sub === '' || typeof jti !== 'string' || jti === '' || typeof iat !== 'number' || typeof exp !== 'number') {
+  if (
+    typeof sub !== 'string' ||
+    sub === '' ||
+    typeof jti !== 'string' ||
+    jti === '' ||
+    typeof iat !== 'number' ||
+    typeof exp !== 'number'
+  ) {
     return fail('bad_claims');
   }
   if (exp - iat > opts.maxAgeSeconds) return fail('lifetime_too_long');
-  if (payload.roles !== undefined && !(Array.isArray(payload.roles) && payload.roles.every((r) => typeof r === 'string'))) return fail('bad_claims');
+  if (payload.roles !== undefined && !(Array.isArray(payload.roles) && payload.roles.every((r) => typeof r === 'string')))
+    return fail('bad_claims');
   if (payload.scope !== undefined && typeof payload.scope !== 'string') return fail('bad_claims');
   if (payload.sid !== undefined && typeof payload.sid !== 'string') return fail('bad_claims');
   return { ok: true, payload: payload as AccessPayload, kid: held.kid };

@@ -20,7 +20,11 @@ export function parsePrivateJwks(json: string): Result<JWK[]> {
   } catch {
     return err('is not valid JSON');
   }
-  const list: unknown[] = Array.isArray(raw) ? raw : raw && typeof raw === 'object' && Array.isArray((raw as { keys?: unknown }).keys) ? (raw as { keys: unknown[] }).keys : [raw];
+  const list: unknown[] = Array.isArray(raw)
+    ? raw
+    : raw && typeof raw === 'object' && Array.isArray((raw as { keys?: unknown }).keys)
+      ? (raw as { keys: unknown[] }).keys
+      : [raw];
   if (list.length === 0) return err('holds no keys');
   for (const k of list) {
     if (!k || typeof k !== 'object') return err('must hold JWK objects');

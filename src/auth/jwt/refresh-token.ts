@@ -21,7 +21,6 @@ const FORMAT = /^cgrt\.([0-9a-f]{32})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$
 const TAG_LABEL = 'crawlgate refresh-token family tag v1';
 const TAG_BYTES = 16;
 
-
 /** The tag keys a config holds: the current secret's first (it tags new families), then older ones. */
 export type TagKeys = readonly CryptoKey[];
 

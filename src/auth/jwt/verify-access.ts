@@ -22,7 +22,8 @@ export async function principalFromAccess(env: Env, config: Config, p: AccessPay
   if (p.cg_src === 'api_key') {
     const actor = { id: p.sub, kind: 'key' as const };
     // A token minted from a key dies with the key's expiry, not CLOCK_TOLERANCE_S later.
-    if (p.key_exp !== undefined && (typeof p.key_exp !== 'number' || now >= p.key_exp * 1000)) return { ok: false, code: 'token_expired', reason: 'key_expired', actor };
+    if (p.key_exp !== undefined && (typeof p.key_exp !== 'number' || now >= p.key_exp * 1000))
+      return { ok: false, code: 'token_expired', reason: 'key_expired', actor };
     // Both markers in one KV bulk read (one round trip instead of two).
     const jtiKey = revokedJtiKey(p.jti);
     const keyKey = revokedKeyKey(p.sub);
@@ -34,7 +35,8 @@ export async function principalFromAccess(env: Env, config: Config, p: AccessPay
     const permissions = normalizeScopes((p.scope ?? '').split(' ').filter(Boolean));
     if (!permissions) return { ok: false, code: 'invalid_token', reason: 'bad_scope', actor };
     // Tenancy is an id since migration 0009: a token minted before it names its owner by username.
-    if (p.owner !== undefined && (typeof p.owner !== 'string' || !OWNER_ID.test(p.owner))) return { ok: false, code: 'invalid_token', reason: 'owner_not_an_id', actor };
+    if (p.owner !== undefined && (typeof p.owner !== 'string' || !OWNER_ID.test(p.owner)))
+      return { ok: false, code: 'invalid_token', reason: 'owner_not_an_id', actor };
     const principal: Principal = {
       kind: 'key',
       id: p.sub,
@@ -43,7 +45,9 @@ export async function principalFromAccess(env: Env, config: Config, p: AccessPay
       permissions,
       viaKeyId: p.sub,
       ...(typeof p.rate_limit === 'string' ? { rateLimit: p.rate_limit } : {}),
-      ...(typeof p.max_concurrency === 'number' && Number.isSafeInteger(p.max_concurrency) && p.max_concurrency > 0 ? { maxConcurrency: p.max_concurrency } : {}),
+      ...(typeof p.max_concurrency === 'number' && Number.isSafeInteger(p.max_concurrency) && p.max_concurrency > 0
+        ? { maxConcurrency: p.max_concurrency }
+        : {}),
       ...(typeof p.owner === 'string' && p.owner !== '' ? { owner: p.owner } : {}),
       ...(typeof p.key_exp === 'number' ? { expiresAt: p.key_exp * 1000 } : {}),
       ...base,

@@ -115,7 +115,10 @@ class Walker {
   field(field: FieldSpec, raw: unknown, parent: Plain, path: string, depth: number): Out {
     if (field.cls === 'never') return this.issue(path, 'never', `not allowed through the gateway: ${field.note}`);
     if (!field.value) return this.issue(path, 'invalid', 'no value allowed');
-    const value = field.value.kind === 'objectBySibling' ? this.bySibling(field.value, raw, parent, path, depth) : this.value(field.value, raw, path, depth + 1);
+    const value =
+      field.value.kind === 'objectBySibling'
+        ? this.bySibling(field.value, raw, parent, path, depth)
+        : this.value(field.value, raw, path, depth + 1);
     if (value === DROP) return DROP;
     const present = raw !== null && raw !== undefined && raw !== '' && !(Array.isArray(raw) && raw.length === 0);
     if (present) {
@@ -150,14 +153,17 @@ class Walker {
         return v >= spec.min && v <= spec.max ? v : this.issue(path, 'invalid', `must be from ${spec.min} to ${spec.max}`);
       case 'string':
         if (typeof v !== 'string') return this.issue(path, 'invalid', 'must be a string');
-        if (v.length > spec.max || v.length < (spec.min ?? 0)) return this.issue(path, 'invalid', `must be ${spec.min ?? 0} to ${spec.max} characters`);
-        if (spec.values && !spec.values.includes(v)) return this.issue(path, 'invalid', `must be one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}`);
+        if (v.length > spec.max || v.length < (spec.min ?? 0))
+          return this.issue(path, 'invalid', `must be ${spec.min ?? 0} to ${spec.max} characters`);
+        if (spec.values && !spec.values.includes(v))
+          return this.issue(path, 'invalid', `must be one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}`);
         return !spec.pattern || spec.pattern.test(v) ? v : this.issue(path, 'invalid', 'has characters or a form that is not allowed');
       case 'url':
         if (spec.raw && typeof v === 'string' && isRawHtml(v)) return this.rawHtml(v, path);
         return this.url(v, path, spec.proxy === true);
       case 'session':
-        if (typeof v !== 'string' || v.length > 128 || !/^[^\u0000-\u001f\u007f]*$/.test(v)) return this.issue(path, 'invalid', 'must be a session id (≤ 128 printable characters)');
+        if (typeof v !== 'string' || v.length > 128 || !/^[^\u0000-\u001f\u007f]*$/.test(v))
+          return this.issue(path, 'invalid', 'must be a session id (≤ 128 printable characters)');
         return this.ctx.tenant && v !== '' ? tenantSessionId(this.ctx.tenant, v) : v;
       case 'list': {
         if (!Array.isArray(v)) return this.issue(path, 'invalid', 'must be a list');
@@ -188,8 +194,16 @@ class Walker {
       case 'typed':
         return this.typed(spec, v, path, depth);
       case 'enum': {
-        if (typeof v === 'string') return spec.values.includes(v) ? v : this.issue(path, 'invalid', `must be one of ${spec.values.join(', ')}`);
-        if (isPlain(v) && Object.keys(v).length === 2 && v.type === spec.enumType && typeof v.params === 'string' && spec.values.includes(v.params)) return { type: v.type, params: v.params };
+        if (typeof v === 'string')
+          return spec.values.includes(v) ? v : this.issue(path, 'invalid', `must be one of ${spec.values.join(', ')}`);
+        if (
+          isPlain(v) &&
+          Object.keys(v).length === 2 &&
+          v.type === spec.enumType &&
+          typeof v.params === 'string' &&
+          spec.values.includes(v.params)
+        )
+          return { type: v.type, params: v.params };
         return this.issue(path, 'invalid', `must be one of ${spec.values.join(', ')}`);
       }
     }
@@ -254,8 +268,10 @@ class Walker {
     if (!isPlain(v)) return this.issue(path, 'invalid', 'must be a {"type", "params"} object');
     if (Object.hasOwn(v, 'type') && v.type !== 'dict') {
       const extra = Object.keys(v).filter((k) => k !== 'type' && k !== 'params');
-      if (extra.length > 0) return this.issue(path + pathSegment(extra[0] as string), 'unknown', 'only "type" and "params" are allowed here');
-      if (typeof v.type !== 'string' || !spec.types.includes(v.type)) return this.issue(path + pathSegment('type'), 'unknown', `must be one of ${spec.types.join(', ')}`);
+      if (extra.length > 0)
+        return this.issue(path + pathSegment(extra[0] as string), 'unknown', 'only "type" and "params" are allowed here');
+      if (typeof v.type !== 'string' || !spec.types.includes(v.type))
+        return this.issue(path + pathSegment('type'), 'unknown', `must be one of ${spec.types.join(', ')}`);
       const params = v.params ?? {};
       if (!isPlain(params)) return this.issue(path + pathSegment('params'), 'invalid', 'must be an object');
       const r = this.object(v.type, params, path + pathSegment('params'), depth + 1, path);
@@ -315,7 +331,8 @@ export function checkBody(shape: BodyShape, input: unknown, ctx: CheckContext): 
   if (!isPlain(input)) return { ok: false, issues: [{ path: '$', kind: 'invalid', message: 'the body must be a JSON object' }] };
   const out = w.object(bodyType(shape), input, '$', 0);
   for (const [permission, path] of w.needs) {
-    if (!ctx.permissions.includes(permission)) w.issues.push({ path, kind: 'permission', message: `needs the permission "${permission}"`, permission });
+    if (!ctx.permissions.includes(permission))
+      w.issues.push({ path, kind: 'permission', message: `needs the permission "${permission}"`, permission });
   }
   if (w.issues.length > 0 || out === DROP) return { ok: false, issues: w.issues };
   return { ok: true, value: out as Record<string, unknown> };

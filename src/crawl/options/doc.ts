@@ -30,7 +30,9 @@ function describeValue(v: ValueSpec | undefined): string {
     case 'object':
       return `\`${v.type}\``;
     case 'objectBySibling':
-      return `by \`${v.sibling}\`: ${Object.values(v.types).map((t) => `\`${t}\``).join(', ')}`;
+      return `by \`${v.sibling}\`: ${Object.values(v.types)
+        .map((t) => `\`${t}\``)
+        .join(', ')}`;
     case 'typed':
       return v.types.map((t) => `\`${t}\``).join(', ');
     case 'enum':

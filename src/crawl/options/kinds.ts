@@ -106,7 +106,13 @@ export const typed = (types: string[], plain?: string): ValueSpec => ({ kind: 't
 
 export const safe = (value: ValueSpec, note: string, extra: Partial<FieldSpec> = {}): FieldSpec => ({ cls: 'safe', value, note, ...extra });
 export const code = (value: ValueSpec, note: string): FieldSpec => ({ cls: 'code', value, note });
-export const capability = (permission: Permission, value: ValueSpec, note: string, extra: Partial<FieldSpec> = {}): FieldSpec => ({ cls: 'capability', permission, value, note, ...extra });
+export const capability = (permission: Permission, value: ValueSpec, note: string, extra: Partial<FieldSpec> = {}): FieldSpec => ({
+  cls: 'capability',
+  permission,
+  value,
+  note,
+  ...extra,
+});
 export const never = (note: string): FieldSpec => ({ cls: 'never', note });
 
 /** Text with no control characters (header values, user agents, labels). */

@@ -27,10 +27,10 @@ export const CRAWL4AI_CHECKED_VERSION = '0.9.2';
 const url: ValueSpec = { kind: 'url' };
 /** A URL, or Crawl4AI `raw:` HTML where the route accepts it (CheckContext.allowRawHtml). */
 const target: ValueSpec = { kind: 'url', raw: true };
-const engine = safe(oneOf('browser', 'fetch'), 'crawl at the edge instead of forwarding (the gateway\'s own field; never forwarded)');
+const engine = safe(oneOf('browser', 'fetch'), "crawl at the edge instead of forwarding (the gateway's own field; never forwarded)");
 const HEADERS = 'crawl:headers' as const;
 /** robots.txt bypass (docs/polite-crawling.md): the gateway's own field, read by the edge engines and jobs. */
-const ignore_robots = safe(bool, 'skip robots.txt for this request (the gateway\'s own field; edge engines and jobs)', {
+const ignore_robots = safe(bool, "skip robots.txt for this request (the gateway's own field; edge engines and jobs)", {
   escalate: { cls: 'capability', permission: 'crawl:ignore-robots', applies: (v) => v === true, when: 'when true' },
 });
 
@@ -46,22 +46,54 @@ const HOOK_TYPES: Record<string, TypeSpec> = {
   HookSpec: {
     source: 'deploy/docker/hook_registry.py',
     fields: {
-      action: safe(oneOf('block_resources', 'scroll_to_bottom', 'wait_for_timeout', 'add_cookies', 'set_headers'), 'a server-authored hook action'),
-      params: safe({ kind: 'objectBySibling', sibling: 'action', types: { block_resources: 'HookBlockResources', scroll_to_bottom: 'HookScroll', wait_for_timeout: 'HookWait', add_cookies: 'HookAddCookies', set_headers: 'HookSetHeaders' } }, 'the action\'s parameters'),
+      action: safe(
+        oneOf('block_resources', 'scroll_to_bottom', 'wait_for_timeout', 'add_cookies', 'set_headers'),
+        'a server-authored hook action',
+      ),
+      params: safe(
+        {
+          kind: 'objectBySibling',
+          sibling: 'action',
+          types: {
+            block_resources: 'HookBlockResources',
+            scroll_to_bottom: 'HookScroll',
+            wait_for_timeout: 'HookWait',
+            add_cookies: 'HookAddCookies',
+            set_headers: 'HookSetHeaders',
+          },
+        },
+        "the action's parameters",
+      ),
     },
   },
-  HookBlockResources: { source: 'hook_registry.BlockResourcesParams', fields: { resource_types: safe(listOf(oneOf('image', 'stylesheet', 'font', 'media'), 4), 'resource types aborted') } },
-  HookScroll: { source: 'hook_registry.ScrollToBottomParams', fields: { max_steps: safe(int(1, 50), 'scroll steps'), delay_ms: safe(int(0, 5000), 'delay per step (ms)') } },
+  HookBlockResources: {
+    source: 'hook_registry.BlockResourcesParams',
+    fields: { resource_types: safe(listOf(oneOf('image', 'stylesheet', 'font', 'media'), 4), 'resource types aborted') },
+  },
+  HookScroll: {
+    source: 'hook_registry.ScrollToBottomParams',
+    fields: { max_steps: safe(int(1, 50), 'scroll steps'), delay_ms: safe(int(0, 5000), 'delay per step (ms)') },
+  },
   HookWait: { source: 'hook_registry.WaitForTimeoutParams', fields: { timeout_ms: safe(int(0, 60_000), 'wait (ms)') } },
-  HookAddCookies: { source: 'hook_registry.AddCookiesParams', fields: { cookies: capability(HEADERS, listOf(obj('HookCookie'), 20), 'cookies added before navigation') } },
+  HookAddCookies: {
+    source: 'hook_registry.AddCookiesParams',
+    fields: { cookies: capability(HEADERS, listOf(obj('HookCookie'), 20), 'cookies added before navigation') },
+  },
   HookCookie: {
     source: 'hook_registry._Cookie',
     fields: {
-      name: safe(str(256), 'name'), value: safe(str(4096), 'value'), domain: safe(str(253, /^\.?[A-Za-z0-9.-]{1,253}$/), 'domain'),
-      path: safe(str(1000), 'path'), secure: safe(bool, 'Secure'), httpOnly: safe(bool, 'HttpOnly'),
+      name: safe(str(256), 'name'),
+      value: safe(str(4096), 'value'),
+      domain: safe(str(253, /^\.?[A-Za-z0-9.-]{1,253}$/), 'domain'),
+      path: safe(str(1000), 'path'),
+      secure: safe(bool, 'Secure'),
+      httpOnly: safe(bool, 'HttpOnly'),
     },
   },
-  HookSetHeaders: { source: 'hook_registry.SetHeadersParams', fields: { headers: capability(HEADERS, headerMap, 'extra request headers') } },
+  HookSetHeaders: {
+    source: 'hook_registry.SetHeadersParams',
+    fields: { headers: capability(HEADERS, headerMap, 'extra request headers') },
+  },
   WebhookConfig: {
     source: 'deploy/docker/schemas.py WebhookConfig (/crawl/job on the origin)',
     fields: {
@@ -88,7 +120,10 @@ const ROUTE_TYPES: Record<string, TypeSpec> = {
       urls: safe(listOf(target, 10_000), 'target URLs (egress-checked; MAX_URLS), or `raw:` HTML'),
       browser_config: safe(typed(['BrowserConfig'], 'BrowserConfig'), 'BrowserConfig'),
       crawler_config: safe(typed(['CrawlerRunConfig'], 'CrawlerRunConfig'), 'CrawlerRunConfig'),
-      crawler_configs: safe(listOf(typed(['CrawlerRunConfig'], 'CrawlerRunConfig'), 100), 'per-URL CrawlerRunConfigs (matched by url_matcher)'),
+      crawler_configs: safe(
+        listOf(typed(['CrawlerRunConfig'], 'CrawlerRunConfig'), 100),
+        'per-URL CrawlerRunConfigs (matched by url_matcher)',
+      ),
       hooks: safe(obj('HookConfig'), 'hooks (declarative actions; Python code needs crawl:js)'),
       engine,
       ignore_robots,
@@ -98,17 +133,26 @@ const ROUTE_TYPES: Record<string, TypeSpec> = {
     source: 'POST /md, MCP tool `md` (schemas.py MarkdownRequest)',
     fields: {
       url: safe(target, 'target URL (egress-checked), or `raw:` HTML'),
-      f: safe(oneOf('fit', 'raw', 'bm25', 'llm'), 'filter', { escalate: { cls: 'capability', permission: 'crawl:llm', applies: (v) => v === 'llm', when: 'when "llm"' } }),
+      f: safe(oneOf('fit', 'raw', 'bm25', 'llm'), 'filter', {
+        escalate: { cls: 'capability', permission: 'crawl:llm', applies: (v) => v === 'llm', when: 'when "llm"' },
+      }),
       q: safe(str(2000), 'query for the bm25/llm filters'),
       c: safe(str(100), 'cache-bust counter'),
-      provider: capability('crawl:llm', str(200, /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.:@/-]+$/), 'LLM provider by name (its endpoint and key are the origin\'s)'),
+      provider: capability(
+        'crawl:llm',
+        str(200, /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.:@/-]+$/),
+        "LLM provider by name (its endpoint and key are the origin's)",
+      ),
       temperature: safe(num(0, 2), 'LLM temperature'),
-      base_url: never('a caller-chosen LLM endpoint receiving the origin\'s provider key (removed in Crawl4AI 0.9)'),
+      base_url: never("a caller-chosen LLM endpoint receiving the origin's provider key (removed in Crawl4AI 0.9)"),
       engine,
       ignore_robots,
     },
   },
-  'body:html': { source: 'POST /html, MCP tool `html`', fields: { url: safe(target, 'target URL (egress-checked), or `raw:` HTML'), engine, ignore_robots } },
+  'body:html': {
+    source: 'POST /html, MCP tool `html`',
+    fields: { url: safe(target, 'target URL (egress-checked), or `raw:` HTML'), engine, ignore_robots },
+  },
   'body:screenshot': {
     source: 'POST /screenshot, MCP tool `screenshot`',
     fields: {
@@ -120,19 +164,32 @@ const ROUTE_TYPES: Record<string, TypeSpec> = {
       ignore_robots,
     },
   },
-  'body:pdf': { source: 'POST /pdf, MCP tool `pdf`', fields: { url: safe(url, 'target URL (egress-checked)'), output_path: never('a file path on the origin host (removed in Crawl4AI 0.9)'), engine, ignore_robots } },
+  'body:pdf': {
+    source: 'POST /pdf, MCP tool `pdf`',
+    fields: {
+      url: safe(url, 'target URL (egress-checked)'),
+      output_path: never('a file path on the origin host (removed in Crawl4AI 0.9)'),
+      engine,
+      ignore_robots,
+    },
+  },
   'body:execute_js': {
     source: 'POST /execute_js, MCP tool `execute_js`',
-    fields: { url: safe(url, 'target URL (egress-checked)'), scripts: code(listOf(str(100_000), 50), 'JavaScript run on the page'), engine, ignore_robots },
+    fields: {
+      url: safe(url, 'target URL (egress-checked)'),
+      scripts: code(listOf(str(100_000), 50), 'JavaScript run on the page'),
+      engine,
+      ignore_robots,
+    },
   },
   'body:job': {
-    source: 'POST /crawl/job (Crawl4AI CrawlJobPayload; on the gateway\'s jobs also `webhook`)',
+    source: "POST /crawl/job (Crawl4AI CrawlJobPayload; on the gateway's jobs also `webhook`)",
     fields: {
       urls: safe(listOf(url, 10_000), 'target URLs (egress-checked)'),
       browser_config: safe(typed(['BrowserConfig'], 'BrowserConfig'), 'BrowserConfig'),
       crawler_config: safe(typed(['CrawlerRunConfig'], 'CrawlerRunConfig'), 'CrawlerRunConfig'),
-      webhook_config: safe(obj('WebhookConfig'), 'Crawl4AI\'s task webhook (origin)'),
-      webhook: safe(obj('JobWebhook'), 'the gateway job\'s signed webhook, as on POST /jobs'),
+      webhook_config: safe(obj('WebhookConfig'), "Crawl4AI's task webhook (origin)"),
+      webhook: safe(obj('JobWebhook'), "the gateway job's signed webhook, as on POST /jobs"),
       engine,
       ignore_robots,
     },
@@ -149,7 +206,13 @@ const ROUTE_TYPES: Record<string, TypeSpec> = {
 };
 
 /** Every type in the table, by name. Crawl4AI class names are the `type` values a body may use. */
-export const TYPES: Readonly<Record<string, TypeSpec>> = { ...ROUTE_TYPES, ...CONFIG_TYPES, ...STRATEGY_TYPES, ...DEEP_TYPES, ...HOOK_TYPES };
+export const TYPES: Readonly<Record<string, TypeSpec>> = {
+  ...ROUTE_TYPES,
+  ...CONFIG_TYPES,
+  ...STRATEGY_TYPES,
+  ...DEEP_TYPES,
+  ...HOOK_TYPES,
+};
 
 export type BodyShape = 'crawl' | 'md' | 'html' | 'screenshot' | 'pdf' | 'execute_js' | 'job' | 'ask';
 

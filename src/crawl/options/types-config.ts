@@ -5,10 +5,28 @@
  */
 import type { TypeSpec } from './kinds';
 import {
-  PRINTABLE, bool, canonicalWaitFor, capability, code, either, int, isPlainCssSelector, listOf, mapOf, never, num, obj, oneOf, safe, str, typed, waitForIsSelector,
+  PRINTABLE,
+  bool,
+  canonicalWaitFor,
+  capability,
+  code,
+  either,
+  int,
+  isPlainCssSelector,
+  listOf,
+  mapOf,
+  never,
+  num,
+  obj,
+  oneOf,
+  safe,
+  str,
+  typed,
+  waitForIsSelector,
 } from './kinds';
 
-const HEADER_NAME = /^(?!(?:host|content-length|transfer-encoding|connection|upgrade|te|trailer|keep-alive|proxy-[a-z-]*)$)[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/i;
+const HEADER_NAME =
+  /^(?!(?:host|content-length|transfer-encoding|connection|upgrade|te|trailer|keep-alive|proxy-[a-z-]*)$)[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/i;
 export const headerMap = mapOf(str(4096, PRINTABLE), 50, HEADER_NAME);
 const selector = str(2000, PRINTABLE);
 const selectors = either(selector, listOf(selector, 100));
@@ -28,28 +46,39 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
     fields: {
       browser_type: safe(oneOf('chromium', 'firefox', 'webkit'), 'which engine the origin launches'),
       headless: safe(bool, 'headless or headed browser'),
-      browser_mode: safe(oneOf('dedicated'), 'only the origin\'s own dedicated browser; `builtin`/`cdp`/`docker` attach to other browsers or containers'),
+      browser_mode: safe(
+        oneOf('dedicated'),
+        "only the origin's own dedicated browser; `builtin`/`cdp`/`docker` attach to other browsers or containers",
+      ),
       use_managed_browser: never('attaches the crawler to a managed browser over CDP on the origin host'),
       cdp_url: never('connects the crawler to an arbitrary Chrome DevTools endpoint'),
-      browser_context_id: never('reuses a pre-existing CDP browser context (another tenant\'s)'),
+      browser_context_id: never("reuses a pre-existing CDP browser context (another tenant's)"),
       target_id: never('reuses a pre-existing CDP page'),
       cdp_cleanup_on_close: never('CDP connection management on the origin host'),
       cdp_close_delay: never('CDP connection management on the origin host'),
       cache_cdp_connection: never('shares CDP connections across requests'),
       create_isolated_context: never('CDP connection management on the origin host'),
-      use_persistent_context: never('keeps a browser profile on the origin\'s disk'),
+      use_persistent_context: never("keeps a browser profile on the origin's disk"),
       user_data_dir: never('a directory on the origin host'),
       chrome_channel: never('chooses another browser binary on the origin host'),
       channel: never('chooses another browser binary on the origin host'),
       proxy: capability('crawl:proxy', { kind: 'url', proxy: true }, 'routes the crawl through a caller-chosen proxy (egress-checked)'),
-      proxy_config: capability('crawl:proxy', either({ kind: 'url', proxy: true }, typed(['ProxyConfig'], 'ProxyConfig')), 'routes the crawl through a caller-chosen proxy (egress-checked)'),
+      proxy_config: capability(
+        'crawl:proxy',
+        either({ kind: 'url', proxy: true }, typed(['ProxyConfig'], 'ProxyConfig')),
+        'routes the crawl through a caller-chosen proxy (egress-checked)',
+      ),
       viewport_width: safe(int(100, 4000), 'viewport width in CSS pixels'),
       viewport_height: safe(int(100, 4000), 'viewport height in CSS pixels'),
       viewport: safe(obj('Viewport'), 'viewport as {width, height}'),
       device_scale_factor: safe(num(0.1, 4), 'device pixel ratio'),
-      accept_downloads: never('writes files the crawled page chooses to the origin\'s disk'),
+      accept_downloads: never("writes files the crawled page chooses to the origin's disk"),
       downloads_path: never('a directory on the origin host'),
-      storage_state: capability('crawl:headers', obj('StorageState'), 'preloads cookies and localStorage (an object; a string would be a file path on the origin)'),
+      storage_state: capability(
+        'crawl:headers',
+        obj('StorageState'),
+        'preloads cookies and localStorage (an object; a string would be a file path on the origin)',
+      ),
       ignore_https_errors: safe(bool, 'accepts bad TLS certificates of the target pages'),
       java_script_enabled: safe(bool, 'lets the pages run their own scripts'),
       sleep_on_close: safe(bool, 'waits before closing the browser'),
@@ -76,7 +105,17 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
     source: 'crawl4ai.async_configs.CrawlerRunConfig',
     fields: {
       word_count_threshold: safe(int(0, 100_000), 'minimum words per text block'),
-      extraction_strategy: safe(typed(['JsonCssExtractionStrategy', 'JsonXPathExtractionStrategy', 'JsonLxmlExtractionStrategy', 'RegexExtractionStrategy', 'CosineStrategy', 'LLMExtractionStrategy']), 'structured extraction (LLM strategies need crawl:llm)'),
+      extraction_strategy: safe(
+        typed([
+          'JsonCssExtractionStrategy',
+          'JsonXPathExtractionStrategy',
+          'JsonLxmlExtractionStrategy',
+          'RegexExtractionStrategy',
+          'CosineStrategy',
+          'LLMExtractionStrategy',
+        ]),
+        'structured extraction (LLM strategies need crawl:llm)',
+      ),
       chunking_strategy: safe(typed(['RegexChunking']), 'how text is chunked before extraction'),
       markdown_generator: safe(typed(['DefaultMarkdownGenerator']), 'markdown generation and its content filter'),
       only_text: safe(bool, 'text-only extraction'),
@@ -90,7 +129,16 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
       prettiify: safe(bool, 'prettified HTML output'),
       parser_type: safe(oneOf('lxml'), 'HTML parser'),
       scraping_strategy: safe(typed(['LXMLWebScrapingStrategy', 'PDFContentScrapingStrategy']), 'content scraping strategy'),
-      proxy_config: capability('crawl:proxy', either(oneOf('direct'), { kind: 'url', proxy: true }, typed(['ProxyConfig'], 'ProxyConfig'), listOf(either(oneOf('direct'), { kind: 'url', proxy: true }, typed(['ProxyConfig'], 'ProxyConfig')), 50)), 'per-run proxy (egress-checked)'),
+      proxy_config: capability(
+        'crawl:proxy',
+        either(
+          oneOf('direct'),
+          { kind: 'url', proxy: true },
+          typed(['ProxyConfig'], 'ProxyConfig'),
+          listOf(either(oneOf('direct'), { kind: 'url', proxy: true }, typed(['ProxyConfig'], 'ProxyConfig')), 50),
+        ),
+        'per-run proxy (egress-checked)',
+      ),
       proxy_rotation_strategy: capability('crawl:proxy', typed(['RoundRobinProxyStrategy']), 'rotates caller-chosen proxies'),
       proxy_session_id: capability('crawl:proxy', { kind: 'session' }, 'sticky proxy session (namespaced per tenant)'),
       proxy_session_ttl: capability('crawl:proxy', int(0, 86_400), 'sticky proxy session lifetime'),
@@ -98,14 +146,20 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
       locale: safe(str(35, /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$/), 'browser locale'),
       timezone_id: safe(str(64, /^[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*$/), 'browser time zone'),
       geolocation: safe(typed(['GeolocationConfig'], 'GeolocationConfig'), 'emulated geolocation'),
-      fetch_ssl_certificate: safe(bool, 'returns the target\'s certificate'),
-      cache_mode: safe({ kind: 'enum', enumType: 'CacheMode', values: ['enabled', 'disabled', 'read_only', 'write_only', 'bypass'] }, 'cache use'),
+      fetch_ssl_certificate: safe(bool, "returns the target's certificate"),
+      cache_mode: safe(
+        { kind: 'enum', enumType: 'CacheMode', values: ['enabled', 'disabled', 'read_only', 'write_only', 'bypass'] },
+        'cache use',
+      ),
       session_id: safe({ kind: 'session' }, 'reuses a browser page across requests (forwarded as `<tenant>~<id>`)'),
       bypass_cache: safe(bool, 'legacy cache flag'),
       disable_cache: safe(bool, 'legacy cache flag'),
       no_cache_read: safe(bool, 'legacy cache flag'),
       no_cache_write: safe(bool, 'legacy cache flag'),
-      shared_data: code(mapOf(either(str(10_000), num(-1e15, 1e15), bool), 100), 'data for code hooks (only meaningful with crawl:js hooks)'),
+      shared_data: code(
+        mapOf(either(str(10_000), num(-1e15, 1e15), bool), 100),
+        'data for code hooks (only meaningful with crawl:js hooks)',
+      ),
       check_cache_freshness: safe(bool, 'revalidates cached pages'),
       cache_validation_timeout: safe(seconds(60), 'revalidation timeout (s)'),
       wait_until: safe(oneOf('domcontentloaded', 'load', 'networkidle', 'commit'), 'navigation wait condition'),
@@ -114,7 +168,11 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
         cls: 'safe',
         value: str(10_000),
         note: 'waits for a condition; Crawl4AI runs it as JavaScript unless it is a selector',
-        escalate: { cls: 'code', applies: (v) => !waitForIsSelector(v), when: 'unless it is `css:…` or a plain CSS selector (forwarded as `css:…`)' },
+        escalate: {
+          cls: 'code',
+          applies: (v) => !waitForIsSelector(v),
+          when: 'unless it is `css:…` or a plain CSS selector (forwarded as `css:…`)',
+        },
         rewrite: canonicalWaitFor,
       },
       wait_for_timeout: safe(ms(300_000), 'timeout of wait_for (ms)'),
@@ -139,16 +197,25 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
       override_navigator: safe(bool, 'navigator overrides (server-authored)'),
       magic: safe(bool, 'anti-bot heuristics (server-authored)'),
       adjust_viewport_to_content: safe(bool, 'resizes the viewport to the content'),
-      screenshot: safe(bool, 'adds a screenshot to the result', { escalate: { cls: 'capability', permission: 'crawl:screenshot', applies: (v) => v === true, when: 'when true' } }),
+      screenshot: safe(bool, 'adds a screenshot to the result', {
+        escalate: { cls: 'capability', permission: 'crawl:screenshot', applies: (v) => v === true, when: 'when true' },
+      }),
       screenshot_wait_for: safe(seconds(60), 'delay before the screenshot (s)'),
       screenshot_height_threshold: safe(int(0, 1_000_000), 'full-page screenshot threshold'),
       force_viewport_screenshot: safe(bool, 'viewport-only screenshots'),
-      pdf: safe(bool, 'adds a PDF to the result', { escalate: { cls: 'capability', permission: 'crawl:pdf', applies: (v) => v === true, when: 'when true' } }),
-      capture_mhtml: safe(bool, 'adds an MHTML archive to the result', { escalate: { cls: 'capability', permission: 'crawl:pdf', applies: (v) => v === true, when: 'when true' } }),
+      pdf: safe(bool, 'adds a PDF to the result', {
+        escalate: { cls: 'capability', permission: 'crawl:pdf', applies: (v) => v === true, when: 'when true' },
+      }),
+      capture_mhtml: safe(bool, 'adds an MHTML archive to the result', {
+        escalate: { cls: 'capability', permission: 'crawl:pdf', applies: (v) => v === true, when: 'when true' },
+      }),
       image_description_min_word_threshold: safe(int(0, 10_000), 'image description threshold'),
       image_score_threshold: safe(int(-100, 100), 'image score threshold'),
       table_score_threshold: safe(int(-100, 100), 'table score threshold'),
-      table_extraction: safe(typed(['DefaultTableExtraction', 'NoTableExtraction', 'LLMTableExtraction']), 'table extraction (the LLM one needs crawl:llm)'),
+      table_extraction: safe(
+        typed(['DefaultTableExtraction', 'NoTableExtraction', 'LLMTableExtraction']),
+        'table extraction (the LLM one needs crawl:llm)',
+      ),
       exclude_external_images: safe(bool, 'drops external images'),
       exclude_all_images: safe(bool, 'drops all images'),
       exclude_social_media_domains: safe(domainList, 'social-media domains to drop'),
@@ -160,8 +227,8 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
       preserve_https_for_internal_links: safe(bool, 'keeps https on internal links'),
       verbose: safe(bool, 'origin-side logging'),
       log_console: safe(bool, 'logs the page console on the origin'),
-      capture_network_requests: safe(bool, 'returns the page\'s network requests'),
-      capture_console_messages: safe(bool, 'returns the page\'s console messages'),
+      capture_network_requests: safe(bool, "returns the page's network requests"),
+      capture_console_messages: safe(bool, "returns the page's console messages"),
       method: safe(oneOf('GET', 'HEAD', 'POST'), 'HTTP method of the HTTP crawler strategy'),
       stream: safe(bool, 'streams results'),
       prefetch: safe(bool, 'HTML and links only'),
@@ -172,7 +239,10 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
       user_agent: safe(ua, 'User-Agent string'),
       user_agent_mode: safe(oneOf('', 'random'), 'random User-Agent generation'),
       user_agent_generator_config: safe(obj('UserAgentGeneratorConfig'), 'constraints for the random User-Agent'),
-      deep_crawl_strategy: safe(typed(['BFSDeepCrawlStrategy', 'DFSDeepCrawlStrategy', 'BestFirstCrawlingStrategy']), 'follows links (bounded and same-domain for crawl:run; beyond that crawl:deep)'),
+      deep_crawl_strategy: safe(
+        typed(['BFSDeepCrawlStrategy', 'DFSDeepCrawlStrategy', 'BestFirstCrawlingStrategy']),
+        'follows links (bounded and same-domain for crawl:run; beyond that crawl:deep)',
+      ),
       link_preview_config: safe(typed(['LinkPreviewConfig'], 'LinkPreviewConfig'), 'fetches the <head> of linked pages'),
       virtual_scroll_config: safe(typed(['VirtualScrollConfig'], 'VirtualScrollConfig'), 'captures virtualised scrolling lists'),
       url_matcher: safe(either(str(2000), listOf(str(2000), 50)), 'URL patterns selecting this config in crawler_configs'),
@@ -202,7 +272,10 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
   },
   StorageState: {
     source: 'Playwright storage state (BrowserConfig.storage_state)',
-    fields: { cookies: safe(listOf(obj('Cookie'), 50), 'cookies'), origins: safe(listOf(obj('StorageOrigin'), 20), 'localStorage per origin') },
+    fields: {
+      cookies: safe(listOf(obj('Cookie'), 50), 'cookies'),
+      origins: safe(listOf(obj('StorageOrigin'), 20), 'localStorage per origin'),
+    },
   },
   StorageOrigin: {
     source: 'Playwright storage state origin',
@@ -222,7 +295,11 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
   },
   GeolocationConfig: {
     source: 'crawl4ai.async_configs.GeolocationConfig',
-    fields: { latitude: safe(num(-90, 90), 'latitude'), longitude: safe(num(-180, 180), 'longitude'), accuracy: safe(num(0, 1e7), 'accuracy (m)') },
+    fields: {
+      latitude: safe(num(-90, 90), 'latitude'),
+      longitude: safe(num(-180, 180), 'longitude'),
+      accuracy: safe(num(0, 1e7), 'accuracy (m)'),
+    },
   },
   ProxyConfig: {
     source: 'crawl4ai.async_configs.ProxyConfig',
@@ -237,7 +314,13 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
   RoundRobinProxyStrategy: {
     source: 'crawl4ai.proxy_strategy.RoundRobinProxyStrategy',
     permission: 'crawl:proxy',
-    fields: { proxies: capability('crawl:proxy', listOf(either({ kind: 'url', proxy: true }, typed(['ProxyConfig'], 'ProxyConfig')), 50), 'proxies to rotate (egress-checked)') },
+    fields: {
+      proxies: capability(
+        'crawl:proxy',
+        listOf(either({ kind: 'url', proxy: true }, typed(['ProxyConfig'], 'ProxyConfig')), 50),
+        'proxies to rotate (egress-checked)',
+      ),
+    },
   },
   VirtualScrollConfig: {
     source: 'crawl4ai.async_configs.VirtualScrollConfig',
@@ -252,7 +335,14 @@ export const CONFIG_TYPES: Record<string, TypeSpec> = {
     source: 'crawl4ai.async_configs.LinkPreviewConfig',
     fields: {
       include_internal: safe(bool, 'previews same-domain links'),
-      include_external: safe(bool, 'previews links to other domains', { escalate: { cls: 'capability', permission: 'crawl:deep', applies: (v) => v === true, when: 'when true (fetches pages off the start domain)' } }),
+      include_external: safe(bool, 'previews links to other domains', {
+        escalate: {
+          cls: 'capability',
+          permission: 'crawl:deep',
+          applies: (v) => v === true,
+          when: 'when true (fetches pages off the start domain)',
+        },
+      }),
       include_patterns: safe(listOf(str(1000), 50), 'glob patterns to include'),
       exclude_patterns: safe(listOf(str(1000), 50), 'glob patterns to exclude'),
       concurrency: safe(int(1, 20), 'heads fetched at once'),

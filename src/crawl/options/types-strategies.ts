@@ -29,7 +29,12 @@ export const llmEndpointRule: ObjectRule = (o, limits) => {
     const base = o[field];
     if (typeof base !== 'string' || base === '') continue;
     if (originKey && !operatorEndpoint(base, limits.llmBaseUrls)) {
-      out.push({ field, cls: 'never', message: 'a caller-chosen LLM endpoint with the origin\'s own key (api_token absent or "env:…"); use an endpoint from LLM_BASE_URLS or your own literal api_token' });
+      out.push({
+        field,
+        cls: 'never',
+        message:
+          'a caller-chosen LLM endpoint with the origin\'s own key (api_token absent or "env:…"); use an endpoint from LLM_BASE_URLS or your own literal api_token',
+      });
     }
   }
   return out;
@@ -51,11 +56,19 @@ const FIELD_TYPES = ['text', 'attribute', 'html', 'regex', 'nested', 'list', 'ne
 export const STRATEGY_TYPES: Record<string, TypeSpec> = {
   JsonCssExtractionStrategy: {
     source: 'crawl4ai.extraction_strategy.JsonCssExtractionStrategy',
-    fields: { schema: safe(obj('ExtractionSchema'), 'the extraction schema'), verbose: safe(bool, 'origin-side logging'), input_format: safe(oneOf('html'), 'forced to html by Crawl4AI') },
+    fields: {
+      schema: safe(obj('ExtractionSchema'), 'the extraction schema'),
+      verbose: safe(bool, 'origin-side logging'),
+      input_format: safe(oneOf('html'), 'forced to html by Crawl4AI'),
+    },
   },
   JsonXPathExtractionStrategy: {
     source: 'crawl4ai.extraction_strategy.JsonXPathExtractionStrategy',
-    fields: { schema: safe(obj('ExtractionSchema'), 'the extraction schema (XPath selectors, evaluated by lxml)'), verbose: safe(bool, 'origin-side logging'), input_format: safe(oneOf('html'), 'forced to html by Crawl4AI') },
+    fields: {
+      schema: safe(obj('ExtractionSchema'), 'the extraction schema (XPath selectors, evaluated by lxml)'),
+      verbose: safe(bool, 'origin-side logging'),
+      input_format: safe(oneOf('html'), 'forced to html by Crawl4AI'),
+    },
   },
   JsonLxmlExtractionStrategy: {
     source: 'crawl4ai.extraction_strategy.JsonLxmlExtractionStrategy',
@@ -111,7 +124,11 @@ export const STRATEGY_TYPES: Record<string, TypeSpec> = {
       linkage_method: safe(oneOf('ward', 'complete', 'average', 'single'), 'clustering linkage'),
       top_k: safe(int(1, 100), 'clusters kept'),
       model_name: safe(str(200), 'embedding model', {
-        escalate: { cls: 'never', applies: (v) => v !== 'sentence-transformers/all-MiniLM-L6-v2', when: 'unless it is the default model (another name makes the origin download and load model weights)' },
+        escalate: {
+          cls: 'never',
+          applies: (v) => v !== 'sentence-transformers/all-MiniLM-L6-v2',
+          when: 'unless it is the default model (another name makes the origin download and load model weights)',
+        },
       }),
       sim_threshold: safe(num(0, 1), 'similarity threshold'),
       verbose: safe(bool, 'origin-side logging'),
@@ -123,7 +140,20 @@ export const STRATEGY_TYPES: Record<string, TypeSpec> = {
     fields: {
       llm_config: llmConfig,
       instruction: capability(LLM, str(20_000), 'prompt'),
-      schema: capability(LLM, mapOf(either(str(10_000), num(-1e15, 1e15), bool, mapOf(either(str(10_000), num(-1e15, 1e15), bool, listOf(str(1000), 100)), 100), listOf(str(1000), 100)), 200), 'JSON schema of the answer'),
+      schema: capability(
+        LLM,
+        mapOf(
+          either(
+            str(10_000),
+            num(-1e15, 1e15),
+            bool,
+            mapOf(either(str(10_000), num(-1e15, 1e15), bool, listOf(str(1000), 100)), 100),
+            listOf(str(1000), 100),
+          ),
+          200,
+        ),
+        'JSON schema of the answer',
+      ),
       extraction_type: capability(LLM, oneOf('schema', 'block'), 'answer shape'),
       chunk_token_threshold: capability(LLM, int(1, 1_000_000_000), 'tokens per chunk'),
       overlap_rate: capability(LLM, num(0, 1), 'chunk overlap'),
@@ -141,8 +171,12 @@ export const STRATEGY_TYPES: Record<string, TypeSpec> = {
     rules: [llmEndpointRule],
     fields: {
       provider: capability(LLM, str(200, /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.:@/-]+$/), 'provider/model (LiteLLM name)'),
-      api_token: capability(LLM, str(1000, PRINTABLE), 'a literal key, or "env:NAME" (the origin\'s environment; only to the provider\'s or an operator-configured endpoint)'),
-      base_url: capability(LLM, { kind: 'url' }, 'LLM endpoint (egress-checked; never with the origin\'s own key unless in LLM_BASE_URLS)'),
+      api_token: capability(
+        LLM,
+        str(1000, PRINTABLE),
+        'a literal key, or "env:NAME" (the origin\'s environment; only to the provider\'s or an operator-configured endpoint)',
+      ),
+      base_url: capability(LLM, { kind: 'url' }, "LLM endpoint (egress-checked; never with the origin's own key unless in LLM_BASE_URLS)"),
       temperature: capability(LLM, num(0, 2), 'sampling temperature'),
       max_tokens: capability(LLM, int(1, 1_000_000), 'answer length'),
       top_p: capability(LLM, num(0, 1), 'nucleus sampling'),
@@ -162,7 +196,10 @@ export const STRATEGY_TYPES: Record<string, TypeSpec> = {
   DefaultMarkdownGenerator: {
     source: 'crawl4ai.markdown_generation_strategy.DefaultMarkdownGenerator',
     fields: {
-      content_filter: safe(typed(['PruningContentFilter', 'BM25ContentFilter', 'LLMContentFilter']), 'fit_markdown filter (the LLM one needs crawl:llm)'),
+      content_filter: safe(
+        typed(['PruningContentFilter', 'BM25ContentFilter', 'LLMContentFilter']),
+        'fit_markdown filter (the LLM one needs crawl:llm)',
+      ),
       options: safe(obj('MarkdownOptions'), 'html2text options'),
       content_source: safe(oneOf('cleaned_html', 'raw_html', 'fit_html'), 'HTML the markdown is made from'),
     },
@@ -171,14 +208,44 @@ export const STRATEGY_TYPES: Record<string, TypeSpec> = {
     source: 'crawl4ai.html2text options (set with setattr on the converter, so only known names)',
     fields: Object.fromEntries(
       [
-        'ignore_links', 'ignore_images', 'ignore_emphasis', 'ignore_tables', 'ignore_mailto_links', 'bypass_tables', 'escape_html', 'escape_snob', 'escape_backslash', 'escape_dot', 'escape_plus', 'escape_dash',
-        'skip_internal_links', 'inline_links', 'protect_links', 'wrap_links', 'wrap_list_items', 'wrap_tables', 'pad_tables', 'single_line_break', 'mark_code', 'handle_code_in_pre',
-        'include_sup_sub', 'images_as_html', 'images_to_alt', 'images_with_size', 'unicode_snob', 'links_each_paragraph', 'use_automatic_links', 'hide_strikethrough', 'citations',
-      ].map((k) => [k, safe(bool, 'html2text switch')] as const).concat([
-        ['body_width', safe(int(0, 10_000), 'line width (0 = no wrapping)')],
-        ['default_image_alt', safe(str(200), 'alt text for images without one')],
-        ['preserve_tags', safe(listOf(str(64, /^[A-Za-z][A-Za-z0-9-]*$/), 50), 'tags kept as HTML')],
-      ]),
+        'ignore_links',
+        'ignore_images',
+        'ignore_emphasis',
+        'ignore_tables',
+        'ignore_mailto_links',
+        'bypass_tables',
+        'escape_html',
+        'escape_snob',
+        'escape_backslash',
+        'escape_dot',
+        'escape_plus',
+        'escape_dash',
+        'skip_internal_links',
+        'inline_links',
+        'protect_links',
+        'wrap_links',
+        'wrap_list_items',
+        'wrap_tables',
+        'pad_tables',
+        'single_line_break',
+        'mark_code',
+        'handle_code_in_pre',
+        'include_sup_sub',
+        'images_as_html',
+        'images_to_alt',
+        'images_with_size',
+        'unicode_snob',
+        'links_each_paragraph',
+        'use_automatic_links',
+        'hide_strikethrough',
+        'citations',
+      ]
+        .map((k) => [k, safe(bool, 'html2text switch')] as const)
+        .concat([
+          ['body_width', safe(int(0, 10_000), 'line width (0 = no wrapping)')],
+          ['default_image_alt', safe(str(200), 'alt text for images without one')],
+          ['preserve_tags', safe(listOf(str(64, /^[A-Za-z][A-Za-z0-9-]*$/), 50), 'tags kept as HTML')],
+        ]),
     ),
   },
   PruningContentFilter: {
@@ -217,7 +284,12 @@ export const STRATEGY_TYPES: Record<string, TypeSpec> = {
   },
   DefaultTableExtraction: {
     source: 'crawl4ai.table_extraction.DefaultTableExtraction',
-    fields: { table_score_threshold: safe(int(-100, 100), 'table score threshold'), min_rows: safe(int(0, 10_000), 'minimum rows'), min_cols: safe(int(0, 1000), 'minimum columns'), verbose: safe(bool, 'origin-side logging') },
+    fields: {
+      table_score_threshold: safe(int(-100, 100), 'table score threshold'),
+      min_rows: safe(int(0, 10_000), 'minimum rows'),
+      min_cols: safe(int(0, 1000), 'minimum columns'),
+      verbose: safe(bool, 'origin-side logging'),
+    },
   },
   NoTableExtraction: { source: 'crawl4ai.table_extraction.NoTableExtraction', fields: {} },
   LLMTableExtraction: {
@@ -235,13 +307,16 @@ export const STRATEGY_TYPES: Record<string, TypeSpec> = {
       extra_args: deprecatedLlm.extra_args,
     },
   },
-  LXMLWebScrapingStrategy: { source: 'crawl4ai.content_scraping_strategy.LXMLWebScrapingStrategy', fields: { logger: never('a Python logger object') } },
+  LXMLWebScrapingStrategy: {
+    source: 'crawl4ai.content_scraping_strategy.LXMLWebScrapingStrategy',
+    fields: { logger: never('a Python logger object') },
+  },
   PDFContentScrapingStrategy: {
     source: 'crawl4ai.processors.pdf.PDFContentScrapingStrategy',
     fields: {
       extract_images: safe(bool, 'extracts images from the PDF'),
       batch_size: safe(int(1, 32), 'pages per batch'),
-      save_images_locally: never('writes images to the origin\'s disk'),
+      save_images_locally: never("writes images to the origin's disk"),
       image_save_dir: never('a directory on the origin host'),
       logger: never('a Python logger object'),
     },

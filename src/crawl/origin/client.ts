@@ -70,10 +70,19 @@ export async function prepareOriginRequest(
 ): Promise<PreparedOrigin> {
   if (!config.ORIGIN_URL || !config.ORIGIN_SECRET) throw new GatewayError('service_unavailable', 'No origin is configured');
   const target = originTarget(config.ORIGIN_URL, req.path, req.search);
-  const identityToken = await signIdentity(identityClaims(caller.principal, caller.requestId, req.method, target.pathname), config.ORIGIN_SECRET);
+  const identityToken = await signIdentity(
+    identityClaims(caller.principal, caller.requestId, req.method, target.pathname),
+    config.ORIGIN_SECRET,
+  );
   const headers = originRequestHeaders(
     caller.clientHeaders ?? new Headers(),
-    { originSecret: config.ORIGIN_SECRET, identityToken, requestId: caller.requestId, clientIp: caller.clientIp ?? null, proto: caller.proto ?? null },
+    {
+      originSecret: config.ORIGIN_SECRET,
+      identityToken,
+      requestId: caller.requestId,
+      clientIp: caller.clientIp ?? null,
+      proto: caller.proto ?? null,
+    },
     options,
   );
   if (req.contentType) headers.set('content-type', req.contentType);
@@ -102,7 +111,12 @@ export interface OriginReply {
  * response (4xx, 5xx, 3xx included) is returned for the caller to judge. `signal` (e.g. a job being
  * cancelled) aborts it as well.
  */
-export async function sendToOrigin(config: OriginConfig, caller: OriginCaller, req: OriginRequest, signal?: AbortSignal): Promise<OriginReply> {
+export async function sendToOrigin(
+  config: OriginConfig,
+  caller: OriginCaller,
+  req: OriginRequest,
+  signal?: AbortSignal,
+): Promise<OriginReply> {
   const { target, headers, originUrl, timeoutMs, requestId } = await prepareOriginRequest(config, caller, req);
   const abort = new AbortController();
   const expire = (why: string) => () => abort.abort(new DOMException(why, 'TimeoutError'));

@@ -40,7 +40,11 @@ function callerOf(c: Context<AppEnv>): OriginCaller {
 }
 
 /** Target URL and hygienic headers (origin credential + signed identity) for one forward. */
-export async function prepareOrigin(c: Context<AppEnv>, req: OriginRequest, options: { websocket?: boolean } = {}): Promise<PreparedOrigin> {
+export async function prepareOrigin(
+  c: Context<AppEnv>,
+  req: OriginRequest,
+  options: { websocket?: boolean } = {},
+): Promise<PreparedOrigin> {
   const config = c.get('config');
   if (!config.ORIGIN_URL || !config.ORIGIN_SECRET) throw new GatewayError('service_unavailable', 'No origin is configured');
   return prepareOriginRequest(config, callerOf(c), req, options);

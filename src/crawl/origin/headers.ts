@@ -18,7 +18,17 @@ const REQUEST_ALLOW = new Set([
   'mcp-protocol-version',
 ]);
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+];
 
 /** Origin response headers the client never sees. */
 const RESPONSE_DROP = [

@@ -46,14 +46,25 @@ export interface IdentityClaims {
 
 /** Pure: the claims for a principal and request. */
 export function identityClaims(p: Principal, requestId: string, method: string, path: string): IdentityClaims {
-  return { sub: p.id, kind: p.kind, name: p.name, tenant: tenantOf(p), scopes: [...p.permissions].sort(), request_id: requestId, htm: method, htu: path };
+  return {
+    sub: p.id,
+    kind: p.kind,
+    name: p.name,
+    tenant: tenantOf(p),
+    scopes: [...p.permissions].sort(),
+    request_id: requestId,
+    htm: method,
+    htu: path,
+  };
 }
 
 /** The derived key imported once per isolate as an HS256 CryptoKey (jose would re-import raw bytes on every sign). */
 function identitySigningKey(originSecret: string): Promise<CryptoKey> {
   let key = signingKeys.get(originSecret);
   if (!key) {
-    key = deriveIdentityKey(originSecret).then((raw) => crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']));
+    key = deriveIdentityKey(originSecret).then((raw) =>
+      crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
+    );
     signingKeys.clear();
     signingKeys.set(originSecret, key);
   }
@@ -78,7 +89,14 @@ const HEADER_SEGMENT = base64url(encoder.encode(JSON.stringify({ alg: 'HS256', t
  */
 export async function signIdentity(claims: IdentityClaims, originSecret: string, now = Math.floor(Date.now() / 1000)): Promise<string> {
   const key = await identitySigningKey(originSecret);
-  const payload = { ...claims, iss: IDENTITY_ISSUER, aud: IDENTITY_AUDIENCE, iat: now, exp: now + IDENTITY_LIFETIME_SECONDS, jti: crypto.randomUUID() };
+  const payload = {
+    ...claims,
+    iss: IDENTITY_ISSUER,
+    aud: IDENTITY_AUDIENCE,
+    iat: now,
+    exp: now + IDENTITY_LIFETIME_SECONDS,
+    jti: crypto.randomUUID(),
+  };
   const signingInput = `${HEADER_SEGMENT}.${base64url(encoder.encode(JSON.stringify(payload)))}`;
   const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(signingInput)));
   return `${signingInput}.${base64url(signature)}`;

@@ -23,18 +23,27 @@ export async function recordTask(db: D1Database, taskId: string, principal: Prin
 
 /** True when the task exists and belongs to the principal's tenant. */
 export async function ownsTask(db: D1Database, taskId: string, principal: Principal): Promise<boolean> {
-  const row = await db.prepare('SELECT 1 AS one FROM crawl_tasks WHERE task_id = ?1 AND tenant = ?2').bind(taskId, tenantOf(principal)).first();
+  const row = await db
+    .prepare('SELECT 1 AS one FROM crawl_tasks WHERE task_id = ?1 AND tenant = ?2')
+    .bind(taskId, tenantOf(principal))
+    .first();
   return row !== null;
 }
 
 /** Binds an MCP session id to the tenant that opened it (first binding wins). */
 export async function recordSession(db: D1Database, sessionId: string, principal: Principal, now = Date.now()): Promise<void> {
-  await db.prepare('INSERT INTO mcp_sessions (session_id, tenant, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(session_id) DO NOTHING').bind(sessionId, tenantOf(principal), now).run();
+  await db
+    .prepare('INSERT INTO mcp_sessions (session_id, tenant, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(session_id) DO NOTHING')
+    .bind(sessionId, tenantOf(principal), now)
+    .run();
 }
 
 /** True when the MCP session was opened by the principal's tenant. */
 export async function ownsSession(db: D1Database, sessionId: string, principal: Principal): Promise<boolean> {
-  const row = await db.prepare('SELECT 1 AS one FROM mcp_sessions WHERE session_id = ?1 AND tenant = ?2').bind(sessionId, tenantOf(principal)).first();
+  const row = await db
+    .prepare('SELECT 1 AS one FROM mcp_sessions WHERE session_id = ?1 AND tenant = ?2')
+    .bind(sessionId, tenantOf(principal))
+    .first();
   return row !== null;
 }
 

@@ -42,11 +42,19 @@ export interface RelayHandlers {
 
 /** Close codes an endpoint may send (1005/1006/1015 are reserved for reporting only). */
 function sendableCode(code: number | undefined): number {
-  return code !== undefined && (code === 1000 || (code >= 1001 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)) ? code : 1000;
+  return code !== undefined &&
+    (code === 1000 || (code >= 1001 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999))
+    ? code
+    : 1000;
 }
 
 /** Opens the origin socket and returns the 101 response carrying the client's end. */
-export async function proxyWebSocket(c: Context<AppEnv>, path: string, handlers: RelayHandlers, limits: SocketLimits = DEFAULT_SOCKET_LIMITS): Promise<Response> {
+export async function proxyWebSocket(
+  c: Context<AppEnv>,
+  path: string,
+  handlers: RelayHandlers,
+  limits: SocketLimits = DEFAULT_SOCKET_LIMITS,
+): Promise<Response> {
   const { target, headers, timeoutMs, requestId } = await prepareOrigin(c, { method: 'GET', path }, { websocket: true });
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);

@@ -12,11 +12,42 @@ import { htmlToMarkdown } from './html-to-markdown';
 import { PAGE_LIMITS, type PageNotes } from './limits';
 import { isWhitespace, NO_ATTRIBUTES } from './html-lexer';
 
-const BOILERPLATE_TAGS = new Set(['nav', 'header', 'footer', 'aside', 'form', 'script', 'style', 'noscript', 'iframe', 'template', 'svg', 'button', 'dialog']);
+const BOILERPLATE_TAGS = new Set([
+  'nav',
+  'header',
+  'footer',
+  'aside',
+  'form',
+  'script',
+  'style',
+  'noscript',
+  'iframe',
+  'template',
+  'svg',
+  'button',
+  'dialog',
+]);
 const BOILERPLATE_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'complementary', 'search', 'menu', 'menubar', 'dialog', 'alert']);
-const BOILERPLATE_NAME = /(?:^|[\s_-])(?:nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|cookies?|banner|advert|ads?|social|share|sharing|comments?|related|popup|modal|subscribe|newsletter|skip-link)(?:$|[\s_-])/i;
+const BOILERPLATE_NAME =
+  /(?:^|[\s_-])(?:nav|navbar|navigation|menu|footer|sidebar|breadcrumbs?|cookies?|banner|advert|ads?|social|share|sharing|comments?|related|popup|modal|subscribe|newsletter|skip-link)(?:$|[\s_-])/i;
 const PRUNABLE = new Set(['p', 'div', 'section', 'ul', 'ol', 'li', 'table', 'span', 'dl', 'td']);
-const KEEP_ALWAYS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'pre', 'code', 'img', 'blockquote', 'main', 'article', 'body', 'html', '#root']);
+const KEEP_ALWAYS = new Set([
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'pre',
+  'code',
+  'img',
+  'blockquote',
+  'main',
+  'article',
+  'body',
+  'html',
+  '#root',
+]);
 
 export interface FitOptions {
   baseUrl?: string;

@@ -15,16 +15,65 @@ export function isSpace(code: number): boolean {
 export function isWhitespace(c: number): boolean {
   if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
   if (c < 0xa0) return false;
-  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
-const NAMED_ENTITIES: ReadonlyMap<string, string> = new Map(Object.entries({
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', copy: '©', reg: '®', trade: '™',
-  hellip: '…', mdash: '—', ndash: '–', lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', laquo: '«',
-  raquo: '»', middot: '·', bull: '•', euro: '€', pound: '£', yen: '¥', cent: '¢', deg: '°', times: '×',
-  divide: '÷', para: '¶', sect: '§', shy: '\u00ad', eacute: 'é', egrave: 'è', agrave: 'à', aacute: 'á',
-  ccedil: 'ç', ouml: 'ö', uuml: 'ü', auml: 'ä', szlig: 'ß', iexcl: '¡', iquest: '¿', ntilde: 'ñ',
-}));
+const NAMED_ENTITIES: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    amp: '&',
+    lt: '<',
+    gt: '>',
+    quot: '"',
+    apos: "'",
+    nbsp: '\u00a0',
+    copy: '©',
+    reg: '®',
+    trade: '™',
+    hellip: '…',
+    mdash: '—',
+    ndash: '–',
+    lsquo: '‘',
+    rsquo: '’',
+    ldquo: '“',
+    rdquo: '”',
+    laquo: '«',
+    raquo: '»',
+    middot: '·',
+    bull: '•',
+    euro: '€',
+    pound: '£',
+    yen: '¥',
+    cent: '¢',
+    deg: '°',
+    times: '×',
+    divide: '÷',
+    para: '¶',
+    sect: '§',
+    shy: '\u00ad',
+    eacute: 'é',
+    egrave: 'è',
+    agrave: 'à',
+    aacute: 'á',
+    ccedil: 'ç',
+    ouml: 'ö',
+    uuml: 'ü',
+    auml: 'ä',
+    szlig: 'ß',
+    iexcl: '¡',
+    iquest: '¿',
+    ntilde: 'ñ',
+  }),
+);
 
 /** Decodes HTML character references (`&amp;`, `&#233;`, `&#xE9;`, the common named ones). */
 export function decodeEntities(text: string): string {

@@ -17,12 +17,58 @@ export interface MarkdownOptions {
 }
 
 const SKIP = new Set([
-  'script', 'style', 'noscript', 'iframe', 'frame', 'frameset', 'svg', 'math', 'template', 'head', 'title', 'meta',
-  'link', 'object', 'embed', 'canvas', 'input', 'select', 'option', 'textarea', 'button', 'video', 'audio', 'map', 'dialog',
+  'script',
+  'style',
+  'noscript',
+  'iframe',
+  'frame',
+  'frameset',
+  'svg',
+  'math',
+  'template',
+  'head',
+  'title',
+  'meta',
+  'link',
+  'object',
+  'embed',
+  'canvas',
+  'input',
+  'select',
+  'option',
+  'textarea',
+  'button',
+  'video',
+  'audio',
+  'map',
+  'dialog',
 ]);
 const BLOCK = new Set([
-  'p', 'div', 'section', 'article', 'main', 'header', 'footer', 'nav', 'aside', 'figure', 'figcaption', 'address',
-  'details', 'summary', 'form', 'fieldset', 'body', 'html', 'center', 'dl', 'dt', 'dd', 'caption', 'legend', 'label',
+  'p',
+  'div',
+  'section',
+  'article',
+  'main',
+  'header',
+  'footer',
+  'nav',
+  'aside',
+  'figure',
+  'figcaption',
+  'address',
+  'details',
+  'summary',
+  'form',
+  'fieldset',
+  'body',
+  'html',
+  'center',
+  'dl',
+  'dt',
+  'dd',
+  'caption',
+  'legend',
+  'label',
 ]);
 
 interface Context {
@@ -138,7 +184,12 @@ function convert(node: TreeNode, ctx: Context): void {
   const attrs = node.attrs;
   if (attrs !== NO_ATTRIBUTES && (attrs.hidden !== undefined || attrs['aria-hidden'] === 'true')) return;
   switch (tag) {
-    case 'h1': case 'h2': case 'h3': case 'h4': case 'h5': case 'h6': {
+    case 'h1':
+    case 'h2':
+    case 'h3':
+    case 'h4':
+    case 'h5':
+    case 'h6': {
       out.newline(2);
       const index = out.openMarker(HEADING_MARKS[Number(tag[1])]!);
       out.enterSingleLine();
@@ -156,11 +207,15 @@ function convert(node: TreeNode, ctx: Context): void {
       out.text('---');
       out.newline(2);
       return;
-    case 'strong': case 'b':
+    case 'strong':
+    case 'b':
       return wrap(node, ctx, '**');
-    case 'em': case 'i':
+    case 'em':
+    case 'i':
       return wrap(node, ctx, '*');
-    case 'del': case 's': case 'strike':
+    case 'del':
+    case 's':
+    case 'strike':
       return wrap(node, ctx, '~~');
     case 'code': {
       const text = textContent(node).replace(/\s+/g, ' ');
@@ -180,7 +235,8 @@ function convert(node: TreeNode, ctx: Context): void {
       out.quote(() => children(node, ctx));
       out.newline(2);
       return;
-    case 'ul': case 'ol':
+    case 'ul':
+    case 'ol':
       return list(node, ctx);
     case 'li':
       return block(node, ctx);

@@ -28,25 +28,51 @@ export type TreeNode = ElementNode | TextNode;
 const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
 const RAW_TEXT = new Set(['script', 'style', 'textarea', 'title', 'xmp', 'noembed', 'noframes']);
 /** Tags whose opening implicitly closes an open element of the listed tags (HTML Standard §13.2.6). */
-const IMPLIED_CLOSE: ReadonlyMap<string, readonly string[]> = new Map(Object.entries({
-  p: ['p'],
-  li: ['li'],
-  dt: ['dt', 'dd'],
-  dd: ['dt', 'dd'],
-  tr: ['tr', 'td', 'th'],
-  td: ['td', 'th'],
-  th: ['td', 'th'],
-  option: ['option'],
-  // a link never contains a link: a new <a> ends the open one (HTML Standard "in body", a start tag "a")
-  a: ['a'],
-  thead: ['tbody', 'tfoot'],
-  tbody: ['thead', 'tbody', 'tfoot', 'tr', 'td', 'th'],
-  tfoot: ['thead', 'tbody', 'tr', 'td', 'th'],
-}));
+const IMPLIED_CLOSE: ReadonlyMap<string, readonly string[]> = new Map(
+  Object.entries({
+    p: ['p'],
+    li: ['li'],
+    dt: ['dt', 'dd'],
+    dd: ['dt', 'dd'],
+    tr: ['tr', 'td', 'th'],
+    td: ['td', 'th'],
+    th: ['td', 'th'],
+    option: ['option'],
+    // a link never contains a link: a new <a> ends the open one (HTML Standard "in body", a start tag "a")
+    a: ['a'],
+    thead: ['tbody', 'tfoot'],
+    tbody: ['thead', 'tbody', 'tfoot', 'tr', 'td', 'th'],
+    tfoot: ['thead', 'tbody', 'tr', 'td', 'th'],
+  }),
+);
 /** Block starts that close an open <p>. */
 const CLOSES_P = new Set([
-  'address', 'article', 'aside', 'blockquote', 'details', 'div', 'dl', 'fieldset', 'figure', 'footer', 'form',
-  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'main', 'nav', 'ol', 'pre', 'section', 'table', 'ul',
+  'address',
+  'article',
+  'aside',
+  'blockquote',
+  'details',
+  'div',
+  'dl',
+  'fieldset',
+  'figure',
+  'footer',
+  'form',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'header',
+  'hr',
+  'main',
+  'nav',
+  'ol',
+  'pre',
+  'section',
+  'table',
+  'ul',
 ]);
 /** Elements that bound implied closing (an <li> inside a nested <ul> does not close the outer <li>). */
 const SCOPE = new Set(['ul', 'ol', 'table', 'dl', 'div', 'section', 'article', 'blockquote', 'td', 'th', 'select']);
@@ -246,7 +272,9 @@ function escapeText(text: string): string {
 }
 
 function escapeAttr(value: string): string {
-  return ATTR_SPECIAL.test(value) ? value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : value;
+  return ATTR_SPECIAL.test(value)
+    ? value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    : value;
 }
 
 /**
@@ -267,13 +295,14 @@ function serializeElement(node: ElementNode, out: TextSink): void {
     out.add('<');
     out.add(tag);
     const attrs = node.attrs;
-    if (attrs !== NO_ATTRIBUTES) for (const name in attrs) {
-      out.add(' ');
-      out.add(name);
-      out.add('="');
-      out.add(escapeAttr(attrs[name]!));
-      out.add('"');
-    }
+    if (attrs !== NO_ATTRIBUTES)
+      for (const name in attrs) {
+        out.add(' ');
+        out.add(name);
+        out.add('="');
+        out.add(escapeAttr(attrs[name]!));
+        out.add('"');
+      }
     out.add('>');
     if (VOID.has(tag)) return;
   }

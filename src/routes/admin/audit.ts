@@ -23,9 +23,15 @@ const filterQuery = {
   actor: z
     .string()
     .max(256)
-    .regex(ACTOR_ID, 'must be an actor id (usr_..., key_..., seed_... or anonymous), not a name: look the id up in /admin/users or /admin/keys')
+    .regex(
+      ACTOR_ID,
+      'must be an actor id (usr_..., key_..., seed_... or anonymous), not a name: look the id up in /admin/users or /admin/keys',
+    )
     .optional()
-    .openapi({ description: 'actor id (usr_..., key_..., seed_..., anonymous); names are labels, not filters', example: 'usr_0123456789abcdef0123456789abcdef' }),
+    .openapi({
+      description: 'actor id (usr_..., key_..., seed_..., anonymous); names are labels, not filters',
+      example: 'usr_0123456789abcdef0123456789abcdef',
+    }),
   actor_kind: z.enum(['user', 'key', 'anonymous']).optional(),
   action: z.enum(AUDIT_ACTIONS).optional(),
   outcome: z.enum(['success', 'failure', 'denied', 'error']).optional(),
@@ -96,8 +102,23 @@ const exportRoute = protectedRoute({
   },
 });
 
-const BreakSchema = z.object({ shard: z.number().int(), stream: z.enum(['d1', 'r2']), position: z.number().int(), seq: z.number().int(), id: z.number().int(), kind: z.string(), detail: z.string() });
-const StreamSchema = z.object({ checked: z.number().int(), start: z.number().int(), last: z.number().int().nullable(), head: z.number().int(), broken: BreakSchema.omit({ id: true }).nullable(), complete: z.boolean() });
+const BreakSchema = z.object({
+  shard: z.number().int(),
+  stream: z.enum(['d1', 'r2']),
+  position: z.number().int(),
+  seq: z.number().int(),
+  id: z.number().int(),
+  kind: z.string(),
+  detail: z.string(),
+});
+const StreamSchema = z.object({
+  checked: z.number().int(),
+  start: z.number().int(),
+  last: z.number().int().nullable(),
+  head: z.number().int(),
+  broken: BreakSchema.omit({ id: true }).nullable(),
+  complete: z.boolean(),
+});
 const VerifySchema = z
   .object({
     ok: z.boolean(),
@@ -118,24 +139,39 @@ const verifyRoute = protectedRoute({
   'x-role': 'admin',
   request: {
     query: z.object({
-      after: z.coerce.number().int().min(0).optional().openapi({ description: 'continue after this row (a previous report\'s next_after)' }),
-      max_rows: z.coerce.number().int().min(1).max(1_000_000).optional().openapi({ description: 'rows to check in this call (default 100000)' }),
+      after: z.coerce.number().int().min(0).optional().openapi({ description: "continue after this row (a previous report's next_after)" }),
+      max_rows: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000)
+        .optional()
+        .openapi({ description: 'rows to check in this call (default 100000)' }),
     }),
   },
   responses: {
-    200: { description: 'Verification report (ok=false names the first broken link)', content: { 'application/json': { schema: VerifySchema } } },
+    200: {
+      description: 'Verification report (ok=false names the first broken link)',
+      content: { 'application/json': { schema: VerifySchema } },
+    },
     ...problemResponses(401, 403, 503),
   },
 });
 
 /** Query → filter, with the viewer restriction applied server-side. */
-function filterFrom(c: Context<AppEnv>, q: { actor?: string; actor_kind?: string; action?: string; outcome?: string; since?: string; until?: string }): AuditFilter {
+function filterFrom(
+  c: Context<AppEnv>,
+  q: { actor?: string; actor_kind?: string; action?: string; outcome?: string; since?: string; until?: string },
+): AuditFilter {
   const errors: Array<{ path: string; message: string }> = [];
   const since = q.since === undefined ? undefined : parseInstant(q.since);
   const until = q.until === undefined ? undefined : parseInstant(q.until);
   if (since === null) errors.push({ path: 'since', message: 'must be an ISO 8601 date-time or UTC milliseconds' });
   if (until === null) errors.push({ path: 'until', message: 'must be an ISO 8601 date-time or UTC milliseconds' });
-  if (errors.length) throw new GatewayError('validation_failed', `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { extras: { errors } });
+  if (errors.length)
+    throw new GatewayError('validation_failed', `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, {
+      extras: { errors },
+    });
   const principal = principalOf(c);
   return {
     actor: q.actor,
@@ -158,7 +194,12 @@ export const adminAuditRouter = createRouter()
   .openapi(exportRoute, async (c) => {
     const q = c.req.valid('query');
     const filter = filterFrom(c, q);
-    audit(c, { action: 'audit_exported', outcome: 'success', status: 200, details: { format: q.format, own_only: filter.ownActorId !== undefined } });
+    audit(c, {
+      action: 'audit_exported',
+      outcome: 'success',
+      status: 200,
+      details: { format: q.format, own_only: filter.ownActorId !== undefined },
+    });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const csv = q.format === 'csv';
     return new Response(exportStream(c.env, filter, q.format, q.limit), {
@@ -183,7 +224,12 @@ export const adminAuditRouter = createRouter()
       outcome: report.ok ? 'success' : 'failure',
       reason: report.broken ? report.broken.kind : undefined,
       status: 200,
-      details: { checked: report.checked, ...(report.broken ? { broken_shard: report.broken.shard, broken_stream: report.broken.stream, broken_position: report.broken.position } : {}) },
+      details: {
+        checked: report.checked,
+        ...(report.broken
+          ? { broken_shard: report.broken.shard, broken_stream: report.broken.stream, broken_position: report.broken.position }
+          : {}),
+      },
     });
     return c.json(report, 200);
   });

@@ -15,7 +15,14 @@ import { ROLES } from '../../auth/rbac';
 import { hashPassword, MAX_PASSWORD_BYTES } from '../../auth/password';
 import { ensureBootstrapAdmin } from '../../users/bootstrap';
 import {
-  deleteUser, getUserByUsername, insertUser, listUsers, toPublicUser, updateUser, USERNAME_PATTERN, type UserChanges,
+  deleteUser,
+  getUserByUsername,
+  insertUser,
+  listUsers,
+  toPublicUser,
+  updateUser,
+  USERNAME_PATTERN,
+  type UserChanges,
 } from '../../users/store';
 import { BudgetBody, BudgetViewSchema, readBudgets, setBudget } from '../../metering/budgets';
 import type { BudgetView } from '../../metering/budget-ledger';
@@ -36,48 +43,77 @@ const UserSchema = z
     password_changed_at: z.string(),
     created_at: z.string(),
     updated_at: z.string(),
-    budget: BudgetViewSchema.nullable().optional().openapi({ description: 'the user\'s budget with what is used this period; null = none' }),
+    budget: BudgetViewSchema.nullable().optional().openapi({ description: "the user's budget with what is used this period; null = none" }),
   })
   .openapi('User');
 
-const CreateUserSchema = z.object({ username: Username, password: Password, roles: Roles.default(['user']), disabled: z.boolean().default(false), budget: BudgetBody.optional() }).strict();
+const CreateUserSchema = z
+  .object({
+    username: Username,
+    password: Password,
+    roles: Roles.default(['user']),
+    disabled: z.boolean().default(false),
+    budget: BudgetBody.optional(),
+  })
+  .strict();
 const PatchUserSchema = z
-  .object({ roles: Roles.optional(), password: Password.optional(), disabled: z.boolean().optional(), budget: BudgetBody.nullable().optional() })
+  .object({
+    roles: Roles.optional(),
+    password: Password.optional(),
+    disabled: z.boolean().optional(),
+    budget: BudgetBody.nullable().optional(),
+  })
   .strict()
-  .refine((b) => b.roles !== undefined || b.password !== undefined || b.disabled !== undefined || b.budget !== undefined, 'name at least one of roles, password, disabled, budget');
+  .refine(
+    (b) => b.roles !== undefined || b.password !== undefined || b.disabled !== undefined || b.budget !== undefined,
+    'name at least one of roles, password, disabled, budget',
+  );
 const UsernameParam = z.object({ username: Username.openapi({ param: { name: 'username', in: 'path' } }) });
 
 const userJson = { content: { 'application/json': { schema: UserSchema } } };
 
 const createUserRoute = protectedRoute({
-  method: 'post', path: '/admin/users', summary: 'Create a user',
+  method: 'post',
+  path: '/admin/users',
+  summary: 'Create a user',
   permission: 'users:manage',
   request: jsonBody(CreateUserSchema),
   responses: { 201: { description: 'Created', ...userJson }, ...problemResponses(401, 403, 409, 422) },
 });
 const listUsersRoute = protectedRoute({
-  method: 'get', path: '/admin/users', summary: 'List users (cursor = last username seen)',
+  method: 'get',
+  path: '/admin/users',
+  summary: 'List users (cursor = last username seen)',
   permission: 'users:manage',
   request: { query: z.object({ cursor: Username.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
   responses: {
-    200: { description: 'A page of users', content: { 'application/json': { schema: z.object({ users: z.array(UserSchema), next_cursor: z.string().nullable() }) } } },
+    200: {
+      description: 'A page of users',
+      content: { 'application/json': { schema: z.object({ users: z.array(UserSchema), next_cursor: z.string().nullable() }) } },
+    },
     ...problemResponses(401, 403, 422),
   },
 });
 const getUserRoute = protectedRoute({
-  method: 'get', path: '/admin/users/{username}', summary: 'Read a user',
+  method: 'get',
+  path: '/admin/users/{username}',
+  summary: 'Read a user',
   permission: 'users:manage',
   request: { params: UsernameParam },
   responses: { 200: { description: 'The user', ...userJson }, ...problemResponses(401, 403, 404) },
 });
 const updateUserRoute = protectedRoute({
-  method: 'patch', path: '/admin/users/{username}', summary: 'Change roles, password or disabled (password/disable end all sessions)',
+  method: 'patch',
+  path: '/admin/users/{username}',
+  summary: 'Change roles, password or disabled (password/disable end all sessions)',
   permission: 'users:manage',
   request: { params: UsernameParam, ...jsonBody(PatchUserSchema) },
   responses: { 200: { description: 'The changed user', ...userJson }, ...problemResponses(401, 403, 404, 409, 422) },
 });
 const deleteUserRoute = protectedRoute({
-  method: 'delete', path: '/admin/users/{username}', summary: 'Delete a user (their tokens stop working at once)',
+  method: 'delete',
+  path: '/admin/users/{username}',
+  summary: 'Delete a user (their tokens stop working at once)',
   permission: 'users:manage',
   request: { params: UsernameParam },
   responses: { 204: { description: 'Deleted' }, ...problemResponses(401, 403, 404, 409) },
@@ -91,7 +127,11 @@ async function findOr404(c: Context<AppEnv>, username: string) {
 
 /** Public users with their budgets (docs/metering.md; one object call per user that has one). */
 async function withBudgets<T extends { id: string }>(c: Context<AppEnv>, users: T[]): Promise<(T & { budget: BudgetView | null })[]> {
-  const budgets = await readBudgets(c.env, 'user', users.map((u) => u.id));
+  const budgets = await readBudgets(
+    c.env,
+    'user',
+    users.map((u) => u.id),
+  );
   return users.map((u) => ({ ...u, budget: budgets.get(u.id) ?? null }));
 }
 
@@ -108,10 +148,19 @@ export const adminUsersRouter = createRouter()
   .openapi(createUserRoute, async (c) => {
     const body = c.req.valid('json');
     const now = Date.now();
-    const user = await insertUser(c.env.DB, { username: body.username, passwordHash: hashPassword(body.password), roles: body.roles, disabled: body.disabled }, now);
+    const user = await insertUser(
+      c.env.DB,
+      { username: body.username, passwordHash: hashPassword(body.password), roles: body.roles, disabled: body.disabled },
+      now,
+    );
     if (!user) throw new GatewayError('conflict', `The username "${body.username}" is taken`);
     const budget = body.budget ? await setBudget(c.env, 'user', user.id, body.budget) : null;
-    audit(c, { action: 'user_created', outcome: 'success', status: 201, details: { user_id: user.id, username: user.username, roles: user.roles, ...(body.budget ? { budget: body.budget } : {}) } });
+    audit(c, {
+      action: 'user_created',
+      outcome: 'success',
+      status: 201,
+      details: { user_id: user.id, username: user.username, roles: user.roles, ...(body.budget ? { budget: body.budget } : {}) },
+    });
     return c.json({ ...toPublicUser(user), budget }, 201);
   })
   .openapi(listUsersRoute, async (c) => {
@@ -138,8 +187,17 @@ export const adminUsersRouter = createRouter()
     if (body.budget !== undefined) await setBudget(c.env, 'user', user.id, body.budget);
     const fields = Object.keys(body);
     audit(c, {
-      action: 'user_changed', outcome: 'success', status: 200,
-      details: { user_id: user.id, username: user.username, fields, ...(body.roles ? { roles: body.roles } : {}), ...(body.disabled !== undefined ? { disabled: body.disabled } : {}), ...(body.budget !== undefined ? { budget: body.budget } : {}) },
+      action: 'user_changed',
+      outcome: 'success',
+      status: 200,
+      details: {
+        user_id: user.id,
+        username: user.username,
+        fields,
+        ...(body.roles ? { roles: body.roles } : {}),
+        ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
+        ...(body.budget !== undefined ? { budget: body.budget } : {}),
+      },
     });
     return c.json(await withBudget(c, toPublicUser(updated)), 200);
   })
