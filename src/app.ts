@@ -48,11 +48,11 @@ import { createMcpRouter, mcpChallenge } from './mcp/router';
 import { crawl4aiRouter } from './crawl/crawl4ai-routes';
 import { usageRouter } from './routes/usage';
 import { oauthRouter } from './oauth/router';
-import { consentRouter } from './oauth/consent';
+import { createConsentRouter } from './oauth/consent';
 import { grantsRouter } from './routes/grants';
 
 export interface CreateAppOptions {
-  /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys + JWT. */
+  /** Credential verifiers; tests may pass their own to act as a chosen principal. Default: API keys, JWTs and OAuth tokens; a kind left out keeps its default. */
   verifiers?: AuthenticateOptions['verifiers'];
   /** Where exports read job results (the jobs module's store; tests pass an in-memory one). */
   jobResults?: JobResultsStore;
@@ -86,7 +86,7 @@ export function routerMounts(app: OpenAPIHono<AppEnv>, options: CreateAppOptions
       paths: ['/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource', '/oauth/register', '/oauth/token'],
       router: oauthRouter,
     },
-    { area: 'oauth', paths: ['/oauth/authorize'], router: consentRouter }, // sign in + consent
+    { area: 'oauth', paths: ['/oauth/authorize'], router: createConsentRouter(app.fetch) }, // sign in + consent
     { area: 'oauth', paths: ['/grants', '/admin/grants'], router: grantsRouter },
     { area: 'admin', paths: ['/admin/audit'], router: adminAuditRouter },
     { area: 'auth', paths: ['/auth', '/token', '/.well-known/jwks.json'], router: authRouter },
@@ -128,7 +128,7 @@ export function createApp(options: CreateAppOptions = {}): OpenAPIHono<AppEnv> {
     '*',
     authenticate({
       optional: true,
-      verifiers: options.verifiers ?? { apiKey: verifyApiKey, jwt: verifyAccessToken, oauth: verifyOAuthToken },
+      verifiers: { apiKey: verifyApiKey, jwt: verifyAccessToken, oauth: verifyOAuthToken, ...options.verifiers },
     }),
   );
   // Rate limits per principal (key / user) and crawl concurrency leases go here.

@@ -180,8 +180,9 @@ const llmRoute = protectedRoute({
 });
 // Documented as `/llm/{url}`, routed as `/llm/:url{.+}`: the target keeps its slashes, as in
 // Crawl4AI's `{url:path}` (zod-openapi's `{param}` cannot say that).
-crawl4aiRouter.openAPIRegistry.registerPath(llmRoute);
-const [llmGuard] = llmRoute.middleware as unknown as MiddlewareHandler<AppEnv>[]; // requirePermission('crawl:llm')
+const { middleware: llmMiddleware, getRoutingPath: _routingPath, ...llmDoc } = llmRoute; // the document names no middleware
+crawl4aiRouter.openAPIRegistry.registerPath(llmDoc);
+const [llmGuard] = llmMiddleware as unknown as MiddlewareHandler<AppEnv>[]; // requirePermission('crawl:llm')
 crawl4aiRouter.get('/llm/:url{.+}', llmGuard as MiddlewareHandler<AppEnv>, async (c) => {
   const parsed = LlmQuery.safeParse(c.req.query());
   if (!parsed.success) {

@@ -20,7 +20,7 @@ import { audit } from '../audit/audit';
 import { Page, type Me } from '../dashboard/layout';
 import { send } from '../dashboard/render';
 import { checkOrigin, guardPost, readForm } from '../dashboard/guard';
-import { DashSession, SessionGone, gatewayFetch, newSessionCookie, toResult } from '../dashboard/session';
+import { DashSession, SessionGone, bindGatewayApi, gatewayFetch, newSessionCookie, toResult, type GatewayApi } from '../dashboard/session';
 import { csrfToken, newNonce } from '../dashboard/seal';
 import { AUTHORIZE_PATH, GRANTABLE_SCOPES, oauthApi, REQUIRED_SCOPES } from './server';
 import { deleteGrant, insertGrant, newGrantId } from './grants';
@@ -195,7 +195,7 @@ const authorizeLoginRoute = createRoute({
   responses: html,
 });
 
-export const consentRouter = createRouter()
+const consentRoutes = createRouter()
   .openapi(authorizeRoute, async (c) => {
     let request: AuthRequest;
     try {
@@ -335,3 +335,15 @@ export const consentRouter = createRouter()
     );
     return c.redirect(safeNext, 303) as never;
   });
+
+/**
+ * The consent pages call the gateway in-process like the dashboard does (sign-in via POST /auth/token),
+ * so they are bound to the app's own fetch, as `createDashboardRouter` binds the dashboard.
+ */
+export function createConsentRouter(api: GatewayApi): ReturnType<typeof createRouter> {
+  const router = createRouter();
+  router.use(AUTHORIZE_PATH, bindGatewayApi(api));
+  router.use(`${AUTHORIZE_PATH}/*`, bindGatewayApi(api));
+  router.route('/', consentRoutes);
+  return router;
+}

@@ -33,15 +33,6 @@ interface Waiter {
 /** What every call of a request carries (limits, robots mode, waits). */
 export type BaseRequest = Omit<AcquireManyRequest, 'urls' | 'ahead' | 'mayWait' | 'releases'>;
 
-/** The URL as the fetcher will ask for it (`fetchPage` sends `URL.href`). */
-function normal(url: string): string {
-  try {
-    return new URL(url).href;
-  } catch {
-    return url;
-  }
-}
-
 function bad(o: Outcome): boolean {
   if (o.failure === 'cancelled') return false;
   return o.status === null || o.status === 429 || o.status >= 500;
@@ -54,10 +45,7 @@ export class HostLane {
   #releases: ReleaseNote[] = [];
   #expected: string[] = [];
   #prepared = new Map<string, Grant[]>();
-  /** Leases granted and not yet released (including those held ahead). */
   #live = 0;
-  /** Of those, the ones handed to a page (its release will come). */
-  #started = 0;
   #calling = false;
   #scheduled = false;
   #releaseTimer = false;
@@ -73,19 +61,15 @@ export class HostLane {
 
   /** Pages of this request that will ask for this host later (leased ahead when free). */
   expect(url: string): void {
-    this.#expected.push(normal(url));
+    this.#expected.push(url);
   }
 
   /** A lease (or refusal) for `url`: from the leases ahead, else in the next batched call. */
-  acquire(rawUrl: string): Promise<Grant> {
-    const url = normal(rawUrl);
+  acquire(url: string): Promise<Grant> {
     const i = this.#expected.indexOf(url);
     if (i >= 0) this.#expected.splice(i, 1);
     const ready = this.#prepared.get(url)?.shift();
-    if (ready) {
-      if (ready.kind === 'go') this.#started++;
-      return Promise.resolve(ready);
-    }
+    if (ready) return Promise.resolve(ready);
     return new Promise<Grant>((resolve, reject) => {
       this.#waiting.push({ url, resolve, reject });
       this.#schedule();
@@ -95,7 +79,6 @@ export class HostLane {
   /** Ends one lease with its outcome (batched, see the module comment). */
   release(leaseId: string, outcome: Outcome): void {
     this.#live--;
-    this.#started--;
     this.#releases.push({ leaseId, ...outcome });
     if (bad(outcome)) this.#giveBackAhead();
     if (this.#parked.length) this.#waiting.push(...this.#parked.splice(0));
@@ -182,7 +165,6 @@ export class HostLane {
       if (a.kind === 'later') return void this.#parked.push(w);
       if (a.kind === 'go') {
         this.#live++;
-        this.#started++;
         w.resolve({ kind: 'go', leaseId: a.leaseId, startAt: now + a.waitMs });
       } else w.resolve(a);
     });
@@ -197,12 +179,8 @@ export class HostLane {
       if (list) list.push(grant);
       else this.#prepared.set(url, [grant]);
     });
-    // Parked pages with no page of ours left to release a slot would wait forever: give back the
-    // leases held ahead (they may be what fills the host) and ask again now.
-    if (this.#parked.length && this.#started <= 0) {
-      this.#giveBackAhead();
-      this.#waiting.push(...this.#parked.splice(0));
-    }
+    // Parked pages with none of our leases left to end would wait forever: ask again now.
+    if (this.#parked.length && this.#live <= 0) this.#waiting.push(...this.#parked.splice(0));
     if (this.#finished) this.#giveBackAhead(false);
     if (this.#waiting.length || (this.#releases.length && (this.#live <= 0 || this.#contended))) await this.#flush();
     else if (this.#releases.length) this.#armReleaseTimer();

@@ -85,39 +85,23 @@ export class HostPacer extends DurableObject<Env> {
     this.#circuitThreshold = req.limits.circuitThreshold;
     if (req.releases?.length) this.#applyReleases(req.releases);
     await this.#register();
-    // Robots first (it may await a fetch); then every slot is planned in one synchronous stretch at
-    // one instant, so the start times of a batch keep their spacing relative to each other.
-    const verdicts = [];
-    for (const url of req.urls) verdicts.push(await this.#robotsFor(new URL(url), req));
-    const aheadVerdicts = [];
-    for (const url of req.ahead ?? []) aheadVerdicts.push(await this.#robotsFor(new URL(url), req));
-    // At the cap with nothing granted yet, the first waiting page may wait (FIFO) before any grant.
-    const firstAllowed = verdicts.findIndex((v) => !('kind' in v));
-    if (req.mayWait && firstAllowed >= 0) await this.#waitForRoom(req);
-    const now = Date.now();
+    const answers: BatchAnswer[] = [];
     let granted = 0;
-    const answers: BatchAnswer[] = verdicts.map((v) => {
-      if ('kind' in v) return v;
-      // Still full after the wait (or nothing granted when the caller may wait): busy, as a single acquire.
-      const answer = this.#plan(now, req, v.crawlDelayMs, req.maxWaitMs, req.mayWait && granted === 0);
+    for (const url of req.urls) {
+      const answer = await this.#one(url, req, req.mayWait && granted === 0);
       if (answer.kind === 'go') granted++;
-      return answer;
-    });
+      answers.push(answer);
+    }
+    const ahead: (AcquireAnswer | null)[] = [];
     let spaced = false;
-    const ahead: (AcquireAnswer | null)[] = aheadVerdicts.map((v) => {
-      if ('kind' in v) return v;
-      if (spaced || spacingMs(req.limits, v.crawlDelayMs) > 0) {
+    for (const url of req.ahead ?? []) {
+      const answer = spaced ? null : await this.#ahead(url, req);
+      if (answer === 'spaced') {
         spaced = true;
-        return null;
-      }
-      // Only a slot free right now: an ahead lease never waits, never counts as busy.
-      const p = plan(this.#state, now, this.#inFlight(now), req.limits, 0);
-      if (p.kind !== 'go' || p.startAt > now) return null;
-      granted++;
-      return { kind: 'go', leaseId: this.#lease(now, p.startAt, req, v.crawlDelayMs), waitMs: 0 };
-    });
+        ahead.push(null);
+      } else ahead.push(answer);
+    }
     this.#persist();
-    if (granted) await this.#armAlarm(now + LEASE_SWEEP_MS);
     return { answers, ahead, spaced, contended: this.#waiters.length > 0 };
   }
 
@@ -134,26 +118,7 @@ export class HostPacer extends DurableObject<Env> {
     return { crawlDelayMs: verdict.crawlDelayMs };
   }
 
-  /** Synchronous: a lease with its start delay, `later` at the cap (`busy` when `fullIsBusy`), or `busy`. */
-  #plan(now: number, req: AcquireManyRequest, crawlDelayMs: number | null, maxWaitMs: number, fullIsBusy: boolean): BatchAnswer {
-    const p = plan(this.#state, now, this.#inFlight(now), req.limits, Math.max(0, maxWaitMs));
-    if (p.kind === 'full' && !fullIsBusy) return { kind: 'later' };
-    if (p.kind === 'full') {
-      this.#counters.busy++;
-      return {
-        kind: 'busy',
-        retryAfterMs: this.#nextExpiry(now) ?? 1000,
-        reason: `host at its concurrency limit (${req.limits.maxConcurrency} in flight)`,
-      };
-    }
-    if (p.kind === 'busy') {
-      this.#counters.busy++;
-      return { kind: 'busy', retryAfterMs: p.retryAfterMs, reason: p.reason };
-    }
-    return { kind: 'go', leaseId: this.#lease(now, p.startAt, req, crawlDelayMs), waitMs: p.startAt - now };
-  }
-
-  #lease(now: number, startAt: number, req: AcquireManyRequest, crawlDelayMs: number | null): string {
+  #grant(now: number, startAt: number, req: AcquireManyRequest, crawlDelayMs: number | null): string {
     const leaseId = crypto.randomUUID();
     this.#sql.exec('INSERT INTO leases (id, expires_at) VALUES (?, ?)', leaseId, startAt + req.leaseMs);
     this.#state = reserve(this.#state, startAt, spacingMs(req.limits, crawlDelayMs));
@@ -162,13 +127,29 @@ export class HostPacer extends DurableObject<Env> {
     return leaseId;
   }
 
-  /** While the host is at its cap: waits for a release (FIFO), the earliest lease expiry, or the deadline. */
-  async #waitForRoom(req: AcquireManyRequest): Promise<void> {
+  async #one(url: string, req: AcquireManyRequest, mayWait: boolean): Promise<BatchAnswer> {
+    const robots = await this.#robotsFor(new URL(url), req);
+    if ('kind' in robots) return robots;
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     for (;;) {
       const now = Date.now();
       const p = plan(this.#state, now, this.#inFlight(now), req.limits, Math.max(0, deadline - now));
-      if (p.kind !== 'full' || now >= deadline) return;
+      if (p.kind === 'go') {
+        const leaseId = this.#grant(now, p.startAt, req, robots.crawlDelayMs);
+        await this.#armAlarm(now + LEASE_SWEEP_MS);
+        return { kind: 'go', leaseId, waitMs: p.startAt - now };
+      }
+      if (p.kind === 'full' && !mayWait) return { kind: 'later' };
+      if (p.kind === 'busy' || now >= deadline) {
+        this.#counters.busy++;
+        if (p.kind === 'busy') return { kind: 'busy', retryAfterMs: p.retryAfterMs, reason: p.reason };
+        return {
+          kind: 'busy',
+          retryAfterMs: Math.max(1, (this.#nextExpiry(now) ?? now + 1000) - now),
+          reason: `host at its concurrency limit (${req.limits.maxConcurrency} in flight)`,
+        };
+      }
+      // At the cap: wait for a release (FIFO), the earliest lease expiry, or the deadline.
       this.#persist();
       const until = Math.min(deadline, this.#nextExpiry(now) ?? deadline) - now;
       await new Promise<void>((resolve) => {
@@ -180,6 +161,19 @@ export class HostPacer extends DurableObject<Env> {
         this.#waiters.push(done);
       });
     }
+  }
+
+  /** A lease ahead of need, only when it costs the host nothing beyond a free slot (no spacing, no wait). */
+  async #ahead(url: string, req: AcquireManyRequest): Promise<AcquireAnswer | null | 'spaced'> {
+    const robots = await this.#robotsFor(new URL(url), req);
+    if ('kind' in robots) return robots;
+    if (spacingMs(req.limits, robots.crawlDelayMs) > 0) return 'spaced';
+    const now = Date.now();
+    const p = plan(this.#state, now, this.#inFlight(now), req.limits, 0);
+    if (p.kind !== 'go' || p.startAt > now) return null;
+    const leaseId = this.#grant(now, now, req, robots.crawlDelayMs);
+    await this.#armAlarm(now + LEASE_SWEEP_MS);
+    return { kind: 'go', leaseId, waitMs: 0 };
   }
 
   /** Ends leases with their outcomes (spacing, backoff and circuit follow from them). */

@@ -107,26 +107,6 @@ describe('HostPacer calls batched per request', () => {
     expect(tNext - t429).toBeGreaterThanOrEqual(2000 - 40);
   });
 
-  it('a page the request did not announce still gets a slot when leases taken ahead fill the host', async () => {
-    const h = HOSTS.batchRobots;
-    await setupHost(h, { robots: { status: 200, body: 'User-agent: *\nDisallow: /private\n' } });
-    const counts: Counts = {};
-    const gate = gateFor(countingEnv(counts, { ALLOW_PRIVATE_TARGETS: 'true', HOST_MIN_DELAY_MS: '0', HOST_MAX_CONCURRENCY: '2' }));
-    // Two announced pages that never come (e.g. refused before any fetch): leased ahead, they fill the host's cap of 2.
-    gate.expect([hostUrl(h, '/page/never-1'), hostUrl(h, '/page/never-2')]);
-    await (await gate.fetch(hostUrl(h, '/page/a'), {})).text(); // takes a slot, leases never-1 ahead
-    await expect(gate.fetch(hostUrl(h, '/private/x'), {})).rejects.toThrow(/robots/); // refused; leases never-2 ahead
-    // Nothing of this request is running, the host is full of its unused leases: this page must still go.
-    const other = await gate.fetch(hostUrl(h, '/page/unannounced'), {});
-    await other.text();
-    expect(other.status).toBe(200);
-    await gate.settle();
-    const paths = (await hostLog(h)).arrivals.map((a) => a.path);
-    expect(paths).toContain('/page/unannounced');
-    expect(paths).not.toContain('/page/never-1');
-    expect(paths).not.toContain('/private/x');
-  });
-
   it('through POST /crawl (fetch engine): every page crawled, the host capped', async () => {
     const h = HOSTS.batch;
     await setupHost(h, { robots: { status: 404 } });
