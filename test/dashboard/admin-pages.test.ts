@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { createUser, reloadUser } from '../helpers/auth';
 import { Browser, csrfOf } from './browser';
+import { clearAuditCheckpoints } from '../helpers/audit';
 
 type Role = 'admin' | 'operator' | 'user' | 'viewer';
 const SITE = (env as unknown as { TEST_SITE_URL: string }).TEST_SITE_URL;
@@ -76,6 +77,7 @@ describe('audit page and overview chart', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('Content-Type')).toContain('text/csv');
     expect((await csv.text()).split('\r\n')[0]).toContain('action');
+    await clearAuditCheckpoints(); // the local R2 bucket is shared with other test files (test/helpers/audit.ts)
     const verify = await b.post('/dashboard/audit/verify', { csrf: csrfOf(all) });
     expect(verify.status).toBe(200);
     expect(await verify.text()).toContain('Audit verification');

@@ -13,6 +13,7 @@ import type { AuditEvent, AuditRow } from '../../src/audit/types';
 import { permissionsForRoles, type Role } from '../../src/auth/rbac';
 import { auditShardCount, auditShardStub, writeAuditEvents } from '../../src/audit/writer';
 import { decodeRecords, gunzip } from '../../src/audit/segment-codec';
+import { CHECKPOINT_PREFIX } from '../../src/audit/checkpoint';
 import { createApp } from '../../src/app';
 import { BASE } from './test-vars';
 
@@ -122,4 +123,16 @@ export async function waitForAuditRows(requestIdValue: string, min = 1, rounds =
     await scheduler.wait(5);
   }
   throw new Error(`no audit row for request ${requestIdValue} after ${rounds} rounds`);
+}
+
+/**
+ * Test-only: removes the signed audit checkpoints from R2. The local R2 bucket outlives a test file's
+ * Durable Objects, so a checkpoint signed over another file's shard heads would make this file's
+ * (younger) objects read as rolled back; verify then answers 503 as it must in production.
+ */
+export async function clearAuditCheckpoints(): Promise<void> {
+  const bucket = (env as unknown as Env).RESULTS;
+  const listed = await bucket.list({ prefix: CHECKPOINT_PREFIX });
+  const keys = listed.objects.map((o) => o.key);
+  if (keys.length) await bucket.delete(keys);
 }
