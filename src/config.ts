@@ -178,16 +178,7 @@ export const configSchema = z
     ORIGIN_SECRET: optionalString,
     // vars
     ORIGIN_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional()),
-    CORS_ORIGINS: z
-      .string()
-      .optional()
-      .transform((v) =>
-        (v ?? '')
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(originOrigin)),
+    CORS_ORIGINS: list.pipe(z.array(originOrigin)),
     TRUSTED_HOSTS: list,
     METRICS_ALLOW_CIDRS: cidrs('127.0.0.1/32,::1/128'),
     ADMIN_ALLOW_CIDRS: cidrs(''),
