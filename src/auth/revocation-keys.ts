@@ -8,3 +8,6 @@ export const revokedJtiKey = (jti: string) => `revoked:jti:${jti}`;
 
 /** KV key of a revoked API key's marker (`{reason, at}`). */
 export const revokedKeyKey = (keyId: string) => `revoked:key:${keyId}`;
+
+/** KV key of a key owner's marker (`{reason, at}`): the user was disabled or deleted, so every key they own stops. */
+export const revokedOwnerKey = (userId: string) => `revoked:owner:${userId}`;

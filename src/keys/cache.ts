@@ -2,11 +2,12 @@
  * KV state for the hot path (docs/storage.md "API keys"):
  *  - `CACHE` `key:<digest>` → the key record (or a short "no such key" entry), TTL 300 s / 60 s.
  *    Deleted on revoke, rotate, disable; a stale copy elsewhere is overruled by the marker below.
- *  - `REVOCATIONS` `revoked:key:<id>` → `{reason, at}`, read on every request.
+ *  - `REVOCATIONS` `revoked:key:<id>` → `{reason, at}`, read on every request, and for a key with
+ *    an owner `revoked:owner:<user id>` → `{reason, at}` in the same bulk read.
  * Neither value holds the key; the cache is keyed by the HMAC digest.
  */
-import type { ApiKeyRecord, RevocationMarker } from './record';
-import { revokedKeyKey } from '../auth/revocation-keys';
+import type { ApiKeyRecord, OwnerMarker, RevocationMarker } from './record';
+import { revokedKeyKey, revokedOwnerKey } from '../auth/revocation-keys';
 
 /** How long a record may be served from KV before D1 is asked again. */
 export const KEY_CACHE_TTL_SECONDS = 300;
@@ -38,10 +39,62 @@ export async function forgetCachedKey(cache: KVNamespace, digest: string): Promi
 }
 
 export async function readMarker(revocations: KVNamespace, id: string): Promise<RevocationMarker | null> {
-  const m = await revocations.get<RevocationMarker>(revokedKeyKey(id), 'json');
+  return parseKeyMarker(await revocations.get<RevocationMarker>(revokedKeyKey(id), 'json'));
+}
+
+/** A marker we cannot read is taken as a revocation (fail closed). */
+function parseKeyMarker(m: RevocationMarker | null | undefined): RevocationMarker | null {
   if (!m || typeof m.at !== 'number' || !['revoked', 'rotated', 'disabled'].includes(m.reason))
     return m ? { reason: 'revoked', at: 0 } : null;
   return m;
+}
+
+/** A stored value as JSON; one that does not parse stays a (non-null) marker the parsers refuse on. */
+function parseJson<T>(text: string | null | undefined): T | null {
+  if (text === null || text === undefined) return null;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return { unreadable: true } as T;
+  }
+}
+
+/** Any value under an owner's key stops their keys; one we cannot read counts as a deletion (fail closed). */
+function parseOwnerMarker(m: OwnerMarker | null | undefined): OwnerMarker | null {
+  if (m === null || m === undefined) return null;
+  if (typeof m === 'object' && typeof m.at === 'number' && (m.reason === 'owner_disabled' || m.reason === 'owner_deleted')) return m;
+  return { reason: 'owner_deleted', at: 0 };
+}
+
+/**
+ * The key's marker and, for a key with an owner, the owner's marker: one KV read either way (a bulk
+ * `get` of both keys when there is an owner), so the hot path keeps its single KV round trip.
+ */
+export async function readMarkers(
+  revocations: KVNamespace,
+  id: string,
+  owner: string | null | undefined,
+): Promise<{ key: RevocationMarker | null; owner: OwnerMarker | null }> {
+  if (!owner) return { key: await readMarker(revocations, id), owner: null };
+  const keyKey = revokedKeyKey(id);
+  const ownerKey = revokedOwnerKey(owner);
+  const both = await revocations.get([keyKey, ownerKey], 'text');
+  return {
+    key: parseKeyMarker(parseJson(both.get(keyKey))),
+    owner: parseOwnerMarker(parseJson(both.get(ownerKey))),
+  };
+}
+
+/**
+ * Stops every key a user owns (disabled: until re-enabled; deleted: for good — user ids are never
+ * reused). No expiry: the marker is the only record that the owner's keys must not work.
+ */
+export async function writeOwnerMarker(revocations: KVNamespace, userId: string, marker: OwnerMarker): Promise<void> {
+  await revocations.put(revokedOwnerKey(userId), JSON.stringify(marker));
+}
+
+export async function deleteOwnerMarker(revocations: KVNamespace, userId: string): Promise<void> {
+  await revocations.delete(revokedOwnerKey(userId));
 }
 
 /**

@@ -40,15 +40,27 @@ export interface RevocationMarker {
   at: number;
 }
 
+/**
+ * A key owner's marker in KV `REVOCATIONS` (`revoked:owner:<user id>`), read with the key's own marker
+ * in one bulk read: while the owning user is disabled, or once they are deleted, none of their keys
+ * authenticates (docs/api-keys.md "Owners").
+ */
+export interface OwnerMarker {
+  reason: 'owner_disabled' | 'owner_deleted';
+  at: number;
+}
+
 /** Why a known key is refused (audit only; the client always sees `invalid_credentials`). */
-export type KeyRejection = 'revoked' | 'disabled' | 'expired' | 'rotation_grace_ended';
+export type KeyRejection = 'revoked' | 'disabled' | 'expired' | 'rotation_grace_ended' | OwnerMarker['reason'];
 
 /** Pure: may this key authenticate at `now`? The marker wins over a possibly stale cached record. */
 export function evaluateKey(
   rec: Pick<ApiKeyRecord, 'status' | 'expires_at' | 'grace_until'>,
   marker: RevocationMarker | null,
   now: number,
+  owner: OwnerMarker | null = null,
 ): KeyRejection | null {
+  if (owner) return owner.reason;
   if (marker && now >= marker.at) return marker.reason === 'rotated' ? 'rotation_grace_ended' : marker.reason;
   if (rec.status === 'revoked') return 'revoked';
   if (rec.status === 'disabled') return 'disabled';

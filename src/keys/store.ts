@@ -196,3 +196,14 @@ export async function touchLastUsed(db: D1Database, id: string, now: number): Pr
     .bind(now, id, now - 60_000)
     .run();
 }
+
+/** Revokes every key a user owns that is not revoked yet (their owner was deleted); returns their ids. */
+export async function revokeOwnedKeys(db: D1Database, owner: string, now: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE api_keys SET status = 'revoked', revoked_at = ?, grace_until = NULL WHERE owner = ? AND status != 'revoked' RETURNING id`,
+    )
+    .bind(now, owner)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}

@@ -1,6 +1,6 @@
 /**
  * API-key verification: format + checksum (no I/O) → HMAC digest → seed keys (memory) or
- * KV cache → D1 → revocation marker (KV, every request) → principal.
+ * KV cache → D1 → revocation markers (the key's and its owner's: one KV read, every request) → principal.
  * Unknown, revoked, expired, disabled and rotated-out keys all fail with the same
  * `invalid_credentials`; the audit row gets the real reason (SECURITY.md "API keys").
  */
@@ -13,7 +13,7 @@ import { digestKey } from './digest';
 import { constantTimeEqual } from '../lib/constant-time';
 import { matchSeedKey } from './seed';
 import { findKeyByDigest, touchLastUsed } from './store';
-import { readCachedKey, readMarker, writeCachedKey } from './cache';
+import { readCachedKey, readMarkers, writeCachedKey } from './cache';
 import { evaluateKey, principalOf, type ApiKeyRecord } from './record';
 
 const TOUCH_INTERVAL_MS = 60_000;
@@ -117,8 +117,9 @@ export const verifyApiKey: CredentialVerifier = async (c, credential) => {
   if (!record) return refuse('unknown_key');
 
   const id = record.id;
-  const marker = await fromStore(() => readMarker(c.env.REVOCATIONS, id));
-  const rejection = evaluateKey(record, marker, now);
+  const owner = record.owner;
+  const markers = await fromStore(() => readMarkers(c.env.REVOCATIONS, id, owner));
+  const rejection = evaluateKey(record, markers.key, now, markers.owner);
   if (rejection) return refuse(rejection, record);
 
   touch(c, record, now);

@@ -9,7 +9,9 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { app } from '../../src/app';
 import type { Env } from '../../src/env';
 import { BASE } from '../helpers/test-vars';
-import { adminToken, bearer } from '../helpers/auth';
+import { adminToken, bearer, createUser } from '../helpers/auth';
+import { createKey } from '../../src/keys/service';
+import { loadConfig } from '../../src/config';
 
 type Counts = Record<string, number>;
 
@@ -109,6 +111,34 @@ describe('storage round trips per request (warm isolate)', () => {
     // Admit (rate + lease) in the request; alone, its release is flushed 100 ms later in waitUntil.
     expect(counts['DO.RateLimiter(key)']).toBe(2);
     expect(counts['DO.AuditLog(chain)']).toBe(1);
+  });
+
+  it("POST /crawl with a key that has an owner: the key's and the owner's markers in one KV bulk read, no D1", async () => {
+    const owner = await createUser({ roles: ['user'] });
+    const parsed = loadConfig(base);
+    if (!parsed.ok) throw new Error('config');
+    const issued = await createKey(
+      base,
+      parsed.config,
+      {
+        name: 'owned perf key',
+        scopes: ['crawl:run'],
+        rateLimit: '1000/minute',
+        maxConcurrency: 100,
+        owner: owner.id,
+        expiresAt: null,
+        environment: 'live',
+        createdBy: null,
+      },
+      Date.now(),
+    );
+    if (!issued) throw new Error('key not created');
+    await countFor('/crawl', crawlInit(issued.key, '203.0.113.51')); // warm: the record is cached in this isolate
+    const { status, counts } = await countFor('/crawl', crawlInit(issued.key, '203.0.113.51'));
+    expect(status).toBe(200);
+    expect(counts['KV.REVOCATIONS.get']).toBe(1);
+    expect(counts['D1.first'] ?? 0).toBe(0);
+    expect(counts['KV.CACHE.get'] ?? 0).toBe(0);
   });
 
   it('under concurrency the lease releases and the audit events are batched: about one DO call per request', async () => {

@@ -4,7 +4,8 @@
  * Revocation: the `jti` in KV (`revoked:jti:<jti>`, written by logout); for user tokens the user's
  * D1 row read on every request (disabled, `tokens_valid_after`, current roles) — strongly
  * consistent, so a password change or disable takes effect at once everywhere; for tokens issued
- * from an API key, the key's KV revocation (`revoked:key:<id>`). See docs/tokens.md.
+ * from an API key, the key's KV revocation (`revoked:key:<id>`) and its owner's
+ * (`revoked:owner:<user id>`). See docs/tokens.md.
  */
 import type { Env } from '../../env';
 import type { Config } from '../../config';
@@ -12,7 +13,7 @@ import type { AuthResult, CredentialVerifier } from '../verifier';
 import { OWNER_ID, type Principal } from '../principal';
 import { normalizeScopes, permissionsForRoles } from '../rbac';
 import { getUserById } from '../../users/store';
-import { revokedJtiKey, revokedKeyKey } from '../revocation-keys';
+import { revokedJtiKey, revokedKeyKey, revokedOwnerKey } from '../revocation-keys';
 import { keyRing } from './keys';
 import { checkAccessToken, type AccessPayload } from './access-token';
 
@@ -24,14 +25,17 @@ export async function principalFromAccess(env: Env, config: Config, p: AccessPay
     // A token minted from a key dies with the key's expiry, not CLOCK_TOLERANCE_S later.
     if (p.key_exp !== undefined && (typeof p.key_exp !== 'number' || now >= p.key_exp * 1000))
       return { ok: false, code: 'token_expired', reason: 'key_expired', actor };
-    // Both markers in one KV bulk read (one round trip instead of two).
+    // The token's, the key's and the key owner's markers in one KV bulk read (one round trip).
     const jtiKey = revokedJtiKey(p.jti);
     const keyKey = revokedKeyKey(p.sub);
-    const markers = await env.REVOCATIONS.get([jtiKey, keyKey], 'text');
+    const ownerKey = typeof p.owner === 'string' && p.owner !== '' ? revokedOwnerKey(p.owner) : null;
+    const markers = await env.REVOCATIONS.get(ownerKey ? [jtiKey, keyKey, ownerKey] : [jtiKey, keyKey], 'text');
     const jtiRevoked = markers.get(jtiKey) ?? null;
     const keyRevoked = markers.get(keyKey) ?? null;
+    const ownerStopped = ownerKey ? (markers.get(ownerKey) ?? null) : null;
     if (jtiRevoked !== null) return { ok: false, code: 'token_revoked', reason: 'jti_revoked', actor };
     if (keyRevoked !== null) return { ok: false, code: 'token_revoked', reason: 'key_revoked', actor };
+    if (ownerStopped !== null) return { ok: false, code: 'token_revoked', reason: 'owner_stopped', actor };
     const permissions = normalizeScopes((p.scope ?? '').split(' ').filter(Boolean));
     if (!permissions) return { ok: false, code: 'invalid_token', reason: 'bad_scope', actor };
     // Tenancy is an id since migration 0009: a token minted before it names its owner by username.

@@ -14,6 +14,7 @@ import { principalOf } from '../../auth/principal';
 import { ROLES } from '../../auth/rbac';
 import { hashPassword, MAX_PASSWORD_BYTES } from '../../auth/password';
 import { ensureBootstrapAdmin } from '../../users/bootstrap';
+import { resumeOwnerKeys, revokeOwnerKeys, stopOwnerKeys } from '../../keys/owner-stop';
 import {
   deleteUser,
   getUserByUsername,
@@ -105,7 +106,7 @@ const getUserRoute = protectedRoute({
 const updateUserRoute = protectedRoute({
   method: 'patch',
   path: '/admin/users/{username}',
-  summary: 'Change roles, password or disabled (password/disable end all sessions)',
+  summary: 'Change roles, password or disabled (password/disable end all sessions; disable also stops their keys)',
   permission: 'users:manage',
   request: { params: UsernameParam, ...jsonBody(PatchUserSchema) },
   responses: { 200: { description: 'The changed user', ...userJson }, ...problemResponses(401, 403, 404, 409, 422) },
@@ -113,7 +114,7 @@ const updateUserRoute = protectedRoute({
 const deleteUserRoute = protectedRoute({
   method: 'delete',
   path: '/admin/users/{username}',
-  summary: 'Delete a user (their tokens stop working at once)',
+  summary: 'Delete a user (their tokens and every key they own stop working at once)',
   permission: 'users:manage',
   request: { params: UsernameParam },
   responses: { 204: { description: 'Deleted' }, ...problemResponses(401, 403, 404, 409) },
@@ -182,8 +183,12 @@ export const adminUsersRouter = createRouter()
       ...(body.password !== undefined ? { passwordHash: hashPassword(body.password) } : {}),
       ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
     };
-    const updated = Object.keys(changes).length ? await updateUser(c.env.DB, user.id, changes, Date.now()) : user;
+    const now = Date.now();
+    // Disabling stops the user's keys before the row changes; enabling lets them go after (fail closed).
+    if (body.disabled === true) await stopOwnerKeys(c.env, user.id, now);
+    const updated = Object.keys(changes).length ? await updateUser(c.env.DB, user.id, changes, now) : user;
     if (!updated) throw new GatewayError('not_found', `No user "${user.username}"`);
+    if (body.disabled === false) await resumeOwnerKeys(c.env, user.id);
     if (body.budget !== undefined) await setBudget(c.env, 'user', user.id, body.budget);
     const fields = Object.keys(body);
     audit(c, {
@@ -204,7 +209,14 @@ export const adminUsersRouter = createRouter()
   .openapi(deleteUserRoute, async (c) => {
     const user = await findOr404(c, c.req.valid('param').username);
     if (isSelf(c, user.id)) throw new GatewayError('conflict', 'You cannot delete yourself');
+    // The user's keys stop for good first, so a failure part-way leaves the user to delete again, never live keys without an owner.
+    const revokedKeys = await revokeOwnerKeys(c.env, user.id, Date.now());
     await deleteUser(c.env.DB, user.id);
-    audit(c, { action: 'user_deleted', outcome: 'success', status: 204, details: { user_id: user.id, username: user.username } });
+    audit(c, {
+      action: 'user_deleted',
+      outcome: 'success',
+      status: 204,
+      details: { user_id: user.id, username: user.username, keys_revoked: revokedKeys.length, key_ids: revokedKeys.slice(0, 100) },
+    });
     return c.body(null, 204);
   });
