@@ -3,7 +3,8 @@
  * proxy for its HTTP endpoint, run by the origin with its own credential, so each client message
  * is read with the strict JSON reader, checked as a JSON-RPC 2.0 message with an allow-listed
  * method, its `tools/call` arguments checked against the crawl-option table like the matching
- * HTTP body, and forwarded as the gateway's own serialisation. A text the gateway cannot read is
+ * HTTP body and shaped for the origin's release (`ORIGIN_PROFILE`) like it, and forwarded as the
+ * gateway's own serialisation. A text the gateway cannot read is
  * never forwarded (issue #16: Python's `json` accepts texts `JSON.parse` refuses).
  */
 import { GatewayError } from '../http/errors';
@@ -11,6 +12,7 @@ import { parseStrictJson } from '../lib/strict-json';
 import type { CrawlRoute, PolicyContext } from './policy';
 import { decideCrawlPolicy } from './policy';
 import type { BodyShape } from './options/table';
+import { applyOriginProfile, type OriginProfile } from './options/origin-profile';
 import { jsonBodyError } from '../http/request-body';
 
 /** Crawl4AI's MCP tools (server.py `@mcp_tool`) → the route whose permission and body shape apply. */
@@ -86,7 +88,7 @@ function isPlain(v: unknown): v is Record<string, unknown> {
 const isId = (v: unknown) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v));
 
 /** One JSON-RPC message → the message to forward (rebuilt), recording its tool calls. */
-function checkOne(msg: unknown, path: string, ctx: PolicyContext, calls: ToolCallInfo[]): Record<string, unknown> {
+function checkOne(msg: unknown, path: string, ctx: McpPolicyContext, calls: ToolCallInfo[]): Record<string, unknown> {
   if (!isPlain(msg) || msg.jsonrpc !== '2.0') throw invalid(path, 'must be a JSON-RPC 2.0 object');
   if (Object.hasOwn(msg, 'id') && !isId(msg.id)) throw invalid(`${path}.id`, 'must be a string, an integer or null');
   if (!Object.hasOwn(msg, 'method')) {
@@ -111,21 +113,30 @@ function checkOne(msg: unknown, path: string, ctx: PolicyContext, calls: ToolCal
   const args = params.arguments ?? {};
   if (!isPlain(args)) throw invalid(`${path}.params.arguments`, 'must be an object', RPC.invalidParams);
   let decision;
+  let toOrigin: Record<string, unknown>;
   try {
     decision = decideCrawlPolicy(tool.route, args, ctx, tool.shape);
+    // The origin's own release reads the arguments next: shape them for it as the HTTP routes do.
+    toOrigin = applyOriginProfile(ctx.originProfile, tool.shape, decision.body, ctx.permissions);
   } catch (err) {
-    if (err instanceof GatewayError) throw new Refusal(err, err.code === 'validation_failed' ? RPC.invalidParams : RPC.refused);
+    if (err instanceof GatewayError)
+      throw new Refusal(err, err.code === 'validation_failed' || err.code === 'origin_refuses_field' ? RPC.invalidParams : RPC.refused);
     throw err;
   }
   calls.push({ tool: name, route: tool.route, urls: decision.urls.length, ...(Object.hasOwn(msg, 'id') ? { id: msg.id } : {}) });
-  return { ...msg, params: { ...params, arguments: decision.body } };
+  return { ...msg, params: { ...params, arguments: toOrigin } };
+}
+
+/** The crawl policy's context plus the origin's release (`ORIGIN_PROFILE`), which reads the arguments after us. */
+export interface McpPolicyContext extends PolicyContext {
+  originProfile: OriginProfile;
 }
 
 /**
  * Checks one client → origin MCP message. Returns the text to forward (the gateway's own
  * serialisation) and its tool calls, or the refusal with the JSON-RPC id it answers.
  */
-export function inspectMcpMessage(text: string, ctx: PolicyContext): McpInspection {
+export function inspectMcpMessage(text: string, ctx: McpPolicyContext): McpInspection {
   const parsed = parseStrictJson(text);
   if (!parsed.ok) return { ok: false, error: jsonBodyError(parsed), id: null, rpcCode: RPC.parse };
   const value = parsed.value;

@@ -11,7 +11,7 @@ import { GatewayError } from '../http/errors';
 import { audit } from '../audit/audit';
 import { forwardToOrigin } from './origin/forward';
 import { DEFAULT_SOCKET_LIMITS, proxyWebSocket } from './origin/websocket';
-import { inspectMcpMessage, RPC, type McpInspection } from './mcp-policy';
+import { inspectMcpMessage, RPC, type McpInspection, type McpPolicyContext } from './mcp-policy';
 import { McpLimiter, PendingToolCalls, sseAnswerReader } from './mcp-limits';
 import { passThrough } from './handle';
 import { ownsSession, recordSession } from './origin/ownership';
@@ -26,8 +26,9 @@ function needOrigin(c: Context<AppEnv>): void {
   if (!c.get('config').ORIGIN_URL) throw new GatewayError('service_unavailable', 'MCP is served by the origin crawler; set ORIGIN_URL');
 }
 
-function policyContext(c: Context<AppEnv>): PolicyContext {
-  return policyContextFor(principalOf(c), c.get('config'));
+function policyContext(c: Context<AppEnv>): McpPolicyContext {
+  const config = c.get('config');
+  return { ...policyContextFor(principalOf(c), config), originProfile: config.ORIGIN_PROFILE };
 }
 
 /** Every refused MCP message leaves an audit row with its reason (never its content). */

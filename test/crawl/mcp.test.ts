@@ -106,7 +106,30 @@ describe('MCP over HTTP', () => {
 });
 
 describe("inspectMcpMessage (the WebSocket relay's check)", () => {
-  const ctx = { permissions: ['crawl:run'] as const, maxUrls: 100, allowPrivateTargets: false, limits: DEFAULT_OPTION_LIMITS };
+  const ctx = {
+    permissions: ['crawl:run'] as const,
+    maxUrls: 100,
+    allowPrivateTargets: false,
+    limits: DEFAULT_OPTION_LIMITS,
+    originProfile: 'crawl4ai-0.9' as const,
+  };
+  it("shapes tool arguments for the origin's release like the HTTP routes: a field 0.9 refuses is refused here, not forwarded", () => {
+    const withJs = toolCall('crawl', {
+      urls: ['https://example.com/'],
+      crawler_config: { type: 'CrawlerRunConfig', params: { js_code: 'document.title' } },
+    });
+    const coder = { ...ctx, permissions: ['crawl:run', 'crawl:js'] as ('crawl:run' | 'crawl:js')[] };
+    const refused = inspectMcpMessage(JSON.stringify(withJs), coder);
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.error.code).toBe('origin_refuses_field');
+    expect(refused.rpcCode).toBe(-32602);
+    expect(refused.id).toBe(withJs.id);
+    // The same call for a 0.8 origin, which still runs js_code, is forwarded with the field.
+    const older = inspectMcpMessage(JSON.stringify(withJs), { ...coder, originProfile: 'crawl4ai-0.8' });
+    expect(older.ok).toBe(true);
+    if (older.ok) expect(older.message).toContain('"js_code":"document.title"');
+  });
   it('passes non-tool messages unchanged and checks tool calls in batches', () => {
     const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
     expect(inspectMcpMessage(init, { ...ctx, permissions: [...ctx.permissions] })).toEqual({ ok: true, message: init, calls: [] });
