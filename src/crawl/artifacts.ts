@@ -12,30 +12,17 @@ import type { Principal } from '../auth/principal';
 import { tenantOf } from '../auth/principal';
 import { HOUSEKEEPING_TASKS } from '../housekeeping';
 import { GatewayError } from '../http/errors';
+import { ArtifactIdScanner } from './artifact-scan';
 
 /** Crawl4AI's artifact ids: `uuid4().hex`. Anything else is never forwarded. */
 export const ARTIFACT_ID = /^[0-9a-f]{32}$/;
 /** Rows outlive Crawl4AI's artifact TTL (hours by default) with margin. */
 export const ARTIFACT_RETENTION_MS = 7 * 86_400_000;
-/** An origin JSON answer larger than this is passed through without looking for artifact ids. */
-const MAX_SCANNED_BYTES = 64 * 1024 * 1024;
-
-/** Pure: every artifact id an origin answer names (`artifact_id`, or `url: /artifacts/{id}`), at any depth. */
-export function artifactIdsIn(value: unknown, out = new Set<string>(), depth = 0): Set<string> {
-  if (depth > 32 || value === null || typeof value !== 'object') return out;
-  if (Array.isArray(value)) {
-    for (const v of value) artifactIdsIn(v, out, depth + 1);
-    return out;
-  }
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (k === 'artifact_id' && typeof v === 'string' && ARTIFACT_ID.test(v)) out.add(v);
-    else if (k === 'url' && typeof v === 'string') {
-      const m = /^\/artifacts\/([0-9a-f]{32})$/.exec(v);
-      if (m) out.add(m[1] as string);
-    } else if (typeof v === 'object') artifactIdsIn(v, out, depth + 1);
-  }
-  return out;
-}
+/**
+ * The head of an answer read before the gateway answers: a screenshot/PDF answer with its artifact
+ * store on is far smaller, so a failure to record its ids is still a clean error status.
+ */
+const HEAD_BYTES = 256 * 1024;
 
 /** Records artifact ids for their creator. Never re-assigns an existing id. */
 export async function recordArtifacts(db: D1Database, ids: Iterable<string>, principal: Principal, now = Date.now()): Promise<void> {
@@ -56,30 +43,55 @@ export async function ownsArtifact(db: D1Database, id: string, principal: Princi
 }
 
 /**
- * Passes an origin answer through, recording the artifacts it names for the caller first. Only
- * successful JSON answers are read (a screenshot or PDF answer is one JSON object, already
- * buffered by the origin); anything else streams through untouched.
+ * Passes an origin answer through, recording the artifacts it names for the caller before the bytes
+ * that name them are handed out (fail closed). Only successful JSON answers are scanned, chunk by
+ * chunk (./artifact-scan.ts): memory stays bounded whatever the answer's size or framing. The head
+ * (HEAD_BYTES) is read before answering, so a small answer whose ids cannot be recorded is an error
+ * status; past the head, a failure to record aborts the stream before the id reaches the client.
  */
 export async function bindArtifacts(c: Context<AppEnv>, res: Response): Promise<Response> {
   const type = res.headers.get('content-type') ?? '';
-  const length = Number(res.headers.get('content-length') ?? '0');
-  if (res.status < 200 || res.status >= 300 || !/^application\/json\b/i.test(type) || length > MAX_SCANNED_BYTES) return res;
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = null;
+  if (res.status < 200 || res.status >= 300 || !/^application\/json\b/i.test(type) || !res.body) return res;
+  const principal = c.get('principal');
+  if (!principal) throw new GatewayError('invalid_credentials', 'Authentication required');
+  const record = (ids: string[]) => (ids.length > 0 ? recordArtifacts(c.env.DB, ids, principal) : Promise.resolve());
+  const scanner = new ArtifactIdScanner();
+  const reader = res.body.getReader();
+  const head: Uint8Array[] = [];
+  let size = 0;
+  let done = false;
+  while (size < HEAD_BYTES) {
+    const r = await reader.read();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    head.push(r.value);
+    size += r.value.byteLength;
+    await record(scanner.push(r.value));
   }
-  const ids = artifactIdsIn(parsed);
-  if (ids.size > 0) {
-    const principal = c.get('principal');
-    if (!principal) throw new GatewayError('invalid_credentials', 'Authentication required');
-    await recordArtifacts(c.env.DB, ids, principal);
-  }
-  const headers = new Headers(res.headers);
-  headers.delete('content-length');
-  return new Response(text, { status: res.status, headers });
+  if (done) await record(scanner.end());
+  // The bytes are passed on unchanged, so the origin's Content-Length (if any) still holds.
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of head) controller.enqueue(chunk);
+      if (done) controller.close();
+    },
+    async pull(controller) {
+      const r = await reader.read();
+      if (r.done) {
+        await record(scanner.end());
+        controller.close();
+        return;
+      }
+      await record(scanner.push(r.value));
+      controller.enqueue(r.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: res.status, headers: res.headers });
 }
 
 /** Deletes ownership rows past their retention (cron). */

@@ -170,6 +170,21 @@ describe('GET /artifacts/{id}: screenshots and PDFs belong to the tenant that ma
     expect(await saw(theirs.rid)).toBeNull();
   });
 
+  it('streams a multi-MB chunked answer through and still records the id that comes after the data', async () => {
+    const shot = await send(crawler, '/screenshot', { json: { url: 'https://example.com/big-answer' } });
+    expect(shot.res.status).toBe(200);
+    const text = await shot.res.text();
+    expect(text.length).toBeGreaterThan(3_000_000);
+    const { artifact_id, url } = JSON.parse(text) as { artifact_id: string; url: string };
+    expect(url).toBe(`/artifacts/${artifact_id}`);
+    const row = await (env as unknown as { DB: D1Database }).DB.prepare('SELECT tenant FROM crawl_artifacts WHERE artifact_id = ?1')
+      .bind(artifact_id)
+      .first();
+    expect(row).toEqual({ tenant: 'usr_c4ai_a' });
+    expect((await send(crawler, url)).res.status).toBe(200);
+    expect((await send(other, url)).res.status).toBe(404);
+  });
+
   it('does the same for /pdf; an unknown or malformed id is a 404 too', async () => {
     const pdf = await send(other, '/pdf', { json: { url: 'https://example.com/' } });
     const { artifact_id } = await pdf.res.json<{ artifact_id: string }>();

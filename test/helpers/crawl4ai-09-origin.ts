@@ -93,6 +93,15 @@ export async function startCrawl4ai09Origin(): Promise<RunningServer> {
         return { artifact_id: id, url: `/artifacts/${id}`, mime, size: data.length };
       };
       const p = url.pathname;
+      // A full-page screenshot answered in chunks with no Content-Length, its id after ~3 MB of data.
+      if (p === '/screenshot' && String(body.url ?? '').includes('big-answer')) {
+        const data = randomBytes(2_300_000).toString('base64');
+        const tail = store('image/png', Buffer.from('iVBORw0KGgo=', 'base64'));
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+        res.write('{"success": true, "screenshot": "');
+        for (let at = 0; at < data.length; at += 65_536) res.write(data.slice(at, at + 65_536));
+        return res.end(`", "artifact_id": "${tail.artifact_id}", "url": "${tail.url}", "mime": "image/png"}`);
+      }
       if (p === '/screenshot')
         return json(200, { success: true, screenshot: 'iVBORw0KGgo=', ...store('image/png', Buffer.from('iVBORw0KGgo=', 'base64')) });
       if (p === '/pdf') return json(200, { success: true, pdf: 'JVBERi0xLjQ=', ...store('application/pdf', Buffer.from('%PDF-1.4')) });
