@@ -228,6 +228,8 @@ export const configSchema = z
     JOB_RETRY_BASE_MS: int(1000, 10, 60_000),
     JOB_LEASE_MS: int(600_000, 1000, 900_000),
     JOB_RETENTION_DAYS: int(7, 1, 365),
+    // docs/metering.md: usage rollups (one row per UTC day × tenant × key × user × route × engine) kept this long.
+    USAGE_RETENTION_DAYS: int(400, 1, 3650),
     // Polite crawling (docs/polite-crawling.md): robots.txt, per-host pacing, identity, Web Bot Auth.
     RESPECT_ROBOTS: bool(true),
     HOST_MIN_DELAY_MS: int(1000, 0, 60_000),

@@ -8,6 +8,8 @@ import { loadConfig, type Config } from './config';
 import { auditCheckpointTask, auditRetentionTask } from './audit/retention';
 import { purgeOldJobs } from './jobs/retention';
 import { purgeOwnershipRows } from './crawl/origin/ownership';
+import { purgeArtifactRows } from './crawl/artifacts';
+import { purgeUsageRollups } from './metering/usage-retention';
 
 export type HousekeepingTask = (env: Env, config: Config, now: number) => Promise<unknown>;
 
@@ -17,6 +19,8 @@ export const HOUSEKEEPING_TASKS: Record<string, HousekeepingTask> = {
   audit_checkpoint: auditCheckpointTask,
   job_retention: purgeOldJobs,
   crawl_ownership_retention: (env, _config, now) => purgeOwnershipRows(env.DB, now),
+  crawl_artifact_retention: (env, _config, now) => purgeArtifactRows(env.DB, now),
+  usage_retention: (env, config, now) => purgeUsageRollups(env.DB, config.USAGE_RETENTION_DAYS, now),
 };
 
 export async function runHousekeeping(env: Env, now: number): Promise<Record<string, string>> {

@@ -10,7 +10,6 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import type { Principal } from '../auth/principal';
 import { tenantOf } from '../auth/principal';
-import { HOUSEKEEPING_TASKS } from '../housekeeping';
 import { GatewayError } from '../http/errors';
 import { ArtifactIdScanner } from './artifact-scan';
 
@@ -102,5 +101,3 @@ export async function purgeArtifactRows(db: D1Database, now: number): Promise<{ 
     .run();
   return { artifacts: r.meta.changes ?? 0 };
 }
-
-HOUSEKEEPING_TASKS.crawl_artifact_retention = (env, _config, now) => purgeArtifactRows(env.DB, now);
