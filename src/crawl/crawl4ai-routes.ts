@@ -12,7 +12,7 @@
  *  - `/monitor/*`: monitor-routes.ts.
  */
 import { z } from '@hono/zod-openapi';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context } from 'hono';
 import type { AppEnv } from '../env';
 import { createRouter, jsonBody, problemResponses, protectedRoute } from '../http/openapi';
 import { GatewayError } from '../http/errors';
@@ -169,6 +169,8 @@ const LlmQuery = z.object({
 const llmRoute = protectedRoute({
   method: 'get',
   path: '/llm/{url}',
+  // The target keeps its slashes, as in Crawl4AI's `{url:path}` (OpenAPI's `{url}` cannot say that).
+  routingPath: '/llm/:url{.+}',
   tags,
   summary: 'Ask an LLM about one page (provider by name)',
   permission: 'crawl:llm',
@@ -178,28 +180,16 @@ const llmRoute = protectedRoute({
   },
   responses: { ...json('`{"answer"}` from the origin'), ...ERRORS },
 });
-// Documented as `/llm/{url}`, routed as `/llm/:url{.+}`: the target keeps its slashes, as in
-// Crawl4AI's `{url:path}` (zod-openapi's `{param}` cannot say that).
-const { middleware: llmMiddleware, getRoutingPath: _routingPath, ...llmDoc } = llmRoute; // the document names no middleware
-crawl4aiRouter.openAPIRegistry.registerPath(llmDoc);
-const [llmGuard] = llmMiddleware as unknown as MiddlewareHandler<AppEnv>[]; // requirePermission('crawl:llm')
-crawl4aiRouter.get('/llm/:url{.+}', llmGuard as MiddlewareHandler<AppEnv>, async (c) => {
-  const parsed = LlmQuery.safeParse(c.req.query());
-  if (!parsed.success) {
-    const errors = parsed.error.issues.map((i) => ({ path: `$query.${i.path.join('.')}`, message: i.message }));
-    throw new GatewayError('validation_failed', `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, {
-      extras: { errors },
-    });
-  }
-  const query = parsed.data;
+crawl4aiRouter.openapi(llmRoute, async (c) => {
+  const query = c.req.valid('query');
   refuseBaseUrl(requestUrl(c).searchParams.has('base_url'), '$query.base_url');
-  const target = llmTarget(c, c.req.param('url') ?? '', '$path.url');
+  const target = llmTarget(c, c.req.valid('param').url, '$path.url');
   if (!hasOrigin(c)) throw noLlm();
   const search = new URLSearchParams({ q: query.q });
   if (query.provider) search.set('provider', query.provider);
   if (query.temperature !== undefined) search.set('temperature', String(query.temperature));
   audit(c, { action: 'crawl_requested', outcome: 'success', details: { route: 'llm', urls: 1, engine: 'origin' } });
-  return forwardToOrigin(c, { method: 'GET', path: `/llm/${encodeURIComponent(target)}`, search: `?${search}` });
+  return passThrough(await forwardToOrigin(c, { method: 'GET', path: `/llm/${encodeURIComponent(target)}`, search: `?${search}` }));
 });
 
 // ---------- GET /ask: Crawl4AI library context for AI assistants ----------

@@ -32,12 +32,20 @@ export function createRouter(): OpenAPIHono<AppEnv> {
   const router = new OpenAPIHono<AppEnv>({ defaultHook: (result) => validationHook(result) });
   const register = router.openapi;
   const reader = bodyReader();
-  router.openapi = ((route: RouteConfig, ...rest: unknown[]) => {
-    const honoPath = route.path.replace(/\{([^}]+)\}/g, ':$1');
-    if (!routeReadsBody(route.method, honoPath, Boolean(route.request?.body?.content)))
-      return (register as (...a: unknown[]) => unknown)(route, ...rest);
-    const own = route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware];
-    return (register as (...a: unknown[]) => unknown)({ ...route, middleware: [...own, reader] }, ...rest);
+  const call = register as (...a: unknown[]) => unknown;
+  router.openapi = ((declared: RouteConfig & { routingPath?: string }, ...rest: unknown[]) => {
+    const { routingPath, ...documented } = declared;
+    const honoPath = routingPath ?? documented.path.replace(/\{([^}]+)\}/g, ':$1');
+    let route: RouteConfig = documented;
+    if (routeReadsBody(route.method, honoPath, Boolean(route.request?.body?.content))) {
+      const own = route.middleware === undefined ? [] : Array.isArray(route.middleware) ? route.middleware : [route.middleware];
+      route = { ...route, middleware: [...own, reader] };
+    }
+    if (routingPath === undefined) return call(route, ...rest);
+    // Documented under its OpenAPI path, routed by its Hono pattern (same middleware and validators).
+    const { middleware: _middleware, hide, ...doc } = route;
+    if (!hide) router.openAPIRegistry.registerPath(doc);
+    return call({ ...route, hide: true, path: routingPath }, ...rest);
   }) as typeof router.openapi;
   return router;
 }
@@ -101,6 +109,12 @@ type ProtectedConfig = Omit<RouteConfig, 'security'> & {
   allowWithout?: (c: Context<AppEnv>) => boolean;
   /** Middleware that runs before the guard and may answer without it (e.g. a redirect). */
   before?: MiddlewareHandler<AppEnv>[];
+  /**
+   * A Hono path pattern that routes this documented `path` when OpenAPI's `{param}` cannot say it,
+   * e.g. `/llm/:url{.+}` for `/llm/{url}` whose value keeps its slashes. Guard, middleware and
+   * validators are the same; only the routing differs (createRouter).
+   */
+  routingPath?: string;
 };
 
 /**
