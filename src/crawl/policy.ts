@@ -44,6 +44,8 @@ export interface PolicyDecision {
   /** The checked target URLs (for audit counts, rate-limit weights and the edge engines). */
   urls: string[];
   engine: 'browser' | 'fetch' | undefined;
+  /** Every permission this request used: the route's and its fields' (a job re-checks them before each batch). */
+  needs: Permission[];
 }
 
 function insufficientScope(missing: Permission[], errors: CheckIssue[]): GatewayError {
@@ -117,7 +119,12 @@ export function decideCrawlPolicy(
   if (!checked.ok) throw policyError(checked.issues);
   const { engine, ...body } = checked.value;
   const urls = Array.isArray(body.urls) ? (body.urls as string[]) : typeof body.url === 'string' ? [body.url] : [];
-  return { body, urls, engine: engine === 'browser' || engine === 'fetch' ? engine : undefined };
+  return {
+    body,
+    urls,
+    engine: engine === 'browser' || engine === 'fetch' ? engine : undefined,
+    needs: [base, ...checked.needs.filter((p) => p !== base)],
+  };
 }
 
 /** The policy context of a principal under a config (`maxUrls` defaults to MAX_URLS). */

@@ -122,7 +122,7 @@ async function handle(env: Env, config: Config, msg: BatchMessage, checks: Princ
   const work = (await job.work(msg.batchId)) as BatchWork | null;
   let wake = null;
   if (work) {
-    const key = `${work.principal.kind}:${work.principal.id}`;
+    const key = `${work.principal.kind}:${work.principal.id}:${(work.principal.requires ?? []).join(' ')}`;
     let check = checks.get(key);
     if (!check) checks.set(key, (check = checkJobPrincipal(env, config, work.principal, Date.now())));
     const verdict = await check;

@@ -7,6 +7,7 @@
  *
  *   user deleted, key revoked / expired / rotated out with no live successor, owner deleted → principal_revoked
  *   user disabled, key disabled, owner disabled                                           → principal_disabled
+ *   user whose roles no longer grant a permission the job's request used                  → principal_disabled
  *
  * A rotated key's job follows the rotation chain: rotating a key is routine hygiene, and its
  * successor is the same credential (same owner, scopes, limits), so the job runs on while the
@@ -15,6 +16,7 @@
 import type { Env } from '../env';
 import type { Config } from '../config';
 import { getUserById } from '../users/store';
+import { permissionsForRoles, type Permission } from '../auth/rbac';
 import { getKey } from '../keys/service';
 import { readMarker } from '../keys/cache';
 import { evaluateKey, type ApiKeyRecord, type KeyRejection } from '../keys/record';
@@ -36,6 +38,17 @@ async function checkUser(db: D1Database, id: string, what: string): Promise<Prin
   return OK;
 }
 
+/** The job's user, who must still hold every permission the job's request used (roles can shrink). */
+async function checkJobUser(db: D1Database, config: Config, id: string, requires: readonly Permission[]): Promise<PrincipalVerdict> {
+  const user = await getUserById(db, id);
+  if (!user) return revoked('the user who created the job was deleted');
+  if (user.disabled) return disabled('the user who created the job is disabled');
+  const holds = permissionsForRoles(user.roles, config.ROLE_PERMISSIONS);
+  const missing = requires.filter((p) => !holds.includes(p));
+  if (missing.length > 0) return disabled(`the user who created the job no longer holds ${missing.join(', ')}`);
+  return OK;
+}
+
 function keyVerdict(rejection: KeyRejection): PrincipalVerdict {
   return rejection === 'disabled'
     ? disabled('the key that created the job is disabled')
@@ -46,10 +59,10 @@ function keyVerdict(rejection: KeyRejection): PrincipalVerdict {
 export async function checkJobPrincipal(
   env: Env,
   config: Config,
-  principal: Pick<JobPrincipal, 'kind' | 'id'>,
+  principal: Pick<JobPrincipal, 'kind' | 'id' | 'requires'>,
   now: number,
 ): Promise<PrincipalVerdict> {
-  if (principal.kind === 'user') return checkUser(env.DB, principal.id, 'the user who created the job');
+  if (principal.kind === 'user') return checkJobUser(env.DB, config, principal.id, principal.requires ?? []);
   let id = principal.id;
   for (let hop = 0; hop <= MAX_ROTATION_HOPS; hop++) {
     const [record, marker] = await Promise.all([getKey(env, config, id), readMarker(env.REVOCATIONS, id)]);

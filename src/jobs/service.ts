@@ -84,6 +84,7 @@ export async function createJob(
       roles: principal.roles,
       permissions: principal.permissions,
       owner: principal.owner,
+      requires: ['jobs:write', ...decision.needs],
     },
     priority,
     engine,

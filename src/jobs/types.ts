@@ -1,5 +1,6 @@
 /** Shapes shared by the jobs module: the job DO, the scheduler, the queue consumer and the routes. */
 import type { Principal } from '../auth/principal';
+import type { Permission } from '../auth/rbac';
 import type { EngineChoice } from '../crawl/handle';
 import type { WebhookEvent } from '../webhooks/events';
 
@@ -16,7 +17,12 @@ export const PRINCIPAL_REASONS = ['principal_revoked', 'principal_disabled'] as 
 export type PrincipalReason = (typeof PRINCIPAL_REASONS)[number];
 
 /** The part of the creator's identity a job keeps (never a credential). */
-export type JobPrincipal = Pick<Principal, 'kind' | 'id' | 'name' | 'roles' | 'permissions' | 'owner'>;
+/**
+ * Who a job acts for, as captured at creation. `requires`: the permissions its request used
+ * (`jobs:write`, `crawl:run` and its fields' own, e.g. `crawl:js`); a user who no longer holds one of
+ * them pauses the job (principal-check.ts). Absent on jobs created before it was recorded.
+ */
+export type JobPrincipal = Pick<Principal, 'kind' | 'id' | 'name' | 'roles' | 'permissions' | 'owner'> & { requires?: Permission[] };
 
 /** What a job was created with; kept in the job's Durable Object. */
 export interface JobSpec {

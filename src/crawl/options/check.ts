@@ -39,7 +39,8 @@ export interface CheckIssue {
   permission?: Permission;
 }
 
-export type CheckResult = { ok: true; value: Record<string, unknown> } | { ok: false; issues: CheckIssue[] };
+/** `needs`: the permissions the body's fields used (beyond the route's own), e.g. `crawl:js` for `js_code`. */
+export type CheckResult = { ok: true; value: Record<string, unknown>; needs: Permission[] } | { ok: false; issues: CheckIssue[] };
 
 const DROP = Symbol('drop');
 type Out = unknown | typeof DROP;
@@ -335,5 +336,5 @@ export function checkBody(shape: BodyShape, input: unknown, ctx: CheckContext): 
       w.issues.push({ path, kind: 'permission', message: `needs the permission "${permission}"`, permission });
   }
   if (w.issues.length > 0 || out === DROP) return { ok: false, issues: w.issues };
-  return { ok: true, value: out as Record<string, unknown> };
+  return { ok: true, value: out as Record<string, unknown>, needs: [...w.needs.keys()] };
 }
