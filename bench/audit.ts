@@ -40,9 +40,13 @@ const IN_FLIGHT = Number(process.env.BENCH_AUDIT_IN_FLIGHT ?? 4);
 /** The machine's load, printed with every row (the machine may be shared). */
 function load(): string {
   try {
-    return execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/^.*load average/, 'load average');
+    return execFileSync('uptime', { encoding: 'utf8' })
+      .trim()
+      .replace(/^.*load average/, 'load average');
   } catch {
-    return `load average: ${loadavg().map((l) => l.toFixed(2)).join(', ')}`;
+    return `load average: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}`;
   }
 }
 
@@ -62,7 +66,9 @@ function get(base: string, pathAndQuery: string, timeoutMs = REQUEST_TIMEOUT_MS)
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
-        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${u.pathname}: HTTP ${res.statusCode} ${body.slice(0, 200)}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(body) : reject(new Error(`${u.pathname}: HTTP ${res.statusCode} ${body.slice(0, 200)}`)),
+        );
         res.on('error', reject);
       },
     );
@@ -91,7 +97,9 @@ async function drive(base: string, shards: number, kind: 'd1' | 'r2', total: num
         next++;
         try {
           const left = Math.max(1000, Math.min(REQUEST_TIMEOUT_MS, deadline - performance.now()));
-          const r = JSON.parse(await get(base, `/append?shards=${shards}&kind=${kind}&batches=${BATCHES}&size=50`, left)) as { events: number };
+          const r = JSON.parse(await get(base, `/append?shards=${shards}&kind=${kind}&batches=${BATCHES}&size=50`, left)) as {
+            events: number;
+          };
           acked += r.events;
         } catch (err) {
           errors.push(err instanceof Error ? err.message : String(err));
@@ -109,7 +117,8 @@ async function drive(base: string, shards: number, kind: 'd1' | 'r2', total: num
   const seconds = (performance.now() - started) / 1000;
   const row: Row = { shards, kind, rate: null, acked, note: '', load: load() };
   if (errors.length > 0) row.note = `not measured: ${errors.length} of ${requests} requests failed (${errors[0]})`;
-  else if (acked < requests * PER_REQUEST) row.note = `not measured: timed out after ${ROW_DEADLINE_S} s with ${acked} of ${requests * PER_REQUEST} events acknowledged`;
+  else if (acked < requests * PER_REQUEST)
+    row.note = `not measured: timed out after ${ROW_DEADLINE_S} s with ${acked} of ${requests * PER_REQUEST} events acknowledged`;
   else row.rate = acked / seconds;
   return row;
 }

@@ -21,7 +21,13 @@ const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const WRANGLER = path.join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
 const KEY = 'cli-test-checkpoint-secret-0123456789abcdef';
-const ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', AUDIT_CHECKPOINT_KEY: KEY };
+const ENV = {
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  WRANGLER_SEND_METRICS: 'false',
+  NO_COLOR: '1',
+  AUDIT_CHECKPOINT_KEY: KEY,
+};
 let dir = '';
 
 type Break = { seq: number; kind: string; shard: number; stream: string; position: number };
@@ -134,7 +140,11 @@ beforeAll(async () => {
       v: 1,
       taken_at: 1_790_000_100_000,
       shards: [
-        { shard: 0, d1: { head: link(d1Shard0[4] as AuditRow), pruned: genesis(0, 'd1') }, r2: { head: genesis(0, 'r2'), pruned: genesis(0, 'r2') } },
+        {
+          shard: 0,
+          d1: { head: link(d1Shard0[4] as AuditRow), pruned: genesis(0, 'd1') },
+          r2: { head: genesis(0, 'r2'), pruned: genesis(0, 'r2') },
+        },
         {
           shard: 1,
           d1: { head: link(d1Shard1[2] as AuditRow), pruned: genesis(1, 'd1') },
@@ -218,7 +228,10 @@ describe('scripts/audit-verify.mjs', () => {
       const moved = d1Shard0[1] as AuditRow;
       await env.DB.batch([
         env.DB.prepare('DELETE FROM audit_events WHERE id <= 2'),
-        env.DB.prepare("INSERT INTO audit_checkpoints (chain, seq, hash, pruned_at) VALUES ('chain:global', ?, ?, 0)").bind(moved.id, moved.hash),
+        env.DB.prepare("INSERT INTO audit_checkpoints (chain, seq, hash, pruned_at) VALUES ('chain:global', ?, ?, 0)").bind(
+          moved.id,
+          moved.hash,
+        ),
       ]);
     });
     const anchored = await cli();
