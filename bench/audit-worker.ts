@@ -42,8 +42,8 @@ export default {
       const kind = u.searchParams.get('kind') ?? 'd1';
       const run = crypto.randomUUID().slice(0, 8);
       // One isolate's batches, one after another; each batch goes to its shards in parallel (as
-      // src/audit/writer.ts does). Locally, one invocation with ~160 RPCs in flight to 16 objects
-      // stalled (bench/audit.ts notes it), so concurrency comes from several requests instead.
+      // src/audit/writer.ts does); concurrency comes from several requests (bench/audit.ts), each
+      // on its own connection (docs/scale.md "The local stall").
       for (let b = 0; b < batches; b++) {
         const groups = new Map<number, AuditEvent[]>();
         for (let i = 0; i < size; i++) {

@@ -5,67 +5,19 @@
  * as a JWS, and stored in R2 (`audit/checkpoints/latest.jws` and one object per checkpoint) and in
  * every shard's Durable Object — never only in the D1 tables it protects. Taken by the hourly cron.
  */
-import { CompactSign, compactVerify, importJWK, type JWK } from 'jose';
 import type { Env } from '../env';
-import type { ShardAnchors } from './audit-log-do';
-import { AUDIT_R2_PREFIX } from './segment-codec';
+import { CHECKPOINT_PREFIX, LATEST_CHECKPOINT_KEY, openCheckpoint, signCheckpoint, type CheckpointPayload } from './checkpoint-jws';
 import { auditShardStub } from './writer';
 
-export const CHECKPOINT_PREFIX = `${AUDIT_R2_PREFIX}checkpoints/`;
-export const LATEST_CHECKPOINT_KEY = `${CHECKPOINT_PREFIX}latest.jws`;
-const TYP = 'crawlgate-audit-checkpoint+jws';
-
-export interface CheckpointPayload {
-  v: 1;
-  taken_at: number;
-  shards: Array<Omit<ShardAnchors, 'checkpoint'>>;
-}
-
-interface SigningKeys {
-  alg: 'EdDSA' | 'HS256';
-  sign: CryptoKey | Uint8Array;
-  verify: CryptoKey | Uint8Array;
-}
-
-const keyCache = new Map<string, Promise<SigningKeys>>();
-
-/** Parses AUDIT_CHECKPOINT_KEY (cached per isolate). Throws when it is missing or unusable. */
-export function checkpointKeys(secret: string | undefined): Promise<SigningKeys> {
-  if (!secret) return Promise.reject(new Error('AUDIT_CHECKPOINT_KEY is not set'));
-  let keys = keyCache.get(secret);
-  if (!keys) {
-    keys = (async (): Promise<SigningKeys> => {
-      if (secret.trimStart().startsWith('{')) {
-        const jwk = JSON.parse(secret) as JWK;
-        if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || !jwk.d)
-          throw new Error('AUDIT_CHECKPOINT_KEY: a JWK must be an Ed25519 private key');
-        const { d: _d, ...pub } = jwk;
-        return { alg: 'EdDSA', sign: (await importJWK(jwk, 'EdDSA')) as CryptoKey, verify: (await importJWK(pub, 'EdDSA')) as CryptoKey };
-      }
-      if (secret.length < 32) throw new Error('AUDIT_CHECKPOINT_KEY: an HMAC secret needs at least 32 characters');
-      const bytes = new TextEncoder().encode(secret);
-      return { alg: 'HS256', sign: bytes, verify: bytes };
-    })();
-    keyCache.set(secret, keys);
-    keys.catch(() => keyCache.delete(secret));
-  }
-  return keys;
-}
-
-export async function signCheckpoint(secret: string | undefined, payload: CheckpointPayload): Promise<string> {
-  const keys = await checkpointKeys(secret);
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: keys.alg, typ: TYP }).sign(keys.sign);
-}
-
-/** The payload of a checkpoint whose signature holds under the configured key; throws otherwise. */
-export async function openCheckpoint(secret: string | undefined, jws: string): Promise<CheckpointPayload> {
-  const keys = await checkpointKeys(secret);
-  const { payload, protectedHeader } = await compactVerify(jws, keys.verify, { algorithms: [keys.alg] });
-  if (protectedHeader.typ !== TYP) throw new Error('not an audit checkpoint');
-  const p = JSON.parse(new TextDecoder().decode(payload)) as CheckpointPayload;
-  if (p.v !== 1 || !Array.isArray(p.shards) || typeof p.taken_at !== 'number') throw new Error('malformed checkpoint');
-  return p;
-}
+// Signing and opening are pure (shared with the CLI verifier): src/audit/checkpoint-jws.ts.
+export {
+  CHECKPOINT_PREFIX,
+  LATEST_CHECKPOINT_KEY,
+  checkpointKeys,
+  openCheckpoint,
+  signCheckpoint,
+  type CheckpointPayload,
+} from './checkpoint-jws';
 
 export type LatestCheckpoint =
   | { state: 'ok'; payload: CheckpointPayload; jws: string }

@@ -11,7 +11,7 @@ import { hashRow } from '../../src/audit/hash-chain';
 import { locateId, shardName, shardOf, streamBase } from '../../src/audit/shards';
 import { decodeRecords, encodeRecords, gunzip, gzip, shardSegmentPrefix } from '../../src/audit/segment-codec';
 import { LATEST_CHECKPOINT_KEY, CHECKPOINT_PREFIX } from '../../src/audit/checkpoint';
-import { auditShardStub } from '../../src/audit/writer';
+import { auditShardStub, writeAuditEvents } from '../../src/audit/writer';
 import { auditTestApp, callApp, makeEvent, seedEvents, testEnv, userPrincipal } from '../helpers/audit';
 
 const RUN = crypto.randomUUID().slice(0, 8);
@@ -299,3 +299,33 @@ describe('verify: anchors outside the store it checks', () => {
 });
 
 export { streamBase };
+
+describe('many concurrent writers across shards', () => {
+  it('stores every event of 16 concurrent writers over 4 shards once, D1 rows and R2 records, in intact chains', async () => {
+    const prefix = `cw-${RUN}-`;
+    const writers = Array.from({ length: 16 }, (_, w) =>
+      Array.from({ length: 24 }, (_, i) =>
+        makeEvent({
+          actor_id: `usr_cw${(w * 24 + i) % 12}_${RUN}`,
+          request_id: `${prefix}${w}-${i}`,
+          ...(i % 2 === 0 ? { action: 'crawl_requested', outcome: 'success' } : { action: 'permission_denied', outcome: 'denied' }),
+        }),
+      ),
+    );
+    expect(new Set(writers.flat().map((e) => shardOf(e.actor_id, 4))).size).toBe(4);
+    await Promise.all(writers.map((events) => writeAuditEvents(testEnv, events)));
+    for (let s = 0; s < 4; s++) await auditShardStub(testEnv, s).flushArchive(s);
+
+    const d1 = await testEnv.DB.prepare('SELECT COUNT(*) AS n, COUNT(DISTINCT request_id) AS u FROM audit_events WHERE request_id LIKE ?')
+      .bind(`${prefix}%`)
+      .first<{ n: number; u: number }>();
+    expect(d1).toEqual({ n: 192, u: 192 });
+    const archived: string[] = [];
+    for (let s = 0; s < 4; s++)
+      for (const key of await segmentKeys(s))
+        for (const r of (await readSegment(key)).rows) if (r.request_id.startsWith(prefix)) archived.push(r.request_id);
+    expect(archived).toHaveLength(192);
+    expect(new Set(archived).size).toBe(192);
+    await expectIntact();
+  }, 300_000);
+});
