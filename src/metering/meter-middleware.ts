@@ -10,6 +10,7 @@ import type { AppEnv } from '../env';
 import { Meter, requestDelta, type Outcome } from './meter';
 import { recordUsage } from './rollup';
 import { queueRefund } from './refunds';
+import { replaceResponse } from '../http/replace-response';
 
 function background(c: Context<AppEnv>): (p: Promise<unknown>) => void {
   return (p) => {
@@ -101,6 +102,6 @@ export function meterUsage(): MiddlewareHandler<AppEnv> {
       return;
     }
     const body = countingBody(res.body, (bytes, lines, aborted) => settle({ status: res.status, bytes, lines, aborted }));
-    c.res = new Response(body, res);
+    replaceResponse(c, new Response(body, res));
   };
 }

@@ -16,6 +16,7 @@ import { isCrawlRoute, isMcpMessageRoute, objectName, principalLimits, shardCoun
 import type { AppliedLimit } from './headers';
 import type { RateLimitOptions } from './client-limits';
 import { requestRoute } from '../http/request-target';
+import { replaceResponse } from '../http/replace-response';
 import type { AdmitResult, LeaseRequest } from './rate-limiter-do';
 import type { BudgetDecision } from '../metering/budget-ledger';
 import { cachedRefusal } from './limiter-client';
@@ -167,5 +168,5 @@ async function runHoldingLease(
     renewEveryMs: lease.ttlMs / 2,
     background,
   });
-  c.res = new Response(body, res);
+  replaceResponse(c, new Response(body, res));
 }
