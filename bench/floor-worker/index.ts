@@ -19,7 +19,11 @@ export class Bucket extends DurableObject {
   admit(name: string, now: number): boolean {
     const row = this.ctx.storage.sql.exec<{ tat: number }>('SELECT tat FROM buckets WHERE name = ?', name).toArray()[0];
     const tat = Math.max(row?.tat ?? 0, now) + 2;
-    this.ctx.storage.sql.exec('INSERT INTO buckets (name, tat) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET tat = excluded.tat', name, tat);
+    this.ctx.storage.sql.exec(
+      'INSERT INTO buckets (name, tat) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET tat = excluded.tat',
+      name,
+      tat,
+    );
     return true;
   }
 }
