@@ -5,12 +5,15 @@
 // workerd port in interleaved rounds (A, B, A, B, ...). Reports per round the CPU of the workerd
 // process per request (the Worker, its local objects and the D1/KV simulators: the same process) —
 // a count that the machine's load moves far less than req/s — and with --split the CPU split of
-// bench/cpu-split.mjs (Worker's own JavaScript vs local objects vs GC) for each side.
+// bench/cpu-split.mjs (Worker's own JavaScript vs local objects vs GC) for each side. With --floor
+// the same rounds also drive the empty Worker (bench/empty-worker: the bench's floor) and the
+// round-trip floor (bench/floor-worker: the empty Worker plus one KV read and one Durable Object
+// call), so one run shows what crawlgate costs above the storage round trips it must make.
 // Usage: node bench/ab-cpu.mjs --a /path/to/base --b /path/to/branch [--rounds 3] [--duration 5]
-//        [--connections 8] [--split]
+//        [--connections 8] [--split] [--floor]
 import path from 'node:path';
 import { startBenchOrigin } from './origin.mjs';
-import { cpuSeconds, freePort, startWrangler } from './lib.mjs';
+import { ROOT, cpuSeconds, freePort, startWrangler } from './lib.mjs';
 import { cpuSplit } from './cpu-split.mjs';
 import autocannon from 'autocannon';
 
@@ -23,6 +26,7 @@ const ROUNDS = Number(opt('rounds', 3));
 const DURATION = Number(opt('duration', 5));
 const CONNECTIONS = Number(opt('connections', 8));
 const SPLIT = process.argv.includes('--split');
+const FLOOR = process.argv.includes('--floor');
 
 const KEY = 'sk-bench-Q8mZ2vK7pX4rT9wL3nB6cY1hD5fJ0gS';
 const BODY = JSON.stringify({
@@ -73,12 +77,32 @@ try {
       vars: vars(originUrl),
     });
     servers[side] = { ...s, inspectorPort, url: `${s.direct ?? s.base}/crawl` };
+  }
+  if (FLOOR) {
+    for (const [side, dir] of [
+      ['empty', 'bench/empty-worker'],
+      ['floor', 'bench/floor-worker'],
+    ]) {
+      const s = await startWrangler({
+        inspector: false,
+        config: path.join(ROOT, dir, 'wrangler.toml'),
+        vars: { ORIGIN_URL: originUrl, BENCH_KEY: KEY },
+        probePath: '/health',
+      });
+      servers[side] = { ...s, url: `${s.direct ?? s.base}/crawl` };
+    }
+    // The same floor Worker, one round trip at a time.
+    servers['floor, KV read only'] = { ...servers.floor, url: servers.floor.url.replace(/\/crawl$/, '/kv-only/crawl') };
+    servers['floor, DO call only'] = { ...servers.floor, url: servers.floor.url.replace(/\/crawl$/, '/do-only/crawl') };
+  }
+  const sides = Object.keys(servers);
+  for (const side of sides) {
     // Warm up: first requests compile, import keys, create objects.
     for (let i = 0; i < 20; i++) await (await fetch(servers[side].url, { method: 'POST', headers: HEADERS, body: BODY })).text();
   }
-  const rows = { A: [], B: [] };
+  const rows = Object.fromEntries(sides.map((s) => [s, []]));
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const side of round % 2 ? ['A', 'B'] : ['B', 'A']) {
+    for (const side of round % 2 ? sides : [...sides].reverse()) {
       const s = servers[side];
       await quiesce(s.directPid);
       const before = cpuSeconds([s.directPid]);
@@ -95,6 +119,18 @@ try {
   console.log(
     `median CPU ms/req: A ${med(rows.A).toFixed(2)}  B ${med(rows.B).toFixed(2)}  (B/A ${(med(rows.B) / med(rows.A)).toFixed(2)})`,
   );
+  if (FLOOR) {
+    const e = med(rows.empty);
+    const f = med(rows.floor);
+    const kv = med(rows['floor, KV read only']);
+    const dobj = med(rows['floor, DO call only']);
+    console.log(
+      `median CPU ms/req: empty Worker ${e.toFixed(2)}, round-trip floor (empty + 1 KV read + 1 DO call) ${f.toFixed(2)} = ${(f / e).toFixed(2)}x empty ` +
+        `(KV read only ${kv.toFixed(2)}, DO call only ${dobj.toFixed(2)}); ` +
+        `A ${(med(rows.A) / e).toFixed(2)}x empty, B ${(med(rows.B) / e).toFixed(2)}x empty. ` +
+        `(req/s follows CPU/request here: >= 0.5x the empty Worker's req/s needs <= 2x its CPU/request)`,
+    );
+  }
   if (SPLIT) {
     for (const side of ['A', 'B']) {
       const s = servers[side];
@@ -107,6 +143,6 @@ try {
     }
   }
 } finally {
-  for (const s of Object.values(servers)) s.stop();
+  for (const s of new Set(Object.values(servers).map((x) => x.stop))) s();
   await origin.close();
 }

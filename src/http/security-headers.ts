@@ -4,6 +4,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
+import { replaceResponse } from './replace-response';
 
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 
@@ -44,6 +45,8 @@ export function withSecurityHeaders(res: Response, requestId: string): Response 
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async function securityHeadersMiddleware(c, next) {
     await next();
-    c.res = withSecurityHeaders(c.res, c.get('requestId'));
+    const res = withSecurityHeaders(c.res, c.get('requestId'));
+    // Headers set in place (the usual case) need no new response; a copy replaces it without Hono's second copy.
+    if (res !== c.res) replaceResponse(c, res);
   };
 }

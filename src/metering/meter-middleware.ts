@@ -3,13 +3,15 @@
  * routes, `/crawl/job` and `POST /jobs` — gets a `Meter`, and when its response ends (finished,
  * failed or cancelled) the meter settles it: the unused part of the budget reservation is refunded
  * (deferred, src/metering/refunds.ts) and the usage joins the D1 rollups (batched, rollup.ts).
- * Nothing here waits for storage: the response streams through untouched, with its bytes counted.
+ * Nothing here waits for storage: the response streams through untouched, with its bytes counted
+ * (one tap on the body's one wrapping stream, src/http/body-taps.ts).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { Meter, requestDelta, type Outcome } from './meter';
 import { recordUsage } from './rollup';
 import { queueRefund } from './refunds';
+import { tapResponse, type BodyTap } from '../http/body-taps';
 
 function background(c: Context<AppEnv>): (p: Promise<unknown>) => void {
   return (p) => {
@@ -48,38 +50,17 @@ function settleOnce(c: Context<AppEnv>, meter: Meter): (o: Omit<Outcome, 'endedA
   };
 }
 
-/** Counts bytes and lines of a body and reports its ending (end, error or cancel) exactly once. */
-function countingBody(
-  body: ReadableStream<Uint8Array>,
-  onEnd: (bytes: number, lines: number, aborted: boolean) => void,
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let bytes = 0;
+/** Counts the lines of a body and reports its ending (end, error or cancel) once: a tap (src/http/body-taps.ts). */
+function countingTap(onEnd: (bytes: number, lines: number, aborted: boolean) => void): BodyTap {
   let lines = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let step: ReadableStreamReadResult<Uint8Array>;
-      try {
-        step = await reader.read();
-      } catch (err) {
-        onEnd(bytes, lines, true);
-        controller.error(err);
-        return;
-      }
-      if (step.done) {
-        onEnd(bytes, lines, false);
-        controller.close();
-        return;
-      }
-      bytes += step.value.byteLength;
-      for (const b of step.value) if (b === 10) lines++;
-      controller.enqueue(step.value);
+  return {
+    chunk(value) {
+      for (let i = value.indexOf(10); i !== -1; i = value.indexOf(10, i + 1)) lines++;
     },
-    async cancel(reason) {
-      onEnd(bytes, lines, true);
-      await reader.cancel(reason).catch(() => {});
+    end(bytes, aborted) {
+      onEnd(bytes, lines, aborted);
     },
-  });
+  };
 }
 
 export function meterUsage(): MiddlewareHandler<AppEnv> {
@@ -100,7 +81,10 @@ export function meterUsage(): MiddlewareHandler<AppEnv> {
       settle({ status: res.status, bytes: 0, lines: 0, aborted: false });
       return;
     }
-    const body = countingBody(res.body, (bytes, lines, aborted) => settle({ status: res.status, bytes, lines, aborted }));
-    c.res = new Response(body, res);
+    // Joins the origin watchdog's stream when there is one; the lease's tap joins it in turn (body-taps.ts).
+    tapResponse(
+      c,
+      countingTap((bytes, lines, aborted) => settle({ status: res.status, bytes, lines, aborted })),
+    );
   };
 }

@@ -5,16 +5,41 @@
  * worth); metrics are operational signals, not the audit trail.
  */
 import type { Env } from '../env';
-import { add, observeLatency, seriesKey, type Series } from './registry';
+import { add, latencyKeys, observeLatencyAt, seriesKey, type LatencyKeys, type Series } from './registry';
 
 const FLUSH_INTERVAL_MS = 5_000;
 
 let pending: Series = {};
 let lastFlush = 0;
 
+/**
+ * Series keys per label set, built once per isolate: a request adds to ~16 series, and building
+ * each key (sorted, escaped labels) every time cost more than the counting (docs/performance.md
+ * "Third pass"). Route templates, methods and statuses are few; the caches are bounded anyway.
+ */
+const KEY_CACHE_MAX = 2_000;
+const requestKeys = new Map<string, string>();
+const latencyKeysByRoute = new Map<string, LatencyKeys>();
+
+function cached<T>(map: Map<string, T>, id: string, build: () => T): T {
+  let v = map.get(id);
+  if (v === undefined) {
+    if (map.size >= KEY_CACHE_MAX) map.clear();
+    map.set(id, (v = build()));
+  }
+  return v;
+}
+
 export function countRequest(route: string, method: string, status: number, ms: number): void {
-  add(pending, seriesKey('crawlgate_http_requests_total', { route, method, status }), 1);
-  observeLatency(pending, { route }, ms);
+  const key = cached(requestKeys, `${route}\u0000${method}\u0000${status}`, () =>
+    seriesKey('crawlgate_http_requests_total', { route, method, status }),
+  );
+  add(pending, key, 1);
+  observeLatencyAt(
+    pending,
+    cached(latencyKeysByRoute, route, () => latencyKeys({ route })),
+    ms,
+  );
 }
 
 export function countAuthFailure(reason: string): void {

@@ -23,13 +23,38 @@ export function seriesKey(name: string, labels: Record<string, string | number> 
   return parts.length ? `${name}{${parts.join(',')}}` : name;
 }
 
+/** The series keys of one latency histogram: a bucket per bound, then `+Inf`, `_sum` and `_count`. */
+export interface LatencyKeys {
+  buckets: string[];
+  inf: string;
+  sum: string;
+  count: string;
+}
+
+/** Builds the histogram's series keys for a label set (the recorder keeps them per route). */
+export function latencyKeys(labels: Record<string, string>): LatencyKeys {
+  const name = 'crawlgate_http_request_duration_ms';
+  return {
+    buckets: LATENCY_BUCKETS_MS.map((le) => seriesKey(`${name}_bucket`, { ...labels, le })),
+    inf: seriesKey(`${name}_bucket`, { ...labels, le: '+Inf' }),
+    sum: seriesKey(`${name}_sum`, labels),
+    count: seriesKey(`${name}_count`, labels),
+  };
+}
+
 /** Adds one latency observation to `into` as histogram series. */
 export function observeLatency(into: Series, labels: Record<string, string>, ms: number): void {
-  const name = 'crawlgate_http_request_duration_ms';
-  for (const le of LATENCY_BUCKETS_MS) if (ms <= le) add(into, seriesKey(`${name}_bucket`, { ...labels, le }), 1);
-  add(into, seriesKey(`${name}_bucket`, { ...labels, le: '+Inf' }), 1);
-  add(into, seriesKey(`${name}_sum`, labels), ms);
-  add(into, seriesKey(`${name}_count`, labels), 1);
+  observeLatencyAt(into, latencyKeys(labels), ms);
+}
+
+/** The same, with the histogram's keys already built. */
+export function observeLatencyAt(into: Series, keys: LatencyKeys, ms: number): void {
+  LATENCY_BUCKETS_MS.forEach((le, i) => {
+    if (ms <= le) add(into, keys.buckets[i] as string, 1);
+  });
+  add(into, keys.inf, 1);
+  add(into, keys.sum, ms);
+  add(into, keys.count, 1);
 }
 
 export function add(into: Series, key: string, delta: number): void {

@@ -26,6 +26,7 @@ import { requestRoute } from '../http/request-target';
 import { requestBody } from '../http/request-body';
 import { isForm, isJson } from '../http/media-type';
 import { toHex } from '../lib/encoding';
+import { replaceResponse } from '../http/replace-response';
 
 export interface RateLimitOptions {
   /** The namespace to use (default `c.env.RATE_LIMITER`); tests inject a failing one. */
@@ -119,7 +120,7 @@ function setHeaders(c: Context<AppEnv>): void {
   try {
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
   } catch {
-    c.res = new Response(c.res.body, c.res); // immutable headers (a proxied fetch response)
+    replaceResponse(c, new Response(c.res.body, c.res)); // immutable headers (a proxied fetch response)
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
   }
 }

@@ -1,9 +1,9 @@
 /**
- * Holds a concurrency lease for as long as a response body is being sent. The body is re-wrapped in
- * a pull-based ReadableStream so that all three endings are seen: the source finishing, the source
- * erroring, and the client going away (`cancel`). Each ending releases exactly once. A stream
- * that outlives half the lease TTL renews the lease, so long crawls keep their slot.
+ * Holds a concurrency lease for as long as a response body is being sent: a tap on the body
+ * (src/http/body-taps.ts) that releases when the body ends, errors or is cancelled — exactly once —
+ * and renews the lease when a stream outlives half its TTL, so long crawls keep their slot.
  */
+import { TappedBody, type BodyTap } from '../http/body-taps';
 
 export interface LeaseHooks {
   release(): Promise<void>;
@@ -21,36 +21,23 @@ export function once(release: () => Promise<void>): () => Promise<void> {
   return () => (done ??= release());
 }
 
-/** Wraps `body` so the lease is released when it ends, errors, or is cancelled. */
-export function holdLeaseWhileStreaming(body: ReadableStream<Uint8Array>, hooks: LeaseHooks): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
+/** The lease as a body tap: renewed while chunks flow, released once at the end. */
+export function leaseTap(hooks: LeaseHooks): BodyTap {
   const release = once(hooks.release);
   const now = hooks.now ?? Date.now;
   let renewedAt = now();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let step: ReadableStreamReadResult<Uint8Array>;
-      try {
-        step = await reader.read();
-      } catch (err) {
-        await release();
-        controller.error(err);
-        return;
-      }
-      if (step.done) {
-        await release();
-        controller.close();
-        return;
-      }
-      controller.enqueue(step.value);
+  return {
+    chunk() {
       if (now() - renewedAt >= hooks.renewEveryMs) {
         renewedAt = now();
         hooks.background(hooks.renew());
       }
     },
-    async cancel(reason) {
-      await release();
-      await reader.cancel(reason).catch(() => {});
-    },
-  });
+    end: () => release(),
+  };
+}
+
+/** Wraps `body` so the lease is released when it ends, errors, or is cancelled. */
+export function holdLeaseWhileStreaming(body: ReadableStream<Uint8Array>, hooks: LeaseHooks): ReadableStream<Uint8Array> {
+  return new TappedBody(body, leaseTap(hooks)).stream;
 }

@@ -11,11 +11,12 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { admit, defaultLimiterSource, releaseLease, renewLease, type LimiterNamespace } from './limiter-client';
 import { enforce, onLimiterFailure, refuseConcurrency } from './enforce';
-import { holdLeaseWhileStreaming, once } from './lease-body';
+import { leaseTap, once } from './lease-body';
 import { isCrawlRoute, isMcpMessageRoute, objectName, principalLimits, shardCount, shardSpec, type PrincipalLimits } from './policy';
 import type { AppliedLimit } from './headers';
 import type { RateLimitOptions } from './client-limits';
 import { requestRoute } from '../http/request-target';
+import { tapResponse } from '../http/body-taps';
 import type { AdmitResult, LeaseRequest } from './rate-limiter-do';
 import type { BudgetDecision } from '../metering/budget-ledger';
 import { cachedRefusal } from './limiter-client';
@@ -161,11 +162,14 @@ async function runHoldingLease(
     await release();
     return;
   }
-  const body = holdLeaseWhileStreaming(res.body, {
-    release,
-    renew: () => renewLease(ns, name, lease.id, lease.ttlMs),
-    renewEveryMs: lease.ttlMs / 2,
-    background,
-  });
-  c.res = new Response(body, res);
+  // One stream for the body's observers: joins the meter's and the origin watchdog's (body-taps.ts).
+  tapResponse(
+    c,
+    leaseTap({
+      release,
+      renew: () => renewLease(ns, name, lease.id, lease.ttlMs),
+      renewEveryMs: lease.ttlMs / 2,
+      background,
+    }),
+  );
 }

@@ -3,6 +3,12 @@
  * "Rate limits"). It holds that subject's GCRA buckets and its concurrency leases in SQLite.
  * A DO runs one call at a time, so a check-and-update here is atomic: concurrent requests can
  * never push a bucket past its limit. `alarm()` deletes idle buckets and expired leases.
+ *
+ * SQLite is the record; memory is a read cache of it (docs/performance.md "Third pass"). This object
+ * is the only writer of its storage and runs one call at a time, so each write goes to SQLite first
+ * and then to memory, and an admit reads its bucket, budget and leases from memory: its statements
+ * are the writes (the bucket, the lease, releases), not three reads and a scan of the leases. A
+ * failed write throws before memory changes; a restarted object reloads memory from SQLite.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
@@ -90,6 +96,22 @@ export class RateLimiter extends DurableObject<Env> {
     );
   }
 
+  /** Buckets read so far (name → tat; 0 when the row is absent). */
+  readonly #tats = new Map<string, number>();
+  /** The budget row (null: none), once read. */
+  #budget: BudgetState | null | undefined;
+  /** Every lease row (id → expires_at), loaded on first use. */
+  #leaseRows: Map<string, number> | null = null;
+
+  #leases(): Map<string, number> {
+    if (!this.#leaseRows) {
+      this.#leaseRows = new Map();
+      for (const r of this.ctx.storage.sql.exec<{ id: string; expires_at: number }>('SELECT id, expires_at FROM leases'))
+        this.#leaseRows.set(r.id, r.expires_at);
+    }
+    return this.#leaseRows;
+  }
+
   /** One bucket, one request of weight `cost`: the simple API (`admit` does several atomically). */
   async check(bucket: string, spec: RateLimitSpec, cost = 1, now?: number): Promise<RateLimitDecision> {
     const result = await this.admit({ checks: [{ bucket, spec, cost }], now });
@@ -133,6 +155,7 @@ export class RateLimiter extends DurableObject<Env> {
           request.lease.id,
           now + request.lease.ttlMs,
         );
+        this.#leases().set(request.lease.id, now + request.lease.ttlMs);
       } else if (lease.acquired) {
         lease = { ...lease, acquired: false, active: lease.active - 1 };
       }
@@ -145,6 +168,7 @@ export class RateLimiter extends DurableObject<Env> {
           name,
           tat,
         );
+        this.#tats.set(name, tat);
       }
       if (budgetNext) this.#putBudget(budgetNext);
       await this.#ensureAlarm();
@@ -162,18 +186,25 @@ export class RateLimiter extends DurableObject<Env> {
   /** Extends a live lease (long streams); false when it already expired or was released. */
   renewLease(id: string, ttlMs: number, now = Date.now()): boolean {
     const cursor = this.ctx.storage.sql.exec('UPDATE leases SET expires_at = ? WHERE id = ? AND expires_at > ?', now + ttlMs, id, now);
-    return cursor.rowsWritten > 0;
+    const renewed = cursor.rowsWritten > 0;
+    if (renewed) this.#leases().set(id, now + ttlMs);
+    return renewed;
   }
 
   /** Frees a slot; idempotent (a second release, or one after expiry, is a no-op returning false). */
   releaseLease(id: string): boolean {
-    return this.ctx.storage.sql.exec('DELETE FROM leases WHERE id = ?', id).rowsWritten > 0;
+    const released = this.ctx.storage.sql.exec('DELETE FROM leases WHERE id = ?', id).rowsWritten > 0;
+    this.#leaseRows?.delete(id);
+    return released;
   }
 
   /** Frees several slots at once (a batch of deferred releases); returns how many were live. */
   releaseLeases(ids: string[]): number {
     let n = 0;
-    for (const id of ids.slice(0, 1000)) n += this.ctx.storage.sql.exec('DELETE FROM leases WHERE id = ?', id).rowsWritten;
+    for (const id of ids.slice(0, 1000)) {
+      n += this.ctx.storage.sql.exec('DELETE FROM leases WHERE id = ?', id).rowsWritten;
+      this.#leaseRows?.delete(id);
+    }
     return n;
   }
 
@@ -193,6 +224,7 @@ export class RateLimiter extends DurableObject<Env> {
   setBudget(config: BudgetConfig | null, now = Date.now()): BudgetView | null {
     if (!config) {
       this.ctx.storage.sql.exec('DELETE FROM budget');
+      this.#budget = null;
       return null;
     }
     const next = configure(this.#budgetState(), config, now);
@@ -213,8 +245,12 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   #budgetState(): BudgetState | null {
-    const row = this.ctx.storage.sql.exec<{ state: string }>('SELECT state FROM budget WHERE id = 1').toArray()[0];
-    return row ? (JSON.parse(row.state) as BudgetState) : null;
+    if (this.#budget === undefined) {
+      const row = this.ctx.storage.sql.exec<{ state: string }>('SELECT state FROM budget WHERE id = 1').toArray()[0];
+      this.#budget = row ? (JSON.parse(row.state) as BudgetState) : null;
+    }
+    // A copy: callers derive the next state from it; only #putBudget changes the cached one.
+    return this.#budget && structuredClone(this.#budget);
   }
 
   #putBudget(state: BudgetState): void {
@@ -222,6 +258,7 @@ export class RateLimiter extends DurableObject<Env> {
       'INSERT INTO budget (id, state) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state',
       JSON.stringify(state),
     );
+    this.#budget = structuredClone(state);
   }
 
   #applyRefunds(refunds: BudgetRefund[], now: number): void {
@@ -235,29 +272,43 @@ export class RateLimiter extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.ctx.storage.sql.exec('DELETE FROM buckets WHERE tat <= ?', now);
+    for (const [name, tat] of this.#tats) if (tat <= now) this.#tats.delete(name);
     this.ctx.storage.sql.exec('DELETE FROM leases WHERE expires_at <= ?', now);
+    if (this.#leaseRows) for (const [id, at] of this.#leaseRows) if (at <= now) this.#leaseRows.delete(id);
     const next = this.#nextExpiry();
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now + MIN_ALARM_GAP_MS));
     this.#alarmSet = next !== null;
   }
 
   #tat(name: string): number {
-    const row = this.ctx.storage.sql.exec<{ tat: number }>('SELECT tat FROM buckets WHERE name = ?', name).toArray()[0];
-    return row?.tat ?? 0;
+    let tat = this.#tats.get(name);
+    if (tat === undefined) {
+      const row = this.ctx.storage.sql.exec<{ tat: number }>('SELECT tat FROM buckets WHERE name = ?', name).toArray()[0];
+      tat = row?.tat ?? 0;
+      this.#tats.set(name, tat);
+    }
+    return tat;
   }
 
   #leaseDecision(req: LeaseRequest, now: number): LeaseDecision {
-    this.ctx.storage.sql.exec('DELETE FROM leases WHERE expires_at <= ?', now);
-    const rows = this.ctx.storage.sql
-      .exec<{ id: string; expires_at: number }>('SELECT id, expires_at FROM leases ORDER BY expires_at')
-      .toArray();
-    const holds = rows.some((r) => r.id === req.id);
-    if (holds && req.fresh) return { acquired: false, active: rows.length, max: req.max, retryAfterMs: 0, duplicate: true };
-    if (holds || rows.length < req.max) {
-      return { acquired: true, active: holds ? rows.length : rows.length + 1, max: req.max, retryAfterMs: 0 };
+    const leases = this.#leases();
+    let expired = false;
+    for (const [id, at] of leases) {
+      if (at <= now) {
+        leases.delete(id);
+        expired = true;
+      }
     }
-    const oldest = rows[0]?.expires_at ?? now + req.ttlMs;
-    return { acquired: false, active: rows.length, max: req.max, retryAfterMs: Math.max(1, oldest - now) };
+    if (expired) this.ctx.storage.sql.exec('DELETE FROM leases WHERE expires_at <= ?', now);
+    const live = leases.size;
+    const holds = leases.has(req.id);
+    if (holds && req.fresh) return { acquired: false, active: live, max: req.max, retryAfterMs: 0, duplicate: true };
+    if (holds || live < req.max) {
+      return { acquired: true, active: holds ? live : live + 1, max: req.max, retryAfterMs: 0 };
+    }
+    let oldest = live > 0 ? Infinity : now + req.ttlMs;
+    for (const at of leases.values()) if (at < oldest) oldest = at;
+    return { acquired: false, active: live, max: req.max, retryAfterMs: Math.max(1, oldest - now) };
   }
 
   #nextExpiry(): number | null {

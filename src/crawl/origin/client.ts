@@ -13,6 +13,7 @@ import type { Principal } from '../../auth/principal';
 import { GatewayError } from '../../http/errors';
 import { originRequestHeaders } from './headers';
 import { identityClaims, signIdentity } from './identity';
+import { TappedBody } from '../../http/body-taps';
 
 /** The part of the config the client reads. */
 export type OriginConfig = Pick<Config, 'ORIGIN_URL' | 'ORIGIN_SECRET' | 'ORIGIN_TIMEOUT_MS'>;
@@ -104,6 +105,8 @@ export interface OriginReply {
   originUrl: string;
   /** The response body under the idle watchdog: each chunk re-arms the timeout; a longer silence cuts it. */
   body(): ReadableStream<Uint8Array> | null;
+  /** The same, as the one stream later observers of the body join (src/http/body-taps.ts). */
+  tappedBody(): TappedBody | null;
 }
 
 /**
@@ -131,20 +134,19 @@ export async function sendToOrigin(
   }
   clearTimeout(timer);
   const response = res;
-  const body = (): ReadableStream<Uint8Array> | null => {
+  const tappedBody = (): TappedBody | null => {
     if (!response.body) return null;
     timer = setTimeout(expire('origin idle'), timeoutMs);
-    const watchdog = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
+    // The watchdog is the body's first tap: the meter and the lease join the same stream.
+    return new TappedBody(response.body, {
+      chunk() {
         clearTimeout(timer);
         timer = setTimeout(expire('origin idle'), timeoutMs);
-        controller.enqueue(chunk);
       },
-      flush() {
+      end() {
         clearTimeout(timer);
       },
     });
-    return response.body.pipeThrough(watchdog);
   };
-  return { response, target, originUrl, body };
+  return { response, target, originUrl, body: () => tappedBody()?.stream ?? null, tappedBody };
 }

@@ -9,6 +9,7 @@ import type { AppEnv } from '../../env';
 import { GatewayError } from '../../http/errors';
 import { clientResponseHeaders } from './headers';
 import { requestUrl } from '../../http/request-target';
+import { tappedResponse } from '../../http/body-taps';
 import { prepareOriginRequest, sendToOrigin, type OriginCaller, type OriginRequest, type PreparedOrigin } from './client';
 
 /**
@@ -54,7 +55,7 @@ export async function prepareOrigin(
 export async function forwardToOrigin(c: Context<AppEnv>, req: OriginRequest): Promise<Response> {
   const config = c.get('config');
   if (!config.ORIGIN_URL || !config.ORIGIN_SECRET) throw new GatewayError('service_unavailable', 'No origin is configured');
-  const { response: res, target, originUrl, body } = await sendToOrigin(config, callerOf(c), req);
+  const { response: res, target, originUrl, tappedBody } = await sendToOrigin(config, callerOf(c), req);
   const requestId = c.get('requestId');
 
   if (res.status === 401 || res.status === 407) {
@@ -73,5 +74,6 @@ export async function forwardToOrigin(c: Context<AppEnv>, req: OriginRequest): P
     if (location !== null) out.set('location', location);
     return new Response(null, { status: res.status, headers: out });
   }
-  return new Response(body(), { status: res.status, headers: out });
+  const body = tappedBody();
+  return body ? tappedResponse(body, { status: res.status, headers: out }) : new Response(null, { status: res.status, headers: out });
 }
