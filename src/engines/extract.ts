@@ -8,7 +8,7 @@
  * nested pages, and one parse is cheaper than two. Linear; capped by `PAGE_LIMITS` (see `notes`).
  */
 import type { LinkItem, MediaItem } from '../crawl/types';
-import { resolveUrl, UrlResolver } from './markdown/html-to-markdown';
+import { resolveUrl, UrlResolver } from './markdown/url-resolver';
 import { serializeHtml, textContent, type ElementNode, type TreeNode } from './markdown/html-tree';
 import { NO_ATTRIBUTES } from './markdown/html-lexer';
 import { PAGE_LIMITS, type PageNotes } from './markdown/limits';
