@@ -224,8 +224,14 @@ const P_ONLY = ['p'];
 const NO_CHILDREN: TreeNode[] = Object.freeze([]) as unknown as TreeNode[];
 
 function appendChild(parent: ElementNode, node: TreeNode): void {
-  if (parent.children.length === 0) parent.children = [node];
-  else parent.children.push(node);
+  const kids = parent.children;
+  const count = kids.length;
+  // the first children in arrays of their exact size: `push` on a short array grows it to 17+
+  // slots, which every element with two or three children would keep for the whole page
+  if (count === 0) parent.children = [node];
+  else if (count === 1) parent.children = [kids[0]!, node];
+  else if (count === 2) parent.children = [kids[0]!, kids[1]!, node];
+  else kids.push(node);
 }
 
 function appendText(parent: ElementNode, raw: string) {
