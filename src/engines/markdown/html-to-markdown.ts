@@ -275,12 +275,14 @@ function list(node: ElementNode, ctx: Context): void {
     start = Number.parseInt(node.attrs.start.slice(0, 16), 10);
     if (!Number.isFinite(start)) start = 1;
   }
-  const markers: ListMarkers = { ordered, next: start };
+  // made on the first item: a list without items (a page of `<ul>`) allocates nothing
+  let markers: ListMarkers | null = null;
   out.newline(2);
   const kids = node.children;
   for (let i = 0; i < kids.length; i++) {
     const child = kids[i]!;
     if (child.type !== 'element') continue;
+    markers ??= { ordered, next: start };
     out.beginListItem(markers);
     if (child.tag === 'li') children(child, ctx);
     else convert(child, ctx);

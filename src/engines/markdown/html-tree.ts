@@ -302,14 +302,35 @@ export function serializeHtml(node: TreeNode): string {
   return out.toString();
 }
 
+/** A tag's serialised pieces: `<tag`, `<tag>`, `</tag>`. */
+interface TagText {
+  start: string;
+  open: string;
+  close: string;
+}
+
+/** Tag pieces by tag name, shared across pages (bounded): one append per start or end tag instead of three. */
+const TAG_TEXT = new Map<string, TagText>();
+
+function tagText(tag: string): TagText {
+  let text = TAG_TEXT.get(tag);
+  if (text === undefined) {
+    text = { start: `<${tag}`, open: `<${tag}>`, close: `</${tag}>` };
+    if (TAG_TEXT.size < 2048) TAG_TEXT.set(tag, text);
+  }
+  return text;
+}
+
 function serializeElement(node: ElementNode, out: TextSink): void {
   const tag = node.tag;
   const isRoot = tag === '#root';
+  let text: TagText | null = null;
   if (!isRoot) {
-    out.add('<');
-    out.add(tag);
+    text = tagText(tag);
     const attrs = node.attrs;
-    if (attrs !== NO_ATTRIBUTES)
+    if (attrs === NO_ATTRIBUTES) out.add(text.open);
+    else {
+      out.add(text.start);
       for (const name in attrs) {
         out.add(' ');
         out.add(name);
@@ -317,7 +338,8 @@ function serializeElement(node: ElementNode, out: TextSink): void {
         out.add(escapeAttr(attrs[name]!));
         out.add('"');
       }
-    out.add('>');
+      out.add('>');
+    }
     if (VOID.has(tag)) return;
   }
   const kids = node.children;
@@ -326,9 +348,5 @@ function serializeElement(node: ElementNode, out: TextSink): void {
     if (child.type === 'text') out.add(escapeText(child.text));
     else serializeElement(child, out);
   }
-  if (!isRoot) {
-    out.add('</');
-    out.add(tag);
-    out.add('>');
-  }
+  if (text !== null) out.add(text.close);
 }
