@@ -301,7 +301,14 @@ function rowsOf(node: ElementNode, rows: ElementNode[] = []): ElementNode[] {
 }
 
 function cellsOf(tr: ElementNode): ElementNode[] {
-  return tr.children.filter((c): c is ElementNode => c.type === 'element' && (c.tag === 'td' || c.tag === 'th'));
+  // a loop, not `filter` with a callback: a page of rows made one closure per row
+  const cells: ElementNode[] = [];
+  const kids = tr.children;
+  for (let i = 0; i < kids.length; i++) {
+    const c = kids[i]!;
+    if (c.type === 'element' && (c.tag === 'td' || c.tag === 'th')) cells.push(c);
+  }
+  return cells;
 }
 
 /**
