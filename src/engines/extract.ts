@@ -8,7 +8,7 @@
  * nested pages, and one parse is cheaper than two. Linear; capped by `PAGE_LIMITS` (see `notes`).
  */
 import type { LinkItem, MediaItem } from '../crawl/types';
-import { resolveUrl, UrlResolver } from './markdown/html-to-markdown';
+import { resolveUrl, UrlResolver } from './markdown/url-resolver';
 import { serializeHtml, textContent, type ElementNode, type TreeNode } from './markdown/html-tree';
 import { NO_ATTRIBUTES } from './markdown/html-lexer';
 import { PAGE_LIMITS, type PageNotes } from './markdown/limits';
@@ -83,6 +83,8 @@ function cleanAttrs(attrs: Record<string, string>): Record<string, string> {
 /** Extracts everything but markdown from a parsed page. */
 export function extractPage(root: ElementNode, pageUrl: string, notes?: PageNotes): Extracted {
   const page = new URL(pageUrl);
+  // a link under the page's own `scheme://host[:port]/` is internal without parsing it again
+  const samePrefix = page.username === '' && page.password === '' ? `${page.protocol}//${page.host}/` : null;
   let base = page;
   let baseSet = false;
   let urls = new UrlResolver(base);
@@ -122,7 +124,7 @@ export function extractPage(root: ElementNode, pageUrl: string, notes?: PageNote
     seenLinks.add(clean);
     const item: LinkItem = { href: clean, text: capped(textContent(el).replace(/\s+/g, ' ').trim(), notes, 'link texts') };
     if (el.attrs.title) item.title = capped(el.attrs.title, notes, 'link titles');
-    (isInternal(clean, page) ? internal : external).push(item);
+    (samePrefix !== null && clean.startsWith(samePrefix)) || isInternal(clean, page) ? internal.push(item) : external.push(item);
   };
 
   const visit = (el: ElementNode, inVideo: boolean, inAudio: boolean) => {

@@ -15,14 +15,41 @@ export interface Citations {
   referencesMarkdown: string;
 }
 
-/** The next position ≥ `from` whose character satisfies `test`, for non-decreasing `from`. */
+/** What a `Seeker` looks for (one class with a switch, not a callback per seeker: the call per character stays monomorphic). */
+const CLOSE_BRACKET = 0; // an unescaped `]`
+const OPEN_BRACKET = 1; // an unescaped `[`
+const URL_END = 2; // `)` or a space: the end of a link destination
+const ANGLE_END = 3; // `>`
+const QUOTE_END = 4; // `"`
+const NON_SPACE = 5; // anything but a space
+type Seek = 0 | 1 | 2 | 3 | 4 | 5;
+
+function matches(kind: Seek, text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  switch (kind) {
+    case CLOSE_BRACKET:
+      return c === 93 && !escaped(text, i);
+    case OPEN_BRACKET:
+      return c === 91 && !escaped(text, i);
+    case URL_END:
+      return c === 41 || isSpace(c);
+    case ANGLE_END:
+      return c === 62;
+    case QUOTE_END:
+      return c === 34;
+    default:
+      return !isSpace(c);
+  }
+}
+
+/** The next position ≥ `from` whose character is what `kind` looks for, for non-decreasing `from`. */
 class Seeker {
   #at = -1;
   #found = -1;
 
   constructor(
     private readonly text: string,
-    private readonly test: (text: string, index: number) => boolean,
+    private readonly kind: Seek,
   ) {}
 
   next(from: number): number {
@@ -30,7 +57,7 @@ class Seeker {
     if (this.#found === -2) return -1;
     let i = Math.max(from, this.#at + 1);
     for (; i < this.text.length; i++) {
-      if (this.test(this.text, i)) {
+      if (matches(this.kind, this.text, i)) {
         this.#at = i;
         this.#found = i;
         return i;
@@ -60,12 +87,12 @@ interface Link {
 
 /** Rewrites links as numbered citations and builds the references list. */
 export function toCitations(markdown: string): Citations {
-  const closeBracket = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 93 && !escaped(t, i));
-  const openBracket = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 91 && !escaped(t, i));
-  const urlEnd = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 41 || isSpace(t.charCodeAt(i)));
-  const angleEnd = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 62);
-  const quoteEnd = new Seeker(markdown, (t, i) => t.charCodeAt(i) === 34);
-  const nonSpace = new Seeker(markdown, (t, i) => !isSpace(t.charCodeAt(i)));
+  const closeBracket = new Seeker(markdown, CLOSE_BRACKET);
+  const openBracket = new Seeker(markdown, OPEN_BRACKET);
+  const urlEnd = new Seeker(markdown, URL_END);
+  const angleEnd = new Seeker(markdown, ANGLE_END);
+  const quoteEnd = new Seeker(markdown, QUOTE_END);
+  const nonSpace = new Seeker(markdown, NON_SPACE);
 
   /** A link whose `[` is at `open`, or null. */
   const linkAt = (open: number): Link | null => {
@@ -103,7 +130,9 @@ export function toCitations(markdown: string): Citations {
     return { end: i + 1, label: markdown.slice(open + 1, close), url, title };
   };
 
-  const refs = new Map<string, { n: number; desc: string }>();
+  // the number of each cited URL, and the references list in the same order
+  const refs = new Map<string, number>();
+  const lines: string[] = [];
   const parts: string[] = [];
   let copied = 0;
   let pos = 0;
@@ -117,17 +146,20 @@ export function toCitations(markdown: string): Citations {
     }
     const image = open > 0 && markdown.charCodeAt(open - 1) === 33 /* ! */ && open - 1 >= copied;
     parts.push(markdown.slice(copied, image ? open - 1 : open));
-    const label = found.label.replace(/\\([[\]])/g, '$1');
-    let ref = refs.get(found.url);
-    if (!ref) {
-      const desc = [found.title, label !== found.title ? label : undefined].filter((p): p is string => Boolean(p));
-      ref = { n: refs.size + 1, desc: desc.length ? `: ${desc.join(' - ')}` : '' };
-      refs.set(found.url, ref);
+    const label = found.label.includes('\\') ? found.label.replace(/\\([[\]])/g, '$1') : found.label;
+    let n = refs.get(found.url);
+    if (n === undefined) {
+      n = refs.size + 1;
+      refs.set(found.url, n);
+      // `: title - label`, each part only when present (and the label only when not the title)
+      const title = found.title;
+      const withLabel = label !== '' && label !== title;
+      const desc = title ? (withLabel ? `: ${title} - ${label}` : `: ${title}`) : withLabel ? `: ${label}` : '';
+      lines.push(`⟨${n}⟩ ${found.url}${desc}\n`);
     }
-    parts.push(image ? `![${label}⟨${ref.n}⟩]` : `${label}⟨${ref.n}⟩`);
+    parts.push(image ? `![${label}⟨${n}⟩]` : `${label}⟨${n}⟩`);
     copied = pos = found.end;
   }
   parts.push(markdown.slice(copied));
-  const lines = [...refs.entries()].map(([url, { n, desc }]) => `⟨${n}⟩ ${url}${desc}\n`);
   return { markdownWithCitations: parts.join(''), referencesMarkdown: `\n\n## References\n\n${lines.join('')}` };
 }

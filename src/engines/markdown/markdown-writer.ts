@@ -11,11 +11,20 @@ import { TextSink } from './text-sink';
 
 const PREFIX_NOTE = `quotes and list items nested deeper than ${PAGE_LIMITS.maxPrefixDepth} were not indented further`;
 
+/**
+ * The markers of one list: `- `, or `n. ` numbered from `next`. One per list, not per item: an
+ * item takes its number when its first line is written, so an empty item takes none.
+ */
+export interface ListMarkers {
+  ordered: boolean;
+  next: number;
+}
+
 /** A line prefix: `> ` for a quote; a list marker on the item's first line, its width in spaces after. */
 interface Prefix {
   quote: boolean;
-  /** For an item: the marker to write on its first line (null once written). */
-  marker: (() => string) | null;
+  /** For an item: the list whose marker is written on its first line (null once written). */
+  marker: ListMarkers | null;
   text: string;
 }
 
@@ -162,20 +171,28 @@ export class MarkdownWriter {
     }
   }
 
-  /** Runs `fn` inside a block quote (`> ` on each line). */
-  quote(fn: () => void): void {
-    this.#withPrefix({ quote: true, marker: null, text: '> ' }, fn);
+  /** Starts a block quote (`> ` on each line) that lasts until the matching `endQuote`. */
+  beginQuote(): void {
+    this.#pushPrefix(true, null, '> ');
   }
 
-  /** Runs `fn` as a list item: `marker()` on its first line, its width in spaces on the next ones. */
-  listItem(marker: () => string, fn: () => void): void {
+  endQuote(): void {
+    this.#popPrefix();
+  }
+
+  /**
+   * Starts a list item of `list` that lasts until the matching `endListItem`: its marker on its
+   * first line, the marker's width in spaces on the next ones.
+   */
+  beginListItem(list: ListMarkers): void {
     this.newline(1);
     this.#listItemDepth++;
-    try {
-      this.#withPrefix({ quote: false, marker, text: '' }, fn);
-    } finally {
-      this.#listItemDepth--;
-    }
+    this.#pushPrefix(false, list, '');
+  }
+
+  endListItem(): void {
+    this.#popPrefix();
+    this.#listItemDepth--;
   }
 
   /** The markdown written so far. */
@@ -183,33 +200,40 @@ export class MarkdownWriter {
     return this.#out.toString();
   }
 
-  #withPrefix(prefix: Prefix, fn: () => void): void {
+  /** Pushes a line prefix, or counts it as ignored (single-line context, or past the depth cap). */
+  #pushPrefix(quote: boolean, marker: ListMarkers | null, text: string): void {
+    // once a prefix is ignored, every prefix opened inside it is too (the single-line context or
+    // the full stack lasts until it closes), so the ignored ones always close first
     if (this.#singleLine > 0 || this.#prefixes.length >= PAGE_LIMITS.maxPrefixDepth) {
       if (this.#singleLine === 0) this.notes?.note('prefix_depth', PREFIX_NOTE);
       this.#ignoredPrefixes++;
-      try {
-        fn();
-      } finally {
-        this.#ignoredPrefixes--;
-      }
       return;
     }
-    this.#prefixes.push(prefix);
-    if (prefix.marker) this.#pendingMarkers++;
+    this.#prefixes.push({ quote, marker, text });
+    if (marker) this.#pendingMarkers++;
     this.#updatePrefixText();
-    try {
-      fn();
-    } finally {
-      if (this.#prefixes.pop()!.marker) this.#pendingMarkers--;
-      this.#minDepthSinceLine = Math.min(this.#minDepthSinceLine, this.#prefixes.length);
-      this.#updatePrefixText();
+  }
+
+  #popPrefix(): void {
+    if (this.#ignoredPrefixes > 0) {
+      this.#ignoredPrefixes--;
+      return;
     }
+    if (this.#prefixes.pop()!.marker) this.#pendingMarkers--;
+    this.#minDepthSinceLine = Math.min(this.#minDepthSinceLine, this.#prefixes.length);
+    this.#updatePrefixText();
   }
 
   #updatePrefixText(): void {
-    let text = '';
-    for (let i = 0; i < this.#prefixes.length; i++) text += this.#prefixes[i]!.text;
-    this.#prefixText = text;
+    const prefixes = this.#prefixes;
+    if (prefixes.length === 0) {
+      this.#prefixText = '';
+      return;
+    }
+    // joined, not `+=`: a flat string, which each line copies cheaply (a rope is walked per copy)
+    const parts = new Array<string>(prefixes.length);
+    for (let i = 0; i < prefixes.length; i++) parts[i] = prefixes[i]!.text;
+    this.#prefixText = parts.join('');
   }
 
   #escape(text: string): string {
@@ -253,7 +277,8 @@ export class MarkdownWriter {
             line += prefix.text;
             continue;
           }
-          const marker = prefix.marker();
+          const list = prefix.marker;
+          const marker = list.ordered ? `${list.next++}. ` : '- ';
           prefix.marker = null;
           this.#pendingMarkers--;
           prefix.text = ' '.repeat(marker.length);
