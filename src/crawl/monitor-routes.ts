@@ -4,7 +4,9 @@
  * `monitor:manage`; both are admin-only by default. The origin's monitor lists every request it
  * served — every tenant's URLs — so a holder of `monitor:read` without the admin role gets each
  * URL replaced by "[redacted]". The origin sees the gateway's credential (its admin token).
- * Without an origin there is no monitor: 501. `/monitor/ws` (WebSocket) is not forwarded.
+ * Without an origin there is no monitor: 501. `/monitor/ws` (the origin's push of all of it every
+ * 2 s) is relayed as a server-push socket: client messages never reach the origin, and a non-admin
+ * gets every pushed message redacted the same way (one the gateway cannot read is dropped).
  */
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -16,6 +18,7 @@ import { requestUrl } from '../http/request-target';
 import { audit } from '../audit/audit';
 import { forwardToOrigin } from './origin/forward';
 import { passThrough } from './handle';
+import { DEFAULT_SOCKET_LIMITS, proxyWebSocket } from './origin/websocket';
 import { AnyJsonSchema } from './schemas';
 
 const tags = ['Crawl4AI monitor'];
@@ -133,3 +136,32 @@ for (const path of MONITOR_ACTIONS) {
     return passThrough(await forwardToOrigin(c, { method: 'POST', path, body: JSON.stringify(body), contentType: 'application/json' }));
   });
 }
+
+/** One pushed monitor message as a non-admin may see it: redacted JSON, or nothing (never the unread original). */
+export function redactedPush(data: string | ArrayBuffer): string | null {
+  if (typeof data !== 'string') return null;
+  try {
+    return JSON.stringify(redactUrls(JSON.parse(data)));
+  } catch {
+    return null;
+  }
+}
+
+const monitorWs = protectedRoute({
+  method: 'get',
+  path: '/monitor/ws',
+  tags,
+  summary: "Crawl4AI monitor: the origin's live push (WebSocket, Upgrade: websocket; URLs redacted for non-admins)",
+  permission: 'monitor:read',
+  responses: {
+    101: { description: 'Switching Protocols: JSON snapshots pushed by the origin every 2 s' },
+    ...problemResponses(400, 401, 403, 429, 501, 502, 504),
+  },
+});
+monitorRouter.openapi(monitorWs, async (c) => {
+  requireOrigin(c);
+  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket')
+    throw new GatewayError('bad_request', 'This endpoint needs a WebSocket upgrade (Upgrade: websocket)');
+  const admin = principalOf(c).roles.includes('admin');
+  return proxyWebSocket(c, '/monitor/ws', { refused: () => {}, ...(admin ? {} : { toClient: redactedPush }) }, DEFAULT_SOCKET_LIMITS);
+});

@@ -320,6 +320,38 @@ describe("/monitor/*: admin only, other tenants' URLs never shown to non-admins"
     expect(text).toContain('/crawl');
   });
 
+  /** Opens /monitor/ws through the gateway and reads the first pushed message. */
+  async function firstPush(credential: string): Promise<{ text: string; rid: string; ws: WebSocket }> {
+    const rid = newRequestId('c4ai-ws');
+    const res = await callAs(credential, '/monitor/ws', { headers: { Upgrade: 'websocket', 'X-Request-Id': rid }, vars: ORIGIN });
+    expect(res.status).toBe(101);
+    const ws = res.webSocket!;
+    const first = new Promise<string>((resolve) => ws.addEventListener('message', (ev) => resolve(String(ev.data)), { once: true }));
+    ws.accept();
+    return { text: await first, rid, ws };
+  }
+
+  it('relays the live monitor socket: as pushed to an admin, redacted for a non-admin; client messages never reach the origin', async () => {
+    const mine = await firstPush(admin);
+    expect(mine.text).toContain('https://tenant-b.example/private?token=1');
+    mine.ws.close(1000, 'done');
+
+    const theirs = await firstPush(watcher);
+    expect(theirs.text).not.toContain('tenant-b.example');
+    expect(JSON.parse(theirs.text)).toMatchObject({ requests: { active: [{ endpoint: '/crawl', url: '[redacted]' }] } });
+    theirs.ws.send(JSON.stringify({ action: 'kill_browser', sig: 'x' }));
+    const next = new Promise<string>((resolve) => theirs.ws.addEventListener('message', (ev) => resolve(String(ev.data)), { once: true }));
+    expect(await next).not.toContain('tenant-b.example'); // still pushing, still redacted
+    const seen = (await saw(theirs.rid)) as { path: string; headers: Record<string, string>; ws_frames?: number } | null;
+    expect(seen?.path).toBe('/monitor/ws');
+    expect(seen?.headers.authorization).toBe(`Bearer ${TEST_VARS.ORIGIN_SECRET}`);
+    expect(seen?.ws_frames).toBe(0);
+    theirs.ws.close(1000, 'done');
+
+    const denied = await callAs(crawler, '/monitor/ws', { headers: { Upgrade: 'websocket' }, vars: ORIGIN });
+    expect(denied.status).toBe(403);
+  });
+
   it('refuses callers without monitor permissions, and actions without monitor:manage', async () => {
     const read = await send(crawler, '/monitor/health');
     expect(read.res.status).toBe(403);

@@ -11,8 +11,8 @@
  * headers, body}` or 404 when the origin never saw it.
  */
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
 import type { RunningServer } from './origin-server';
 import { TEST_VARS } from './test-vars';
 
@@ -52,7 +52,7 @@ function refusal(body: Json): string | null {
 }
 
 export async function startCrawl4ai09Origin(): Promise<RunningServer> {
-  const recorded = new Map<string, { method: string; path: string; headers: http.IncomingHttpHeaders; body: string }>();
+  const recorded = new Map<string, { method: string; path: string; headers: http.IncomingHttpHeaders; body: string; ws_frames?: number }>();
   const artifacts = new Map<string, { mime: string; data: Buffer }>();
   const tasks = new Set<string>();
 
@@ -147,9 +147,52 @@ export async function startCrawl4ai09Origin(): Promise<RunningServer> {
       json(404, { detail: 'Not Found' });
     });
   });
+  // 0.9's /monitor/ws: pushes a snapshot (every tenant's URLs) at once and then every 200 ms; it
+  // reads nothing from the client. Frames the client sent are counted in `/__last` as `ws_frames`.
+  const sockets = new Set<Socket>();
+  server.on('upgrade', (req, socket: Socket) => {
+    const rid = String(req.headers['x-request-id'] ?? '');
+    const record = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: '', ws_frames: 0 };
+    if (rid) recorded.set(rid, record);
+    const key = String(req.headers['sec-websocket-key'] ?? '');
+    if (req.url !== '/monitor/ws' || !key || req.headers.authorization !== `Bearer ${TEST_VARS.ORIGIN_SECRET}`) return socket.destroy();
+    const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+    sockets.add(socket);
+    const snapshot = JSON.stringify({
+      timestamp: 1,
+      health: { container: { memory_percent: 12 } },
+      requests: { active: [{ id: 'r1', endpoint: '/crawl', url: 'https://tenant-b.example/private?token=1' }], completed: [] },
+      errors: [{ message: 'timeout fetching https://tenant-b.example/slow' }],
+    });
+    const frame = () => {
+      const out = Buffer.from(snapshot);
+      const head = out.length < 126 ? Buffer.from([0x81, out.length]) : Buffer.from([0x81, 126, out.length >> 8, out.length & 0xff]);
+      return Buffer.concat([head, out]);
+    };
+    socket.write(frame());
+    const timer = setInterval(() => socket.write(frame()), 200);
+    socket.on('data', (data: Buffer) => {
+      // Only the first byte of each read is looked at: enough to count the small text frames the tests send.
+      if (((data[0] as number) & 0x0f) === 1) record.ws_frames++;
+      if (((data[0] as number) & 0x0f) === 8) socket.end(Buffer.from([0x88, 0x00]));
+    });
+    const stop = () => {
+      clearInterval(timer);
+      sockets.delete(socket);
+    };
+    socket.on('close', stop);
+    socket.on('error', () => socket.destroy());
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -30,12 +30,17 @@ export interface SocketLimits {
 export const DEFAULT_SOCKET_LIMITS: SocketLimits = { maxMessageBytes: 1_048_576, maxInFlight: 8, idleMs: 300_000, maxUnreadable: 3 };
 
 export interface RelayHandlers {
-  /** Checks (and admits) one client message. */
-  inspect: (text: string) => Promise<McpInspection> | McpInspection;
+  /**
+   * Checks (and admits) one client message. Without it the socket is server-push only (the
+   * Crawl4AI monitor): client text is read within the size bound and goes nowhere.
+   */
+  inspect?: (text: string) => Promise<McpInspection> | McpInspection;
   /** Called for each refused message (audit). */
   refused: (r: Extract<McpInspection, { ok: false }>) => void;
   /** Sees each origin → client message (releases the leases of answered tool calls). */
   fromOrigin?: (data: string | ArrayBuffer) => void;
+  /** Rewrites each origin → client message before it is sent (null: dropped), e.g. URL redaction. */
+  toClient?: (data: string | ArrayBuffer) => string | ArrayBuffer | null;
   /** Called once when the relay ends (either side closed, errored or went idle). */
   ended?: () => void;
 }
@@ -113,6 +118,8 @@ export async function proxyWebSocket(
     if (ev.data.length > limits.maxMessageBytes || new TextEncoder().encode(ev.data).byteLength > limits.maxMessageBytes) {
       return closeBoth(1009, `messages are limited to ${limits.maxMessageBytes} bytes`);
     }
+    const inspect = handlers.inspect;
+    if (!inspect) return; // a server-push socket: nothing a client sends reaches the origin
     if (inFlight >= limits.maxInFlight) {
       const err = new GatewayError('concurrency_limited', `At most ${limits.maxInFlight} messages may wait for their check on one socket`);
       return refuse({ ok: false, error: err, id: null, rpcCode: -32001 });
@@ -121,7 +128,7 @@ export async function proxyWebSocket(
     inFlight++;
     queue = queue.then(async () => {
       try {
-        const r = await handlers.inspect(text);
+        const r = await inspect(text);
         if (closed) return;
         if (r.ok) {
           unreadable = 0;
@@ -142,7 +149,8 @@ export async function proxyWebSocket(
   upstream.addEventListener('message', (ev) => {
     touch();
     handlers.fromOrigin?.(ev.data);
-    if (!closed) server.send(ev.data);
+    const out = handlers.toClient ? handlers.toClient(ev.data) : ev.data;
+    if (!closed && out !== null) server.send(out);
   });
   server.addEventListener('close', (ev) => {
     closed = true;
