@@ -96,7 +96,8 @@ export async function runOnEdge(
   urls: string[],
   stream = false,
 ): Promise<Response> {
-  const engine = getEdgeEngine(c.env, kind, { browserTabs: c.get('config').EDGE_BROWSER_TABS });
+  const config = c.get('config');
+  const engine = getEdgeEngine(c.env, kind, { browserTabs: config.EDGE_BROWSER_TABS, warmContexts: config.EDGE_BROWSER_WARM_CONTEXTS });
   const opts = options(c, body);
   const url = urls[0] as string;
   switch (route) {

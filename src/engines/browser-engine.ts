@@ -23,6 +23,8 @@ import { politely } from '../polite/politely';
 export interface BrowserEngineOptions {
   /** Tabs open at once for one request. */
   concurrency?: number;
+  /** False: never prepare a tenant's next context (browser-warm.ts); default true. */
+  warmContexts?: boolean;
   /** Observes session launch/reuse/release (tests, metrics). */
   onSession?: (event: SessionEvent) => void;
   /** Replaces the egress check (tests that need a loopback first hop with a strict policy). */
@@ -160,7 +162,7 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
       throw unavailable(error);
     }
     // Only a session that can be kept for its tenant, with work allowed past the response, gets a next context.
-    const canPrepare = options.background !== undefined && options.tenant !== undefined;
+    const canPrepare = engineOptions.warmContexts !== false && options.background !== undefined && options.tenant !== undefined;
     let next: Promise<string> | null = null;
     const prepareNext = (tabs: number) => {
       if (!canPrepare || next !== null || tabs < 1) return;
