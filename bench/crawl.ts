@@ -2,7 +2,8 @@
 // under `wrangler dev`: `/crawl` in batches and `/crawl/stream` in one request, for the fetch and
 // browser engines. Prints pages/s, p50/p95 per page and the Worker's memory growth (RSS of its
 // process tree). The seed's published figures: 11.06 pages/s, P95 650 ms, 267 MB for 500 pages.
-// Options: --pages N (500), --batch N (25), --engines fetch,browser (both).
+// Options: --pages N (500), --batch N (25), --engines fetch,browser (both), --tabs N (EDGE_BROWSER_TABS, 4),
+// --warm 0|1 (EDGE_BROWSER_WARM_CONTEXTS, 0 as its default).
 // Each row also prints the 1-minute load average at its start: on a shared machine a row measured
 // under a load above the core count is not comparable with one measured on a quiet one.
 import os from 'node:os';
@@ -17,6 +18,8 @@ const arg = (name: string, dflt: number) => {
 };
 const PAGES = arg('pages', 500);
 const BATCH = arg('batch', 25);
+const TABS = arg('tabs', 4);
+const WARM = arg('warm', 0) !== 0;
 const ENGINES = (() => {
   const i = process.argv.indexOf('--engines');
   return i > 0 ? String(process.argv[i + 1]).split(',') : ['fetch', 'browser'];
@@ -49,6 +52,8 @@ async function main() {
       // so the figures show the pacing object's cost per page, not the politeness delay itself.
       HOST_MIN_DELAY_MS: '0',
       HOST_MAX_CONCURRENCY: '100',
+      EDGE_BROWSER_TABS: String(TABS),
+      EDGE_BROWSER_WARM_CONTEXTS: String(WARM),
     },
   });
   const headers = { 'X-API-Key': KEY, 'Content-Type': 'application/json' };
@@ -116,7 +121,7 @@ async function main() {
     await site.close();
   }
   console.log(
-    `\n${PAGES} pages of the local fixture through wrangler dev (seed: 11.06 pages/s, P95 650 ms, 267 MB); ${os.cpus().length} cores\n`,
+    `\n${PAGES} pages of the local fixture through wrangler dev (seed: 11.06 pages/s, P95 650 ms, 267 MB); ${os.cpus().length} cores; browser tabs per request ${TABS}, warm contexts ${WARM ? 'on' : 'off'}\n`,
   );
   console.log('| engine | route | ok | pages/s | p50 ms/page | p95 ms/page | RSS growth MB | load avg (1 min) at start |');
   console.log('|---|---|---:|---:|---:|---:|---:|---:|');

@@ -204,6 +204,11 @@ export const configSchema = z
     LLM_BASE_URLS: list,
     // Bytes of results one edge `/crawl` answer may carry; past it, results are stubs pointing to /crawl/stream and /jobs.
     EDGE_CRAWL_RESPONSE_BUDGET_BYTES: int(33_554_432, 16_384, 1_073_741_824),
+    // Browser tabs one edge request uses at once (docs/edge-engines.md "Tabs per request").
+    EDGE_BROWSER_TABS: int(4, 1, 16),
+    // Prepare each tenant's next browser context ahead of its next request (docs/edge-engines.md "Warm contexts");
+    // off by default until a quiet-machine bench shows it pays (docs/performance.md "Warm contexts").
+    EDGE_BROWSER_WARM_CONTEXTS: bool(false),
     ORIGIN_TIMEOUT_MS: int(300_000, 1000, 900_000),
     // docs/crawling.md "Origin profile": which Crawl4AI server release ORIGIN_URL runs (what it refuses, how bodies are forwarded).
     ORIGIN_PROFILE: z.enum(['crawl4ai-0.9', 'crawl4ai-0.8'], { error: 'must be crawl4ai-0.9 or crawl4ai-0.8' }).default('crawl4ai-0.9'),

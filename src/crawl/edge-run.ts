@@ -42,7 +42,19 @@ function options(c: Context<AppEnv>, body: Record<string, unknown>): EdgeCrawlOp
   const principal = c.get('principal');
   // A hook action the edge does not run is a 422 here, before any page is loaded.
   const opts = edgeOptions(body, c.get('config').ALLOW_PRIVATE_TARGETS, c.req.raw.signal, true);
-  return { ...opts, ...(principal ? { tenant: tenantOf(principal) } : {}), polite: edgeGate(c, body) };
+  let background: EdgeCrawlOptions['background'];
+  try {
+    const ctx = c.executionCtx;
+    background = (work) => ctx.waitUntil(work);
+  } catch {
+    background = undefined; // no ExecutionContext (a direct app.request in tests): all work before the response
+  }
+  return {
+    ...opts,
+    ...(principal ? { tenant: tenantOf(principal) } : {}),
+    polite: edgeGate(c, body),
+    ...(background ? { background } : {}),
+  };
 }
 
 /** The page caps that applied, for the single-page answers (`/md`, `/html`). */
@@ -84,7 +96,8 @@ export async function runOnEdge(
   urls: string[],
   stream = false,
 ): Promise<Response> {
-  const engine = getEdgeEngine(c.env, kind);
+  const config = c.get('config');
+  const engine = getEdgeEngine(c.env, kind, { browserTabs: config.EDGE_BROWSER_TABS, warmContexts: config.EDGE_BROWSER_WARM_CONTEXTS });
   const opts = options(c, body);
   const url = urls[0] as string;
   switch (route) {

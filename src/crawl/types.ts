@@ -64,6 +64,12 @@ export interface EdgeCrawlOptions {
   query?: string;
   /** Crawl4AI 0.9 declarative hook actions the edge runs (edge/hook-actions.ts). */
   hooks?: readonly HookAction[];
+  /**
+   * Work that may finish after the response (`ctx.waitUntil`). The browser engine then hands its
+   * session back there and prepares the tenant's next context (src/engines/browser-warm.ts);
+   * without it, both happen before the request ends and no context is prepared.
+   */
+  background?: (work: Promise<unknown>) => void;
 }
 
 /** What the crawl routes call when they crawl at the edge instead of forwarding. */

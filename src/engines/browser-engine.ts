@@ -11,7 +11,8 @@ import type { BrowserContext, Page } from '@cloudflare/puppeteer';
 import { checkTargetUrl, type EgressResult } from '../crawl/egress';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../crawl/types';
 import { leaseBrowser, type BrowserBinding, type LeasedBrowser, type SessionEvent } from './browser-session';
-import { evaluateScript, openTab, pdfOf, renderInTab, renderPage, screenshotOf, type Tab } from './browser-page';
+import { evaluateScript, openTab, pdfOf, prepareTab, renderInTab, renderPage, screenshotOf, type Tab } from './browser-page';
+import { prepareWarmContext } from './browser-warm';
 import { blockedResources, type BlockableResource } from './browser-resources';
 import { EDGE_LIMITS, pageSettings, type PageSettings } from './crawl-options';
 import { completionOrder } from './pool';
@@ -22,6 +23,8 @@ import { politely } from '../polite/politely';
 export interface BrowserEngineOptions {
   /** Tabs open at once for one request. */
   concurrency?: number;
+  /** False: never prepare a tenant's next context (browser-warm.ts); default true. */
+  warmContexts?: boolean;
   /** Observes session launch/reuse/release (tests, metrics). */
   onSession?: (event: SessionEvent) => void;
   /** Replaces the egress check (tests that need a loopback first hop with a strict policy). */
@@ -56,25 +59,41 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAb
 
 /**
  * Tabs reused across the URLs of one request (opening a tab costs about as much as loading a
- * small page); a tab whose navigation failed is closed rather than reused. Closing the request's
- * context closes the rest.
+ * small page); the warm context's blank tabs are taken first; a tab whose navigation failed is
+ * closed rather than reused. Closing the request's context closes the rest.
  */
 function tabPool(
   context: BrowserContext,
+  blank: Page[],
   settings: PageSettings,
   checkUrl: (url: string) => EgressResult,
   blocked: ReadonlySet<BlockableResource>,
   sign?: (url: string) => Promise<Record<string, string>>,
 ) {
   const idle: Tab[] = [];
+  let busy = 0;
+  let peak = 0;
+  const take = async (): Promise<Tab> => {
+    const warm = blank.pop();
+    return warm ? prepareTab(warm, settings, checkUrl, blocked, sign) : openTab(context, settings, checkUrl, blocked, sign);
+  };
   return {
+    /** Most tabs in use at once: how many the tenant's next request gets ready. */
+    get peak() {
+      return peak;
+    },
     async render(url: string): Promise<CrawlResult> {
-      const tab = idle.pop() ?? (await openTab(context, settings, checkUrl, blocked, sign));
+      peak = Math.max(peak, ++busy);
       try {
-        return await renderInTab(tab, url, { settings, checkUrl });
+        const tab = idle.pop() ?? (await take());
+        try {
+          return await renderInTab(tab, url, { settings, checkUrl });
+        } finally {
+          if (tab.healthy) idle.push(tab);
+          else await tab.page.close().catch(() => undefined);
+        }
       } finally {
-        if (tab.healthy) idle.push(tab);
-        else await tab.page.close().catch(() => undefined);
+        busy--;
       }
     },
   };
@@ -83,8 +102,19 @@ function tabPool(
 /** One request's browser: a session leased for its tenant and a fresh incognito context in it. */
 interface RequestBrowser {
   context: BrowserContext;
-  /** Closes the context, then keeps the session for the tenant (`ok`) or closes it. */
-  end(outcome: 'ok' | 'error'): Promise<void>;
+  /** The warm context's blank tabs, not yet set up (empty without one). */
+  blank: Page[];
+  /**
+   * Starts preparing the tenant's next context (`tabs` blank tabs) while this request still runs,
+   * once its own tabs are open; at most once, and only when the session can be kept.
+   */
+  prepareNext(tabs: number): void;
+  /**
+   * Closes the context, then keeps the session for the tenant (`ok`) or closes it. With
+   * `options.background` and an `ok` outcome this runs after the response (`waitUntil`) and first
+   * prepares a warm context with `nextTabs` blank tabs for the tenant's next request.
+   */
+  end(outcome: 'ok' | 'error', nextTabs: number): Promise<void>;
 }
 
 function unavailable(cause: unknown): GatewayError {
@@ -120,39 +150,54 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
     return { leased, detach: () => options.signal?.removeEventListener('abort', onAbort) };
   }
 
-  /** A leased session with a new incognito context for this request only. */
+  /** A leased session with a new incognito context (or the warm one) for this request only. */
   async function open(options: EdgeCrawlOptions): Promise<RequestBrowser> {
     const { leased, detach } = await lease(options);
     let context: BrowserContext;
     try {
-      context = await leased.browser.createBrowserContext();
+      context = leased.warm?.context ?? (await leased.browser.createBrowserContext());
     } catch (error) {
       detach();
       await leased.release('error');
       throw unavailable(error);
     }
+    // Only a session that can be kept for its tenant, with work allowed past the response, gets a next context.
+    const canPrepare = engineOptions.warmContexts !== false && options.background !== undefined && options.tenant !== undefined;
+    let next: Promise<string> | null = null;
+    const prepareNext = (tabs: number) => {
+      if (!canPrepare || next !== null || tabs < 1) return;
+      next = prepareWarmContext(leased.browser, Math.min(tabs, concurrency));
+      next.catch(() => undefined); // awaited (or dropped with the closed session) in end()
+    };
     return {
       context,
-      async end(outcome) {
+      blank: leased.warm?.pages ?? [],
+      prepareNext,
+      end(outcome, nextTabs) {
         detach();
-        let final = options.signal?.aborted ? 'error' : outcome;
-        // A context that will not close may still hold this tenant's cookies: never reuse its browser.
-        await context.close().catch(() => (final = 'error'));
-        await leased.release(final);
+        const final = options.signal?.aborted ? 'error' : outcome;
+        const background = final === 'ok' ? options.background : undefined;
+        if (background) prepareNext(nextTabs);
+        const warm = next;
+        // A context that will not close may still hold this tenant's cookies: the session is then closed.
+        const done = leased.release(final, async () => (await Promise.all([context.close(), warm]))[1]);
+        if (!background) return done;
+        background(done);
+        return Promise.resolve();
       },
     };
   }
 
   /** Runs `work` in a request browser: the context is closed and the session released whatever happens. */
-  async function withBrowser<T>(options: EdgeCrawlOptions, work: (context: BrowserContext) => Promise<T>): Promise<T> {
+  async function withBrowser<T>(options: EdgeCrawlOptions, work: (context: BrowserContext, blank: Page[]) => Promise<T>): Promise<T> {
     const request = await open(options);
     let outcome: 'ok' | 'error' = 'error';
     try {
-      const value = await work(request.context);
+      const value = await work(request.context, request.blank);
       outcome = 'ok';
       return value;
     } finally {
-      await request.end(outcome);
+      await request.end(outcome, 1);
     }
   }
 
@@ -161,9 +206,9 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
     const blocked = blockedResources(options, true);
     const sign = options.polite?.sign;
     return politely(options.polite, url, options.signal, () =>
-      withBrowser(options, (context) =>
+      withBrowser(options, (context, blank) =>
         untilAborted(
-          renderPage(context, url, { settings, checkUrl: checkFor(options), blocked, after, ...(sign ? { sign } : {}) }),
+          renderPage(context, url, { settings, checkUrl: checkFor(options), blocked, after, ...(sign ? { sign } : {}) }, blank.pop()),
           options.signal,
           () => failedResult(url, 'the request was cancelled'),
         ),
@@ -178,18 +223,23 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
       const settings = pageSettings(options);
       options.polite?.expect(urls);
       const request = await open(options);
-      const tabs = tabPool(request.context, settings, checkFor(options), blockedResources(options, false), options.polite?.sign);
+      const tabs = tabPool(request.context, request.blank, settings, checkFor(options), blockedResources(options, false), options.polite?.sign);
       let outcome: 'ok' | 'error' = 'error';
       try {
-        yield* completionOrder(urls, concurrency, (url) =>
+        const pages = completionOrder(urls, concurrency, (url) =>
           politely(options.polite, url, options.signal, () =>
             untilAborted(tabs.render(url), options.signal, () => failedResult(url, 'the request was cancelled')),
           ),
         );
+        for await (const result of pages) {
+          // The first page is done, so this request's tabs are open: the next context's renderers start now.
+          request.prepareNext(Math.min(urls.length, concurrency));
+          yield result;
+        }
         outcome = 'ok';
       } finally {
         options.polite?.finish();
-        await request.end(outcome);
+        await request.end(outcome, tabs.peak);
       }
     },
     screenshot: (url, options) =>

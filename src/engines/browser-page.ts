@@ -81,7 +81,21 @@ export async function openTab(
   blocked: ReadonlySet<BlockableResource> = new Set(),
   sign?: (url: string) => Promise<Record<string, string>>,
 ): Promise<Tab> {
-  const page = await context.newPage();
+  return prepareTab(await context.newPage(), settings, checkUrl, blocked, sign);
+}
+
+/**
+ * Sets a tab up for this request (`openTab`): a new one, or a blank tab of a warm context
+ * (browser-warm.ts) — user agent, viewport and interception belong to the DevTools connection,
+ * so a warm tab carries none of them from the request that prepared it.
+ */
+export async function prepareTab(
+  page: Page,
+  settings: PageSettings,
+  checkUrl: (url: string) => EgressResult,
+  blocked: ReadonlySet<BlockableResource> = new Set(),
+  sign?: (url: string) => Promise<Record<string, string>>,
+): Promise<Tab> {
   const tab: Tab = { page, refused: null, healthy: true };
   try {
     // Independent CDP commands: one round trip instead of three.
@@ -173,9 +187,11 @@ export async function renderInTab(tab: Tab, url: string, options: RenderOptions)
   }
 }
 
-/** One URL in a fresh tab of `context`, closed afterwards. */
-export async function renderPage(context: BrowserContext, url: string, options: RenderOptions): Promise<CrawlResult> {
-  const tab = await openTab(context, options.settings, options.checkUrl, options.blocked, options.sign);
+/** One URL in a fresh tab of `context` (or its blank warm tab `blank`), closed afterwards. */
+export async function renderPage(context: BrowserContext, url: string, options: RenderOptions, blank?: Page): Promise<CrawlResult> {
+  const tab = blank
+    ? await prepareTab(blank, options.settings, options.checkUrl, options.blocked, options.sign)
+    : await openTab(context, options.settings, options.checkUrl, options.blocked, options.sign);
   try {
     return await renderInTab(tab, url, options);
   } finally {

@@ -15,7 +15,7 @@ export const EDGE_LIMITS = {
   maxRedirects: 5,
   /** Pages fetched at once by one request (fetch engine). */
   fetchConcurrency: 8,
-  /** Tabs open at once in one browser session (browser engine). */
+  /** Tabs open at once for one request (browser engine): the default of `EDGE_BROWSER_TABS`. */
   browserConcurrency: 4,
   /** Longest `screenshot_wait_for` / `delay_before_return_html`, in seconds. */
   maxDelaySeconds: 10,

@@ -10,7 +10,11 @@ import { createFetchEngine } from './fetch-engine';
 import type { BrowserBinding } from './browser-session';
 
 /** The engine of the given kind; 503 when `browser` is asked for without a BROWSER binding. */
-export function getEdgeEngine(env: Env, kind: EdgeEngineKind): EdgeEngine {
+export function getEdgeEngine(
+  env: Env,
+  kind: EdgeEngineKind,
+  limits: { browserTabs?: number; warmContexts?: boolean } = {},
+): EdgeEngine {
   if (kind === 'fetch') return createFetchEngine();
   if (!env.BROWSER) {
     throw new GatewayError(
@@ -18,7 +22,10 @@ export function getEdgeEngine(env: Env, kind: EdgeEngineKind): EdgeEngine {
       'The browser engine needs the BROWSER (Browser Rendering) binding; use "engine":"fetch" or set ORIGIN_URL',
     );
   }
-  return createBrowserEngine(env.BROWSER as unknown as BrowserBinding);
+  return createBrowserEngine(env.BROWSER as unknown as BrowserBinding, {
+    ...(limits.browserTabs ? { concurrency: limits.browserTabs } : {}),
+    ...(limits.warmContexts === false ? { warmContexts: false } : {}),
+  });
 }
 
 export { createBrowserEngine } from './browser-engine';

@@ -62,7 +62,7 @@ export async function crawlPage(
     if (work.engine === 'origin') return await politely(polite, url, signal, () => viaOrigin(config, work, url, requestId, signal));
     const options = { ...edgeOptions(work.body, work.allowPrivateTargets, signal), tenant: tenantOf(work.principal), polite };
     try {
-      for await (const r of getEdgeEngine(env, work.engine).crawl([url], options)) return r;
+      for await (const r of getEdgeEngine(env, work.engine, { browserTabs: config.EDGE_BROWSER_TABS }).crawl([url], options)) return r;
       return failedResult(url, 'the edge engine returned no result');
     } catch (err) {
       return failedResult(url, `edge engine error: ${err instanceof Error ? err.message : String(err)}`);

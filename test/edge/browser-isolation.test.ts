@@ -35,17 +35,33 @@ function stateSeen(result: CrawlResult): { cookies: string; storage: string } {
 }
 
 describe('browser engine: tenant isolation', () => {
-  it(
-    'tenant B never sees tenant A’s cookies or localStorage over ten interleaved crawls, and sessions never cross tenants',
-    SLOW,
-    async () => {
+  // `warm`: as the routes run it, with work after the response (`background`, i.e. ctx.waitUntil),
+  // so each tenant's next request attaches to a context prepared by its previous one (browser-warm.ts).
+  it.each([
+    ['', false],
+    [' (with warm contexts prepared after each request)', true],
+  ])(
+    'tenant B never sees tenant A’s cookies or localStorage over ten interleaved crawls, and sessions never cross tenants%s',
+    async (_, warm) => {
       const events: Record<string, SessionEvent[]> = { [TENANT_A]: [], [TENANT_B]: [] };
       const seen: Array<{ tenant: string; cookies: string; storage: string }> = [];
+      const background: Array<Promise<unknown>> = [];
       for (let i = 0; i < 10; i++) {
         const tenant = i % 2 === 0 ? TENANT_A : TENANT_B;
         const engine = createBrowserEngine(BROWSER, { onSession: (e) => events[tenant]!.push(e) });
-        const [result] = await crawlAll(engine, [`${SITE}/state?who=${tenant === TENANT_A ? 'A' : 'B'}${i}`], optionsFor(tenant));
+        const options = { ...optionsFor(tenant), ...(warm ? { background: (p: Promise<unknown>) => void background.push(p) } : {}) };
+        const [result] = await crawlAll(engine, [`${SITE}/state?who=${tenant === TENANT_A ? 'A' : 'B'}${i}`], options);
         seen.push({ tenant, ...stateSeen(result!) });
+        await Promise.all(background.splice(0));
+      }
+      if (warm) {
+        // The later requests of each tenant ran in contexts their tenant's previous request prepared, never the other's.
+        const warmIds = (tenant: string, type: SessionEvent['type']) =>
+          events[tenant]!.filter((e) => e.type === type && e.warmContextId).map((e) => e.warmContextId!);
+        expect(warmIds(TENANT_A, 'reused').length).toBeGreaterThan(2);
+        expect(warmIds(TENANT_B, 'reused').length).toBeGreaterThan(2);
+        expect(warmIds(TENANT_A, 'reused').every((id) => warmIds(TENANT_A, 'disconnected').includes(id))).toBe(true);
+        expect(warmIds(TENANT_B, 'reused').filter((id) => warmIds(TENANT_A, 'disconnected').includes(id))).toEqual([]);
       }
       // Nobody sees anything: not the other tenant's state, not its own earlier request's either.
       expect(seen.filter((s) => s.tenant === TENANT_B).every((s) => !/A\d/.test(s.cookies + s.storage))).toBe(true);
@@ -57,6 +73,7 @@ describe('browser engine: tenant isolation', () => {
       expect(events[TENANT_B]!.filter((e) => e.type === 'reused').length).toBeGreaterThan(0);
       expect([...ids(TENANT_A)].filter((id) => ids(TENANT_B).has(id))).toEqual([]);
     },
+    SLOW.timeout,
   );
 
   it('shares one context across the pages of one request (the second page sees the first page’s state)', SLOW, async () => {

@@ -205,6 +205,12 @@ export async function startSiteServer(): Promise<RunningServer> {
         },
       );
     }
+    // /cached/<key>: a page the browser may keep in its HTTP cache for an hour; says how often the server sent it.
+    const cached = /^\/cached\/([\w-]+)$/.exec(path);
+    if (cached)
+      return send(200, html(`Cached ${cached[1]}`, `<p>Served ${hits.get(path)} times</p>`), 'text/html; charset=utf-8', {
+        'Cache-Control': 'max-age=3600',
+      });
     const article = /^\/pages\/(\d+)$/.exec(path);
     if (article) return send(200, articlePage(Number(article[1])));
     if (path.startsWith('/img/')) return send(404, '', 'text/plain');
