@@ -8,7 +8,7 @@ import { env } from 'cloudflare:workers';
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { createApp } from '../../src/app';
 import type { Principal } from '../../src/auth/principal';
-import type { Permission } from '../../src/auth/rbac';
+import { permissionsForRoles, ROLES, type Permission, type Role } from '../../src/auth/rbac';
 import type { CredentialVerifier } from '../../src/auth/verifier';
 import { BASE } from './test-vars';
 
@@ -32,22 +32,30 @@ const inD1 = new Set<string>();
 async function ensureInD1(p: Principal): Promise<void> {
   if (inD1.has(p.id)) return;
   const db = (env as unknown as { DB: D1Database }).DB;
-  const user = (id: string) =>
+  // A user row whose roles grant the principal's permissions, as a real user's would (a job's re-check
+  // reads them): the principal's own roles, else the narrowest default role that covers its permissions.
+  const roles: Role[] =
+    p.kind === 'user' && p.roles.length > 0
+      ? p.roles
+      : p.kind === 'user'
+        ? [[...ROLES].reverse().find((r) => p.permissions.every((perm) => permissionsForRoles([r]).includes(perm))) ?? 'admin']
+        : [];
+  const user = (id: string, userRoles: Role[]) =>
     db
       .prepare(
-        "INSERT OR IGNORE INTO users (id, username, password_hash, roles, disabled, password_changed_at, created_at, updated_at) VALUES (?1, ?1, '!', '[]', 0, 0, 0, 0)",
+        "INSERT OR IGNORE INTO users (id, username, password_hash, roles, disabled, password_changed_at, created_at, updated_at) VALUES (?1, ?1, '!', ?2, 0, 0, 0, 0)",
       )
-      .bind(id);
+      .bind(id, JSON.stringify(userRoles));
   const statements =
     p.kind === 'user'
-      ? [user(p.id)]
+      ? [user(p.id, roles)]
       : [
           db
             .prepare(
               "INSERT OR IGNORE INTO api_keys (id, digest, prefix, name, scopes, owner, status, environment, created_at) VALUES (?1, 'test-digest:' || ?1, 'cgtest', ?2, '[]', ?3, 'active', 'test', 0)",
             )
             .bind(p.id, p.name, p.owner ?? null),
-          ...(p.owner ? [user(p.owner)] : []),
+          ...(p.owner ? [user(p.owner, [])] : []),
         ];
   await db.batch(statements);
   inD1.add(p.id);
