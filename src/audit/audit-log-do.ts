@@ -6,6 +6,7 @@
  * The object also keeps the anchors verify trusts: its heads, its retention boundaries and a copy
  * of the latest signed checkpoint of every shard's heads.
  */
+import type { CheckpointLink, SignedShard } from './checkpoint-jws';
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import type { AuditEvent, AuditRow } from './types';
@@ -22,16 +23,10 @@ export { AUDIT_CHAIN_NAME };
 /** Retry delay after a failed R2 segment write. */
 export const ARCHIVE_RETRY_MS = 10_000;
 
-export type Link = {
-  id: number;
-  hash: string;
-};
+export type Link = CheckpointLink;
 
-/** What verify reads from each shard: heads committed to each store, retention boundaries, the checkpoint copy. */
-export interface ShardAnchors {
-  shard: number;
-  d1: { head: Link; pruned: Link };
-  r2: { head: Link; pruned: Link };
+/** What verify reads from each shard: heads committed to each store, retention boundaries (as a checkpoint signs them), the checkpoint copy. */
+export interface ShardAnchors extends SignedShard {
   checkpoint: { taken_at: number; jws: string } | null;
 }
 

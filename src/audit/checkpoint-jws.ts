@@ -13,10 +13,11 @@ export const CHECKPOINT_PREFIX = `${AUDIT_R2_PREFIX}checkpoints/`;
 export const LATEST_CHECKPOINT_KEY = `${CHECKPOINT_PREFIX}latest.jws`;
 const TYP = 'crawlgate-audit-checkpoint+jws';
 
-export interface CheckpointLink {
+/** A position in a chain: record id and hash (a type, not an interface, so SQL rows can be read as it). */
+export type CheckpointLink = {
   id: number;
   hash: string;
-}
+};
 
 /** One shard's anchors as signed: per store the head and the retention boundary. */
 export interface SignedShard {

@@ -94,58 +94,39 @@ describe('a running job whose principal may no longer act', () => {
     expect(await served(run)).toBe(recorded);
   }, 90_000);
 
-  it('pauses with principal_disabled when its user is disabled; resumes and finishes once re-enabled', async () => {
-    const { token: admin } = await adminToken();
-    const user = await createUser({ roles: ['user'] });
-    const token = await accessTokenFor(user);
-    const run = newRun('disabled');
-    const id = await submit(token, runUrls(run, 60, 800));
-    await waitFor(token, id, (s) => s.status === 'running');
-    expect((await api(admin, `/admin/users/${user.username}`, { method: 'PATCH', json: { disabled: true } })).status).toBe(200);
+  // A user disabled, or demoted to viewer (jobs:read and audit:read only: neither jobs:write nor crawl:run).
+  it.each([
+    ['is disabled', 'once re-enabled', { disabled: true }, { disabled: false }],
+    ['loses the roles that granted what the job used', 'once they are back', { roles: ['viewer'] }, { roles: ['user'] }],
+  ])(
+    'pauses with principal_disabled when its user %s; resumes and finishes %s',
+    async (_what, _back, change, restore) => {
+      const { token: admin } = await adminToken();
+      const user = await createUser({ roles: ['user'] });
+      const token = await accessTokenFor(user);
+      const run = newRun('disabled');
+      const id = await submit(token, runUrls(run, 60, 800));
+      await waitFor(token, id, (s) => s.status === 'running');
+      expect((await api(admin, `/admin/users/${user.username}`, { method: 'PATCH', json: change })).status).toBe(200);
 
-    const paused = await waitFor(admin, id, settled);
-    expect(paused.status_reason).toBe('principal_disabled');
-    expect(paused.counts.pending).toBeGreaterThan(0);
-    expect(await served(run)).toBe(paused.counts.done + paused.counts.failed);
-    const refused = await api(admin, `/jobs/${id}/resume`, { method: 'POST' });
-    expect(refused.status).toBe(409);
-    expect((await problem(refused)).reason).toBe('principal_disabled');
+      const paused = await waitFor(admin, id, settled);
+      expect(paused.status_reason).toBe('principal_disabled');
+      expect(paused.counts.pending).toBeGreaterThan(0);
+      expect(await served(run)).toBe(paused.counts.done + paused.counts.failed);
+      const refused = await api(admin, `/jobs/${id}/resume`, { method: 'POST' });
+      expect(refused.status).toBe(409);
+      expect((await problem(refused)).reason).toBe('principal_disabled');
 
-    expect((await api(admin, `/admin/users/${user.username}`, { method: 'PATCH', json: { disabled: false } })).status).toBe(200);
-    const resumed = await api(admin, `/jobs/${id}/resume`, { method: 'POST' });
-    expect(resumed.status).toBe(200);
-    expect(await resumed.json()).toMatchObject({ status: 'running', status_reason: null });
-    const done = await waitFor(admin, id, (s) => s.status === 'completed');
-    expect(done.counts.done).toBe(60);
-    expect(await served(run)).toBe(60);
-  }, 120_000);
-});
-
-describe('a user whose roles shrink', () => {
-  it('pauses with principal_disabled once their roles no longer grant what the job used; resumes when they do again', async () => {
-    const { token: admin } = await adminToken();
-    const user = await createUser({ roles: ['user'] });
-    const token = await accessTokenFor(user);
-    const run = newRun('demoted');
-    const id = await submit(token, runUrls(run, 60, 800));
-    await waitFor(token, id, (s) => s.status === 'running');
-    // viewer: jobs:read and audit:read only, so neither jobs:write nor crawl:run
-    expect((await api(admin, `/admin/users/${user.username}`, { method: 'PATCH', json: { roles: ['viewer'] } })).status).toBe(200);
-
-    const paused = await waitFor(admin, id, settled);
-    expect(paused.status_reason).toBe('principal_disabled');
-    expect(paused.counts.pending).toBeGreaterThan(0);
-    expect(await served(run)).toBe(paused.counts.done + paused.counts.failed);
-    const refused = await api(admin, `/jobs/${id}/resume`, { method: 'POST' });
-    expect(refused.status).toBe(409);
-    expect((await problem(refused)).reason).toBe('principal_disabled');
-
-    expect((await api(admin, `/admin/users/${user.username}`, { method: 'PATCH', json: { roles: ['user'] } })).status).toBe(200);
-    expect((await api(admin, `/jobs/${id}/resume`, { method: 'POST' })).status).toBe(200);
-    const done = await waitFor(admin, id, (s) => s.status === 'completed');
-    expect(done.counts.done).toBe(60);
-    expect(await served(run)).toBe(60);
-  }, 120_000);
+      expect((await api(admin, `/admin/users/${user.username}`, { method: 'PATCH', json: restore })).status).toBe(200);
+      const resumed = await api(admin, `/jobs/${id}/resume`, { method: 'POST' });
+      expect(resumed.status).toBe(200);
+      expect(await resumed.json()).toMatchObject({ status: 'running', status_reason: null });
+      const done = await waitFor(admin, id, (s) => s.status === 'completed');
+      expect(done.counts.done).toBe(60);
+      expect(await served(run)).toBe(60);
+    },
+    120_000,
+  );
 });
 
 describe('resuming re-checks the principal', () => {
