@@ -223,7 +223,14 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
       const settings = pageSettings(options);
       options.polite?.expect(urls);
       const request = await open(options);
-      const tabs = tabPool(request.context, request.blank, settings, checkFor(options), blockedResources(options, false), options.polite?.sign);
+      const tabs = tabPool(
+        request.context,
+        request.blank,
+        settings,
+        checkFor(options),
+        blockedResources(options, false),
+        options.polite?.sign,
+      );
       let outcome: 'ok' | 'error' = 'error';
       try {
         const pages = completionOrder(urls, concurrency, (url) =>

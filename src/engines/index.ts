@@ -10,11 +10,7 @@ import { createFetchEngine } from './fetch-engine';
 import type { BrowserBinding } from './browser-session';
 
 /** The engine of the given kind; 503 when `browser` is asked for without a BROWSER binding. */
-export function getEdgeEngine(
-  env: Env,
-  kind: EdgeEngineKind,
-  limits: { browserTabs?: number; warmContexts?: boolean } = {},
-): EdgeEngine {
+export function getEdgeEngine(env: Env, kind: EdgeEngineKind, limits: { browserTabs?: number; warmContexts?: boolean } = {}): EdgeEngine {
   if (kind === 'fetch') return createFetchEngine();
   if (!env.BROWSER) {
     throw new GatewayError(

@@ -57,11 +57,21 @@ describe('browser engine: warm contexts for the tenant’s next request', () => 
   it('hands the next request a prepared context holding no cookie, localStorage or cache entry of the previous one', SLOW, async () => {
     const tenant = `user:usr_warm_a${run}`;
     const queue = backgroundQueue();
-    const options: EdgeCrawlOptions = { browserParams: {}, crawlerParams: {}, allowPrivateTargets: true, tenant, background: queue.background };
+    const options: EdgeCrawlOptions = {
+      browserParams: {},
+      crawlerParams: {},
+      allowPrivateTargets: true,
+      tenant,
+      background: queue.background,
+    };
     const cached = `${SITE}/cached/${run}`;
 
     const first = engineWithEvents({ concurrency: 1 });
-    const one = await crawlAll(first.engine, [`${SITE}/state?who=one`, cached, `${SITE}/pages/1`, `${SITE}/state?who=again`, cached], options);
+    const one = await crawlAll(
+      first.engine,
+      [`${SITE}/state?who=one`, cached, `${SITE}/pages/1`, `${SITE}/state?who=again`, cached],
+      options,
+    );
     expect(stateSeen(one, `${SITE}/state?who=one`)).toBe('none / none');
     // Within one request state and cache are shared: the probe sees the first visit, the cached page is not fetched again.
     expect(stateSeen(one, `${SITE}/state?who=again`)).toBe('who=one / one');
@@ -114,7 +124,13 @@ describe('browser engine: warm contexts for the tenant’s next request', () => 
   it('sets each request’s own user agent and egress check on warm tabs, and keeps one warm context per idle session', SLOW, async () => {
     const tenant = `user:usr_warm_d${run}`;
     const queue = backgroundQueue();
-    const base: EdgeCrawlOptions = { browserParams: {}, crawlerParams: {}, allowPrivateTargets: true, tenant, background: queue.background };
+    const base: EdgeCrawlOptions = {
+      browserParams: {},
+      crawlerParams: {},
+      allowPrivateTargets: true,
+      tenant,
+      background: queue.background,
+    };
     const agents: string[] = [];
     let last: SessionEvent | undefined;
     for (let i = 0; i < 3; i++) {
