@@ -53,17 +53,16 @@ function stateSeen(results: CrawlResult[], url: string): string {
   return `${/Cookies sent: (.*)/.exec(text)![1]!.trim()} / ${/Storage seen: (.*)/.exec(text)![1]!.trim()}`;
 }
 
+/** A tenant's request with its after-response work queued by the test (so the warm hand-back can be awaited). */
+function warmOptions(tenant: string, background: EdgeCrawlOptions['background']): EdgeCrawlOptions {
+  return { browserParams: {}, crawlerParams: {}, allowPrivateTargets: true, tenant, background };
+}
+
 describe('browser engine: warm contexts for the tenant’s next request', () => {
   it('hands the next request a prepared context holding no cookie, localStorage or cache entry of the previous one', SLOW, async () => {
     const tenant = `user:usr_warm_a${run}`;
     const queue = backgroundQueue();
-    const options: EdgeCrawlOptions = {
-      browserParams: {},
-      crawlerParams: {},
-      allowPrivateTargets: true,
-      tenant,
-      background: queue.background,
-    };
+    const options = warmOptions(tenant, queue.background);
     const cached = `${SITE}/cached/${run}`;
 
     const first = engineWithEvents({ concurrency: 1 });
@@ -124,13 +123,7 @@ describe('browser engine: warm contexts for the tenant’s next request', () => 
   it('sets each request’s own user agent and egress check on warm tabs, and keeps one warm context per idle session', SLOW, async () => {
     const tenant = `user:usr_warm_d${run}`;
     const queue = backgroundQueue();
-    const base: EdgeCrawlOptions = {
-      browserParams: {},
-      crawlerParams: {},
-      allowPrivateTargets: true,
-      tenant,
-      background: queue.background,
-    };
+    const base = warmOptions(tenant, queue.background);
     const agents: string[] = [];
     let last: SessionEvent | undefined;
     for (let i = 0; i < 3; i++) {
