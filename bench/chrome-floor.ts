@@ -12,7 +12,9 @@
 //              images aborted, viewport and user agent; per page the same navigate / DCL / HTML.
 // Prints pages/s and Chrome's CPU per page (its whole process tree, renderers included) per mode,
 // and the ceiling that CPU puts on any crawl through Chrome here: cores × 1000 / CPU ms per page.
-// Options: --pages N (300), --tabs N (4), --modes bare,puppeteer, --rounds N (2, interleaved).
+// Each mode runs the pages as one request (one context, like /crawl/stream) and as requests of
+// --batch pages one after another (a fresh context and tabs each, like /crawl in batches).
+// Options: --pages N (300), --tabs N (4), --batch N (25), --modes bare,puppeteer, --rounds N (2, interleaved).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +28,7 @@ const arg = (name: string, dflt: string) => {
 const PAGES = Number(arg('pages', '300'));
 const TABS = Number(arg('tabs', '4'));
 const ROUNDS = Number(arg('rounds', '2'));
+const BATCH = Number(arg('batch', '25'));
 const MODES = arg('modes', 'bare,puppeteer').split(',') as Mode[];
 type Mode = 'bare' | 'puppeteer';
 
@@ -187,12 +190,10 @@ async function render(cdp: Cdp, sessionId: string, url: string): Promise<number>
   return r.result.value.includes('Paragraph 1 of article') ? 1 : 0;
 }
 
-async function run(cdp: Cdp, mode: Mode, urls: string[], chromePid: number) {
+/** One context with TABS tabs renders `urls` (as one engine request does); the context is then disposed. */
+async function request(cdp: Cdp, mode: Mode, urls: string[]): Promise<number> {
   const { browserContextId } = (await cdp.send('Target.createBrowserContext', { disposeOnDetach: true })) as { browserContextId: string };
-  const meter = cpuMeter(chromePid);
-  const cpu0 = meter.total();
-  const t0 = performance.now();
-  const sessions = await Promise.all(Array.from({ length: TABS }, () => openTab(cdp, browserContextId, mode)));
+  const sessions = await Promise.all(Array.from({ length: Math.min(TABS, urls.length) }, () => openTab(cdp, browserContextId, mode)));
   let i = 0;
   let rendered = 0;
   await Promise.all(
@@ -203,10 +204,21 @@ async function run(cdp: Cdp, mode: Mode, urls: string[], chromePid: number) {
       }
     }),
   );
+  await cdp.send('Target.disposeBrowserContext', { browserContextId });
+  return rendered;
+}
+
+/** All `urls` in one request (`batch` 0, like /crawl/stream) or in requests of `batch` pages one after another (like /crawl). */
+async function run(cdp: Cdp, mode: Mode, urls: string[], chromePid: number, batch = 0) {
+  const meter = cpuMeter(chromePid);
+  const cpu0 = meter.total();
+  const t0 = performance.now();
+  let rendered = 0;
+  const size = batch > 0 ? batch : urls.length;
+  for (let i = 0; i < urls.length; i += size) rendered += await request(cdp, mode, urls.slice(i, i + size));
   const secs = (performance.now() - t0) / 1000;
   const cpu = meter.total() - cpu0;
   meter.stop();
-  await cdp.send('Target.disposeBrowserContext', { browserContextId });
   if (rendered !== urls.length) throw new Error(`${urls.length - rendered} of ${urls.length} pages did not render their article`);
   return { pagesPerSec: urls.length / secs, cpuMsPerPage: (cpu * 1000) / urls.length };
 }
@@ -231,10 +243,15 @@ async function main() {
     await run(cdp, 'bare', urls.slice(0, 8), chrome.pid!); // warm-up
     for (let round = 1; round <= ROUNDS; round++) {
       for (const mode of MODES) {
-        const load = os.loadavg()[0]!.toFixed(1);
-        const r = await run(cdp, mode, urls, chrome.pid!);
-        const ceiling = (os.cpus().length * 1000) / r.cpuMsPerPage;
-        rows.push(`| ${round} | ${mode} | ${r.pagesPerSec.toFixed(2)} | ${r.cpuMsPerPage.toFixed(1)} | ${ceiling.toFixed(1)} | ${load} |`);
+        for (const batch of [0, BATCH]) {
+          const load = os.loadavg()[0]!.toFixed(1);
+          const r = await run(cdp, mode, urls, chrome.pid!, batch);
+          const ceiling = (os.cpus().length * 1000) / r.cpuMsPerPage;
+          const shape = batch ? `requests of ${batch} pages` : 'one request';
+          rows.push(
+            `| ${round} | ${mode} | ${shape} | ${r.pagesPerSec.toFixed(2)} | ${r.cpuMsPerPage.toFixed(1)} | ${ceiling.toFixed(1)} | ${load} |`,
+          );
+        }
       }
     }
   } finally {
@@ -246,8 +263,8 @@ async function main() {
   console.log(
     `\nChrome alone (no gateway, no workerd): ${PAGES} fixture pages, ${TABS} tabs in one incognito context, ${os.cpus().length} cores\n`,
   );
-  console.log('| round | mode | pages/s | Chrome CPU ms / page | ceiling pages/s (cores × 1000 / CPU) | load avg at start |');
-  console.log('|---|---|---:|---:|---:|---:|');
+  console.log('| round | mode | pages in | pages/s | Chrome CPU ms / page | ceiling pages/s (cores × 1000 / CPU) | load avg at start |');
+  console.log('|---|---|---|---:|---:|---:|---:|');
   for (const r of rows) console.log(r);
 }
 
