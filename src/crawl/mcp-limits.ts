@@ -17,6 +17,7 @@ import { objectName, principalLimits, type PrincipalLimits } from '../ratelimit/
 import { appliedLimits, enforce, onLimiterFailure, refuseConcurrency } from '../ratelimit/enforce';
 import { once } from '../ratelimit/lease-body';
 import type { ToolCallInfo } from './mcp-policy';
+import { responseIds } from './jsonrpc-ids';
 import { pageCost } from '../metering/costs';
 import { enforceBudget } from '../metering/budget-http';
 import { budgetNow } from '../metering/clock';
@@ -146,23 +147,14 @@ const MAX_SSE_LINE = 4 * 1_048_576;
 
 /**
  * Reads an SSE stream's `data:` lines (incrementally, in bounded memory) and reports the id of
- * each JSON-RPC response it carries (`{"id": …}` without `method`).
+ * each JSON-RPC response it carries (`{"id": …}` without `method`), as its JSON text.
  */
-export function sseAnswerReader(onAnswer: (id: unknown) => void): (chunk: string) => void {
+export function sseAnswerReader(onAnswer: (idJson: string) => void): (chunk: string) => void {
   let line = '';
   let skipping = false;
   const readLine = (l: string) => {
     if (!l.startsWith('data:')) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(l.slice(5));
-    } catch {
-      return;
-    }
-    for (const m of Array.isArray(value) ? value : [value]) {
-      if (typeof m === 'object' && m !== null && !Array.isArray(m) && Object.hasOwn(m, 'id') && !Object.hasOwn(m, 'method'))
-        onAnswer((m as { id: unknown }).id);
-    }
+    for (const id of responseIds(l.slice(5)) ?? []) onAnswer(id);
   };
   return (chunk) => {
     let start = 0;
@@ -234,19 +226,13 @@ export class PendingToolCalls {
     return n;
   }
 
-  /** Reads one origin → client message and releases the leases of the calls it answers. */
+  /**
+   * Reads one origin → client message and releases the leases of the calls it answers. The
+   * message is scanned, not parsed (jsonrpc-ids.ts): an answer may carry a whole crawled page.
+   */
   answered(data: string | ArrayBuffer): void {
     if (this.#held.size === 0 || typeof data !== 'string') return;
-    const text = data;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return;
-    }
-    for (const m of Array.isArray(value) ? value : [value]) {
-      if (typeof m !== 'object' || m === null || Array.isArray(m) || !Object.hasOwn(m, 'id') || Object.hasOwn(m, 'method')) continue;
-      const key = JSON.stringify((m as { id: unknown }).id);
+    for (const key of responseIds(data) ?? []) {
       const list = this.#held.get(key);
       const release = list?.shift();
       if (list && list.length === 0) this.#held.delete(key);

@@ -108,8 +108,8 @@ export function bindSessionIds(
   let session: string | null = null;
   const answerDecoder = new TextDecoder();
   // Each answer on the stream releases the lease its tool call took (sseLeaseId).
-  const answers = sseAnswerReader((id) => {
-    if (session && releaseLease) releaseLease(sseLeaseId(session, id));
+  const answers = sseAnswerReader((idJson) => {
+    if (session && releaseLease) releaseLease(leaseIdFor(session, idJson));
   });
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
@@ -198,8 +198,12 @@ mcpRouter.openapi(mcpMessagesSlashRoute, (c) => relayMcpMessage(c));
  * carries the answer can release it. Long or absent ids get a random name (released by the TTL).
  */
 function sseLeaseId(session: string, id: unknown): string {
-  const key = id === undefined ? '' : JSON.stringify(id);
-  return key && key.length <= 128 ? `mcp:${session}:${key}` : crypto.randomUUID();
+  return leaseIdFor(session, id === undefined ? '' : JSON.stringify(id));
+}
+
+/** The lease id of a call whose id is written `idJson` (JSON text; '' for none). */
+function leaseIdFor(session: string, idJson: string): string {
+  return idJson && idJson.length <= 128 ? `mcp:${session}:${idJson}` : crypto.randomUUID();
 }
 
 mcpRouter.openapi(mcpWsRoute, async (c) => {

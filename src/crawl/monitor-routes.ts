@@ -137,9 +137,15 @@ for (const path of MONITOR_ACTIONS) {
   });
 }
 
+/**
+ * Longest monitor push redacted for a non-admin: redacting means parsing and writing it again in the
+ * isolate's heap, so a larger one is dropped (a monitor snapshot is a few KB; the next push follows).
+ */
+export const MAX_REDACTED_PUSH_CHARS = DEFAULT_SOCKET_LIMITS.maxMessageBytes;
+
 /** One pushed monitor message as a non-admin may see it: redacted JSON, or nothing (never the unread original). */
 export function redactedPush(data: string | ArrayBuffer): string | null {
-  if (typeof data !== 'string') return null;
+  if (typeof data !== 'string' || data.length > MAX_REDACTED_PUSH_CHARS) return null;
   try {
     return JSON.stringify(redactUrls(JSON.parse(data)));
   } catch {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { callAs, credentialFor, newRequestId } from '../helpers/principal';
 import { TEST_VARS } from '../helpers/test-vars';
+import { MAX_REDACTED_PUSH_CHARS, redactedPush } from '../../src/crawl/monitor-routes';
 
 const C4AI = (env as unknown as { TEST_C4AI09_ORIGIN_URL: string }).TEST_C4AI09_ORIGIN_URL;
 const ORIGIN = { ORIGIN_URL: C4AI };
@@ -350,6 +351,18 @@ describe("/monitor/*: admin only, other tenants' URLs never shown to non-admins"
 
     const denied = await callAs(crawler, '/monitor/ws', { headers: { Upgrade: 'websocket' }, vars: ORIGIN });
     expect(denied.status).toBe(403);
+  });
+
+  it('a monitor push too large to redact in bounded memory is dropped for a non-admin, never passed on unread', () => {
+    const push = (size: number) => {
+      const head = '{"requests":{"active":[{"url":"https://tenant-b.example/p"}]},"pad":"';
+      return `${head}${'x'.repeat(size - head.length - 2)}"}`;
+    };
+    const fits = push(MAX_REDACTED_PUSH_CHARS);
+    expect(fits.length).toBe(MAX_REDACTED_PUSH_CHARS);
+    expect(redactedPush(fits)).toContain('[redacted]');
+    expect(redactedPush(fits)).not.toContain('tenant-b.example');
+    expect(redactedPush(push(MAX_REDACTED_PUSH_CHARS + 1))).toBeNull();
   });
 
   it('refuses callers without monitor permissions, and actions without monitor:manage', async () => {

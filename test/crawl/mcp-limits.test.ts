@@ -113,6 +113,26 @@ describe('MCP over WebSocket under the rate limits', () => {
     expect(calls.map((m) => m.id)).toEqual([1, 2, 4, 5]);
   });
 
+  it('a 3 MB answer frees exactly its own lease: ids in the crawled text it carries free nothing', async () => {
+    const key = uniqueKey('bigans', { maxConcurrency: 2 });
+    const rid = newRequestId('mcpwsbig');
+    const ws = await openSocket(key, rid);
+    ws.send(toolCall(1, 'md', { url: 'https://hold.example/1' }));
+    ws.send(toolCall(2, 'md', { url: 'https://hold.example/2' }));
+    // The answer to call 1 carries page text that looks like answers to call 2, and its own id comes last.
+    const decoys = 'page text {"jsonrpc":"2.0","id":2,"result":{}} [{"id":2}] \\"id\\":2 ';
+    ws.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1, pad: decoys } });
+    const answer = (await ws.next()) as { id: number; result: { released: boolean; text: string } };
+    expect(answer.id).toBe(1);
+    expect(answer.result.text.length).toBeGreaterThan(3_000_000);
+    ws.send(toolCall(3, 'md', { url: 'https://hold.example/3' })); // call 1's slot
+    ws.send(toolCall(4, 'md', { url: 'https://example.com/4' })); // none left: call 2 still holds its own
+    expect(await ws.next()).toMatchObject({ id: 4, error: { data: { code: 'concurrency_limited' } } });
+    ws.close();
+    const calls = (await originMessages(rid)).filter((m) => m.method === 'tools/call');
+    expect(calls.map((m) => m.id)).toEqual([1, 2, 3]);
+  });
+
   it('closing the socket releases its held leases: a plain HTTP crawl gets the slot back', async () => {
     const key = uniqueKey('close', { maxConcurrency: 1 });
     const ws = await openSocket(key, newRequestId('mcpwsclose'));
@@ -246,11 +266,11 @@ describe('MCP over SSE: weights and answers', () => {
 
 describe('sseAnswerReader', () => {
   it('reports the ids of JSON-RPC answers split across chunks, not requests or other events', () => {
-    const ids: unknown[] = [];
+    const ids: string[] = [];
     const read = sseAnswerReader((id) => ids.push(id));
     read('event: endpoint\ndata: /mcp/messages/?session_id=ab\n\nevent: message\ndata: {"jsonrpc":"2.0","id":');
     read('7,"result":{}}\r\n\nevent: message\ndata: {"jsonrpc":"2.0","id":"x","method":"sampling/createMessage"}\n\n');
     read('data: [{"jsonrpc":"2.0","id":8,"error":{"code":1,"message":"m"}}]\n');
-    expect(ids).toEqual([7, 8]);
+    expect(ids).toEqual(['7', '8']);
   });
 });

@@ -15,7 +15,8 @@
  * every text message (`GET /__ws?request_id=<id>` → the messages as a JSON array) and echoes each
  * message back as `{"echo": <message>, "id": <its JSON-RPC id>}` — except a tool call naming a
  * `hold.example` URL, which gets no answer until a `notifications/cancelled` for its id arrives
- * (then `{"jsonrpc":"2.0","id":…,"result":{"released":true}}`), so tests can hold calls in flight.
+ * (then `{"jsonrpc":"2.0","id":…,"result":{"released":true}}`; with `params.pad` the result also
+ * carries that string repeated to ~3 MB, before the id), so tests can hold calls in flight.
  * `/mcp/messages/` answers 202 and writes the JSON-RPC answer (by id) on the session's `/mcp/sse`
  * stream while it is open (2 s), again except for `hold.example` calls.
  */
@@ -196,12 +197,24 @@ export async function startOriginServer(): Promise<RunningServer> {
     const held = new Set<string>();
     const sendText = (text: string) => {
       const out = Buffer.from(text);
-      const head = out.length < 126 ? Buffer.from([0x81, out.length]) : Buffer.from([0x81, 126, out.length >> 8, out.length & 0xff]);
+      let head: Buffer;
+      if (out.length < 126) head = Buffer.from([0x81, out.length]);
+      else if (out.length < 65_536) head = Buffer.from([0x81, 126, out.length >> 8, out.length & 0xff]);
+      else {
+        head = Buffer.alloc(10);
+        head[0] = 0x81;
+        head[1] = 127;
+        head.writeBigUInt64BE(BigInt(out.length), 2);
+      }
       socket.write(Buffer.concat([head, out]));
     };
     const onText = (text: string) => {
       seen.push(text);
-      let msg: { id?: unknown; method?: string; params?: { arguments?: { url?: string; urls?: string[] }; requestId?: unknown } } = {};
+      let msg: {
+        id?: unknown;
+        method?: string;
+        params?: { arguments?: { url?: string; urls?: string[] }; requestId?: unknown; pad?: string };
+      } = {};
       try {
         const v: unknown = JSON.parse(text);
         if (v && typeof v === 'object' && !Array.isArray(v)) msg = v as typeof msg;
@@ -216,7 +229,10 @@ export async function startOriginServer(): Promise<RunningServer> {
       }
       if (msg.method === 'notifications/cancelled') {
         const key = JSON.stringify(msg.params?.requestId);
-        if (held.delete(key)) sendText(JSON.stringify({ jsonrpc: '2.0', id: msg.params?.requestId, result: { released: true } }));
+        // `pad` (a string, repeated to ~3 MB) makes the answer as large as a crawled page, id last.
+        const pad = msg.params?.pad;
+        const result = pad ? { released: true, text: pad.repeat(Math.ceil(3_000_000 / pad.length)) } : { released: true };
+        if (held.delete(key)) sendText(JSON.stringify({ jsonrpc: '2.0', result, id: msg.params?.requestId }));
         return;
       }
       sendText(JSON.stringify('id' in msg ? { echo: text, id: msg.id } : { echo: text }));
