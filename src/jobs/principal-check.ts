@@ -8,6 +8,7 @@
  *   user deleted, key revoked / expired / rotated out with no live successor, owner deleted → principal_revoked
  *   user disabled, key disabled, owner disabled                                           → principal_disabled
  *   user whose roles no longer grant a permission the job's request used                  → principal_disabled
+ *   key whose owner's changed roles no longer grant one (docs/api-keys.md "Owners")         → principal_disabled
  *
  * A rotated key's job follows the rotation chain: rotating a key is routine hygiene, and its
  * successor is the same credential (same owner, scopes, limits), so the job runs on while the
@@ -18,7 +19,8 @@ import type { Config } from '../config';
 import { getUserById } from '../users/store';
 import { permissionsForRoles, type Permission } from '../auth/rbac';
 import { getKey } from '../keys/service';
-import { readMarker } from '../keys/cache';
+import { readMarker, readOwnerMarker } from '../keys/cache';
+import { withinOwnerRoles } from '../keys/owner-stop';
 import { evaluateKey, type ApiKeyRecord, type KeyRejection } from '../keys/record';
 import type { JobPrincipal, PrincipalReason } from './types';
 
@@ -73,13 +75,21 @@ export async function checkJobPrincipal(
       continue;
     }
     if (rejection) return keyVerdict(rejection);
-    return ownerVerdict(env.DB, record);
+    return ownerVerdict(env, config, record, principal.requires ?? []);
   }
   return revoked('the key that created the job was rotated too many times to follow');
 }
 
-async function ownerVerdict(db: D1Database, record: ApiKeyRecord): Promise<PrincipalVerdict> {
+/** The key's owner must be there and enabled, and — once their roles changed — still grant what the job used. */
+async function ownerVerdict(env: Env, config: Config, record: ApiKeyRecord, requires: readonly Permission[]): Promise<PrincipalVerdict> {
   if (!record.owner) return OK;
   if (!record.owner.startsWith('usr_')) return revoked("the key's owner was deleted");
-  return checkUser(db, record.owner, "the key's owner");
+  const [user, marker] = await Promise.all([
+    checkUser(env.DB, record.owner, "the key's owner"),
+    readOwnerMarker(env.REVOCATIONS, record.owner),
+  ]);
+  if (!user.ok) return user;
+  const held = withinOwnerRoles(requires, marker, config.ROLE_PERMISSIONS);
+  const missing = requires.filter((p) => !held.includes(p));
+  return missing.length > 0 ? disabled(`the key's owner no longer holds ${missing.join(', ')}`) : OK;
 }

@@ -3,7 +3,7 @@
  *  - `CACHE` `key:<digest>` → the key record (or a short "no such key" entry), TTL 300 s / 60 s.
  *    Deleted on revoke, rotate, disable; a stale copy elsewhere is overruled by the marker below.
  *  - `REVOCATIONS` `revoked:key:<id>` → `{reason, at}`, read on every request, and for a key with
- *    an owner `revoked:owner:<user id>` → `{reason, at}` in the same bulk read.
+ *    an owner `revoked:owner:<user id>` → `{reason, at, roles?}` in the same bulk read.
  * Neither value holds the key; the cache is keyed by the HMAC digest.
  */
 import type { ApiKeyRecord, OwnerMarker, RevocationMarker } from './record';
@@ -59,11 +59,28 @@ function parseJson<T>(text: string | null | undefined): T | null {
   }
 }
 
-/** Any value under an owner's key stops their keys; one we cannot read counts as a deletion (fail closed). */
-function parseOwnerMarker(m: OwnerMarker | null | undefined): OwnerMarker | null {
-  if (m === null || m === undefined) return null;
-  if (typeof m === 'object' && typeof m.at === 'number' && (m.reason === 'owner_disabled' || m.reason === 'owner_deleted')) return m;
+/** Roles as a marker may list them: a short list of role names. */
+const isRoleList = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.length <= 64 && v.every((r) => typeof r === 'string' && r.length <= 64);
+
+/**
+ * An owner's marker as stored (JSON text, or null when there is none). A value we cannot read counts
+ * as a deletion (fail closed): it stops the owner's keys rather than letting them act unbounded.
+ */
+export function parseOwnerMarker(text: string | null | undefined): OwnerMarker | null {
+  if (text === null || text === undefined) return null;
+  const m = parseJson<Partial<OwnerMarker> | null>(text);
+  if (typeof m === 'object' && m !== null && typeof m.at === 'number') {
+    if ((m.reason === 'owner_disabled' || m.reason === 'owner_deleted') && (m.roles === undefined || isRoleList(m.roles)))
+      return { reason: m.reason, at: m.at, ...(m.roles ? { roles: m.roles } : {}) };
+    if (m.reason === 'owner_roles' && isRoleList(m.roles)) return { reason: 'owner_roles', at: m.at, roles: m.roles };
+  }
   return { reason: 'owner_deleted', at: 0 };
+}
+
+/** The user's owner marker on its own (admin changes read it before writing the next one). */
+export async function readOwnerMarker(revocations: KVNamespace, userId: string): Promise<OwnerMarker | null> {
+  return parseOwnerMarker(await revocations.get(revokedOwnerKey(userId), 'text'));
 }
 
 /**
@@ -81,13 +98,13 @@ export async function readMarkers(
   const both = await revocations.get([keyKey, ownerKey], 'text');
   return {
     key: parseKeyMarker(parseJson(both.get(keyKey))),
-    owner: parseOwnerMarker(parseJson(both.get(ownerKey))),
+    owner: parseOwnerMarker(both.get(ownerKey)),
   };
 }
 
 /**
- * Stops every key a user owns (disabled: until re-enabled; deleted: for good — user ids are never
- * reused). No expiry: the marker is the only record that the owner's keys must not work.
+ * Writes a user's owner marker: a stop (disabled: until re-enabled; deleted: for good — user ids are
+ * never reused) or the roles their keys act within. No expiry: the marker is the only record of either.
  */
 export async function writeOwnerMarker(revocations: KVNamespace, userId: string, marker: OwnerMarker): Promise<void> {
   await revocations.put(revokedOwnerKey(userId), JSON.stringify(marker));

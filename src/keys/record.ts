@@ -42,16 +42,20 @@ export interface RevocationMarker {
 
 /**
  * A key owner's marker in KV `REVOCATIONS` (`revoked:owner:<user id>`), read with the key's own marker
- * in one bulk read: while the owning user is disabled, or once they are deleted, none of their keys
- * authenticates (docs/api-keys.md "Owners").
+ * in one bulk read (docs/api-keys.md "Owners"): while the owning user is disabled, or once they are
+ * deleted, none of their keys authenticates; once the owner's roles have changed (`owner_roles`),
+ * their keys act only within those roles. A stop marker carries the roles marker it replaced, so
+ * re-enabling the owner brings it back.
  */
-export interface OwnerMarker {
-  reason: 'owner_disabled' | 'owner_deleted';
-  at: number;
-}
+export type OwnerMarker =
+  | { reason: 'owner_disabled' | 'owner_deleted'; at: number; roles?: string[] }
+  | { reason: 'owner_roles'; at: number; roles: string[] };
+
+/** Owner markers that stop the owner's keys. */
+export type OwnerStop = Extract<OwnerMarker, { reason: 'owner_disabled' | 'owner_deleted' }>['reason'];
 
 /** Why a known key is refused (audit only; the client always sees `invalid_credentials`). */
-export type KeyRejection = 'revoked' | 'disabled' | 'expired' | 'rotation_grace_ended' | OwnerMarker['reason'];
+export type KeyRejection = 'revoked' | 'disabled' | 'expired' | 'rotation_grace_ended' | OwnerStop;
 
 /** Pure: may this key authenticate at `now`? The marker wins over a possibly stale cached record. */
 export function evaluateKey(
@@ -60,7 +64,7 @@ export function evaluateKey(
   now: number,
   owner: OwnerMarker | null = null,
 ): KeyRejection | null {
-  if (owner) return owner.reason;
+  if (owner && owner.reason !== 'owner_roles') return owner.reason;
   if (marker && now >= marker.at) return marker.reason === 'rotated' ? 'rotation_grace_ended' : marker.reason;
   if (rec.status === 'revoked') return 'revoked';
   if (rec.status === 'disabled') return 'disabled';

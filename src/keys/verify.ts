@@ -15,6 +15,7 @@ import { matchSeedKey } from './seed';
 import { findKeyByDigest, touchLastUsed } from './store';
 import { readCachedKey, readMarkers, writeCachedKey } from './cache';
 import { evaluateKey, principalOf, type ApiKeyRecord } from './record';
+import { withinOwnerRoles } from './owner-stop';
 
 const TOUCH_INTERVAL_MS = 60_000;
 /** Per-isolate throttle for `last_used_at` writes (an optimisation only; D1 also guards it). */
@@ -123,5 +124,8 @@ export const verifyApiKey: CredentialVerifier = async (c, credential) => {
   if (rejection) return refuse(rejection, record);
 
   touch(c, record, now);
-  return { ok: true, principal: principalOf(record) };
+  const principal = principalOf(record);
+  // A key acts within its owner's current roles once they have changed (docs/api-keys.md "Owners").
+  principal.permissions = withinOwnerRoles(principal.permissions, markers.owner, config.ROLE_PERMISSIONS);
+  return { ok: true, principal };
 };

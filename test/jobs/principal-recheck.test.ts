@@ -94,16 +94,18 @@ describe('a running job whose principal may no longer act', () => {
     expect(await served(run)).toBe(recorded);
   }, 90_000);
 
-  // A user disabled, or demoted to viewer (jobs:read and audit:read only: neither jobs:write nor crawl:run).
+  // A user disabled, or demoted to viewer (jobs:read and audit:read only: neither jobs:write nor crawl:run);
+  // the job of a key that user owns pauses with the demotion too (docs/api-keys.md "Owners").
   it.each([
-    ['is disabled', 'once re-enabled', { disabled: true }, { disabled: false }],
-    ['loses the roles that granted what the job used', 'once they are back', { roles: ['viewer'] }, { roles: ['user'] }],
-  ])(
-    'pauses with principal_disabled when its user %s; resumes and finishes %s',
-    async (_what, _back, change, restore) => {
+    ['user is disabled', 'once re-enabled', { disabled: true }, { disabled: false }, 'user'],
+    ['user loses the roles that granted what the job used', 'once they are back', { roles: ['viewer'] }, { roles: ['user'] }, 'user'],
+    ["key's owner loses the roles that granted what the job used", 'once they are back', { roles: ['viewer'] }, { roles: ['user'] }, 'key'],
+  ] as const)(
+    'pauses with principal_disabled when its %s; resumes and finishes %s',
+    async (_what, _back, change, restore, by) => {
       const { token: admin } = await adminToken();
       const user = await createUser({ roles: ['user'] });
-      const token = await accessTokenFor(user);
+      const token = by === 'user' ? await accessTokenFor(user) : (await newJobKey(admin, { owner: user.id })).key;
       const run = newRun('disabled');
       const id = await submit(token, runUrls(run, 60, 800));
       await waitFor(token, id, (s) => s.status === 'running');

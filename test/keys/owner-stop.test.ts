@@ -1,8 +1,9 @@
 /**
  * A key acts for its owner's tenant, so it stops with its owner (docs/api-keys.md "Owners"):
  * disabling a user stops every key they own (and every token minted from one) at once, re-enabling
- * brings back exactly the keys that were active, and deleting the user revokes their keys for good —
- * in D1, in the listing and in the audit row. Other users' keys never notice.
+ * brings back exactly the keys that were active, deleting the user revokes their keys for good —
+ * in D1, in the listing and in the audit row — and once the user's roles change, their keys (and
+ * tokens minted from them) act only within the new roles. Other users' keys never notice.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createKey, keysEnv, send, validate, type IssuedKeyBody } from './helpers';
@@ -77,6 +78,38 @@ describe('keys stop with their owner', () => {
     expect([...details.key_ids].sort()).toEqual([k1.id, k2.id].sort());
   });
 
+  it("a demoted owner's keys and tokens lose what the owner lost, through a disable and re-enable, and get it back with the roles", async () => {
+    const frank = await createUser({ roles: ['operator'] });
+    const k = await createKey({ name: 'frank ci', owner: frank.id, scopes: ['crawl:run', 'audit:read'] });
+    const other = await createUser({ roles: ['operator'] });
+    const theirs = await createKey({ name: 'other ci', owner: other.id, scopes: ['crawl:run', 'audit:read'] });
+    const token = await mintToken(k.key);
+    const can = async (credential: string) => {
+      const me = await (await send('/auth/me', { key: credential })).json<{ permissions: string[] }>();
+      return { audit: (await send('/admin/audit?limit=1', { key: credential })).status, permissions: [...me.permissions].sort() };
+    };
+    const roles = (r: string[]) => send(`/admin/users/${frank.username}`, { method: 'PATCH', key: admin, json: { roles: r } });
+    expect(await can(k.key)).toEqual({ audit: 200, permissions: ['audit:read', 'crawl:run'] });
+    expect((await can(token)).audit).toBe(200);
+
+    expect((await roles(['user'])).status).toBe(200); // `user` has crawl:run, not audit:read
+    expect(await can(k.key)).toEqual({ audit: 403, permissions: ['crawl:run'] });
+    expect(await can(token)).toEqual({ audit: 403, permissions: ['crawl:run'] });
+    expect((await validate(k.key)).status).toBe(200); // still a working key for what the owner may do
+    expect(await can(theirs.key)).toEqual({ audit: 200, permissions: ['audit:read', 'crawl:run'] }); // another owner's key: untouched
+    expect(await keysEnv.REVOCATIONS.get(`revoked:owner:${frank.id}`, 'json')).toMatchObject({ reason: 'owner_roles', roles: ['user'] });
+
+    // A disable and re-enable keeps the narrowing (the stop carries the roles it replaced).
+    expect((await send(`/admin/users/${frank.username}`, { method: 'PATCH', key: admin, json: { disabled: true } })).status).toBe(200);
+    expect((await validate(k.key)).status).toBe(401);
+    expect((await send(`/admin/users/${frank.username}`, { method: 'PATCH', key: admin, json: { disabled: false } })).status).toBe(200);
+    expect(await can(k.key)).toEqual({ audit: 403, permissions: ['crawl:run'] });
+
+    expect((await roles(['operator'])).status).toBe(200);
+    expect(await can(k.key)).toEqual({ audit: 200, permissions: ['audit:read', 'crawl:run'] });
+    expect((await can(token)).audit).toBe(200);
+  });
+
   it('a disabled-then-deleted owner stays stopped, and a key whose owner marker is unreadable is refused (fail closed)', async () => {
     const dave = await createUser({ roles: ['user'] });
     const k = await createKey({ name: 'dave ci', owner: dave.id });
@@ -87,8 +120,15 @@ describe('keys stop with their owner', () => {
     const erin = await createUser({ roles: ['user'] });
     const e = await createKey({ name: 'erin ci', owner: erin.id });
     expect((await validate(e.key)).status).toBe(200);
-    await keysEnv.REVOCATIONS.put(`revoked:owner:${erin.id}`, 'not json');
-    expect((await validate(e.key)).status).toBe(401);
+    for (const unreadable of [
+      'not json',
+      'null',
+      '{"reason":"owner_roles","at":1,"roles":"admin"}',
+      '{"reason":"owner_roles","roles":[]}',
+    ]) {
+      await keysEnv.REVOCATIONS.put(`revoked:owner:${erin.id}`, unreadable);
+      expect((await validate(e.key)).status, unreadable).toBe(401);
+    }
     await keysEnv.REVOCATIONS.delete(`revoked:owner:${erin.id}`);
     expect((await validate(e.key)).status).toBe(200);
   });

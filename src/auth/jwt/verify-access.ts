@@ -4,8 +4,8 @@
  * Revocation: the `jti` in KV (`revoked:jti:<jti>`, written by logout); for user tokens the user's
  * D1 row read on every request (disabled, `tokens_valid_after`, current roles) — strongly
  * consistent, so a password change or disable takes effect at once everywhere; for tokens issued
- * from an API key, the key's KV revocation (`revoked:key:<id>`) and its owner's
- * (`revoked:owner:<user id>`). See docs/tokens.md.
+ * from an API key, the key's KV revocation (`revoked:key:<id>`) and its owner's marker
+ * (`revoked:owner:<user id>`: a stop, or the roles the token then acts within). See docs/tokens.md.
  */
 import type { Env } from '../../env';
 import type { Config } from '../../config';
@@ -14,6 +14,8 @@ import { OWNER_ID, type Principal } from '../principal';
 import { normalizeScopes, permissionsForRoles } from '../rbac';
 import { getUserById } from '../../users/store';
 import { revokedJtiKey, revokedKeyKey, revokedOwnerKey } from '../revocation-keys';
+import { parseOwnerMarker } from '../../keys/cache';
+import { withinOwnerRoles } from '../../keys/owner-stop';
 import { keyRing } from './keys';
 import { checkAccessToken, type AccessPayload } from './access-token';
 
@@ -32,12 +34,14 @@ export async function principalFromAccess(env: Env, config: Config, p: AccessPay
     const markers = await env.REVOCATIONS.get(ownerKey ? [jtiKey, keyKey, ownerKey] : [jtiKey, keyKey], 'text');
     const jtiRevoked = markers.get(jtiKey) ?? null;
     const keyRevoked = markers.get(keyKey) ?? null;
-    const ownerStopped = ownerKey ? (markers.get(ownerKey) ?? null) : null;
+    const owner = ownerKey ? parseOwnerMarker(markers.get(ownerKey)) : null;
     if (jtiRevoked !== null) return { ok: false, code: 'token_revoked', reason: 'jti_revoked', actor };
     if (keyRevoked !== null) return { ok: false, code: 'token_revoked', reason: 'key_revoked', actor };
-    if (ownerStopped !== null) return { ok: false, code: 'token_revoked', reason: 'owner_stopped', actor };
-    const permissions = normalizeScopes((p.scope ?? '').split(' ').filter(Boolean));
-    if (!permissions) return { ok: false, code: 'invalid_token', reason: 'bad_scope', actor };
+    if (owner && owner.reason !== 'owner_roles') return { ok: false, code: 'token_revoked', reason: 'owner_stopped', actor };
+    const scopes = normalizeScopes((p.scope ?? '').split(' ').filter(Boolean));
+    if (!scopes) return { ok: false, code: 'invalid_token', reason: 'bad_scope', actor };
+    // Like its key, the token acts within the owner's current roles once they have changed.
+    const permissions = withinOwnerRoles(scopes, owner, config.ROLE_PERMISSIONS);
     // Tenancy is an id since migration 0009: a token minted before it names its owner by username.
     if (p.owner !== undefined && (typeof p.owner !== 'string' || !OWNER_ID.test(p.owner)))
       return { ok: false, code: 'invalid_token', reason: 'owner_not_an_id', actor };

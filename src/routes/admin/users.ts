@@ -14,7 +14,7 @@ import { principalOf } from '../../auth/principal';
 import { ROLES } from '../../auth/rbac';
 import { hashPassword, MAX_PASSWORD_BYTES } from '../../auth/password';
 import { ensureBootstrapAdmin } from '../../users/bootstrap';
-import { resumeOwnerKeys, revokeOwnerKeys, stopOwnerKeys } from '../../keys/owner-stop';
+import { limitOwnerKeys, resumeOwnerKeys, revokeOwnerKeys, stopOwnerKeys } from '../../keys/owner-stop';
 import {
   deleteUser,
   getUserByUsername,
@@ -184,11 +184,13 @@ export const adminUsersRouter = createRouter()
       ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
     };
     const now = Date.now();
-    // Disabling stops the user's keys before the row changes; enabling lets them go after (fail closed).
+    // Disabling stops the user's keys, and new roles bound them, before the row changes; enabling
+    // lets them go after (fail closed).
     if (body.disabled === true) await stopOwnerKeys(c.env, user.id, now);
+    if (body.roles) await limitOwnerKeys(c.env, user.id, body.roles, now);
     const updated = Object.keys(changes).length ? await updateUser(c.env.DB, user.id, changes, now) : user;
     if (!updated) throw new GatewayError('not_found', `No user "${user.username}"`);
-    if (body.disabled === false) await resumeOwnerKeys(c.env, user.id);
+    if (body.disabled === false) await resumeOwnerKeys(c.env, user.id, now);
     if (body.budget !== undefined) await setBudget(c.env, 'user', user.id, body.budget);
     const fields = Object.keys(body);
     audit(c, {
