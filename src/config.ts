@@ -1,142 +1,36 @@
 /**
  * One zod schema over every var and secret (names fixed in shared/API.md "Configuration names").
  * A missing or weak secret is a configuration error naming the variable and how to fix it;
- * there is never a silent default secret.
+ * there is never a silent default secret. The kinds of variable (secret, bool, int, list, …) are
+ * in src/config-vars.ts.
  */
 import { z } from 'zod';
-import { parseCidrList, type Cidr } from './http/cidr';
-import { parseRateLimit, type RateLimitSpec } from './ratelimit/limit-spec';
+import type { Cidr } from './http/cidr';
+import type { RateLimitSpec } from './ratelimit/limit-spec';
 import { parseRoleLimits, parseRouteLimits } from './ratelimit/policy';
 import { parseSeedKeys } from './keys/seed-keys';
 import { parseRolePermissions } from './auth/rbac';
 import { parsePrivateJwks } from './auth/jwt/private-jwks';
 import { parseBotAuthKeys, type BotAuthKey } from './polite/bot-auth-keys';
 import { parseCreditCosts, type CreditCosts } from './metering/costs';
-import { err, ok, type Result } from './lib/result';
+import { err, ok } from './lib/result';
+import {
+  SECRET_HELP,
+  bool,
+  cidrs,
+  int,
+  jsonVar,
+  list,
+  nonBlank,
+  optionalString,
+  originOrigin,
+  rateLimit,
+  secretWeakness,
+  strongSecret,
+  valueOrMessage,
+} from './config-vars';
 
-const MIN_SECRET_BYTES = 32;
-const SECRET_HELP = 'generate one with `npm run secrets` (or `openssl rand -base64 48`) and set it with `wrangler secret put`';
-
-/** Strings that show up in tutorials and .env.example files; never accepted as secrets. */
-const PLACEHOLDER = /^(change[-_ ]?me|changeit|secret|password|your[-_].*|xxx+|test|example|default)$/i;
-
-/** A secret is weak when it is short, a placeholder, or has too few distinct characters. */
-export function secretWeakness(value: string): string | null {
-  const bytes = new TextEncoder().encode(value).length;
-  if (bytes < MIN_SECRET_BYTES) return `is ${bytes} bytes; at least ${MIN_SECRET_BYTES} are required`;
-  if (PLACEHOLDER.test(value) || value.toLowerCase().includes('change-me')) return 'is a placeholder value';
-  if (new Set(value).size < 12) return 'has too few distinct characters to be random';
-  return null;
-}
-
-const strongSecret = z.string({ error: `is missing; ${SECRET_HELP}` }).superRefine((v, ctx) => {
-  const weak = secretWeakness(v);
-  if (weak) ctx.addIssue({ code: 'custom', message: `${weak}; ${SECRET_HELP}` });
-});
-
-const optionalString = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-
-const bool = (dflt: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return dflt;
-      if (/^(1|true|yes|on)$/i.test(v)) return true;
-      if (/^(0|false|no|off)$/i.test(v)) return false;
-      ctx.addIssue({ code: 'custom', message: 'must be true or false' });
-      return z.NEVER;
-    });
-
-const int = (dflt: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return dflt;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const list = z
-  .string()
-  .optional()
-  .transform((v) =>
-    (v ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
-
-const cidrs = (dflt: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      try {
-        return parseCidrList(v ?? dflt);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        return z.NEVER;
-      }
-    });
-
-const rateLimit = (dflt: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const parsed = parseRateLimit(v && v.trim() !== '' ? v : dflt);
-      if (!parsed) {
-        ctx.addIssue({ code: 'custom', message: 'must look like "100/minute" (second, minute, hour or day)' });
-        return z.NEVER;
-      }
-      return parsed;
-    });
-
-/** A JSON var parsed by `parse` into its value, or a message naming what is wrong (the config problem). */
-const jsonVar = <T>(parse: (v: string | undefined) => Result<T>) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const parsed = parse(v);
-      if (!parsed.ok) {
-        ctx.addIssue({ code: 'custom', message: parsed.error });
-        return z.NEVER;
-      }
-      return parsed.value;
-    });
-
-/** Adapts a parser that answers its value or a message string to `jsonVar`. */
-const valueOrMessage =
-  <T>(parse: (v: string | undefined) => T | string) =>
-  (v: string | undefined): Result<T> => {
-    const parsed = parse(v);
-    return typeof parsed === 'string' ? err(parsed) : ok(parsed);
-  };
-
-/** Blank is unset. */
-const nonBlank = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
-
-const originOrigin = z.string().transform((v, ctx) => {
-  try {
-    const u = new URL(v);
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error();
-    if (u.origin === 'null') throw new Error();
-    return u.origin;
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not an origin like https://app.example.com` });
-    return z.NEVER;
-  }
-});
+export { secretWeakness } from './config-vars';
 
 export const configSchema = z
   .object({

@@ -10,99 +10,32 @@
  *  - `GET /schema`, `GET /hooks/info`: forwarded with an origin, answered by the gateway without one.
  *  - `GET /artifacts/{id}`: only the tenant whose screenshot/PDF produced it (artifacts.ts).
  *  - `/monitor/*`: monitor-routes.ts.
+ * The route declarations stay here; the LLM logic is in c4ai-llm.ts, the config check in c4ai-config-dump.ts.
  */
 import { z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import type { AppEnv } from '../env';
 import { createRouter, jsonBody, problemResponses, protectedRoute } from '../http/openapi';
 import { GatewayError } from '../http/errors';
-import { principalOf, tenantOf } from '../auth/principal';
+import { principalOf } from '../auth/principal';
 import { requestUrl } from '../http/request-target';
 import { audit } from '../audit/audit';
 import { forwardToOrigin } from './origin/forward';
 import { passThrough } from './handle';
-import { checkBody } from './options/check';
-import { PRINTABLE } from './options/kinds';
-import { policyContextFor, policyError } from './policy';
-import { toOrigin } from './origin-body';
-import { strictBody, strictJsonBody } from './strict-body';
+import { strictJsonBody } from './strict-body';
 import { AnyJsonSchema, ConfigObjectSchema, TaskIdSchema } from './schemas';
-import { checkTargetUrl } from './egress';
-import { isRawHtml, MAX_RAW_HTML_CHARS } from '../engines/raw-html';
-import { ownsTask, recordTask } from './origin/ownership';
+import { ownsTask } from './origin/ownership';
 import { ARTIFACT_ID, ownsArtifact } from './artifacts';
 import { edgeHooksInfo, edgeSchema } from './c4ai-edge-info';
 import { monitorRouter } from './monitor-routes';
+import { createLlmJob, hasOrigin, LlmJobBody, llmTarget, noLlm, Provider, refuseBaseUrl } from './c4ai-llm';
+import { dumpConfig } from './c4ai-config-dump';
 
 const tags = ['Crawling'];
 const json = (description: string) => ({ 200: { description, content: { 'application/json': { schema: AnyJsonSchema } } } });
 const ERRORS = problemResponses(400, 401, 403, 404, 422, 429, 501, 502, 503, 504);
 
-/** An LLM provider by name (`openai/gpt-4o-mini`); its endpoint and key are the origin's. */
-const Provider = z
-  .string()
-  .max(200)
-  .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.:@/-]+$/, 'must be a provider name like openai/gpt-4o-mini');
-
-function noLlm(): GatewayError {
-  return new GatewayError(
-    'not_implemented',
-    'LLM routes need an origin crawler with an LLM configured (ORIGIN_URL); the edge engines have no LLM',
-  );
-}
-
-function refuseBaseUrl(present: boolean, path: string): void {
-  if (!present) return;
-  throw new GatewayError(
-    'validation_failed',
-    `Invalid request: ${path}: base_url is not accepted; select the LLM provider by name (Crawl4AI 0.9)`,
-    { extras: { errors: [{ path, message: 'not allowed through the gateway' }] } },
-  );
-}
-
-/** A target as Crawl4AI's `/llm` reads it (scheme-less → https), egress-checked; `raw:` HTML kept. */
-function llmTarget(c: Context<AppEnv>, raw: string, path: string): string {
-  if (isRawHtml(raw)) {
-    if (raw.length > MAX_RAW_HTML_CHARS)
-      throw new GatewayError('validation_failed', `Invalid request: ${path}: raw: HTML too long`, {
-        extras: { errors: [{ path, message: 'too long' }] },
-      });
-    return raw;
-  }
-  const candidate = /^https?:\/\//i.test(raw) ? raw : `https://${raw}`;
-  const r = checkTargetUrl(candidate, { allowPrivateTargets: c.get('config').ALLOW_PRIVATE_TARGETS });
-  if (!r.ok) throw new GatewayError('url_not_allowed', `${path}: ${r.reason}`, { extras: { field: path, reason: r.reason } });
-  return r.url.href;
-}
-
-const hasOrigin = (c: Context<AppEnv>) => Boolean(c.get('config').ORIGIN_URL);
-
 export const crawl4aiRouter = createRouter();
 
 // ---------- POST /llm/job, GET /llm/job/{task_id} ----------
-const HeaderMap = z
-  .record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/), z.string().max(4096).regex(PRINTABLE))
-  .refine((m) => Object.keys(m).length <= 20, 'at most 20 headers');
-const LlmJobBody = z
-  .object({
-    url: z.string().min(1).max(MAX_RAW_HTML_CHARS),
-    q: z.string().min(1).max(2000),
-    schema: z.string().max(100_000).nullable().optional(),
-    cache: z.boolean().optional(),
-    provider: Provider.nullable().optional(),
-    temperature: z.number().min(0).max(2).nullable().optional(),
-    webhook_config: z
-      .strictObject({
-        webhook_url: z.string().max(8192),
-        webhook_data_in_payload: z.boolean().optional(),
-        webhook_headers: HeaderMap.optional(),
-      })
-      .nullable()
-      .optional(),
-    base_url: z.unknown().optional().openapi({ description: 'Refused: the provider is chosen by name' }),
-  })
-  .strict()
-  .openapi('LlmJobRequest');
 const llmJobCreate = protectedRoute({
   method: 'post',
   path: '/llm/job',
@@ -113,34 +46,7 @@ const llmJobCreate = protectedRoute({
   request: jsonBody(LlmJobBody),
   responses: { 202: { description: 'Queued', content: { 'application/json': { schema: AnyJsonSchema } } }, ...ERRORS },
 });
-crawl4aiRouter.openapi(llmJobCreate, async (c) => {
-  const { base_url, ...input } = c.req.valid('json');
-  refuseBaseUrl(base_url !== undefined, '$.base_url');
-  const body: Record<string, unknown> = { ...input, url: llmTarget(c, input.url, '$.url') };
-  if (input.webhook_config)
-    body.webhook_config = {
-      ...input.webhook_config,
-      webhook_url: llmTarget(c, input.webhook_config.webhook_url, '$.webhook_config.webhook_url'),
-    };
-  if (!hasOrigin(c)) throw noLlm();
-  const res = await forwardToOrigin(c, { method: 'POST', path: '/llm/job', body: JSON.stringify(body), contentType: 'application/json' });
-  if (res.status < 200 || res.status >= 300) return passThrough(res);
-  const text = await res.text();
-  let taskId: unknown;
-  try {
-    taskId = (JSON.parse(text) as { task_id?: unknown }).task_id;
-  } catch {
-    taskId = undefined;
-  }
-  if (typeof taskId !== 'string' || !TaskIdSchema.safeParse(taskId).success)
-    throw new GatewayError('origin_unavailable', 'The origin answered without a usable task_id');
-  // Fail closed: an unrecorded task would be unreadable (or unowned).
-  await recordTask(c.env.DB, taskId, principalOf(c));
-  audit(c, { action: 'job_created', outcome: 'success', status: res.status, details: { task_id: taskId, route: 'llm_job' } });
-  const headers = new Headers(res.headers);
-  headers.delete('content-length');
-  return passThrough(new Response(text, { status: res.status, headers }));
-});
+crawl4aiRouter.openapi(llmJobCreate, async (c) => passThrough(await createLlmJob(c, c.req.valid('json'))));
 
 const llmJobStatus = protectedRoute({
   method: 'get',
@@ -231,46 +137,7 @@ const configDump = protectedRoute({
   request: jsonBody(ConfigObjectSchema),
   responses: { ...json('The normalised config'), ...ERRORS },
 });
-crawl4aiRouter.openapi(configDump, async (c) => {
-  const body = strictBody(c);
-  if (Object.hasOwn(body, 'code')) {
-    throw new GatewayError(
-      'bad_request',
-      'The code form of /config/dump (Python source) is not accepted; send {"type": "CrawlerRunConfig" | "BrowserConfig", "params": {...}}',
-    );
-  }
-  if (body.type !== 'CrawlerRunConfig' && body.type !== 'BrowserConfig')
-    throw new GatewayError('bad_request', "type must be 'CrawlerRunConfig' or 'BrowserConfig'");
-  const slot = body.type === 'BrowserConfig' ? 'browser_config' : 'crawler_config';
-  const principal = principalOf(c);
-  const ctx = policyContextFor(principal, c.get('config'));
-  const checked = checkBody(
-    'crawl',
-    { [slot]: body },
-    { permissions: ctx.permissions, tenant: tenantOf(principal), allowPrivateTargets: ctx.allowPrivateTargets, limits: ctx.limits },
-  );
-  if (!checked.ok) {
-    const err = policyError(checked.issues.map((i) => ({ ...i, path: i.path.replace(`$.${slot}`, '$') })));
-    audit(c, {
-      action: err.code === 'insufficient_scope' ? 'permission_denied' : 'crawl_requested',
-      outcome: 'denied',
-      reason: err.code,
-      status: err.status,
-      details: { route: 'config_dump' },
-    });
-    throw err;
-  }
-  const config = checked.value[slot] as Record<string, unknown>;
-  if (!hasOrigin(c)) return passThrough(Response.json(config));
-  return passThrough(
-    await forwardToOrigin(c, {
-      method: 'POST',
-      path: '/config/dump',
-      body: JSON.stringify(toOrigin(c, 'config', config)),
-      contentType: 'application/json',
-    }),
-  );
-});
+crawl4aiRouter.openapi(configDump, async (c) => passThrough(await dumpConfig(c)));
 
 // ---------- GET /schema, GET /hooks/info ----------
 const schemaRoute = protectedRoute({

@@ -9,7 +9,8 @@
  */
 import type { LinkItem, MediaItem } from '../crawl/types';
 import { resolveUrl, UrlResolver } from './markdown/url-resolver';
-import { serializeHtml, textContent, type ElementNode, type TreeNode } from './markdown/html-tree';
+import { textContent, type ElementNode, type TreeNode } from './markdown/html-tree';
+import { serializeHtml } from './markdown/html-serialize';
 import { NO_ATTRIBUTES } from './markdown/html-lexer';
 import { PAGE_LIMITS, type PageNotes } from './markdown/limits';
 

@@ -8,7 +8,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { loadConfig, type Config } from '../config';
-import { retryDelayMs } from './retry';
 import {
   PAGES_SCHEMA,
   batchPages,
@@ -22,6 +21,18 @@ import {
   type PageCounts,
 } from './job-pages';
 import { WEBHOOK_SCHEMA, deliverDue, nextDeliveryAt, scheduleDelivery } from './job-webhooks';
+import {
+  META_SCHEMA,
+  batchWorkOf,
+  initialJobState,
+  readMeta,
+  writeMeta,
+  type ClaimResult,
+  type StoredJobSpec,
+  type WakeRequest,
+} from './job-meta';
+import { recordOutcomes } from './job-outcomes';
+import { dueProgressStep, jobEventBody, jobRowUpdate, type JobEvent } from './job-events';
 import { activeMsOf, buildSnapshot, type JobSnapshot, type JobState } from './job-snapshot';
 import { updateJobRow } from './job-index';
 import {
@@ -36,15 +47,7 @@ import {
 import { schedulerStub } from './stubs';
 import { checkJobPrincipal } from './principal-check';
 
-export type ClaimResult = { kind: 'batch'; batchId: string; count: number } | { kind: 'wait'; at: number } | { kind: 'none' };
-
-/** What the scheduler should do about this job after a report: nothing, or run it again at `at`. */
-export interface WakeRequest {
-  jobId: string;
-  tenant: string;
-  rank: number;
-  at: number;
-}
+export type { ClaimResult, WakeRequest } from './job-meta';
 
 export class CrawlJob extends DurableObject<Env> {
   readonly #sql: SqlStorage;
@@ -52,8 +55,7 @@ export class CrawlJob extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    for (const s of [...PAGES_SCHEMA, ...WEBHOOK_SCHEMA, 'CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)'])
-      this.#sql.exec(s);
+    for (const s of [...PAGES_SCHEMA, ...WEBHOOK_SCHEMA, ...META_SCHEMA]) this.#sql.exec(s);
   }
 
   /** Creates the job (idempotent: a second call for the same id changes nothing) and registers it with the scheduler. */
@@ -62,15 +64,7 @@ export class CrawlJob extends DurableObject<Env> {
     const { urls, ...rest } = spec;
     this.ctx.storage.transactionSync(() => {
       this.#put('spec', rest);
-      this.#put('state', {
-        status: 'queued',
-        startedAt: null,
-        runningSince: null,
-        activeMs: 0,
-        finishedAt: null,
-        progressStep: 0,
-        indexDirty: false,
-      } satisfies JobState);
+      this.#put('state', initialJobState());
       insertPages(this.#sql, urls);
     });
     if (urls.length === 0) await this.#finish(Date.now());
@@ -106,17 +100,7 @@ export class CrawlJob extends DurableObject<Env> {
     if (!spec) return null;
     const items = batchPages(this.#sql, batchId);
     if (items.length === 0) return null;
-    return {
-      jobId: spec.id,
-      batchId,
-      tenant: spec.tenant,
-      principal: spec.principal,
-      engine: spec.engine,
-      body: spec.body,
-      sessionId: spec.sessionId,
-      allowPrivateTargets: spec.allowPrivateTargets,
-      items,
-    };
+    return batchWorkOf(spec, batchId, items);
   }
 
   /**
@@ -128,41 +112,7 @@ export class CrawlJob extends DurableObject<Env> {
     if (!spec) return null;
     const config = this.#config();
     this.ctx.storage.transactionSync(() => {
-      for (const o of outcomes) {
-        const row = this.#sql
-          .exec<{ attempts: number }>("SELECT attempts FROM pages WHERE idx = ? AND state = 'leased' AND batch = ?", o.idx, batchId)
-          .toArray()[0];
-        if (!row) continue;
-        const attempts = o.deferred ? row.attempts : row.attempts + 1;
-        if (o.kind === 'retry') {
-          // A deferred page (host_busy) comes back when its host has a slot, without backoff growth.
-          const at =
-            now +
-            (o.deferred
-              ? (o.retryAfterMs ?? 1000) + Math.round(Math.random() * 250)
-              : retryDelayMs(attempts, config.JOB_RETRY_BASE_MS, Math.random(), o.retryAfterMs));
-          this.#sql.exec(
-            "UPDATE pages SET state = 'pending', attempts = ?, next_at = ?, batch = NULL, lease_until = NULL, status_code = ?, error = ? WHERE idx = ?",
-            attempts,
-            at,
-            o.statusCode,
-            o.error,
-            o.idx,
-          );
-        } else {
-          this.#sql.exec(
-            'UPDATE pages SET state = ?, attempts = ?, batch = NULL, lease_until = NULL, status_code = ?, duration_ms = ?, bytes = ?, error = ?, finished_at = ? WHERE idx = ?',
-            o.kind,
-            attempts,
-            o.statusCode,
-            o.durationMs,
-            o.bytes,
-            o.error,
-            now,
-            o.idx,
-          );
-        }
-      }
+      recordOutcomes(this.#sql, batchId, outcomes, now, config.JOB_RETRY_BASE_MS);
       releaseBatch(this.#sql, batchId);
     });
     return this.#afterChange(spec, now);
@@ -260,7 +210,7 @@ export class CrawlJob extends DurableObject<Env> {
   // ---- private ----
 
   /** After pages changed: finish the job, or tell the scheduler when it has due work again. */
-  async #afterChange(spec: Omit<JobSpec, 'urls'>, now: number, wakeScheduler = false): Promise<WakeRequest | null> {
+  async #afterChange(spec: StoredJobSpec, now: number, wakeScheduler = false): Promise<WakeRequest | null> {
     const c = countPages(this.#sql);
     const state = this.#state()!;
     if (c.pending === 0 && c.leased === 0 && !TERMINAL_STATUSES.includes(state.status)) {
@@ -292,36 +242,15 @@ export class CrawlJob extends DurableObject<Env> {
     await this.#ensureAlarm(now);
   }
 
-  #webhookEvent(
-    spec: Omit<JobSpec, 'urls'>,
-    event: 'completed' | 'failed' | 'cancelled' | 'progress',
-    now: number,
-    key = `${spec.id}.${event}`,
-  ): void {
+  #webhookEvent(spec: StoredJobSpec, event: JobEvent, now: number, key = `${spec.id}.${event}`): void {
     if (!spec.webhook || !spec.webhook.events.includes(event)) return;
-    const c = countPages(this.#sql);
-    const state = this.#state()!;
-    scheduleDelivery(
-      this.#sql,
-      key,
-      event,
-      {
-        job_id: spec.id,
-        status: state.status,
-        counts: { total: c.total, done: c.done, failed: c.failed, cancelled: c.cancelled },
-        bytes: c.bytes,
-        finished_at: state.finishedAt === null ? null : new Date(state.finishedAt).toISOString(),
-        results_url: `/jobs/${spec.id}/results`,
-      },
-      now,
-    );
+    scheduleDelivery(this.#sql, key, event, jobEventBody(spec, this.#state()!, countPages(this.#sql)), now);
   }
 
   /** With the `progress` event: one delivery per 10 % step. */
-  #progressEvent(spec: Omit<JobSpec, 'urls'>, state: JobState, c: PageCounts, now: number): void {
-    if (!spec.webhook?.events.includes('progress') || c.total === 0) return;
-    const step = Math.floor(((c.done + c.failed) / c.total) * 10);
-    if (step <= state.progressStep || step >= 10) return;
+  #progressEvent(spec: StoredJobSpec, state: JobState, c: PageCounts, now: number): void {
+    const step = dueProgressStep(spec, state, c);
+    if (step === null) return;
     this.#put('state', { ...state, progressStep: step });
     this.#webhookEvent(spec, 'progress', now, `${spec.id}.progress.${step * 10}`);
     void this.#ensureAlarm(now);
@@ -331,18 +260,7 @@ export class CrawlJob extends DurableObject<Env> {
   async #syncIndex(now: number, counts = countPages(this.#sql)): Promise<void> {
     const state = this.#state()!;
     try {
-      await updateJobRow(
-        this.env.DB,
-        this.#spec()!.id,
-        {
-          status: state.status,
-          statusReason: state.statusReason ?? null,
-          done: counts.done,
-          failed: counts.failed,
-          finishedAt: state.finishedAt,
-        },
-        now,
-      );
+      await updateJobRow(this.env.DB, this.#spec()!.id, jobRowUpdate(state, counts), now);
       if (state.indexDirty) this.#put('state', { ...this.#state()!, indexDirty: false });
     } catch (err) {
       console.error('jobs: D1 index update failed; the alarm retries', { job: this.#spec()!.id, error: String(err) });
@@ -362,20 +280,15 @@ export class CrawlJob extends DurableObject<Env> {
     return result.config;
   }
 
-  #get<T>(k: string): T | undefined {
-    const row = this.#sql.exec<{ v: string }>('SELECT v FROM meta WHERE k = ?', k).toArray()[0];
-    return row ? (JSON.parse(row.v) as T) : undefined;
-  }
-
   #put(k: string, v: unknown): void {
-    this.#sql.exec('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v', k, JSON.stringify(v));
+    writeMeta(this.#sql, k, v);
   }
 
-  #spec(): Omit<JobSpec, 'urls'> | undefined {
-    return this.#get<Omit<JobSpec, 'urls'>>('spec');
+  #spec(): StoredJobSpec | undefined {
+    return readMeta<StoredJobSpec>(this.#sql, 'spec');
   }
 
   #state(): JobState | undefined {
-    return this.#get<JobState>('state');
+    return readMeta<JobState>(this.#sql, 'state');
   }
 }

@@ -12,10 +12,10 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { loadConfig } from '../config';
-import { botAuthHeaders } from './bot-auth';
-import { fetchRobots } from './robots-fetch';
-import { parseRobots, productToken, robotsVerdict, ROBOTS_STALE_MAX_MS, type ParsedRobots, type RobotsRecord } from './robots-rules';
-import { afterOutcome, currentCircuit, INITIAL_STATE, plan, reserve, spacingMs, type PacerState } from './pacing';
+import { productToken, robotsVerdict, ROBOTS_STALE_MAX_MS } from './robots-rules';
+import { RobotsCache } from './robots-cache';
+import { afterOutcome, INITIAL_STATE, plan, reserve, spacingMs, type PacerState } from './pacing';
+import { hostSnapshot, type Counters } from './host-snapshot';
 import type {
   AcquireAnswer,
   AcquireManyAnswer,
@@ -31,24 +31,13 @@ const LEASE_SWEEP_MS = 5_000;
 const IDLE_CHECK_MS = 24 * 3600_000;
 const IDLE_DELETE_MS = ROBOTS_STALE_MAX_MS;
 
-interface Counters {
-  requests: number;
-  refused: number;
-  busy: number;
-  lastStatus: number | null;
-  lastSeen: number;
-}
-
-const iso = (t: number | null | undefined) => (t ? new Date(t).toISOString() : null);
-
 export class HostPacer extends DurableObject<Env> {
   #sql: SqlStorage;
   #state: PacerState = { ...INITIAL_STATE };
   #host: string | null = null;
   #counters: Counters = { requests: 0, refused: 0, busy: 0, lastStatus: null, lastSeen: 0 };
   #waiters: (() => void)[] = [];
-  #parsed = new Map<string, { fetchedAt: number; parsed: ParsedRobots }>();
-  #robotsFetches = new Map<string, Promise<RobotsRecord>>();
+  readonly #robotsCache: RobotsCache;
   #registered = false;
   #alarmAt: number | null | undefined;
   /** From the latest acquire (releases carry no limits). */
@@ -57,6 +46,10 @@ export class HostPacer extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
+    this.#robotsCache = new RobotsCache(this.#sql, () => {
+      const config = loadConfig(env);
+      return config.ok ? config.config.WEB_BOT_AUTH_KEYS : [];
+    });
     this.#sql.exec(
       `CREATE TABLE IF NOT EXISTS pacer (id INTEGER PRIMARY KEY CHECK (id = 1), host TEXT, state TEXT NOT NULL, counters TEXT NOT NULL);
        CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
@@ -108,8 +101,8 @@ export class HostPacer extends DurableObject<Env> {
   /** Robots for one page: its Crawl-delay, or the refusal. */
   async #robotsFor(target: URL, req: AcquireManyRequest): Promise<{ crawlDelayMs: number | null } | AcquireAnswer> {
     if (!req.respectRobots) return { crawlDelayMs: null };
-    const record = await this.#robots(target.origin, req);
-    const verdict = robotsVerdict(record, this.#parsedFor(target.origin, record), target.href, productToken(req.userAgent));
+    const record = await this.#robotsCache.record(target.origin, req);
+    const verdict = robotsVerdict(record, this.#robotsCache.parsed(target.origin, record), target.href, productToken(req.userAgent));
     const deferred = req.deferUnreachableRobots === true && record.kind === 'disallow_all' && record.status === null;
     if (!verdict.allowed && !deferred) {
       this.#counters.refused++;
@@ -184,36 +177,8 @@ export class HostPacer extends DurableObject<Env> {
   /** The live state for admins. */
   async snapshot(): Promise<HostSnapshot> {
     const now = Date.now();
-    const robots = this.#sql
-      .exec<{ origin: string; record: string }>('SELECT origin, record FROM robots ORDER BY origin')
-      .toArray()
-      .map((r) => {
-        const rec = JSON.parse(r.record) as RobotsRecord;
-        return {
-          origin: r.origin,
-          kind: rec.kind,
-          status: rec.status,
-          fetched_at: iso(rec.fetchedAt)!,
-          expires_at: iso(rec.expiresAt)!,
-          note: rec.note,
-        };
-      });
-    const s = this.#state;
-    return {
-      host: this.#host ?? '',
-      in_flight: this.#inFlight(now),
-      next_slot_at: s.nextSlot > now ? iso(s.nextSlot) : null,
-      backoff_until: s.backoffUntil > now ? iso(s.backoffUntil) : null,
-      circuit: currentCircuit(s, now),
-      consecutive_failures: s.failures,
-      circuit_open_until: s.circuit === 'open' && s.openUntil > now ? iso(s.openUntil) : null,
-      requests: this.#counters.requests,
-      robots_refusals: this.#counters.refused,
-      busy_refusals: this.#counters.busy,
-      last_status: this.#counters.lastStatus,
-      last_request_at: iso(this.#counters.lastSeen),
-      robots,
-    };
+    const robots = this.#sql.exec<{ origin: string; record: string }>('SELECT origin, record FROM robots ORDER BY origin').toArray();
+    return hostSnapshot({ host: this.#host, state: this.#state, counters: this.#counters, inFlight: this.#inFlight(now), robots }, now);
   }
 
   /** Ends expired leases (waking waiters), forgets long-idle hosts, updates the D1 index. */
@@ -291,42 +256,5 @@ export class HostPacer extends DurableObject<Env> {
       .bind(this.#host, now, now)
       .run();
     this.#registered = true;
-  }
-
-  /** The cached record for `origin`, fetched once (concurrent callers share the fetch) when missing or expired. */
-  async #robots(origin: string, req: Pick<AcquireRequest, 'userAgent' | 'allowPrivateTargets' | 'agentUrl'>): Promise<RobotsRecord> {
-    const row = this.#sql.exec<{ record: string }>('SELECT record FROM robots WHERE origin = ?', origin).toArray()[0];
-    const cached = row ? (JSON.parse(row.record) as RobotsRecord) : null;
-    if (cached && cached.expiresAt > Date.now()) return cached;
-    let pending = this.#robotsFetches.get(origin);
-    if (!pending) {
-      const config = loadConfig(this.env);
-      const keys = config.ok ? config.config.WEB_BOT_AUTH_KEYS : [];
-      pending = fetchRobots(origin, {
-        userAgent: req.userAgent,
-        allowPrivateTargets: req.allowPrivateTargets,
-        sign: (url) => botAuthHeaders(url, 'GET', { keys, agentUrl: req.agentUrl }),
-        previous: cached,
-      }).then((record) => {
-        this.#sql.exec(
-          'INSERT INTO robots (origin, record) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET record = excluded.record',
-          origin,
-          JSON.stringify(record),
-        );
-        return record;
-      });
-      this.#robotsFetches.set(origin, pending);
-      void pending.finally(() => this.#robotsFetches.delete(origin));
-    }
-    return pending;
-  }
-
-  #parsedFor(origin: string, record: RobotsRecord): ParsedRobots | null {
-    if (record.kind !== 'rules') return null;
-    const hit = this.#parsed.get(origin);
-    if (hit && hit.fetchedAt === record.fetchedAt) return hit.parsed;
-    const parsed = parseRobots(origin, record.body);
-    this.#parsed.set(origin, { fetchedAt: record.fetchedAt, parsed });
-    return parsed;
   }
 }

@@ -14,6 +14,8 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { gcra, type RateLimitDecision } from './gcra';
 import type { RateLimitSpec } from './limit-spec';
+import type { AdmitRequest, AdmitResult, BudgetRefund, LeaseDecision, LeaseRequest } from './admit-types';
+import { decideLease } from './lease-decision';
 import {
   budgetView,
   configure,
@@ -25,63 +27,7 @@ import {
   type BudgetView,
 } from '../metering/budget-ledger';
 
-/** One bucket to check: `bucket` names it inside the object (e.g. "ip", "route:api", "key"). */
-export interface BucketCheck {
-  bucket: string;
-  spec: RateLimitSpec;
-  cost?: number;
-}
-
-/** A concurrency lease request: at most `max` live leases; each expires after `ttlMs` unless renewed. */
-export interface LeaseRequest {
-  id: string;
-  max: number;
-  ttlMs: number;
-  /** Refuse (with `duplicate`) when a live lease already has this id, rather than renew it (MCP call ids). */
-  fresh?: boolean;
-}
-
-export interface LeaseDecision {
-  acquired: boolean;
-  /** Live leases after this call (including this one when acquired). */
-  active: number;
-  max: number;
-  /** When denied: milliseconds until the oldest live lease expires at the latest. */
-  retryAfterMs: number;
-  /** A `fresh` lease whose id is already live. */
-  duplicate?: boolean;
-}
-
-export interface AdmitRequest {
-  checks: BucketCheck[];
-  lease?: LeaseRequest;
-  /** Leases this caller finished with since its last call (released before deciding: piggybacked releases). */
-  release?: string[];
-  /** Injected clock for tests; defaults to `Date.now()`. */
-  now?: number;
-  /**
-   * Credits this request may cost at most (docs/metering.md): reserved against the principal's
-   * budget in the same all-or-nothing decision. Ignored when the principal has no budget.
-   */
-  charge?: number;
-  /** Unused reservations of finished requests, given back before deciding (piggybacked like releases). */
-  refunds?: BudgetRefund[];
-}
-
-/** Credits a finished request did not use, and the period they were reserved in. */
-export interface BudgetRefund {
-  credits: number;
-  periodStart: number;
-}
-
-export interface AdmitResult {
-  /** True when every bucket allowed and the lease (if asked) was acquired; only then is anything stored. */
-  allowed: boolean;
-  decisions: Array<RateLimitDecision & { bucket: string }>;
-  lease?: LeaseDecision;
-  /** The budget answer when a charge was asked and the principal has a budget. */
-  budget?: BudgetDecision;
-}
+export type { AdmitRequest, AdmitResult, BucketCheck, BudgetRefund, LeaseDecision, LeaseRequest } from './admit-types';
 
 /** The alarm never runs more often than this while rows remain (no alarm storms on a hot object). */
 const MIN_ALARM_GAP_MS = 1_000;
@@ -291,24 +237,9 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   #leaseDecision(req: LeaseRequest, now: number): LeaseDecision {
-    const leases = this.#leases();
-    let expired = false;
-    for (const [id, at] of leases) {
-      if (at <= now) {
-        leases.delete(id);
-        expired = true;
-      }
-    }
+    const { decision, expired } = decideLease(this.#leases(), req, now);
     if (expired) this.ctx.storage.sql.exec('DELETE FROM leases WHERE expires_at <= ?', now);
-    const live = leases.size;
-    const holds = leases.has(req.id);
-    if (holds && req.fresh) return { acquired: false, active: live, max: req.max, retryAfterMs: 0, duplicate: true };
-    if (holds || live < req.max) {
-      return { acquired: true, active: holds ? live : live + 1, max: req.max, retryAfterMs: 0 };
-    }
-    let oldest = live > 0 ? Infinity : now + req.ttlMs;
-    for (const at of leases.values()) if (at < oldest) oldest = at;
-    return { acquired: false, active: live, max: req.max, retryAfterMs: Math.max(1, oldest - now) };
+    return decision;
   }
 
   #nextExpiry(): number | null {

@@ -10,89 +10,21 @@
  */
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { AppEnv, Env } from '../env';
+import type { AppEnv } from '../env';
 import { principalOf, tenantOf } from '../auth/principal';
 import { audit } from '../audit/audit';
 import { createRouter, jsonBody, problemResponses, protectedRoute } from '../http/openapi';
 import { GatewayError } from '../http/errors';
-import { decodeKeysetCursor, encodeKeysetCursor } from '../http/cursor';
-import { ConfigObjectSchema, JobWebhookSchema } from '../crawl/schemas';
+import { encodeKeysetCursor } from '../http/cursor';
 import { strictJsonBody } from '../crawl/strict-body';
 import { controlJob, createJob, isAdmin, jobStatus, readScope, visibleJob, type JobAction } from '../jobs/service';
-import { JOB_ID, listJobRows, type JobRow } from '../jobs/job-index';
-import { d1JobResults, readResults } from '../jobs/results';
+import { listJobRows } from '../jobs/job-index';
+import { readResults } from '../jobs/results';
 import { usageReport } from '../jobs/usage';
 import { meteredUsage } from '../metering/usage-query';
-import { JOB_STATUSES, PRINCIPAL_REASONS, PRIORITIES } from '../jobs/types';
-
-const JobIdSchema = z.string().regex(JOB_ID, 'must be a job id (job_...)');
-const AnyObject = z.record(z.string(), z.unknown());
-
-const JobCreateSchema = z
-  .object({
-    urls: z
-      .array(z.string().max(8192))
-      .min(1)
-      .max(10_000)
-      .openapi({ example: ['https://example.com/a', 'https://example.com/b'] }),
-    engine: z.enum(['fetch', 'browser']).optional(),
-    browser_config: ConfigObjectSchema.optional(),
-    crawler_config: ConfigObjectSchema.optional(),
-    priority: z.enum(PRIORITIES).default('normal'),
-    webhook: JobWebhookSchema.optional(),
-  })
-  .catchall(z.unknown())
-  .openapi('JobCreateRequest');
-
-const JobAcceptedSchema = z
-  .object({
-    job_id: z.string(),
-    status: z.literal('queued'),
-    total: z.number(),
-    priority: z.enum(PRIORITIES),
-    engine: z.string(),
-    status_url: z.string(),
-  })
-  .openapi('JobAccepted');
-const JobStatusSchema = AnyObject.openapi('JobStatus');
-const JobSummarySchema = z.object({
-  job_id: z.string(),
-  status: z.enum(JOB_STATUSES),
-  status_reason: z
-    .enum(PRINCIPAL_REASONS)
-    .nullable()
-    .openapi({ description: 'why the gateway paused the job: its key or user was revoked/deleted or disabled' }),
-  priority: z.enum(PRIORITIES),
-  engine: z.string(),
-  total: z.number(),
-  done: z.number(),
-  failed: z.number(),
-  created_at: z.string(),
-  finished_at: z.string().nullable(),
-});
-
-function summary(r: JobRow) {
-  return {
-    job_id: r.id,
-    status: r.status,
-    status_reason: (r.status_reason ?? null) as (typeof PRINCIPAL_REASONS)[number] | null,
-    priority: r.priority,
-    engine: r.engine,
-    total: r.total,
-    done: r.done,
-    failed: r.failed,
-    created_at: new Date(r.created_at).toISOString(),
-    finished_at: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
-  };
-}
-
-function decodeCursor(cursor: string): { createdAt: number; id: string } {
-  const c = decodeKeysetCursor(cursor, JOB_ID);
-  if (c) return c;
-  throw new GatewayError('validation_failed', 'Invalid request: cursor is not one this API returned', {
-    extras: { errors: [{ path: 'cursor', message: 'invalid cursor' }] },
-  });
-}
+import { JOB_STATUSES } from '../jobs/types';
+import { AnyObject, JobAcceptedSchema, JobCreateSchema, JobIdSchema, JobStatusSchema, JobSummarySchema } from './jobs-schemas';
+import { decodeCursor, resultsNdjson, summary } from './jobs-replies';
 
 const AUDIT_ACTION = { cancel: 'job_cancelled', pause: 'job_paused', resume: 'job_resumed' } as const;
 const tags = ['Jobs'];
@@ -217,28 +149,6 @@ const usageRoute = protectedRoute({
     ...problemResponses(401, 403, 422, 429),
   },
 });
-
-/** The caller's job results as one NDJSON stream, a page at a time (no buffering). */
-function resultsNdjson(env: Env, id: string): Response {
-  const enc = new TextEncoder();
-  const it = d1JobResults.open(env, id).pages()[Symbol.asyncIterator]();
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        const next = await it.next();
-        if (next.done) return controller.close();
-        controller.enqueue(
-          enc.encode(next.value.records.map((r) => JSON.stringify(r)).join('\n') + (next.value.records.length ? '\n' : '')),
-        );
-      },
-      async cancel() {
-        await it.return?.();
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return new Response(stream, { headers: { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'private, no-store' } });
-}
 
 /** Cancel, pause or resume one of the caller's jobs, audited. */
 async function controlJobAndAudit(c: Context<AppEnv>, id: string, action: JobAction) {

@@ -10,66 +10,18 @@ import type { Permission } from '../../auth/rbac';
 import { pathSegment } from '../../lib/strict-json';
 import { checkTargetUrl } from '../egress';
 import { isRawHtml, MAX_RAW_HTML_CHARS } from '../../engines/raw-html';
-import type { FieldSpec, OptionLimits, ValueSpec } from './kinds';
+import type { FieldSpec, ValueSpec } from './kinds';
 import { TYPES, bodyType, type BodyShape } from './table';
+import type { CheckContext, CheckIssue, CheckResult, IssueKind } from './check-types';
+import { dictWrapped, isPlain, looksTyped, own, setData, shapeMatches, type Plain } from './check-json';
 
 export const MAX_DEPTH = 64;
 export const MAX_NODES = 100_000;
 
-export interface CheckContext {
-  permissions: readonly Permission[];
-  /** The caller's tenant: every session id is forwarded as `<tenant>~<id>`. */
-  tenant?: string;
-  allowPrivateTargets: boolean;
-  limits: OptionLimits;
-  /** Crawl4AI `raw:` HTML targets accepted where the table allows them (edge and origin crawl routes; not jobs). */
-  allowRawHtml?: boolean;
-}
-
-/**
- * `invalid` (wrong shape or bound), `unknown` (field or type not in the table), `never` (refused
- * for everyone) → 422 validation_failed; `url` → 422 url_not_allowed; `permission` → 403.
- */
-export type IssueKind = 'invalid' | 'unknown' | 'never' | 'url' | 'permission';
-
-export interface CheckIssue {
-  path: string;
-  kind: IssueKind;
-  message: string;
-  permission?: Permission;
-}
-
-/** `needs`: the permissions the body's fields used (beyond the route's own), e.g. `crawl:js` for `js_code`. */
-export type CheckResult = { ok: true; value: Record<string, unknown>; needs: Permission[] } | { ok: false; issues: CheckIssue[] };
+export type { CheckContext, CheckIssue, CheckResult, IssueKind } from './check-types';
 
 const DROP = Symbol('drop');
 type Out = unknown | typeof DROP;
-
-type Plain = Record<string, unknown>;
-
-function isPlain(v: unknown): v is Plain {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Own-property lookup: `fields["__proto__"]` or `fields.constructor` never match by inheritance. */
-function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
-  return Object.hasOwn(table, key) ? table[key] : undefined;
-}
-
-function setData(target: Plain, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-/** Crawl4AI's `{"type": "dict", "value": {...}}` wrapper (to_serializable_dict's form of a dict). */
-function dictWrapped(v: Plain): Plain | null {
-  const keys = Object.keys(v);
-  return keys.length === 2 && v.type === 'dict' && isPlain(v.value) ? v.value : null;
-}
-
-/** A dict Crawl4AI's `from_serializable_dict` would turn into an object instead of data. */
-function looksTyped(v: Plain): boolean {
-  return Object.hasOwn(v, 'type') && (Object.hasOwn(v, 'params') || (v.type === 'dict' && Object.hasOwn(v, 'value')));
-}
 
 class Walker {
   readonly issues: CheckIssue[] = [];
@@ -291,29 +243,6 @@ class Walker {
       return r === DROP ? DROP : { type: spec.plain, params: r };
     }
     return this.object(spec.plain, v, path, depth + 1);
-  }
-}
-
-/** Whether `v` has the JSON type an option expects (so `either` reports the right option's problem). */
-function shapeMatches(spec: ValueSpec, v: unknown): boolean {
-  if (v === null) return true;
-  switch (spec.kind) {
-    case 'bool':
-      return typeof v === 'boolean';
-    case 'number':
-      return typeof v === 'number';
-    case 'string':
-    case 'url':
-    case 'session':
-      return typeof v === 'string';
-    case 'list':
-      return Array.isArray(v);
-    case 'either':
-      return spec.options.some((o) => shapeMatches(o, v));
-    case 'enum':
-      return typeof v === 'string' || isPlain(v);
-    default:
-      return isPlain(v);
   }
 }
 

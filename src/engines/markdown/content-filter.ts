@@ -7,7 +7,8 @@
  *  3. With a query, keep only the markdown blocks that BM25 scores above zero for it
  *     (headings kept when a block under them is kept).
  */
-import { parseHtml, serializeHtml, type ElementNode, type TreeNode } from './html-tree';
+import { parseHtml, type ElementNode, type TreeNode } from './html-tree';
+import { serializeHtml } from './html-serialize';
 import { htmlToMarkdown } from './html-to-markdown';
 import { PAGE_LIMITS, type PageNotes } from './limits';
 import { isWhitespace, NO_ATTRIBUTES } from './html-lexer';

@@ -9,6 +9,7 @@ import { NO_ATTRIBUTES } from './html-lexer';
 import { type ListMarkers, MarkdownWriter } from './markdown-writer';
 import type { PageNotes } from './limits';
 import { UrlResolver } from './url-resolver';
+import { BLOCK, SKIP, cellsOf, findBaseHref, rowsOf } from './markdown-elements';
 
 export { resolveUrl, UrlResolver } from './url-resolver';
 
@@ -18,61 +19,6 @@ export interface MarkdownOptions {
   /** Where caps that applied are recorded. */
   notes?: PageNotes;
 }
-
-const SKIP = new Set([
-  'script',
-  'style',
-  'noscript',
-  'iframe',
-  'frame',
-  'frameset',
-  'svg',
-  'math',
-  'template',
-  'head',
-  'title',
-  'meta',
-  'link',
-  'object',
-  'embed',
-  'canvas',
-  'input',
-  'select',
-  'option',
-  'textarea',
-  'button',
-  'video',
-  'audio',
-  'map',
-  'dialog',
-]);
-const BLOCK = new Set([
-  'p',
-  'div',
-  'section',
-  'article',
-  'main',
-  'header',
-  'footer',
-  'nav',
-  'aside',
-  'figure',
-  'figcaption',
-  'address',
-  'details',
-  'summary',
-  'form',
-  'fieldset',
-  'body',
-  'html',
-  'center',
-  'dl',
-  'dt',
-  'dd',
-  'caption',
-  'legend',
-  'label',
-]);
 
 interface Context {
   urls: UrlResolver;
@@ -103,18 +49,6 @@ export function htmlToMarkdown(input: string | ElementNode, options: MarkdownOpt
   const out = new MarkdownWriter(options.notes);
   children(root, { urls: new UrlResolver(base), inLink: false, out });
   return out.toString();
-}
-
-function findBaseHref(node: ElementNode): string | null {
-  for (const child of node.children) {
-    if (child.type !== 'element') continue;
-    if (child.tag === 'base' && child.attrs.href) return child.attrs.href;
-    if (child.tag === 'html' || child.tag === 'head' || child.tag === '#root') {
-      const found = findBaseHref(child);
-      if (found) return found;
-    }
-  }
-  return null;
 }
 
 function children(node: ElementNode, ctx: Context): void {
@@ -289,26 +223,6 @@ function list(node: ElementNode, ctx: Context): void {
     out.endListItem();
   }
   out.newline(2);
-}
-
-function rowsOf(node: ElementNode, rows: ElementNode[] = []): ElementNode[] {
-  for (const child of node.children) {
-    if (child.type !== 'element') continue;
-    if (child.tag === 'tr') rows.push(child);
-    else if (child.tag === 'thead' || child.tag === 'tbody' || child.tag === 'tfoot') rowsOf(child, rows);
-  }
-  return rows;
-}
-
-function cellsOf(tr: ElementNode): ElementNode[] {
-  // a loop, not `filter` with a callback: a page of rows made one closure per row
-  const cells: ElementNode[] = [];
-  const kids = tr.children;
-  for (let i = 0; i < kids.length; i++) {
-    const c = kids[i]!;
-    if (c.type === 'element' && (c.tag === 'td' || c.tag === 'th')) cells.push(c);
-  }
-  return cells;
 }
 
 /**
