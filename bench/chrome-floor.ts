@@ -227,7 +227,12 @@ async function main() {
   const site = await startSiteServer();
   const urls = Array.from({ length: PAGES }, (_, i) => `http://127.0.0.1:${site.port}/pages/${i + 1}`);
   const profile = mkdtempSync(path.join(os.tmpdir(), 'cg-chrome-floor-'));
-  const chrome = spawn(chromePath(), [...FLAGS, `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group, so the whole tree (zygotes, renderers, GPU and utility processes) is stopped at the end.
+  const chrome = spawn(chromePath(), [...FLAGS, `--user-data-dir=${profile}`, 'about:blank'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  const exited = new Promise<void>((resolve) => chrome.once('exit', () => resolve()));
   const wsUrl = await new Promise<string>((resolve, reject) => {
     let err = '';
     chrome.stderr.on('data', (d: Buffer) => {
@@ -256,9 +261,10 @@ async function main() {
     }
   } finally {
     cdp.close();
-    chrome.kill('SIGKILL');
+    process.kill(-chrome.pid!, 'SIGKILL');
+    await exited;
     await site.close();
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
   console.log(
     `\nChrome alone (no gateway, no workerd): ${PAGES} fixture pages, ${TABS} tabs in one incognito context, ${os.cpus().length} cores\n`,
