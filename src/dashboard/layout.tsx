@@ -83,3 +83,22 @@ export function Page(props: {
 export function Csrf(props: { token: string }) {
   return <input type="hidden" name="csrf" value={props.token} />;
 }
+
+/** Username and password fields and the submit button of a sign-in form (dashboard and OAuth consent). */
+export function SignInFields() {
+  return (
+    <>
+      <p>
+        <label>
+          Username <input name="username" autocomplete="username" required />
+        </label>
+      </p>
+      <p>
+        <label>
+          Password <input name="password" type="password" autocomplete="current-password" required />
+        </label>
+      </p>
+      <button type="submit">Sign in</button>
+    </>
+  );
+}

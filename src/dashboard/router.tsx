@@ -6,7 +6,7 @@
  */
 import { createRouter } from '../http/openapi';
 import { documentDashboard } from './openapi-doc';
-import { Csrf, Page } from './layout';
+import { Csrf, Page, SignInFields } from './layout';
 import { APP_CSS, APP_JS } from './static';
 import { checkOrigin, guardPost, readForm } from './guard';
 import {
@@ -77,17 +77,7 @@ function LoginPage(props: { flash: string | null; error: string | null }) {
   return (
     <Page title="Sign in" me={null} flash={props.flash} error={props.error}>
       <form method="post" action="/dashboard/login">
-        <p>
-          <label>
-            Username <input name="username" autocomplete="username" required />
-          </label>
-        </p>
-        <p>
-          <label>
-            Password <input name="password" type="password" autocomplete="current-password" required />
-          </label>
-        </p>
-        <button type="submit">Sign in</button>
+        <SignInFields />
       </form>
     </Page>
   );

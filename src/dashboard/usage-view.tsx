@@ -2,8 +2,40 @@
  * The /dashboard/usage view (pages-jobs.tsx holds the route): the window form and the usage report
  * per hour, principal and crawler session. Pure JSX.
  */
+import type { Child } from 'hono/jsx';
 import type { UsageReport } from '../jobs/usage';
 import { kb } from './job-views';
+
+/** The counts a usage row carries. */
+type Counts = { pages: number; errors: number; bytes: number; avg_ms: number | null };
+
+/** One usage table: a first column of the caller's (hour, principal) and the row's counts. */
+function CountsTable<T extends Counts>(props: { label: string; rows: T[]; first: (row: T) => Child }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th>{props.label}</th>
+          <th>Pages</th>
+          <th>Errors</th>
+          <th>Bytes</th>
+          <th>Avg ms</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((row) => (
+          <tr>
+            <td>{props.first(row)}</td>
+            <td>{row.pages}</td>
+            <td>{row.errors}</td>
+            <td>{kb(row.bytes)}</td>
+            <td>{row.avg_ms ?? '—'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 /** The window form and, once read, the report's tables. */
 export function UsageView(props: { hours: string; u: UsageReport | null }) {
@@ -27,54 +59,10 @@ export function UsageView(props: { hours: string; u: UsageReport | null }) {
           {u.hourly.length === 0 ? (
             <p class="empty">No pages crawled in this window.</p>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Hour (UTC)</th>
-                  <th>Pages</th>
-                  <th>Errors</th>
-                  <th>Bytes</th>
-                  <th>Avg ms</th>
-                </tr>
-              </thead>
-              <tbody>
-                {u.hourly.map((h) => (
-                  <tr>
-                    <td>{h.hour.replace('T', ' ').slice(0, 16)}</td>
-                    <td>{h.pages}</td>
-                    <td>{h.errors}</td>
-                    <td>{kb(h.bytes)}</td>
-                    <td>{h.avg_ms ?? '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <CountsTable label="Hour (UTC)" rows={u.hourly} first={(h) => h.hour.replace('T', ' ').slice(0, 16)} />
           )}
           <h2>Per principal</h2>
-          <table>
-            <thead>
-              <tr>
-                <th>Principal</th>
-                <th>Pages</th>
-                <th>Errors</th>
-                <th>Bytes</th>
-                <th>Avg ms</th>
-              </tr>
-            </thead>
-            <tbody>
-              {u.principals.map((p) => (
-                <tr>
-                  <td>
-                    <code>{p.principal_id}</code>
-                  </td>
-                  <td>{p.pages}</td>
-                  <td>{p.errors}</td>
-                  <td>{kb(p.bytes)}</td>
-                  <td>{p.avg_ms ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <CountsTable label="Principal" rows={u.principals} first={(p) => <code>{p.principal_id}</code>} />
           <h2>Crawler sessions</h2>
           {u.sessions.length === 0 ? (
             <p class="empty">No sessions (jobs with a crawler_config session_id).</p>

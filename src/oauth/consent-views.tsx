@@ -3,7 +3,7 @@
  * consent form listing the permissions a client may get. Everything the client supplied is escaped
  * by hono/jsx.
  */
-import { Page, type Me } from '../dashboard/layout';
+import { Page, SignInFields, type Me } from '../dashboard/layout';
 import { AUTHORIZE_PATH } from './server';
 
 /** What each grantable permission lets a client do, in the user's words. */
@@ -27,17 +27,7 @@ export function SignIn(props: { next: string; error: string | null }) {
       <p>An MCP client asks to use crawlgate as you. Sign in with your crawlgate account to continue.</p>
       <form method="post" action={`${AUTHORIZE_PATH}/login`}>
         <input type="hidden" name="next" value={props.next} />
-        <p>
-          <label>
-            Username <input name="username" autocomplete="username" required />
-          </label>
-        </p>
-        <p>
-          <label>
-            Password <input name="password" type="password" autocomplete="current-password" required />
-          </label>
-        </p>
-        <button type="submit">Sign in</button>
+        <SignInFields />
       </form>
     </Page>
   );

@@ -47,6 +47,9 @@ describe('dashboard jobs', () => {
     expect(await (await b.get('/dashboard/jobs')).text()).toContain(id);
     const usage = await (await b.get('/dashboard/usage?hours=1')).text();
     expect(usage).toMatch(/\b2 pages\b/);
+    // Both count tables: the hour and the principal, each with its 2 pages.
+    expect(usage).toMatch(/<th>Hour \(UTC\)<\/th>[\s\S]*<td>\d{4}-\d\d-\d\d \d\d:00<\/td><td>2<\/td><td>0<\/td>/);
+    expect(usage).toMatch(/<th>Principal<\/th>[\s\S]*<td><code>usr_[^<]+<\/code><\/td><td>2<\/td><td>0<\/td>/);
 
     // Acting on a finished job is refused with the API's reason; another user cannot see it at all.
     const refused = await b.post(`/dashboard/jobs/${id}/pause`, { csrf });
