@@ -2,7 +2,8 @@
  * The ids of the JSON-RPC responses in one origin → client MCP message, read without parsing the
  * message. An answer can be as large as the page it carries (tens of MB for a crawl's markdown), and
  * `JSON.parse` would build all of it again in the isolate's heap (128 MB, shared by every request
- * in the isolate) only to read one `id`. This scan validates the text as JSON in one pass and keeps
+ * in the isolate) only to read one `id`. This scan validates the text as JSON in one pass (the
+ * tokens by the rules strict-json.ts reads client bodies with, lib/json-lexer.ts) and keeps
  * nothing but the raw `id` value of each top-level member, so its memory does not grow with the
  * message. It answers what `JSON.parse` followed by a look at each member would: the message (an
  * object, or a batch array of them) is read like JSON.parse reads it (escaped keys decoded, the
@@ -10,6 +11,8 @@
  * deeper than `MAX_DEPTH` (the scan keeps one number per open container): such a message answers
  * nothing here, and its calls' leases are released when the socket ends, as for an unreadable one.
  */
+
+import { decodeJsonString, isDigit, jsonNumberEnd, jsonStringEnd, skipJsonSpace, type JsonLexError } from '../lib/json-lexer';
 
 /** A response: a member object with an `id` and no `method` (a request or notification has one). */
 interface Member {
@@ -25,52 +28,9 @@ const MAX_ID_CHARS = 1024;
 /** Longest raw key that can decode to `id` or `method` (every character escaped as \uXXXX). */
 const MAX_NAME_CHARS = 2 + 6 * 6;
 
-const WS = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-const DIGIT = (c: number) => c >= 0x30 && c <= 0x39;
-const HEX = (c: number) => DIGIT(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-
-/** End of the JSON string starting at `i` (a `"`), or -1 when it is not a valid one. */
-function stringEnd(t: string, i: number): number {
-  const n = t.length;
-  for (let j = i + 1; j < n; j++) {
-    const c = t.charCodeAt(j);
-    if (c === 0x22) return j + 1;
-    if (c < 0x20) return -1;
-    if (c !== 0x5c) continue;
-    const e = t.charCodeAt(++j);
-    if (e === 0x75) {
-      if (!(HEX(t.charCodeAt(j + 1)) && HEX(t.charCodeAt(j + 2)) && HEX(t.charCodeAt(j + 3)) && HEX(t.charCodeAt(j + 4)))) return -1;
-      j += 4;
-    } else if (!(e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74)) return -1;
-  }
-  return -1;
-}
-
-/** End of the JSON number starting at `i`, or -1. */
-function numberEnd(t: string, i: number): number {
-  let j = i;
-  if (t.charCodeAt(j) === 0x2d) j++;
-  if (t.charCodeAt(j) === 0x30) j++;
-  else if (DIGIT(t.charCodeAt(j))) while (DIGIT(t.charCodeAt(j))) j++;
-  else return -1;
-  if (t.charCodeAt(j) === 0x2e) {
-    if (!DIGIT(t.charCodeAt(++j))) return -1;
-    while (DIGIT(t.charCodeAt(j))) j++;
-  }
-  if (t.charCodeAt(j) === 0x65 || t.charCodeAt(j) === 0x45) {
-    j++;
-    if (t.charCodeAt(j) === 0x2b || t.charCodeAt(j) === 0x2d) j++;
-    if (!DIGIT(t.charCodeAt(j))) return -1;
-    while (DIGIT(t.charCodeAt(j))) j++;
-  }
-  return j;
-}
-
 /** The decoded name of a key whose raw text is t[start, end), when it could be `id` or `method`. */
 function keyName(t: string, start: number, end: number): string | null {
-  if (end - start > MAX_NAME_CHARS) return null;
-  const raw = t.slice(start, end);
-  return raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+  return end - start > MAX_NAME_CHARS ? null : decodeJsonString(t, start, end);
 }
 
 /**
@@ -92,7 +52,7 @@ export function responseIds(text: string): string[] | null {
   // After a complete value: commas, closers, or the end.
   const afterValue = (): boolean => {
     for (;;) {
-      while (i < n && WS(t.charCodeAt(i))) i++;
+      i = skipJsonSpace(t, i);
       if (member && depth === memberDepth && pendingId >= 0) {
         member.idStart = pendingId;
         member.idEnd = i;
@@ -115,30 +75,30 @@ export function responseIds(text: string): string[] | null {
   };
   // Inside an object, after `{` or `,`: a key, a colon, then a value follows.
   const readKey = (): boolean => {
-    while (i < n && WS(t.charCodeAt(i))) i++;
+    i = skipJsonSpace(t, i);
     if (t.charCodeAt(i) !== 0x22) return false;
-    const end = stringEnd(t, i);
-    if (end < 0) return false;
+    const end = jsonStringEnd(t, i);
+    if (typeof end !== 'number') return false;
     if (member && depth === memberDepth) {
       const name = keyName(t, i, end);
       if (name === 'method') member.hasMethod = true;
       i = end;
-      while (i < n && WS(t.charCodeAt(i))) i++;
+      i = skipJsonSpace(t, i);
       if (t.charCodeAt(i) !== 0x3a) return false;
       i++;
-      while (i < n && WS(t.charCodeAt(i))) i++;
+      i = skipJsonSpace(t, i);
       if (name === 'id') pendingId = i;
       return true;
     }
     i = end;
-    while (i < n && WS(t.charCodeAt(i))) i++;
+    i = skipJsonSpace(t, i);
     if (t.charCodeAt(i) !== 0x3a) return false;
     i++;
     return true;
   };
   for (;;) {
     // A value starts here.
-    while (i < n && WS(t.charCodeAt(i))) i++;
+    i = skipJsonSpace(t, i);
     const c = t.charCodeAt(i);
     if (c === 0x7b || c === 0x5b) {
       const kind = c === 0x7b ? 1 : 2;
@@ -153,7 +113,7 @@ export function responseIds(text: string): string[] | null {
         memberDepth = depth;
         members.push(member);
       }
-      while (i < n && WS(t.charCodeAt(i))) i++;
+      i = skipJsonSpace(t, i);
       const close = kind === 1 ? 0x7d : 0x5d;
       if (t.charCodeAt(i) === close) {
         i++;
@@ -167,14 +127,14 @@ export function responseIds(text: string): string[] | null {
       if (kind === 1 && !readKey()) return null;
       continue;
     }
-    let end: number;
-    if (c === 0x22) end = stringEnd(t, i);
-    else if (c === 0x2d || DIGIT(c)) end = numberEnd(t, i);
+    let end: number | JsonLexError;
+    if (c === 0x22) end = jsonStringEnd(t, i);
+    else if (c === 0x2d || isDigit(c)) end = jsonNumberEnd(t, i);
     else if (t.startsWith('true', i)) end = i + 4;
     else if (t.startsWith('false', i)) end = i + 5;
     else if (t.startsWith('null', i)) end = i + 4;
     else return null;
-    if (end < 0) return null;
+    if (typeof end !== 'number') return null;
     i = end;
     if (!afterValue()) return null;
     if (depth === 0) break;

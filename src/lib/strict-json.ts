@@ -12,6 +12,8 @@
  * Linear in the input: one pass, no backtracking.
  */
 
+import { decodeJsonString, isDigit, jsonNumberEnd, jsonStringEnd, skipJsonSpace } from './json-lexer';
+
 export type StrictJsonReason = 'syntax' | 'duplicate_key' | 'too_deep' | 'number_out_of_range' | 'too_large';
 
 export type StrictJsonResult =
@@ -88,15 +90,7 @@ class Parser {
   }
 
   #skipWhitespace(): void {
-    const t = this.text;
-    let p = this.#pos;
-    while (p < t.length) {
-      const c = t.charCodeAt(p);
-      // RFC 8259 §2: space, tab, line feed, carriage return — nothing else.
-      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) p++;
-      else break;
-    }
-    this.#pos = p;
+    this.#pos = skipJsonSpace(this.text, this.#pos);
   }
 
   #value(depth: number): unknown {
@@ -202,98 +196,36 @@ class Parser {
 
   #string(): string {
     const t = this.text;
-    let p = this.#pos + 1; // after the opening quote
-    let out = '';
-    let runStart = p;
-    for (;;) {
-      if (p >= t.length) this.#fail('syntax', 'unterminated string', p);
-      const c = t.charCodeAt(p);
-      if (c === 0x22) {
-        out += t.slice(runStart, p);
-        this.#pos = p + 1;
-        return out;
-      }
-      if (c < 0x20) this.#fail('syntax', 'control character in a string', p);
-      if (c !== 0x5c) {
-        p++;
-        continue;
-      }
-      out += t.slice(runStart, p);
-      const e = t.charCodeAt(p + 1);
-      switch (e) {
-        case 0x22:
-          out += '"';
-          break;
-        case 0x5c:
-          out += '\\';
-          break;
-        case 0x2f:
-          out += '/';
-          break;
-        case 0x62:
-          out += '\b';
-          break;
-        case 0x66:
-          out += '\f';
-          break;
-        case 0x6e:
-          out += '\n';
-          break;
-        case 0x72:
-          out += '\r';
-          break;
-        case 0x74:
-          out += '\t';
-          break;
-        case 0x75: {
-          const hex = t.slice(p + 2, p + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) this.#fail('syntax', 'bad \\u escape', p);
-          out += String.fromCharCode(Number.parseInt(hex, 16));
-          p += 4;
-          break;
-        }
-        default:
-          this.#fail('syntax', 'bad escape', p);
-      }
-      p += 2;
-      runStart = p;
+    const start = this.#pos;
+    const end = jsonStringEnd(t, start);
+    if (typeof end !== 'number') {
+      const c = t.charCodeAt(end.at);
+      if (end.at >= t.length) this.#fail('syntax', 'unterminated string', end.at);
+      if (c < 0x20) this.#fail('syntax', 'control character in a string', end.at);
+      this.#fail('syntax', t.charCodeAt(end.at + 1) === 0x75 ? 'bad \\u escape' : 'bad escape', end.at);
     }
+    this.#pos = end;
+    return decodeJsonString(t, start, end);
   }
 
   #number(): number {
     const t = this.text;
     const start = this.#pos;
-    let p = start;
-    if (t.charCodeAt(p) === 0x2d) p++;
-    const intStart = p;
-    if (t.charCodeAt(p) === 0x30) p++;
-    else if (isDigit(t.charCodeAt(p))) while (isDigit(t.charCodeAt(p))) p++;
-    else this.#fail('syntax', 'bad number', p);
-    if (t.charCodeAt(intStart) === 0x30 && isDigit(t.charCodeAt(intStart + 1))) this.#fail('syntax', 'leading zero', p);
-    let integer = true;
-    if (t.charCodeAt(p) === 0x2e) {
-      integer = false;
-      p++;
-      if (!isDigit(t.charCodeAt(p))) this.#fail('syntax', 'bad fraction', p);
-      while (isDigit(t.charCodeAt(p))) p++;
+    const intStart = t.charCodeAt(start) === 0x2d ? start + 1 : start;
+    const end = jsonNumberEnd(t, start);
+    if (typeof end !== 'number') {
+      const before = t.charCodeAt(end.at - 1);
+      const where =
+        before === 0x2e ? 'bad fraction' : end.at > intStart && /[eE+-]/.test(t[end.at - 1] ?? '') ? 'bad exponent' : 'bad number';
+      this.#fail('syntax', where, end.at);
     }
-    const e = t.charCodeAt(p);
-    if (e === 0x65 || e === 0x45) {
-      integer = false;
-      p++;
-      const s = t.charCodeAt(p);
-      if (s === 0x2b || s === 0x2d) p++;
-      if (!isDigit(t.charCodeAt(p))) this.#fail('syntax', 'bad exponent', p);
-      while (isDigit(t.charCodeAt(p))) p++;
-    }
-    const value = Number(t.slice(start, p));
+    if (t.charCodeAt(intStart) === 0x30 && isDigit(t.charCodeAt(intStart + 1))) this.#fail('syntax', 'leading zero', intStart + 1);
+    const literal = t.slice(start, end);
+    const value = Number(literal);
     if (!Number.isFinite(value)) this.#fail('number_out_of_range', 'number too large', start);
+    const integer = !/[.eE]/.test(literal);
     if (integer && Math.abs(value) > MAX_SAFE) this.#fail('number_out_of_range', 'integer outside ±(2^53 − 1)', start);
-    this.#pos = p;
+    this.#pos = end;
     return value;
   }
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
 }
