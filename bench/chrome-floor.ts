@@ -16,10 +16,12 @@
 // --batch pages one after another (a fresh context and tabs each, like /crawl in batches).
 // Options: --pages N (300), --tabs N (4), --batch N (25), --modes bare,puppeteer, --rounds N (2, interleaved).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSiteServer } from '../test/helpers/site-server';
+// @ts-expect-error plain ESM helper without types
+import { treeCpuMeter } from './lib.mjs';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,37 +60,6 @@ const FLAGS = [
   '--force-color-profile=srgb',
   '--remote-debugging-port=0',
 ];
-
-/** utime + stime (s) of every process ever seen under `root`, sampled every 100 ms. */
-function cpuMeter(root: number) {
-  const tick = 100; // USER_HZ on Linux
-  const seen = new Map<string, number>();
-  const sample = () => {
-    const parent = new Map<number, number>();
-    const ticks = new Map<number, [number, string]>();
-    for (const d of readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        parent.set(Number(d), Number(f[1]));
-        ticks.set(Number(d), [Number(f[11]) + Number(f[12]), f[19]!]);
-      } catch {}
-    }
-    for (const [pid, [t, start]] of ticks) {
-      let p: number | undefined = pid;
-      while (p && p !== root && p !== 1) p = parent.get(p);
-      if (p === root) seen.set(`${pid}:${start}`, Math.max(t, seen.get(`${pid}:${start}`) ?? 0));
-    }
-  };
-  const timer = setInterval(sample, 100);
-  sample();
-  const total = () => [...seen.values()].reduce((a, b) => a + b, 0) / tick;
-  return {
-    total: () => (sample(), total()),
-    stop: () => clearInterval(timer),
-  };
-}
 
 type Message = {
   id?: number;
@@ -210,7 +181,7 @@ async function request(cdp: Cdp, mode: Mode, urls: string[]): Promise<number> {
 
 /** All `urls` in one request (`batch` 0, like /crawl/stream) or in requests of `batch` pages one after another (like /crawl). */
 async function run(cdp: Cdp, mode: Mode, urls: string[], chromePid: number, batch = 0) {
-  const meter = cpuMeter(chromePid);
+  const meter = treeCpuMeter(chromePid);
   const cpu0 = meter.total();
   const t0 = performance.now();
   let rendered = 0;

@@ -42,6 +42,37 @@ export function processTree(root) {
   return out;
 }
 
+/**
+ * CPU seconds (user + system) of every process that runs under `root` while the meter is on,
+ * including processes that exit meanwhile (a browser's renderers): each process's time is sampled
+ * every 100 ms and kept by pid and start time, so at most its last 100 ms can be missed.
+ */
+export function treeCpuMeter(root) {
+  const seen = new Map();
+  const sample = () => {
+    for (const pid of processTree(root)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const key = `${pid}:${f[19]}`;
+        seen.set(key, Math.max(Number(f[11]) + Number(f[12]), seen.get(key) ?? 0));
+      } catch {}
+    }
+  };
+  const timer = setInterval(sample, 100);
+  sample();
+  return {
+    /** Seconds so far (USER_HZ 100). */
+    total: () => {
+      sample();
+      let ticks = 0;
+      for (const t of seen.values()) ticks += t;
+      return ticks / 100;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
 /** CPU seconds (user + system) used so far by the given pids. */
 export function cpuSeconds(pids) {
   const hz = 100;
