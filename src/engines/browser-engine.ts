@@ -11,10 +11,10 @@ import type { BrowserContext, Page } from '@cloudflare/puppeteer';
 import { checkTargetUrl, type EgressResult } from '../crawl/egress';
 import type { CrawlResult, EdgeCrawlOptions, EdgeEngine } from '../crawl/types';
 import { leaseBrowser, type BrowserBinding, type LeasedBrowser, type SessionEvent } from './browser-session';
-import { evaluateScript, openTab, pdfOf, prepareTab, renderInTab, renderPage, screenshotOf, type Tab } from './browser-page';
+import { evaluateScript, openTab, pdfOf, renderInTab, renderPage, screenshotOf, type Tab, type TabSetup } from './browser-page';
 import { prepareWarmContext } from './browser-warm';
-import { blockedResources, type BlockableResource } from './browser-resources';
-import { EDGE_LIMITS, pageSettings, type PageSettings } from './crawl-options';
+import { blockedResources } from './browser-resources';
+import { EDGE_LIMITS, pageSettings } from './crawl-options';
 import { completionOrder } from './pool';
 import { GatewayError } from '../http/errors';
 import { failedResult } from './result';
@@ -62,21 +62,12 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAb
  * small page); the warm context's blank tabs are taken first; a tab whose navigation failed is
  * closed rather than reused. Closing the request's context closes the rest.
  */
-function tabPool(
-  context: BrowserContext,
-  blank: Page[],
-  settings: PageSettings,
-  checkUrl: (url: string) => EgressResult,
-  blocked: ReadonlySet<BlockableResource>,
-  sign?: (url: string) => Promise<Record<string, string>>,
-) {
+function tabPool(context: BrowserContext, blank: Page[], setup: TabSetup) {
+  const { settings, checkUrl } = setup;
   const idle: Tab[] = [];
   let busy = 0;
   let peak = 0;
-  const take = async (): Promise<Tab> => {
-    const warm = blank.pop();
-    return warm ? prepareTab(warm, settings, checkUrl, blocked, sign) : openTab(context, settings, checkUrl, blocked, sign);
-  };
+  const take = (): Promise<Tab> => openTab(context, setup, blank.pop());
   return {
     /** Most tabs in use at once: how many the tenant's next request gets ready. */
     get peak() {
@@ -223,14 +214,13 @@ export function createBrowserEngine(binding: BrowserBinding, engineOptions: Brow
       const settings = pageSettings(options);
       options.polite?.expect(urls);
       const request = await open(options);
-      const tabs = tabPool(
-        request.context,
-        request.blank,
+      const sign = options.polite?.sign;
+      const tabs = tabPool(request.context, request.blank, {
         settings,
-        checkFor(options),
-        blockedResources(options, false),
-        options.polite?.sign,
-      );
+        checkUrl: checkFor(options),
+        blocked: blockedResources(options, false),
+        ...(sign ? { sign } : {}),
+      });
       let outcome: 'ok' | 'error' = 'error';
       try {
         const pages = completionOrder(urls, concurrency, (url) =>

@@ -69,33 +69,20 @@ export interface Tab {
   healthy: boolean;
 }
 
-/**
- * Opens a tab in `context` whose every request (navigation, redirect hops, sub-resources) passes
- * `checkUrl`, whose requests for a `blocked` resource type are aborted before they are sent, and
- * whose allowed requests carry Web Bot Auth headers from `sign` (when keys are set).
- */
-export async function openTab(
-  context: BrowserContext,
-  settings: PageSettings,
-  checkUrl: (url: string) => EgressResult,
-  blocked: ReadonlySet<BlockableResource> = new Set(),
-  sign?: (url: string) => Promise<Record<string, string>>,
-): Promise<Tab> {
-  return prepareTab(await context.newPage(), settings, checkUrl, blocked, sign);
-}
+/** What a tab is set up with: the page settings, the egress check, blocked resource types and Web Bot Auth signing. */
+export type TabSetup = Pick<RenderOptions, 'settings' | 'checkUrl' | 'blocked' | 'sign'>;
 
 /**
- * Sets a tab up for this request (`openTab`): a new one, or a blank tab of a warm context
- * (browser-warm.ts) — user agent, viewport and interception belong to the DevTools connection,
- * so a warm tab carries none of them from the request that prepared it.
+ * A tab of `context` for this request: the warm context's blank tab `blank` when there is one
+ * (browser-warm.ts), else a new one. Its every request (navigation, redirect hops, sub-resources)
+ * passes `checkUrl`, requests for a `blocked` resource type are aborted before they are sent, and
+ * allowed requests carry Web Bot Auth headers from `sign` (when keys are set). User agent, viewport
+ * and interception belong to the DevTools connection, so a warm tab carries none of them from the
+ * request that prepared it.
  */
-export async function prepareTab(
-  page: Page,
-  settings: PageSettings,
-  checkUrl: (url: string) => EgressResult,
-  blocked: ReadonlySet<BlockableResource> = new Set(),
-  sign?: (url: string) => Promise<Record<string, string>>,
-): Promise<Tab> {
+export async function openTab(context: BrowserContext, setup: TabSetup, blank?: Page): Promise<Tab> {
+  const page = blank ?? (await context.newPage());
+  const { settings, checkUrl, blocked = new Set<BlockableResource>(), sign } = setup;
   const tab: Tab = { page, refused: null, healthy: true };
   try {
     // Independent CDP commands: one round trip instead of three.
@@ -189,9 +176,7 @@ export async function renderInTab(tab: Tab, url: string, options: RenderOptions)
 
 /** One URL in a fresh tab of `context` (or its blank warm tab `blank`), closed afterwards. */
 export async function renderPage(context: BrowserContext, url: string, options: RenderOptions, blank?: Page): Promise<CrawlResult> {
-  const tab = blank
-    ? await prepareTab(blank, options.settings, options.checkUrl, options.blocked, options.sign)
-    : await openTab(context, options.settings, options.checkUrl, options.blocked, options.sign);
+  const tab = await openTab(context, options, blank);
   try {
     return await renderInTab(tab, url, options);
   } finally {

@@ -8,7 +8,7 @@
  * context, and never navigated (its tabs stay on `about:blank`), so it holds no cookie, storage or
  * cache entry of anyone. Everything a request sets up on a tab (user agent, viewport, request
  * interception with the egress check) belongs to the DevTools connection and ends with it, so the
- * request applies its own settings on attach (browser-page.ts `prepareTab`). On attach the session
+ * request applies its own settings on attach (browser-page.ts `openTab` with the blank tab). On attach the session
  * is checked: besides the default context only the warm one may exist, and every tab of it must
  * still be blank; otherwise the session is closed, never used (browser-session.ts).
  */
