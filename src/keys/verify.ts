@@ -126,6 +126,6 @@ export const verifyApiKey: CredentialVerifier = async (c, credential) => {
   touch(c, record, now);
   const principal = principalOf(record);
   // A key acts within its owner's current roles once they have changed (docs/api-keys.md "Owners").
-  principal.permissions = withinOwnerRoles(principal.permissions, markers.owner, config.ROLE_PERMISSIONS);
+  if (markers.owner) principal.permissions = withinOwnerRoles(principal.permissions, markers.owner, config.ROLE_PERMISSIONS);
   return { ok: true, principal };
 };
